@@ -1,0 +1,40 @@
+/*
+ * rules/rules.h - the policy entry points.  Pure: each takes the object under
+ * review, the namespace it is in, the settings and a cluster view, and fills a
+ * finished verdict (verdict_finish() already applied): the caller reads
+ * allowed, message, warnings and patch.  No I/O, no server headers.
+ *
+ * Text of every finding is exactly as SPEC.md writes it.
+ */
+#ifndef MW_RULES_RULES_H
+#define MW_RULES_RULES_H
+
+#include "cluster/view.h"
+#include "rules/verdict.h"
+
+struct rule_input {
+    const cJSON *object;     /* the object under review (request.object) */
+    const char *ns;          /* request.namespace ("" for cluster-scoped) */
+    const char *name;        /* request.name or metadata.name/generateName */
+    const struct rule_settings *settings;
+    const struct cluster_view *view;
+    struct cv_scope *scope;
+};
+
+/* ---- rules/migration.c: VMIM CREATE on /validate (SPEC §3, §4, §12) ---- */
+void rules_vmim_validate(const struct rule_input *in, struct verdict *out);
+
+/* ---- rules/early.c: VM / VMI CREATE/UPDATE on /validate (SPEC §6) ---- */
+void rules_vm_validate(const struct rule_input *in, struct verdict *out);
+
+/* ---- rules/kubevirt_cr.c: KubeVirt CR (SPEC §7) ---- */
+void rules_kubevirt_validate(const struct rule_input *in, struct verdict *out);
+void rules_kubevirt_mutate(const struct rule_input *in, struct verdict *out);
+
+/* ---- rules/cpu_model.c: migration target pod CREATE on /mutate (SPEC §5) ---- */
+void rules_pod_mutate(const struct rule_input *in, struct verdict *out);
+
+/* ---- rules/timeouts.c: VMIM CREATE on /mutate (SPEC §8) ---- */
+void rules_vmim_mutate(const struct rule_input *in, struct verdict *out);
+
+#endif

@@ -1,0 +1,10 @@
+/*
+ * server/commands.h - the subcommands of the migration-webhook binary.
+ * Each takes argv with argv[0] = the command name and returns the exit code.
+ */
+#ifndef MW_SERVER_COMMANDS_H
+#define MW_SERVER_COMMANDS_H
+
+int cmd_serve(int argc, char **argv); /* server/serve.c */
+
+#endif
