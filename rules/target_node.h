@@ -1,0 +1,91 @@
+/*
+ * rules/target_node.h - which nodes can take a VM's migration (SPEC §4), and
+ * the CPU requirement a migration puts on the target (SPEC §4 step 5, §5).
+ *
+ * One eligibility function serves three callers: the `target-node` rule (a
+ * picked node), the `no-target` rule (every node), and `check`'s candidate
+ * list.  Pure: reads only the objects it is given and the cluster view.
+ */
+#ifndef MW_RULES_TARGET_NODE_H
+#define MW_RULES_TARGET_NODE_H
+
+#include <stdbool.h>
+#include "cluster/view.h"
+#include "rules/verdict.h"
+
+enum cpu_req_kind {
+    CPU_REQ_NONE,       /* host-passthrough, or host-model with an unknown host model */
+    CPU_REQ_MODEL,      /* explicit model M: label cpu-model.node.kubevirt.io/<M> */
+    CPU_REQ_HOST_MODEL, /* host-model H of the source node */
+};
+
+/* Where the CPU model in force came from (for `check`). */
+enum cpu_model_source { CPU_FROM_VM, CPU_FROM_CLUSTER, CPU_FROM_DEFAULT };
+
+struct cpu_requirement {
+    enum cpu_req_kind kind;
+    char *mode;        /* the model in force: "host-model", "host-passthrough" or M (owned) */
+    enum cpu_model_source source;
+    char *host_model;  /* CPU_REQ_HOST_MODEL: H (owned), else NULL */
+    char *source_node; /* the VMI's status.nodeName (owned), may be NULL */
+    bool from_source_pod; /* keys copied from the source launcher pod (migrated before) */
+    char **keys;       /* node-selector keys the target needs (value "true"), in patch order (owned) */
+    size_t nkeys;
+};
+
+/* Everything the eligibility test needs about one VMI, gathered once. */
+struct migration_ctx {
+    const cJSON *vmi;
+    const char *ns;
+    const char *vmi_name;
+    const char *current_node;     /* VMI status.nodeName, may be NULL */
+    const cJSON *nodes;           /* array of every Node in the view */
+    char **cluster_networks;      /* §4 step 4: cluster networks the VMI's multus networks need (owned) */
+    size_t ncluster_networks;
+    struct cpu_requirement cpu;
+};
+
+/*
+ * Gathers the context for `vmi` (in namespace `ns`): nodes, the KubeVirt CR's
+ * cpuModel, the source node and launcher pod, NADs.  Returns CV_OK, or
+ * CV_ERROR when the view could not answer (scope->err says why).  Free with
+ * migration_ctx_free in every case.
+ */
+enum cv_result migration_ctx_init(struct migration_ctx *ctx, const cJSON *vmi, const char *ns,
+                                  const struct cluster_view *view, struct cv_scope *scope);
+void migration_ctx_free(struct migration_ctx *ctx);
+
+/*
+ * SPEC §4 for one node named `node_name`: returns 0 when eligible, else the
+ * failing step (1..5) and *reason (owned, e.g. "is cordoned",
+ * "does not support host CPU model XYZ of node node-a").
+ */
+int target_node_check(const struct migration_ctx *ctx, const char *node_name, char **reason);
+
+struct node_check {
+    char *name;   /* owned */
+    int step;     /* 0 = eligible, else failing step */
+    char *reason; /* owned, NULL when eligible */
+};
+
+/* §4 applied to every node other than the current one, sorted by name.  Caller frees with node_checks_free. */
+int target_node_candidates(const struct migration_ctx *ctx, struct node_check **out, size_t *n);
+void node_checks_free(struct node_check *checks, size_t n);
+
+/*
+ * The CPU models (`cpu-model.node.kubevirt.io/<m>`) every schedulable node
+ * carries, sorted, joined by ", "; "none" when there are none.  Owned.
+ */
+char *common_cpu_models(const cJSON *nodes);
+
+/* 1 when `node` passes §4 step 2 (schedulable). */
+int node_is_schedulable(const cJSON *node);
+
+/* The `target-node` and `no-target` rules (SPEC §3), appended to `out`. */
+void rules_target_node(const struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out);
+void rules_no_target(const struct migration_ctx *ctx, struct verdict *out);
+
+/* The node picked for a migration: VMIM spec.addedNodeSelector hostname, else the VMI annotation; NULL if none. */
+const char *picked_target_node(const cJSON *vmim, const cJSON *vmi);
+
+#endif
