@@ -161,6 +161,8 @@ static int copy_source_pod_keys(struct cpu_requirement *cpu, const cJSON *pod)
         const char *key = item->string;
         if (!key || !(starts_with(key, LABEL_CPU_MODEL_MIGRATION) || starts_with(key, LABEL_CPU_FEATURE)))
             continue;
+        if (cpu->nkeys >= CPU_REQ_MAX_KEYS)
+            break;
         if (list_contains(cpu->keys, cpu->nkeys, key))
             continue;
         if (push_string(&cpu->keys, &cpu->nkeys, key) != 0)
@@ -198,12 +200,15 @@ static int host_model_keys_from_node(struct cpu_requirement *cpu, const cJSON *n
             strcmp(item->valuestring, "true") != 0 || !key[strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES)])
             continue;
         const char *f = key + strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES);
+        if (nfeatures + 1 >= CPU_REQ_MAX_KEYS)
+            break;
         if (!list_contains(features, nfeatures, f) && push_string(&features, &nfeatures, f) != 0) {
             free_strings(features, nfeatures);
             return -1;
         }
     }
-    qsort(features, nfeatures, sizeof(*features), compare_strings);
+    if (nfeatures > 1)
+        qsort(features, nfeatures, sizeof(*features), compare_strings);
     int rc = 0;
     for (size_t i = 0; i < nfeatures && rc == 0; i++)
         rc = push_prefixed(&cpu->keys, &cpu->nkeys, LABEL_CPU_FEATURE, features[i]);
@@ -263,11 +268,15 @@ static enum cv_result find_cluster_networks(struct migration_ctx *ctx, const str
                                             struct cv_scope *scope)
 {
     const cJSON *net;
+    int nmultus = 0;
     cJSON_ArrayForEach(net, field(field(ctx->vmi, "spec"), "networks"))
     {
         const char *ref = nonempty(string_field(field(net, "multus"), "networkName"));
         if (!ref)
             continue;
+        if (++nmultus > MIGRATION_MAX_NETWORKS)
+            return cv_scope_fail(scope, "VirtualMachineInstance has more than %d multus networks",
+                                 MIGRATION_MAX_NETWORKS);
         char *copy = strdup(ref);
         if (!copy)
             return cv_scope_fail(scope, "out of memory");
@@ -459,7 +468,8 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
             return -1;
         }
     }
-    qsort(checks, count, sizeof(*checks), compare_checks);
+    if (count > 1)
+        qsort(checks, count, sizeof(*checks), compare_checks);
     *out = checks;
     *n = count;
     return 0;

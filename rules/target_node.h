@@ -32,6 +32,15 @@
 #define CPU_MODE_HOST_MODEL "host-model"
 #define CPU_MODE_HOST_PASSTHROUGH "host-passthrough"
 
+/*
+ * Bounds on what one VMI can make us gather: CPU keys beyond
+ * CPU_REQ_MAX_KEYS are ignored (real nodes carry a few dozen), and a VMI with
+ * more than MIGRATION_MAX_NETWORKS multus networks cannot be verified (each
+ * one may cost an API lookup).
+ */
+#define CPU_REQ_MAX_KEYS 256
+#define MIGRATION_MAX_NETWORKS 64
+
 /* The no-target text names at most this many nodes, then ", and <k> more" (SPEC §12). */
 #define NO_TARGET_MAX_LISTED 10
 

@@ -421,6 +421,30 @@ static void view_error_is_reported(void **state)
     cJSON_Delete(vmi);
 }
 
+static void too_many_networks_cannot_be_verified(void **state)
+{
+    (void)state;
+    cJSON *vmi = base_vmi("123");
+    cJSON *nets = cJSON_CreateArray();
+    for (int i = 0; i <= MIGRATION_MAX_NETWORKS; i++) {
+        cJSON *n = J("{'multus':{'networkName':'default/vlan'}}");
+        cJSON_AddItemToArray(nets, n);
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"), "networks", nets);
+    cJSON *cluster = base_cluster();
+    struct cluster_view *view = view_of_array(cluster);
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx ctx;
+    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_ERROR);
+    assert_string_equal(scope.err, "VirtualMachineInstance has more than 64 multus networks");
+    migration_ctx_free(&ctx);
+    cv_scope_release(&scope);
+    cv_destroy(view);
+    cJSON_Delete(cluster);
+    cJSON_Delete(vmi);
+}
+
 /* -------------------------------------------------------- the rules */
 
 static void target_node_rule(void **state)
@@ -568,6 +592,7 @@ int main(void)
         cmocka_unit_test(step5_copied_source_pod_keys),
         cmocka_unit_test(context_gathers_requirement),
         cmocka_unit_test(view_error_is_reported),
+        cmocka_unit_test(too_many_networks_cannot_be_verified),
         cmocka_unit_test(target_node_rule),
         cmocka_unit_test(no_target_host_model_advice),
         cmocka_unit_test(no_target_lists_ten_nodes),
