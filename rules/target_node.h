@@ -13,6 +13,37 @@
 #include "cluster/view.h"
 #include "rules/verdict.h"
 
+/* Label, annotation and taint names (KubeVirt, Harvester, Kubernetes). */
+#define LABEL_HOSTNAME "kubernetes.io/hostname"
+#define LABEL_SCHEDULABLE "kubevirt.io/schedulable"
+#define LABEL_CREATED_BY "kubevirt.io/created-by"
+#define LABEL_CPU_MODEL "cpu-model.node.kubevirt.io/"
+#define LABEL_CPU_MODEL_MIGRATION "cpu-model-migration.node.kubevirt.io/"
+#define LABEL_CPU_FEATURE "cpu-feature.node.kubevirt.io/"
+#define LABEL_HOST_MODEL_CPU "host-model-cpu.node.kubevirt.io/"
+#define LABEL_HOST_MODEL_REQUIRED_FEATURES "host-model-required-features.node.kubevirt.io/"
+#define LABEL_CLUSTER_NETWORK "network.harvesterhci.io/clusternetwork" /* on a NAD */
+#define LABEL_NETWORK_PREFIX "network.harvesterhci.io/"                /* + <cn> on a node */
+#define ANNOTATION_TARGET_NODE "harvesterhci.io/migrationTargetNodeName"
+#define ANNOTATION_MAINTAIN_STATUS "harvesterhci.io/maintain-status"
+#define ANNOTATION_DRAIN_REQUESTED "harvesterhci.io/drain-requested"
+#define TAINT_UNREACHABLE "node.kubernetes.io/unreachable"
+#define TAINT_UNSCHEDULABLE "node.kubernetes.io/unschedulable"
+#define CPU_MODE_HOST_MODEL "host-model"
+#define CPU_MODE_HOST_PASSTHROUGH "host-passthrough"
+
+/*
+ * Bounds on what one VMI can make us gather: CPU keys beyond
+ * CPU_REQ_MAX_KEYS are ignored (real nodes carry a few dozen), and a VMI with
+ * more than MIGRATION_MAX_NETWORKS multus networks cannot be verified (each
+ * one may cost an API lookup).
+ */
+#define CPU_REQ_MAX_KEYS 256
+#define MIGRATION_MAX_NETWORKS 64
+
+/* The no-target text names at most this many nodes, then ", and <k> more" (SPEC §12). */
+#define NO_TARGET_MAX_LISTED 10
+
 enum cpu_req_kind {
     CPU_REQ_NONE,       /* host-passthrough, or host-model with an unknown host model */
     CPU_REQ_MODEL,      /* explicit model M: label cpu-model.node.kubevirt.io/<M> */
@@ -57,8 +88,8 @@ void migration_ctx_free(struct migration_ctx *ctx);
 
 /*
  * SPEC §4 for one node named `node_name`: returns 0 when eligible, else the
- * failing step (1..5) and *reason (owned, e.g. "is cordoned",
- * "does not support host CPU model XYZ of node node-a").
+ * failing step (1..5) and *reason (caller frees, e.g. "is cordoned",
+ * "does not support host CPU model XYZ of node node-a"); -1 when out of memory.
  */
 int target_node_check(const struct migration_ctx *ctx, const char *node_name, char **reason);
 
@@ -68,20 +99,30 @@ struct node_check {
     char *reason; /* owned, NULL when eligible */
 };
 
-/* §4 applied to every node other than the current one, sorted by name.  Caller frees with node_checks_free. */
+/*
+ * §4 applied to every node other than the current one, sorted by name.
+ * Returns 0, or -1 when out of memory.  Caller frees with node_checks_free.
+ */
 int target_node_candidates(const struct migration_ctx *ctx, struct node_check **out, size_t *n);
 void node_checks_free(struct node_check *checks, size_t n);
 
 /*
  * The CPU models (`cpu-model.node.kubevirt.io/<m>`) every schedulable node
- * carries, sorted, joined by ", "; "none" when there are none.  Owned.
+ * carries, sorted, joined by ", "; "none" when there are none.  Caller
+ * frees; NULL when out of memory.
  */
 char *common_cpu_models(const cJSON *nodes);
 
 /* 1 when `node` passes §4 step 2 (schedulable). */
 int node_is_schedulable(const cJSON *node);
 
-/* The `target-node` and `no-target` rules (SPEC §3), appended to `out`. */
+/*
+ * The `target-node` and `no-target` rules (SPEC §3), appended to `out`.
+ * Call rules_no_target after rules_target_node on the same verdict: when a
+ * picked node is not eligible, the target-node finding speaks for the
+ * migration and no-target stays silent.  Out of memory is recorded as a view
+ * error (the review is then denied as unverifiable, never wrongly allowed).
+ */
 void rules_target_node(const struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out);
 void rules_no_target(const struct migration_ctx *ctx, struct verdict *out);
 

@@ -1,0 +1,604 @@
+/*
+ * Unit tests for rules/target_node.c: every step of SPEC §4 with its exact
+ * text, the CPU requirement (explicit model, cluster default, host-model,
+ * copied source-pod keys, host-passthrough), the target-node and no-target
+ * rules, and the common CPU model list.
+ *
+ * The base cluster is the two Harvester nodes of nodes-cpu-labels.json
+ * (node-a: host model XYZ + feature invtsc, node-b: host model ABC, both model
+ * 123) and VM default/vm1 running on node-a with its source launcher pod.
+ */
+#include "target_helpers.h"
+
+#include "rules/target_node.h"
+
+#define VMI_UID "5d0e3b1c-0000-4000-8000-00000000a001"
+#define EM_DASH "\u2014"
+
+static cJSON *base_vmi(const char *model)
+{
+    cJSON *vmi = J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstance',"
+                   "'metadata':{'name':'vm1','namespace':'default','uid':'" VMI_UID "'},"
+                   "'spec':{'domain':{'cpu':{}},'networks':[{'name':'default','pod':{}}]},"
+                   "'status':{'phase':'Running','nodeName':'node-a'}}");
+    if (model) {
+        char value[128];
+        snprintf(value, sizeof(value), "'%s'", model);
+        set_path(vmi, "spec.domain.cpu.model", value);
+    }
+    return vmi;
+}
+
+/* node-a, node-b and the source launcher pod of vm1. */
+static cJSON *base_cluster(void)
+{
+    cJSON *all = cJSON_CreateArray();
+    cJSON_AddItemToArray(all, fixture_item("nodes-cpu-labels.json", "node-a"));
+    cJSON_AddItemToArray(all, fixture_item("nodes-cpu-labels.json", "node-b"));
+    cJSON_AddItemToArray(all, fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-x7k2p"));
+    return all;
+}
+
+static cJSON *find(cJSON *cluster, const char *name)
+{
+    cJSON *o;
+    cJSON_ArrayForEach(o, cluster)
+    {
+        const char *n = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name"));
+        if (n && strcmp(n, name) == 0)
+            return o;
+    }
+    fail_msg("no object %s", name);
+    return NULL;
+}
+
+/* §4 for `node`: the step (0 = eligible) and reason ("" when eligible), freeing `cluster` and `vmi`. */
+static char *check(cJSON *cluster, cJSON *vmi, const char *node, int *step)
+{
+    struct cluster_view *view = view_of_array(cluster);
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx ctx;
+    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
+    char *reason = NULL;
+    *step = target_node_check(&ctx, node, &reason);
+    migration_ctx_free(&ctx);
+    cv_scope_release(&scope);
+    cv_destroy(view);
+    cJSON_Delete(cluster);
+    cJSON_Delete(vmi);
+    return reason ? reason : strdup("");
+}
+
+static void assert_reason(cJSON *cluster, cJSON *vmi, const char *node, int want_step, const char *want)
+{
+    int step;
+    char *reason = check(cluster, vmi, node, &step);
+    assert_string_equal(reason, want);
+    assert_int_equal(step, want_step);
+    free(reason);
+}
+
+/* The texts the target-node and no-target rules give (joined by " | "), freeing `cluster`, `vmi`, `vmim`. */
+static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
+{
+    struct cluster_view *view = view_of_array(cluster);
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx ctx;
+    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
+    struct verdict v;
+    verdict_init(&v);
+    rules_target_node(&ctx, vmim, &v);
+    rules_no_target(&ctx, &v);
+    assert_null(v.view_error);
+    char *out = strdup("");
+    for (size_t i = 0; i < v.nfindings; i++) {
+        char *next;
+        assert_true(asprintf(&next, "%s%s%s: %s", out, i ? " | " : "", rule_id_name(v.findings[i].rule),
+                             v.findings[i].text) > 0);
+        free(out);
+        out = next;
+    }
+    verdict_free(&v);
+    migration_ctx_free(&ctx);
+    cv_scope_release(&scope);
+    cv_destroy(view);
+    cJSON_Delete(cluster);
+    cJSON_Delete(vmi);
+    cJSON_Delete(vmim);
+    return out;
+}
+
+static void assert_rules(cJSON *cluster, cJSON *vmi, cJSON *vmim, const char *want)
+{
+    char *got = rule_texts(cluster, vmi, vmim);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static cJSON *vmim_to(const char *node)
+{
+    cJSON *vmim = J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration',"
+                    "'metadata':{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1'}}");
+    if (node) {
+        char value[128];
+        snprintf(value, sizeof(value), "{'kubernetes.io/hostname':'%s'}", node);
+        set_path(vmim, "spec.addedNodeSelector", value);
+    }
+    return vmim;
+}
+
+/* ------------------------------------------------------------ step 1 */
+
+static void step1_missing_and_current_node(void **state)
+{
+    (void)state;
+    assert_reason(base_cluster(), base_vmi("123"), "node-z", 1, "does not exist");
+    assert_reason(base_cluster(), base_vmi("123"), "node-a", 1, "is the node it runs on");
+    assert_reason(base_cluster(), base_vmi("123"), "node-b", 0, "");
+}
+
+/* ------------------------------------------------------------ step 2 */
+
+static void step2_texts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path, *value, *want;
+    } cases[] = {
+        {"spec.unschedulable", "true", "is cordoned"},
+        {"spec.taints", "[{'key':'node.kubernetes.io/unreachable','effect':'NoExecute'}]", "is unreachable"},
+        {"spec.taints", "[{'key':'node.kubernetes.io/unschedulable','effect':'NoSchedule'}]", "is cordoned"},
+        {"spec.taints",
+         "[{'key':'node.kubernetes.io/unschedulable','effect':'NoSchedule'},"
+         "{'key':'node.kubernetes.io/unreachable','effect':'NoExecute'}]",
+         "is unreachable"},
+        {"metadata.annotations", "{'harvesterhci.io/maintain-status':'running'}", "is in maintenance mode"},
+        {"metadata.annotations", "{'harvesterhci.io/drain-requested':'true'}", "is in maintenance mode"},
+        {"metadata.labels.kubevirt~io/schedulable", "'false'",
+         "does not accept VMs (kubevirt.io/schedulable=false)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *cluster = base_cluster();
+        set_path(find(cluster, "node-b"), cases[i].path, cases[i].value);
+        assert_reason(cluster, base_vmi("123"), "node-b", 2, cases[i].want);
+    }
+    /* Label values count only as strings: a boolean false is not "false". */
+    cJSON *cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.kubevirt~io/schedulable", "false");
+    assert_reason(cluster, base_vmi("123"), "node-b", 0, "");
+    /* spec.unschedulable false, other taints: schedulable. */
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "spec.unschedulable", "false");
+    set_path(find(cluster, "node-b"), "spec.taints", "[{'key':'dedicated','effect':'NoSchedule'}]");
+    assert_reason(cluster, base_vmi("123"), "node-b", 0, "");
+}
+
+/* ------------------------------------------------------------ step 3 */
+
+static void step3_node_selector_first(void **state)
+{
+    (void)state;
+    cJSON *vmi = base_vmi("123");
+    set_path(vmi, "spec.nodeSelector", "{'kubernetes.io/hostname':'node-a','zone':'east'}");
+    set_path(vmi, "spec.affinity",
+             "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
+             "[{'matchExpressions':[{'key':'rack','operator':'Exists'}]}]}}}");
+    assert_reason(base_cluster(), vmi, "node-b", 3, "does not match the VM's scheduling rules (zone In east)");
+
+    /* hostname is node-pinned's business, not step 3's. */
+    vmi = base_vmi("123");
+    set_path(vmi, "spec.nodeSelector", "{'kubernetes.io/hostname':'node-a'}");
+    assert_reason(base_cluster(), vmi, "node-b", 0, "");
+
+    /* nodeSelector matched, affinity named next. */
+    cJSON *cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.zone", "'east'");
+    vmi = base_vmi("123");
+    set_path(vmi, "spec.nodeSelector", "{'zone':'east'}");
+    set_path(vmi, "spec.affinity",
+             "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
+             "[{'matchExpressions':[{'key':'rack','operator':'Exists'}]}]}}}");
+    assert_reason(cluster, vmi, "node-b", 3, "does not match the VM's scheduling rules (rack Exists)");
+}
+
+static cJSON *vmi_with_terms(const char *terms)
+{
+    cJSON *vmi = base_vmi("123");
+    char buf[2048];
+    snprintf(buf, sizeof(buf),
+             "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':%s}}}", terms);
+    set_path(vmi, "spec.affinity", buf);
+    return vmi;
+}
+
+static void step3_affinity_terms(void **state)
+{
+    (void)state;
+    /* Several terms: ORed; the first failing expression of the first term is named. */
+    const char *two_terms = "[{'matchExpressions':[{'key':'network.harvesterhci.io/mgmt','operator':'In','values':['true']},"
+                            "{'key':'zone','operator':'In','values':['east','west']}]},"
+                            "{'matchExpressions':[{'key':'network.harvesterhci.io/vlan-cn','operator':'In','values':['true']}]}]";
+    assert_reason(base_cluster(), vmi_with_terms(two_terms), "node-b", 0, "");
+    cJSON *cluster = base_cluster();
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
+        "network.harvesterhci.io/vlan-cn");
+    assert_reason(cluster, vmi_with_terms(two_terms), "node-b", 3,
+                  "does not match the VM's scheduling rules (zone In east,west)");
+
+    /* Gt / Lt, integers only. */
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
+    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['8']}]}]"),
+                  "node-b", 0, "");
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
+    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['16']}]}]"),
+                  "node-b", 3, "does not match the VM's scheduling rules (cores Gt 16)");
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
+    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
+                  "node-b", 0, "");
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'many'");
+    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
+                  "node-b", 3, "does not match the VM's scheduling rules (cores Lt 17)");
+
+    /* NotIn, DoesNotExist, matchFields metadata.name. */
+    assert_reason(base_cluster(),
+                  vmi_with_terms("[{'matchExpressions':[{'key':'cpu-model.node.kubevirt.io/123','operator':'DoesNotExist'}]}]"),
+                  "node-b", 3, "does not match the VM's scheduling rules (cpu-model.node.kubevirt.io/123 DoesNotExist)");
+    assert_reason(base_cluster(),
+                  vmi_with_terms("[{'matchExpressions':[{'key':'kubernetes.io/arch','operator':'NotIn','values':['amd64']}]}]"),
+                  "node-b", 3, "does not match the VM's scheduling rules (kubernetes.io/arch NotIn amd64)");
+    assert_reason(base_cluster(),
+                  vmi_with_terms("[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-b']}]}]"),
+                  "node-b", 0, "");
+    assert_reason(base_cluster(),
+                  vmi_with_terms("[{'matchFields':[{'key':'metadata.name','operator':'NotIn','values':['node-b']}]}]"),
+                  "node-b", 3, "does not match the VM's scheduling rules (metadata.name NotIn node-b)");
+    /* An empty term matches nothing. */
+    assert_reason(base_cluster(), vmi_with_terms("[{}]"), "node-b", 3,
+                  "does not match the VM's scheduling rules (empty node selector term)");
+}
+
+/* ------------------------------------------------------------ step 4 */
+
+static cJSON *nad(const char *name, const char *cn)
+{
+    cJSON *n = J("{'apiVersion':'k8s.cni.cncf.io/v1','kind':'NetworkAttachmentDefinition',"
+                 "'metadata':{'namespace':'default','labels':{}}}");
+    cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(n, "metadata"), "name", name);
+    if (cn)
+        cJSON_AddStringToObject(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(n, "metadata"), "labels"),
+            "network.harvesterhci.io/clusternetwork", cn);
+    return n;
+}
+
+static void step4_cluster_networks(void **state)
+{
+    (void)state;
+    cJSON *vmi = base_vmi("123");
+    set_path(vmi, "spec.networks",
+             "[{'name':'default','pod':{}},{'name':'nic2','multus':{'networkName':'default/vlan100'}},"
+             "{'name':'nic3','multus':{'networkName':'storage'}},{'name':'nic4','multus':{'networkName':'gone'}}]");
+    cJSON *cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, nad("vlan100", "vlan-cn"));
+    cJSON_AddItemToArray(cluster, nad("storage", "storage-cn"));
+    /* node-b has vlan-cn but not storage-cn; the missing NAD "gone" adds nothing. */
+    assert_reason(cluster, vmi, "node-b", 4, "is not attached to cluster network storage-cn");
+
+    vmi = base_vmi("123");
+    set_path(vmi, "spec.networks", "[{'name':'nic2','multus':{'networkName':'default/vlan100'}}]");
+    cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, nad("vlan100", "vlan-cn"));
+    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model.node.kubevirt.io/123':'true'}"));
+    assert_reason(cluster, vmi, "node-c", 4, "is not attached to cluster network vlan-cn");
+}
+
+/* ------------------------------------------------------------ step 5 */
+
+static void step5_explicit_and_cluster_model(void **state)
+{
+    (void)state;
+    assert_reason(base_cluster(), base_vmi("456"), "node-b", 5, "does not support CPU model 456");
+    /* Empty model: the KubeVirt CR's cpuModel. */
+    cJSON *cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':"
+                                    "{'name':'kubevirt','namespace':'harvester-system'},"
+                                    "'spec':{'configuration':{'cpuModel':'Skylake'}}}"));
+    assert_reason(cluster, base_vmi(NULL), "node-b", 5, "does not support CPU model Skylake");
+    cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':"
+                                    "{'name':'kubevirt','namespace':'harvester-system'},"
+                                    "'spec':{'configuration':{'cpuModel':'123'}}}"));
+    assert_reason(cluster, base_vmi(""), "node-b", 0, "");
+    /* A label value must be the string "true". */
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.cpu-model~node~kubevirt~io/123", "true");
+    assert_reason(cluster, base_vmi("123"), "node-b", 5, "does not support CPU model 123");
+}
+
+static void step5_host_model(void **state)
+{
+    (void)state;
+    /* Defaulted (no model, no KubeVirt CR) and explicit host-model alike. */
+    assert_reason(base_cluster(), base_vmi(NULL), "node-b", 5, "does not support host CPU model XYZ of node node-a");
+    assert_reason(base_cluster(), base_vmi("host-model"), "node-b", 5,
+                  "does not support host CPU model XYZ of node node-a");
+    /* node-c carries XYZ but not the required feature invtsc. */
+    cJSON *cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+                                                      "'cpu-feature.node.kubevirt.io/vmx':'true'}"));
+    assert_reason(cluster, base_vmi("host-model"), "node-c", 5,
+                  "lacks CPU feature invtsc required by host CPU model XYZ");
+    cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+                                                      "'cpu-feature.node.kubevirt.io/invtsc':'true'}"));
+    assert_reason(cluster, base_vmi("host-model"), "node-c", 0, "");
+    /* host-passthrough: no CPU constraint. */
+    assert_reason(base_cluster(), base_vmi("host-passthrough"), "node-b", 0, "");
+    /* Unknown host model (source node without the label, or no source node): no constraint. */
+    cluster = base_cluster();
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(find(cluster, "node-a"), "metadata"), "labels"),
+        "host-model-cpu.node.kubevirt.io/XYZ");
+    assert_reason(cluster, base_vmi("host-model"), "node-b", 0, "");
+    cJSON *vmi = base_vmi("host-model");
+    set_path(vmi, "status.nodeName", "'node-gone'");
+    assert_reason(base_cluster(), vmi, "node-b", 0, "");
+}
+
+static void step5_copied_source_pod_keys(void **state)
+{
+    (void)state;
+    /* The VM migrated before: its source pod's selectors are the requirement. */
+    cJSON *cluster = base_cluster();
+    set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "spec.nodeSelector",
+             "{'kubevirt.io/schedulable':'true','cpu-model-migration.node.kubevirt.io/ABC':'true',"
+             "'cpu-feature.node.kubevirt.io/vmx':'true'}");
+    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/ABC':'true'}"));
+    cJSON_AddItemToArray(cluster, make_node("node-d", "{'cpu-feature.node.kubevirt.io/vmx':'true'}"));
+    cJSON *copy = cJSON_Duplicate(cluster, 1);
+    assert_reason(cluster, base_vmi("host-model"), "node-b", 0, "");
+    cluster = copy;
+    copy = cJSON_Duplicate(cluster, 1);
+    assert_reason(cluster, base_vmi("host-model"), "node-c", 5, "lacks CPU feature vmx required by host CPU model ABC");
+    assert_reason(copy, base_vmi("host-model"), "node-d", 5, "does not support host CPU model ABC of node node-a");
+
+    /* Only a Running pod on the VMI's node counts. */
+    cluster = base_cluster();
+    set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "spec.nodeSelector",
+             "{'cpu-model-migration.node.kubevirt.io/ABC':'true'}");
+    set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "status.phase", "'Succeeded'");
+    assert_reason(cluster, base_vmi("host-model"), "node-b", 5, "does not support host CPU model XYZ of node node-a");
+}
+
+static void context_gathers_requirement(void **state)
+{
+    (void)state;
+    cJSON *cluster = base_cluster();
+    struct cluster_view *view = view_of_array(cluster);
+    cJSON *vmi = base_vmi(NULL);
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx ctx;
+    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
+    assert_int_equal(ctx.cpu.kind, CPU_REQ_HOST_MODEL);
+    assert_int_equal(ctx.cpu.source, CPU_FROM_DEFAULT);
+    assert_string_equal(ctx.cpu.mode, "host-model");
+    assert_string_equal(ctx.cpu.host_model, "XYZ");
+    assert_string_equal(ctx.cpu.source_node, "node-a");
+    assert_false(ctx.cpu.from_source_pod);
+    assert_int_equal(ctx.cpu.nkeys, 2);
+    assert_string_equal(ctx.cpu.keys[0], "cpu-model-migration.node.kubevirt.io/XYZ");
+    assert_string_equal(ctx.cpu.keys[1], "cpu-feature.node.kubevirt.io/invtsc");
+    assert_string_equal(ctx.current_node, "node-a");
+    assert_string_equal(ctx.vmi_name, "vm1");
+    migration_ctx_free(&ctx);
+    cv_scope_release(&scope);
+    cv_destroy(view);
+    cJSON_Delete(cluster);
+    cJSON_Delete(vmi);
+}
+
+static void view_error_is_reported(void **state)
+{
+    (void)state;
+    struct cluster_view failing = {&failing_ops, NULL};
+    cJSON *vmi = base_vmi(NULL);
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx ctx;
+    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", &failing, &scope), CV_ERROR);
+    assert_string_equal(scope.err, "the API server did not answer in time");
+    migration_ctx_free(&ctx);
+    cv_scope_release(&scope);
+    cJSON_Delete(vmi);
+}
+
+static void too_many_networks_cannot_be_verified(void **state)
+{
+    (void)state;
+    cJSON *vmi = base_vmi("123");
+    cJSON *nets = cJSON_CreateArray();
+    for (int i = 0; i <= MIGRATION_MAX_NETWORKS; i++) {
+        cJSON *n = J("{'multus':{'networkName':'default/vlan'}}");
+        cJSON_AddItemToArray(nets, n);
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"), "networks", nets);
+    cJSON *cluster = base_cluster();
+    struct cluster_view *view = view_of_array(cluster);
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx ctx;
+    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_ERROR);
+    assert_string_equal(scope.err, "VirtualMachineInstance has more than 64 multus networks");
+    migration_ctx_free(&ctx);
+    cv_scope_release(&scope);
+    cv_destroy(view);
+    cJSON_Delete(cluster);
+    cJSON_Delete(vmi);
+}
+
+/* -------------------------------------------------------- the rules */
+
+static void target_node_rule(void **state)
+{
+    (void)state;
+    assert_rules(base_cluster(), base_vmi("host-model"), vmim_to("node-b"),
+                 "target-node: target node \"node-b\" does not support host CPU model XYZ of node node-a");
+    assert_rules(base_cluster(), base_vmi("123"), vmim_to("node-b"), "");
+    assert_rules(base_cluster(), base_vmi("123"), vmim_to("node-q"), "target-node: target node \"node-q\" does not exist");
+    /* Older Harvester: the VMI annotation picks the node. */
+    cJSON *vmi = base_vmi("123");
+    set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-a'}");
+    assert_rules(base_cluster(), vmi, vmim_to(NULL), "target-node: target node \"node-a\" is the node it runs on");
+    /* The VMIM's selector wins over the annotation. */
+    vmi = base_vmi("123");
+    set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-a'}");
+    assert_rules(base_cluster(), vmi, vmim_to("node-b"), "");
+}
+
+static void no_target_host_model_advice(void **state)
+{
+    (void)state;
+    assert_rules(base_cluster(), base_vmi("host-model"), vmim_to(NULL),
+                 "no-target: no other node can run it: node \"node-b\" does not support host CPU model XYZ of "
+                 "node node-a; host-model VMs can only move to nodes with host CPU model XYZ; CPU models "
+                 "supported by all nodes: 123 " EM_DASH " set spec.template.spec.domain.cpu.model to one of "
+                 "them and restart the VM");
+    /* No node fails only on CPU: no advice. */
+    cJSON *cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "spec.unschedulable", "true");
+    assert_rules(cluster, base_vmi("host-model"), vmim_to(NULL),
+                 "no-target: no other node can run it: node \"node-b\" is cordoned");
+    /* Explicit model: no host-model advice. */
+    assert_rules(base_cluster(), base_vmi("456"), vmim_to(NULL),
+                 "no-target: no other node can run it: node \"node-b\" does not support CPU model 456");
+    /* A picked, ineligible node: the target-node rule speaks alone. */
+    assert_rules(base_cluster(), base_vmi("host-model"), vmim_to("node-b"),
+                 "target-node: target node \"node-b\" does not support host CPU model XYZ of node node-a");
+}
+
+static void no_target_lists_ten_nodes(void **state)
+{
+    (void)state;
+    cJSON *cluster = cJSON_CreateArray();
+    cJSON_AddItemToArray(cluster, make_node("node-a", NULL));
+    for (int i = 12; i >= 1; i--) {
+        char name[32];
+        snprintf(name, sizeof(name), "node-%02d", i);
+        cJSON *node = make_node(name, NULL);
+        set_path(node, "spec.unschedulable", "true");
+        cJSON_AddItemToArray(cluster, node);
+    }
+    assert_rules(cluster, base_vmi("host-passthrough"), vmim_to(NULL),
+                 "no-target: no other node can run it: node \"node-01\" is cordoned, node \"node-02\" is cordoned, "
+                 "node \"node-03\" is cordoned, node \"node-04\" is cordoned, node \"node-05\" is cordoned, "
+                 "node \"node-06\" is cordoned, node \"node-07\" is cordoned, node \"node-08\" is cordoned, "
+                 "node \"node-09\" is cordoned, node \"node-10\" is cordoned, and 2 more");
+}
+
+static void no_target_without_other_nodes(void **state)
+{
+    (void)state;
+    cJSON *cluster = cJSON_CreateArray();
+    cJSON_AddItemToArray(cluster, make_node("node-a", NULL));
+    assert_rules(cluster, base_vmi("host-passthrough"), vmim_to(NULL),
+                 "no-target: no other node can run it: there is no other node");
+    /* One eligible node is enough. */
+    assert_rules(base_cluster(), base_vmi("host-passthrough"), vmim_to(NULL), "");
+}
+
+static void candidates_sorted(void **state)
+{
+    (void)state;
+    cJSON *cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, make_node("node-0", "{'cpu-model.node.kubevirt.io/123':'true'}"));
+    struct cluster_view *view = view_of_array(cluster);
+    cJSON *vmi = base_vmi("123");
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx ctx;
+    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
+    struct node_check *checks;
+    size_t n;
+    assert_int_equal(target_node_candidates(&ctx, &checks, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(checks[0].name, "node-0");
+    assert_int_equal(checks[0].step, 0);
+    assert_null(checks[0].reason);
+    assert_string_equal(checks[1].name, "node-b");
+    node_checks_free(checks, n);
+    migration_ctx_free(&ctx);
+    cv_scope_release(&scope);
+    cv_destroy(view);
+    cJSON_Delete(cluster);
+    cJSON_Delete(vmi);
+}
+
+static void common_models(void **state)
+{
+    (void)state;
+    cJSON *cluster = base_cluster();
+    char *models = common_cpu_models(cluster); /* pods among the objects carry no model labels */
+    assert_string_equal(models, "none");
+    free(models);
+    cJSON *nodes = cJSON_CreateArray();
+    cJSON_AddItemToArray(nodes, fixture_item("nodes-cpu-labels.json", "node-a"));
+    cJSON_AddItemToArray(nodes, fixture_item("nodes-cpu-labels.json", "node-b"));
+    models = common_cpu_models(nodes);
+    assert_string_equal(models, "123");
+    free(models);
+    cJSON_AddItemToArray(nodes, make_node("node-c", "{'cpu-model.node.kubevirt.io/Skylake':'true',"
+                                                    "'cpu-model.node.kubevirt.io/123':'true',"
+                                                    "'cpu-model.node.kubevirt.io/Broadwell':'true'}"));
+    set_path(cJSON_GetArrayItem(nodes, 0), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell", "'true'");
+    set_path(cJSON_GetArrayItem(nodes, 1), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell", "'true'");
+    models = common_cpu_models(nodes);
+    assert_string_equal(models, "123, Broadwell");
+    free(models);
+    /* An unschedulable node does not count; nor does a node with no models at all, once cordoned. */
+    cJSON *bare = make_node("node-d", NULL);
+    cJSON_AddItemToArray(nodes, bare);
+    models = common_cpu_models(nodes);
+    assert_string_equal(models, "none");
+    free(models);
+    set_path(bare, "spec.unschedulable", "true");
+    models = common_cpu_models(nodes);
+    assert_string_equal(models, "123, Broadwell");
+    free(models);
+    assert_false(node_is_schedulable(bare));
+    assert_true(node_is_schedulable(cJSON_GetArrayItem(nodes, 0)));
+    cJSON_Delete(nodes);
+    cJSON_Delete(cluster);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(step1_missing_and_current_node),
+        cmocka_unit_test(step2_texts),
+        cmocka_unit_test(step3_node_selector_first),
+        cmocka_unit_test(step3_affinity_terms),
+        cmocka_unit_test(step4_cluster_networks),
+        cmocka_unit_test(step5_explicit_and_cluster_model),
+        cmocka_unit_test(step5_host_model),
+        cmocka_unit_test(step5_copied_source_pod_keys),
+        cmocka_unit_test(context_gathers_requirement),
+        cmocka_unit_test(view_error_is_reported),
+        cmocka_unit_test(too_many_networks_cannot_be_verified),
+        cmocka_unit_test(target_node_rule),
+        cmocka_unit_test(no_target_host_model_advice),
+        cmocka_unit_test(no_target_lists_ten_nodes),
+        cmocka_unit_test(no_target_without_other_nodes),
+        cmocka_unit_test(candidates_sorted),
+        cmocka_unit_test(common_models),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
