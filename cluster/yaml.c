@@ -14,8 +14,9 @@
  *
  * Anchors are remembered per document with the number of nodes below them;
  * an alias is a deep copy.  Every node built, including the copies, counts
- * against MW_MAX_YAML_NODES, and the count is checked before a copy is made,
- * so an alias bomb is refused without ever being expanded.
+ * against MW_MAX_YAML_NODES, the copies also against MW_MAX_YAML_ALIAS_NODES,
+ * and the counts are checked before a copy is made, so an alias bomb is
+ * refused after a few copies, long before it could fill the memory.
  *
  * Every error is one line: "<name>:<line>:<column>: <problem>", 1-based.
  */
@@ -46,7 +47,8 @@ struct reader {
     char *err;
     size_t errlen;
     int failed;
-    size_t nodes; /* nodes built in this parse, aliases expanded */
+    size_t nodes;       /* nodes built in this parse, aliases expanded */
+    size_t alias_nodes; /* of which copied through aliases */
     struct anchor *anchors;
     size_t nanchors, capanchors;
 };
@@ -377,8 +379,13 @@ static cJSON *copy_of_alias(struct reader *r, const yaml_event_t *ev, size_t *co
         fail_at(r, ev->start_mark, "unknown alias *%s", name);
         return NULL;
     }
+    if (a->nodes > MW_MAX_YAML_ALIAS_NODES - r->alias_nodes) {
+        fail_at(r, ev->start_mark, "aliases expand to more than %u nodes", MW_MAX_YAML_ALIAS_NODES);
+        return NULL;
+    }
     if (!spend_nodes(r, &ev->start_mark, a->nodes))
         return NULL;
+    r->alias_nodes += a->nodes;
     cJSON *copy = cJSON_Duplicate(a->node, 1);
     if (!copy) {
         fail_at(r, ev->start_mark, "out of memory");
