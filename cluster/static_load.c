@@ -155,7 +155,8 @@ static int read_sorted_names(const char *dir, char ***out, size_t *out_n, char *
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), compare_names);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), compare_names);
     *out = names;
     *out_n = n;
     return 0;
