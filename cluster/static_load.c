@@ -93,7 +93,8 @@ static int load_file(const char *path, cJSON *objects, char *err, size_t errlen)
         cJSON *doc = cJSON_DetachItemViaPointer(docs, docs->child);
         docno++;
         if (!cJSON_IsObject(doc)) {
-            snprintf(err, errlen, "%s: document %d is %s, not an object", path, docno, json_type_name(doc));
+            snprintf(err, errlen, "%s: document %d is %s, not an object", path, docno,
+                     json_type_name(doc));
             rc = -1;
         } else if (is_list_document(doc)) {
             rc = take_list_items(doc, docno, path, objects, err, errlen);
@@ -198,7 +199,8 @@ static int load_entry(const char *dir, const char *name, int depth, cJSON *objec
 static int load_tree(const char *dir, int depth, cJSON *objects, char *err, size_t errlen)
 {
     if (depth > MW_MAX_CLUSTER_DIR_DEPTH) {
-        snprintf(err, errlen, "%s: directories nested deeper than %d levels", dir, MW_MAX_CLUSTER_DIR_DEPTH);
+        snprintf(err, errlen, "%s: directories nested deeper than %d levels", dir,
+                 MW_MAX_CLUSTER_DIR_DEPTH);
         return -1;
     }
     char **names;

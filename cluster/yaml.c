@@ -108,7 +108,8 @@ static void fail_from_parser(struct reader *r)
         size_t line, column;
         position_of_offset(r, p->problem_offset, &line, &column);
         if (p->problem_value != -1)
-            fail_at_line(r, line, column, "%s (byte 0x%02x)", problem, (unsigned)p->problem_value & 0xffu);
+            fail_at_line(r, line, column, "%s (byte 0x%02x)", problem,
+                         (unsigned)p->problem_value & 0xffu);
         else
             fail_at_line(r, line, column, "%s", problem);
         break;
@@ -345,7 +346,7 @@ static int remember_anchor(struct reader *r, const yaml_mark_t *mark, const char
     char *copy = strdup(name);
     if (!copy)
         goto oom;
-    r->anchors[r->nanchors++] = (struct anchor){ copy, node, nodes };
+    r->anchors[r->nanchors++] = (struct anchor){copy, node, nodes};
     return 0;
 oom:
     fail_at(r, *mark, "out of memory");
@@ -515,8 +516,9 @@ static cJSON *read_node(struct reader *r, yaml_event_t *ev, int depth, size_t *c
         break;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
-        anchor = (const char *)(ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
-                                                                     : ev->data.mapping_start.anchor);
+        anchor =
+            (const char *)(ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+                                                                 : ev->data.mapping_start.anchor);
         if (depth >= MW_MAX_YAML_DEPTH)
             fail_at(r, ev->start_mark, "nested deeper than %d levels", MW_MAX_YAML_DEPTH);
         else if (spend_nodes(r, &ev->start_mark, 1))
@@ -605,7 +607,8 @@ static int read_stream(struct reader *r, cJSON *docs)
 
 cJSON *yaml_parse(const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
-    struct reader r = { .text = text, .len = len, .name = name ? name : "<input>", .err = err, .errlen = errlen };
+    struct reader r = {
+        .text = text, .len = len, .name = name ? name : "<input>", .err = err, .errlen = errlen};
     if (err && errlen)
         err[0] = '\0';
     if (!text && len) {
@@ -649,7 +652,8 @@ static int read_whole_file(const char *path, char **out, size_t *outlen, char *e
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+        snprintf(err, errlen, "%s: %s", path,
+                 S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         close(fd);
         return -1;
     }

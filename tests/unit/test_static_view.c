@@ -120,8 +120,10 @@ static void example_cluster_get_by_namespace_and_name(void **state)
     assert_int_equal(cv_get(v, &s, CV_VMI, "default", "vm-migratable", &obj), CV_OK);
     assert_string_equal(meta_name(obj), "vm-migratable");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "nodeName")), "node-a");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "phase")), "Running");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "nodeName")),
+                        "node-a");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "phase")),
+                        "Running");
 
     assert_int_equal(cv_get(v, &s, CV_VMI, "kube-system", "vm-migratable", &obj), CV_NOT_FOUND);
     assert_int_equal(cv_get(v, &s, CV_VMI, "default", "vm-stopped", &obj), CV_NOT_FOUND);
@@ -133,22 +135,26 @@ static void example_cluster_get_by_namespace_and_name(void **state)
 
     /* Label values stay strings: "true", never a boolean. */
     assert_int_equal(cv_get(v, &s, CV_NODE, NULL, "node-a", &obj), CV_OK);
-    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
     const cJSON *schedulable = cJSON_GetObjectItemCaseSensitive(labels, "kubevirt.io/schedulable");
     assert_true(cJSON_IsString(schedulable));
     assert_string_equal(schedulable->valuestring, "true");
-    assert_non_null(cJSON_GetObjectItemCaseSensitive(labels, "host-model-cpu.node.kubevirt.io/Cascadelake-Server-noTSX"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(
+        labels, "host-model-cpu.node.kubevirt.io/Cascadelake-Server-noTSX"));
 
     assert_int_equal(cv_get(v, &s, CV_KUBEVIRT, "harvester-system", "kubevirt", &obj), CV_OK);
     const cJSON *migrations = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "spec"), "configuration"),
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "spec"),
+                                         "configuration"),
         "migrations");
     const cJSON *per_gib = cJSON_GetObjectItemCaseSensitive(migrations, "completionTimeoutPerGiB");
     assert_true(cJSON_IsNumber(per_gib));
     assert_int_equal(per_gib->valueint, 800);
 
     assert_int_equal(cv_get(v, &s, CV_PVC, "default", "vm-rwo-rootdisk", &obj), CV_OK);
-    const cJSON *modes = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "spec"), "accessModes");
+    const cJSON *modes = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(obj, "spec"), "accessModes");
     assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(modes, 0)), "ReadWriteOnce");
 
     assert_int_equal(cv_get(v, &s, CV_NAD, "default", "vlan100", &obj), CV_OK);
@@ -166,13 +172,14 @@ static void example_cluster_launcher_pod_by_created_by_label(void **state)
     cv_scope_init(&s, 0);
     const cJSON *vmi = NULL, *pods = NULL;
     int checked = 0;
-    const char *names[] = { "vm-migratable", "vm-model", "vm-icelake" };
+    const char *names[] = {"vm-migratable", "vm-model", "vm-icelake"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         assert_int_equal(cv_get(v, &s, CV_VMI, "default", names[i], &vmi), CV_OK);
-        const char *uid = cJSON_GetStringValue(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "metadata"), "uid"));
+        const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(vmi, "metadata"), "uid"));
         assert_non_null(uid);
-        assert_int_equal(cv_list(v, &s, CV_POD, "default", "kubevirt.io/created-by", uid, &pods), CV_OK);
+        assert_int_equal(cv_list(v, &s, CV_POD, "default", "kubevirt.io/created-by", uid, &pods),
+                         CV_OK);
         assert_int_equal(cJSON_GetArraySize(pods), 1);
         const cJSON *pod = cJSON_GetArrayItem(pods, 0);
         char prefix[128];
@@ -180,8 +187,9 @@ static void example_cluster_launcher_pod_by_created_by_label(void **state)
         assert_memory_equal(meta_name(pod), prefix, strlen(prefix));
         const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
         const cJSON *vstatus = cJSON_GetObjectItemCaseSensitive(vmi, "status");
-        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "nodeName")),
-                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(vstatus, "nodeName")));
+        assert_string_equal(
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "nodeName")),
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(vstatus, "nodeName")));
         checked++;
     }
     assert_int_equal(checked, 3);
@@ -191,7 +199,8 @@ static void example_cluster_launcher_pod_by_created_by_label(void **state)
     assert_int_equal(cJSON_GetArraySize(pods), 11);
     assert_int_equal(cv_list(v, &s, CV_POD, "kube-system", NULL, NULL, &pods), CV_OK);
     assert_int_equal(cJSON_GetArraySize(pods), 0);
-    assert_int_equal(cv_list(v, &s, CV_POD, "default", "kubevirt.io/created-by", "no-such-uid", &pods), CV_OK);
+    assert_int_equal(
+        cv_list(v, &s, CV_POD, "default", "kubevirt.io/created-by", "no-such-uid", &pods), CV_OK);
     assert_int_equal(cJSON_GetArraySize(pods), 0);
     cv_scope_release(&s);
     cv_destroy(v);
@@ -204,7 +213,8 @@ static void example_cluster_launcher_pod_by_created_by_label(void **state)
 static int is_data_file(const char *name)
 {
     size_t n = strlen(name);
-    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
+    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
            (n > 5 && strcmp(name + n - 5, ".json") == 0);
 }
 
@@ -285,7 +295,8 @@ static void fixture_subset_counts(void **state)
                              "5d0e3b1c-0000-4000-8000-00000000a001", &pods),
                      CV_OK);
     assert_int_equal(cJSON_GetArraySize(pods), 2);
-    assert_int_equal(cv_list(v, &s, CV_POD, "default", "kubevirt.io/migrationJobUID", NULL, &pods), CV_OK);
+    assert_int_equal(cv_list(v, &s, CV_POD, "default", "kubevirt.io/migrationJobUID", NULL, &pods),
+                     CV_OK);
     assert_int_equal(cJSON_GetArraySize(pods), 1);
     cv_scope_release(&s);
     cv_destroy(v);
@@ -308,7 +319,8 @@ static void lists_multi_documents_and_order(void **state)
                "- {apiVersion: v1, kind: Node, metadata: {name: n2}}\n");
     write_file(dir, "a-pods.json",
                "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
-               "  {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p1\", \"namespace\": \"ns1\"}}\n"
+               "  {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p1\", "
+               "\"namespace\": \"ns1\"}}\n"
                "]}\n");
     write_file(dir, "c-multi.yml",
                "# leading comment\n"
@@ -330,7 +342,7 @@ static void lists_multi_documents_and_order(void **state)
     cJSON *objects = static_load_dir(dir, err, sizeof(err));
     if (!objects)
         fail_msg("%s", err);
-    const char *want[] = { "p1", "n1", "n2", "c1", "other", "n3" };
+    const char *want[] = {"p1", "n1", "n2", "c1", "other", "n3"};
     assert_int_equal(cJSON_GetArraySize(objects), 6);
     for (int i = 0; i < 6; i++)
         assert_string_equal(meta_name(cJSON_GetArrayItem(objects, i)), want[i]);
@@ -354,7 +366,9 @@ static void lists_multi_documents_and_order(void **state)
     write_file(dir, "z-bad.yaml", "a: [\n");
     assert_null(static_load_dir(slashed, err, sizeof(err)));
     char want_err[PATH_MAX + 128];
-    snprintf(want_err, sizeof(want_err), "%s/z-bad.yaml:2:1: did not find expected node content while parsing a flow node", dir);
+    snprintf(want_err, sizeof(want_err),
+             "%s/z-bad.yaml:2:1: did not find expected node content while parsing a flow node",
+             dir);
     assert_string_equal(err, want_err);
     remove_tree(dir);
 }
@@ -373,7 +387,8 @@ static void bad_file_names_file_and_position(void **state)
     cJSON *objects = static_load_dir(dir, err, sizeof(err));
     assert_null(objects);
     char want[PATH_MAX + 128];
-    snprintf(want, sizeof(want), "%s/nodes-bad.yaml:4:2: did not find expected key while parsing a block mapping", dir);
+    snprintf(want, sizeof(want),
+             "%s/nodes-bad.yaml:4:2: did not find expected key while parsing a block mapping", dir);
     assert_string_equal(err, want);
     assert_null(strchr(err, '\n'));
 
@@ -400,12 +415,14 @@ static void documents_must_be_objects(void **state)
 
     write_file(dir, "a.yaml", "kind: List\nitems:\n- kind: Node\n- 42\n");
     assert_null(static_load_dir(dir, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/a.yaml: document 1: item 2 of the List is a number, not an object", dir);
+    snprintf(want, sizeof(want),
+             "%s/a.yaml: document 1: item 2 of the List is a number, not an object", dir);
     assert_string_equal(err, want);
 
     write_file(dir, "a.yaml", "kind: PodList\nitems: {}\n");
     assert_null(static_load_dir(dir, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/a.yaml: document 1: items of a List is an object, not a list", dir);
+    snprintf(want, sizeof(want), "%s/a.yaml: document 1: items of a List is an object, not a list",
+             dir);
     assert_string_equal(err, want);
 
     write_file(dir, "a.yaml", "a: 1\na: 2\n");

@@ -1,4 +1,5 @@
-/* Unit tests for cluster/yaml.c: YAML and JSON text to cJSON, typing, limits and error positions. */
+/* Unit tests for cluster/yaml.c: YAML and JSON text to cJSON, typing, limits and error positions.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -158,7 +159,8 @@ static void null_forms(void **state)
 {
     (void)state;
     cJSON *docs;
-    const cJSON *d = first_doc("a: null\nb: Null\nc: NULL\nd: ~\ne:\nf: \"null\"\ng: '~'\nh: nil\n", &docs);
+    const cJSON *d =
+        first_doc("a: null\nb: Null\nc: NULL\nd: ~\ne:\nf: \"null\"\ng: '~'\nh: nil\n", &docs);
     assert_true(cJSON_IsNull(field(d, "a")));
     assert_true(cJSON_IsNull(field(d, "b")));
     assert_true(cJSON_IsNull(field(d, "c")));
@@ -196,15 +198,16 @@ static void tags(void **state)
 {
     (void)state;
     cJSON *docs;
-    const cJSON *d = first_doc("s: !!str 123\nb: !!str true\ni: !!int \"42\"\nt: !!bool \"true\"\nn: !!null ''\n",
-                               &docs);
+    const cJSON *d = first_doc(
+        "s: !!str 123\nb: !!str true\ni: !!int \"42\"\nt: !!bool \"true\"\nn: !!null ''\n", &docs);
     assert_string_field(d, "s", "123");
     assert_string_field(d, "b", "true");
     assert_number_field(d, "i", 42);
     assert_true(cJSON_IsTrue(field(d, "t")));
     assert_true(cJSON_IsNull(field(d, "n")));
     cJSON_Delete(docs);
-    assert_parse_error("i: !!int abc\n", "t.yaml:1:4: \"abc\" is not a valid tag:yaml.org,2002:int");
+    assert_parse_error("i: !!int abc\n",
+                       "t.yaml:1:4: \"abc\" is not a valid tag:yaml.org,2002:int");
 }
 
 static void anchors_and_aliases(void **state)
@@ -345,10 +348,12 @@ static void errors_name_the_position(void **state)
                        "  name: vm1\n"
                        " labels: {}\n",
                        "t.yaml:3:2: did not find expected key while parsing a block mapping");
-    assert_parse_error("a: [1, 2\n", "t.yaml:2:1: did not find expected ',' or ']' while parsing a flow sequence");
-    assert_parse_error("a:\n\tb: 1\n",
-                       "t.yaml:2:1: found character that cannot start any token while scanning for the next token");
-    assert_parse_error("key: value: x\n", "t.yaml:1:11: mapping values are not allowed in this context");
+    assert_parse_error(
+        "a: [1, 2\n", "t.yaml:2:1: did not find expected ',' or ']' while parsing a flow sequence");
+    assert_parse_error("a:\n\tb: 1\n", "t.yaml:2:1: found character that cannot start any token "
+                                       "while scanning for the next token");
+    assert_parse_error("key: value: x\n",
+                       "t.yaml:1:11: mapping values are not allowed in this context");
     assert_parse_error("a: 1\n<<: {b: 2}\n", "t.yaml:2:1: merge keys (<<) are not supported");
     assert_parse_error("a: \"x\\0y\"\n", "t.yaml:1:4: a string contains a NUL character");
     assert_parse_error("a: \xff\n", "t.yaml:1:4: invalid leading UTF-8 octet (byte 0xff)");
@@ -369,7 +374,7 @@ static void duplicate_keys_are_errors(void **state)
 static void empty_input(void **state)
 {
     (void)state;
-    const char *empties[] = { "", "\n", "# just a comment\n", "---\n", "---\n...\n" };
+    const char *empties[] = {"", "\n", "# just a comment\n", "---\n", "---\n...\n"};
     for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
         cJSON *docs = parse(empties[i]);
         assert_non_null(docs);
@@ -416,7 +421,8 @@ static void files_are_named_in_errors(void **state)
     unlink(path);
     assert_null(docs);
     char want[128];
-    snprintf(want, sizeof(want), "%s:3:1: did not find expected node content while parsing a flow node", path);
+    snprintf(want, sizeof(want),
+             "%s:3:1: did not find expected node content while parsing a flow node", path);
     assert_string_equal(err, want);
 
     assert_null(yaml_parse_file("/nonexistent/x.yaml", err, sizeof(err)));
