@@ -14,15 +14,16 @@ static const cJSON *devices_list(const cJSON *spec, const char *key)
 void rule_host_device(const cJSON *spec, struct verdict *out)
 {
     const cJSON *dev;
-    cJSON_ArrayForEach(dev, devices_list(spec, "hostDevices"))
-        verdict_add(out, RULE_HOST_DEVICE, "host device \"%s\" (%s) is passed through; remove it first",
+    cJSON_ArrayForEach (dev, devices_list(spec, "hostDevices"))
+        verdict_add(out, RULE_HOST_DEVICE,
+                    "host device \"%s\" (%s) is passed through; remove it first",
                     obj_string_or(dev, "name", ""), obj_string_or(dev, "deviceName", ""));
 }
 
 void rule_gpu(const cJSON *spec, struct verdict *out)
 {
     const cJSON *dev;
-    cJSON_ArrayForEach(dev, devices_list(spec, "gpus"))
+    cJSON_ArrayForEach (dev, devices_list(spec, "gpus"))
         verdict_add(out, RULE_GPU, "GPU \"%s\" (%s) is passed through; remove it first",
                     obj_string_or(dev, "name", ""), obj_string_or(dev, "deviceName", ""));
 }

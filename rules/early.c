@@ -44,7 +44,7 @@ static int some_node_supports(const cJSON *nodes, const char *model)
         return 1; /* out of memory: claim nothing */
     int found = 0;
     const cJSON *node;
-    cJSON_ArrayForEach(node, nodes)
+    cJSON_ArrayForEach (node, nodes)
         if (meta_label_is_true(node, key)) {
             found = 1;
             break;
@@ -59,13 +59,11 @@ static int host_models_differ(const cJSON *nodes)
     const char *seen = NULL;
     size_t plen = strlen(HOST_MODEL_LABEL_PREFIX);
     const cJSON *node;
-    cJSON_ArrayForEach(node, nodes)
-    {
+    cJSON_ArrayForEach (node, nodes) {
         if (!cJSON_IsObject(node) || !node_is_schedulable(node))
             continue;
         const cJSON *label;
-        cJSON_ArrayForEach(label, obj_object(obj_object(node, "metadata"), "labels"))
-        {
+        cJSON_ArrayForEach (label, obj_object(obj_object(node, "metadata"), "labels")) {
             if (!label->string || strncmp(label->string, HOST_MODEL_LABEL_PREFIX, plen) != 0 ||
                 !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
                 continue;
@@ -80,8 +78,8 @@ static int host_models_differ(const cJSON *nodes)
 }
 
 /* Returns CV_OK or CV_ERROR (recorded in out). */
-static enum cv_result check_cpu_model(const struct rule_input *in, const char *subject, const cJSON *spec,
-                                      struct verdict *out)
+static enum cv_result check_cpu_model(const struct rule_input *in, const char *subject,
+                                      const cJSON *spec, struct verdict *out)
 {
     const char *model = obj_nonempty(obj_object(obj_object(spec, "domain"), "cpu"), "model");
     const cJSON *nodes = NULL, *kubevirt = NULL;
@@ -106,10 +104,11 @@ static enum cv_result check_cpu_model(const struct rule_input *in, const char *s
     }
     if (host_models_differ(nodes)) {
         char *common = common_cpu_models(nodes);
-        verdict_add_standalone(out, RULE_HOST_MODEL_HETEROGENEOUS,
-                               "VM %s uses host-model: it can only live-migrate to nodes with the same host "
-                               "CPU model; CPU models supported by all nodes: %s",
-                               subject, common ? common : "none");
+        verdict_add_standalone(
+            out, RULE_HOST_MODEL_HETEROGENEOUS,
+            "VM %s uses host-model: it can only live-migrate to nodes with the same host "
+            "CPU model; CPU models supported by all nodes: %s",
+            subject, common ? common : "none");
         free(common);
     }
     return CV_OK;

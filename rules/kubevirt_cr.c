@@ -73,7 +73,8 @@ static int strings_in_order(const void *a, const void *b)
 }
 
 /* Appends "n1, n2" of the schedulable nodes lacking the model; 0, or -1 on view error. */
-static int check_cluster_cpu_model(const struct rule_input *in, const char *model, struct verdict *out)
+static int check_cluster_cpu_model(const struct rule_input *in, const char *model,
+                                   struct verdict *out)
 {
     if (strcmp(model, "host-model") == 0 || strcmp(model, "host-passthrough") == 0)
         return 0; /* not a named model: no node label to carry */
@@ -88,10 +89,10 @@ static int check_cluster_cpu_model(const struct rule_input *in, const char *mode
     size_t cap = (size_t)cJSON_GetArraySize(nodes), n = 0, len = 1;
     const char **missing = calloc(cap ? cap : 1, sizeof(*missing));
     const cJSON *node;
-    cJSON_ArrayForEach(node, nodes)
-    {
+    cJSON_ArrayForEach (node, nodes) {
         const char *name = meta_name(node);
-        if (missing && n < cap && name && node_is_schedulable(node) && !meta_label_is_true(node, key)) {
+        if (missing && n < cap && name && node_is_schedulable(node) &&
+            !meta_label_is_true(node, key)) {
             missing[n++] = name;
             len += strlen(name) + 2;
         }
@@ -106,8 +107,8 @@ static int check_cluster_cpu_model(const struct rule_input *in, const char *mode
             *p = '\0';
             for (size_t i = 0; i < n; i++)
                 p = stpcpy(i ? stpcpy(p, ", ") : p, missing[i]);
-            verdict_add(out, RULE_CLUSTER_CPU_MODEL, "cluster CPU model %s is not supported by nodes: %s",
-                        model, list);
+            verdict_add(out, RULE_CLUSTER_CPU_MODEL,
+                        "cluster CPU model %s is not supported by nodes: %s", model, list);
             free(list);
         }
     }
@@ -124,8 +125,9 @@ static void check_timeout_setting(const cJSON *migrations, const char *field, st
     if (!value || cJSON_IsNull(value) || kubevirt_setting_is_positive_integer(value, &ignored))
         return;
     char *text = cJSON_PrintUnformatted(value);
-    verdict_add(out, RULE_MIGRATION_TIMEOUTS, "migration setting %s must be a positive integer, got %s",
-                field, text ? text : "?");
+    verdict_add(out, RULE_MIGRATION_TIMEOUTS,
+                "migration setting %s must be a positive integer, got %s", field,
+                text ? text : "?");
     free(text);
 }
 
@@ -138,7 +140,8 @@ void rules_kubevirt_validate(const struct rule_input *in, struct verdict *out)
     const cJSON *migrations = kubevirt_migrations(in->object);
     check_timeout_setting(migrations, "completionTimeoutPerGiB", out);
     check_timeout_setting(migrations, "progressTimeout", out);
-    verdict_finish(out, "", in->settings->migration, true, cr_subject(in, subject, sizeof(subject)));
+    verdict_finish(out, "", in->settings->migration, true,
+                   cr_subject(in, subject, sizeof(subject)));
 }
 
 /* ------------------------------------------------- opt-in default timeouts */
@@ -173,9 +176,11 @@ void rules_kubevirt_mutate(const struct rule_input *in, struct verdict *out)
     }
     bool blocked = false;
     const cJSON *spec = ensure_object(in->object, "spec", "/spec", out, &blocked);
-    const cJSON *conf = blocked ? NULL : ensure_object(spec, "configuration", "/spec/configuration", out, &blocked);
+    const cJSON *conf =
+        blocked ? NULL : ensure_object(spec, "configuration", "/spec/configuration", out, &blocked);
     const cJSON *migr = blocked ? NULL
-                                : ensure_object(conf, "migrations", "/spec/configuration/migrations", out, &blocked);
+                                : ensure_object(conf, "migrations",
+                                                "/spec/configuration/migrations", out, &blocked);
     if (!blocked) {
         const cJSON *per_gib = obj_get(migr, "completionTimeoutPerGiB");
         const cJSON *progress = obj_get(migr, "progressTimeout");

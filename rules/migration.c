@@ -33,14 +33,16 @@ static const char *review_name(const struct rule_input *in)
 }
 
 /* A VMIM that names no VMI: one standalone finding that always denies. */
-static void deny_nameless_migration(const struct rule_input *in, const char *ns, struct verdict *out)
+static void deny_nameless_migration(const struct rule_input *in, const char *ns,
+                                    struct verdict *out)
 {
     enum rule_mode modes[RULE_COUNT];
     memcpy(modes, in->settings->migration, sizeof(modes));
     modes[RULE_VMIM_NO_VMI] = MODE_DENY;
-    verdict_add_standalone(out, RULE_VMIM_NO_VMI,
-                           "migration %s/%s names no VirtualMachineInstance (spec.vmiName is empty)", ns,
-                           review_name(in));
+    verdict_add_standalone(
+        out, RULE_VMIM_NO_VMI,
+        "migration %s/%s names no VirtualMachineInstance (spec.vmiName is empty)", ns,
+        review_name(in));
     char subject[512];
     snprintf(subject, sizeof(subject), "%s/%s", ns, review_name(in));
     verdict_finish(out, "", modes, true, subject);

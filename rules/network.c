@@ -11,8 +11,7 @@
 static int interface_uses_bridge(const cJSON *interfaces, const char *name)
 {
     const cJSON *iface;
-    cJSON_ArrayForEach(iface, interfaces)
-    {
+    cJSON_ArrayForEach (iface, interfaces) {
         const char *iname = obj_string(iface, "name");
         if (iname && strcmp(iname, name) == 0 && obj_get(iface, "bridge") &&
             !cJSON_IsNull(obj_get(iface, "bridge")))
@@ -26,8 +25,7 @@ void rule_management_bridge(const cJSON *spec, struct verdict *out)
     const cJSON *interfaces =
         obj_array(obj_object(obj_object(spec, "domain"), "devices"), "interfaces");
     const cJSON *net;
-    cJSON_ArrayForEach(net, obj_array(spec, "networks"))
-    {
+    cJSON_ArrayForEach (net, obj_array(spec, "networks")) {
         const cJSON *pod = obj_get(net, "pod");
         const char *name = obj_string(net, "name");
         if (!pod || cJSON_IsNull(pod) || !name)

@@ -84,9 +84,9 @@ static enum quantity_result read_suffix(const char *s, struct parsed *p)
         const char *text;
         int pow2, pow10;
     } suffixes[] = {
-        {"", 0, 0},    {"Ki", 10, 0}, {"Mi", 20, 0}, {"Gi", 30, 0}, {"Ti", 40, 0}, {"Pi", 50, 0},
-        {"Ei", 60, 0}, {"m", 0, -3},  {"k", 0, 3},   {"K", 0, 3},   {"M", 0, 6},   {"G", 0, 9},
-        {"T", 0, 12},  {"P", 0, 15},  {"E", 0, 18},
+        {"", 0, 0},    {"Ki", 10, 0}, {"Mi", 20, 0}, {"Gi", 30, 0}, {"Ti", 40, 0},
+        {"Pi", 50, 0}, {"Ei", 60, 0}, {"m", 0, -3},  {"k", 0, 3},   {"K", 0, 3},
+        {"M", 0, 6},   {"G", 0, 9},   {"T", 0, 12},  {"P", 0, 15},  {"E", 0, 18},
     };
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
         if (strcmp(s, suffixes[i].text) == 0) {

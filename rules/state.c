@@ -34,7 +34,8 @@ static int migration_is_for(const cJSON *vmim, const char *vmi_name)
 {
     const char *label = meta_label(vmim, "kubevirt.io/vmi-name");
     const char *spec_name = obj_string(obj_object(vmim, "spec"), "vmiName");
-    return (label && strcmp(label, vmi_name) == 0) || (spec_name && strcmp(spec_name, vmi_name) == 0);
+    return (label && strcmp(label, vmi_name) == 0) ||
+           (spec_name && strcmp(spec_name, vmi_name) == 0);
 }
 
 static int migration_is_finished(const cJSON *vmim)
@@ -69,8 +70,7 @@ enum cv_result rule_in_flight(const char *ns, const char *vmi_name, const char *
     }
     size_t n = 0;
     const cJSON *vmim;
-    cJSON_ArrayForEach(vmim, all)
-    {
+    cJSON_ArrayForEach (vmim, all) {
         const char *name = meta_name(vmim);
         if (n < (size_t)total && name && *name && migration_is_for(vmim, vmi_name) &&
             !migration_is_self(vmim, self_name, self_uid) && !migration_is_finished(vmim))

@@ -73,8 +73,8 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
 
 const char *picked_target_node(const cJSON *vmim, const cJSON *vmi)
 {
-    const char *node =
-        obj_string(obj_object(obj_object(vmim, "spec"), "addedNodeSelector"), "kubernetes.io/hostname");
+    const char *node = obj_string(obj_object(obj_object(vmim, "spec"), "addedNodeSelector"),
+                                  "kubernetes.io/hostname");
     if (node && *node)
         return node;
     node = meta_annotation(vmi, "harvesterhci.io/migrationTargetNodeName");
@@ -86,8 +86,7 @@ const char *picked_target_node(const cJSON *vmim, const cJSON *vmi)
 static int has_taint(const cJSON *node, const char *key)
 {
     const cJSON *taint;
-    cJSON_ArrayForEach(taint, obj_array(obj_object(node, "spec"), "taints"))
-    {
+    cJSON_ArrayForEach (taint, obj_array(obj_object(node, "spec"), "taints")) {
         const char *k = obj_string(taint, "key");
         if (k && strcmp(k, key) == 0)
             return 1;
@@ -103,7 +102,8 @@ int node_is_schedulable(const cJSON *node)
         has_taint(node, "node.kubernetes.io/unschedulable"))
         return 0;
     const cJSON *ann = obj_object(obj_object(node, "metadata"), "annotations");
-    if (obj_get(ann, "harvesterhci.io/maintain-status") || obj_get(ann, "harvesterhci.io/drain-requested"))
+    if (obj_get(ann, "harvesterhci.io/maintain-status") ||
+        obj_get(ann, "harvesterhci.io/drain-requested"))
         return 0;
     const char *sched = meta_label(node, "kubevirt.io/schedulable");
     return !(sched && strcmp(sched, "false") == 0);
@@ -132,7 +132,7 @@ static int node_has_model(const cJSON *node, const char *model)
 char *common_cpu_models(const cJSON *nodes)
 {
     const cJSON *first = NULL, *node;
-    cJSON_ArrayForEach(node, nodes)
+    cJSON_ArrayForEach (node, nodes)
         if (cJSON_IsObject(node) && node_is_schedulable(node)) {
             first = node;
             break;
@@ -144,15 +144,15 @@ char *common_cpu_models(const cJSON *nodes)
         return NULL;
     const cJSON *label;
     size_t plen = strlen(CPU_MODEL_PREFIX);
-    cJSON_ArrayForEach(label, labels)
-    {
+    cJSON_ArrayForEach (label, labels) {
         if (!label->string || strncmp(label->string, CPU_MODEL_PREFIX, plen) != 0 ||
             !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
             continue;
         const char *model = label->string + plen;
         int everywhere = *model != '\0';
-        cJSON_ArrayForEach(node, nodes)
-            if (everywhere && cJSON_IsObject(node) && node_is_schedulable(node) && !node_has_model(node, model))
+        cJSON_ArrayForEach (node, nodes)
+            if (everywhere && cJSON_IsObject(node) && node_is_schedulable(node) &&
+                !node_has_model(node, model))
                 everywhere = 0;
         if (everywhere && n < cap)
             models[n++] = model;

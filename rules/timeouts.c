@@ -29,8 +29,8 @@ long long completion_timeout_seconds(long long per_gib, long long bytes)
     return seconds > INT64_MAX ? -1 : (long long)seconds;
 }
 
-static void read_setting(const cJSON *migrations, const char *field, long long fallback, long long *value,
-                         const char **source)
+static void read_setting(const cJSON *migrations, const char *field, long long fallback,
+                         long long *value, const char **source)
 {
     if (kubevirt_setting_is_positive_integer(obj_get(migrations, field), value)) {
         *source = "KubeVirt CR";
@@ -40,13 +40,13 @@ static void read_setting(const cJSON *migrations, const char *field, long long f
     *source = "default";
 }
 
-int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt, struct migration_timeouts *out,
-                               char *err, size_t errlen)
+int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt,
+                               struct migration_timeouts *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     const cJSON *migrations = kubevirt_migrations(kubevirt);
-    read_setting(migrations, "completionTimeoutPerGiB", KUBEVIRT_DEFAULT_COMPLETION_PER_GIB, &out->per_gib,
-                 &out->per_gib_source);
+    read_setting(migrations, "completionTimeoutPerGiB", KUBEVIRT_DEFAULT_COMPLETION_PER_GIB,
+                 &out->per_gib, &out->per_gib_source);
     read_setting(migrations, "progressTimeout", KUBEVIRT_DEFAULT_PROGRESS_TIMEOUT, &out->progress,
                  &out->progress_source);
 
@@ -58,11 +58,14 @@ int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt, struct m
         memory = obj_get(obj_object(obj_object(domain, "resources"), "requests"), "memory");
     }
     if (!memory || cJSON_IsNull(memory)) {
-        snprintf(err, errlen, "the VM sets no memory (spec.domain.memory.guest or spec.domain.resources.requests.memory)");
+        snprintf(err, errlen,
+                 "the VM sets no memory (spec.domain.memory.guest or "
+                 "spec.domain.resources.requests.memory)");
         return -1;
     }
     int64_t bytes = 0;
-    enum quantity_result r = cJSON_IsString(memory) ? quantity_parse(memory->valuestring, &bytes) : QUANTITY_GARBAGE;
+    enum quantity_result r =
+        cJSON_IsString(memory) ? quantity_parse(memory->valuestring, &bytes) : QUANTITY_GARBAGE;
     if (r != QUANTITY_OK || bytes <= 0) {
         char *text = cJSON_PrintUnformatted(memory);
         snprintf(err, errlen, "%s %s is %s", source, text ? text : "?",
@@ -72,7 +75,8 @@ int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt, struct m
     }
     long long seconds = completion_timeout_seconds(out->per_gib, bytes);
     if (seconds < 0) {
-        snprintf(err, errlen, "completion timeout for %s %s is too large", source, memory->valuestring);
+        snprintf(err, errlen, "completion timeout for %s %s is too large", source,
+                 memory->valuestring);
         return -1;
     }
     out->memory_bytes = bytes;
@@ -109,8 +113,8 @@ static void add_annotation_if_missing(const cJSON *annotations, const char *key,
     verdict_patch(out, "add", path, cJSON_CreateString(text));
 }
 
-static void patch_annotations(const cJSON *vmim, const struct migration_timeouts *t, bool with_completion,
-                              struct verdict *out)
+static void patch_annotations(const cJSON *vmim, const struct migration_timeouts *t,
+                              bool with_completion, struct verdict *out)
 {
     const cJSON *meta = obj_get(vmim, "metadata");
     if (!cJSON_IsObject(meta))
@@ -121,7 +125,8 @@ static void patch_annotations(const cJSON *vmim, const struct migration_timeouts
     if (!cJSON_IsObject(annotations))
         verdict_patch(out, "add", "/metadata/annotations", cJSON_CreateObject());
     if (with_completion)
-        add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_COMPLETION, t->completion_seconds, out);
+        add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_COMPLETION, t->completion_seconds,
+                                  out);
     add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_PROGRESS, t->progress, out);
 }
 
@@ -142,14 +147,17 @@ void rules_vmim_mutate(const struct rule_input *in, struct verdict *out)
     if (r == CV_ERROR) {
         verdict_view_error(out, "%s", in->scope->err);
     } else if (r == CV_NOT_FOUND) {
-        verdict_warn(out, "migration of VM %s: VirtualMachineInstance not found; no timeout annotations added",
-                     subject);
+        verdict_warn(
+            out,
+            "migration of VM %s: VirtualMachineInstance not found; no timeout annotations added",
+            subject);
     } else {
         struct migration_timeouts t;
         char err[256];
         bool with_completion = migration_timeouts_compute(vmi, kubevirt, &t, err, sizeof(err)) == 0;
         if (!with_completion)
-            verdict_warn(out, "migration of VM %s: %s; no completion timeout annotation added", subject, err);
+            verdict_warn(out, "migration of VM %s: %s; no completion timeout annotation added",
+                         subject, err);
         patch_annotations(in->object, &t, with_completion, out);
     }
     verdict_finish(out, "", in->settings->migration, false, subject);

@@ -21,7 +21,7 @@ static const cJSON *not_null(const cJSON *v)
 void rule_cdrom(const cJSON *spec, struct verdict *out)
 {
     const cJSON *disk;
-    cJSON_ArrayForEach(disk, obj_array(obj_object(obj_object(spec, "domain"), "devices"), "disks"))
+    cJSON_ArrayForEach (disk, obj_array(obj_object(obj_object(spec, "domain"), "devices"), "disks"))
         if (not_null(obj_get(disk, "cdrom")))
             verdict_add(out, RULE_CDROM, "disk \"%s\" is a CD-ROM; eject it first",
                         obj_string_or(disk, "name", ""));
@@ -30,9 +30,10 @@ void rule_cdrom(const cJSON *spec, struct verdict *out)
 void rule_container_disk(const cJSON *spec, struct verdict *out)
 {
     const cJSON *vol;
-    cJSON_ArrayForEach(vol, obj_array(spec, "volumes"))
+    cJSON_ArrayForEach (vol, obj_array(spec, "volumes"))
         if (not_null(obj_get(vol, "containerDisk")))
-            verdict_add(out, RULE_CONTAINER_DISK, "volume \"%s\" is a container disk; remove it first",
+            verdict_add(out, RULE_CONTAINER_DISK,
+                        "volume \"%s\" is a container disk; remove it first",
                         obj_string_or(vol, "name", ""));
 }
 
@@ -56,11 +57,11 @@ static const char *claim_of(const cJSON *vol, int *is_claim)
 static const cJSON *modes_from_status(const cJSON *volume_status, const char *volume)
 {
     const cJSON *st;
-    cJSON_ArrayForEach(st, volume_status)
-    {
+    cJSON_ArrayForEach (st, volume_status) {
         const char *name = obj_string(st, "name");
         if (name && strcmp(name, volume) == 0) {
-            const cJSON *modes = obj_array(obj_object(st, "persistentVolumeClaimInfo"), "accessModes");
+            const cJSON *modes =
+                obj_array(obj_object(st, "persistentVolumeClaimInfo"), "accessModes");
             if (modes)
                 return modes;
         }
@@ -72,8 +73,7 @@ static const cJSON *modes_from_status(const cJSON *volume_status, const char *vo
 static const cJSON *modes_from_templates(const cJSON *templates, const char *claim)
 {
     const cJSON *t;
-    cJSON_ArrayForEach(t, templates)
-    {
+    cJSON_ArrayForEach (t, templates) {
         const char *name = meta_name(t);
         if (!name || strcmp(name, claim) != 0)
             continue;
@@ -90,7 +90,7 @@ static const cJSON *modes_from_templates(const cJSON *templates, const char *cla
 static int has_read_write_many(const cJSON *modes)
 {
     const cJSON *m;
-    cJSON_ArrayForEach(m, modes)
+    cJSON_ArrayForEach (m, modes)
         if (cJSON_IsString(m) && strcmp(m->valuestring, "ReadWriteMany") == 0)
             return 1;
     return 0;
@@ -101,14 +101,14 @@ static char *joined_modes(const cJSON *modes)
 {
     size_t len = 1;
     const cJSON *m;
-    cJSON_ArrayForEach(m, modes)
+    cJSON_ArrayForEach (m, modes)
         if (cJSON_IsString(m))
             len += strlen(m->valuestring) + 1;
     char *s = malloc(len), *p = s;
     if (!s)
         return NULL;
     *p = '\0';
-    cJSON_ArrayForEach(m, modes)
+    cJSON_ArrayForEach (m, modes)
         if (cJSON_IsString(m)) {
             if (p != s)
                 *p++ = ',';
@@ -117,7 +117,8 @@ static char *joined_modes(const cJSON *modes)
     return s;
 }
 
-static void report_modes(const char *volume, const char *claim, const cJSON *modes, struct verdict *out)
+static void report_modes(const char *volume, const char *claim, const cJSON *modes,
+                         struct verdict *out)
 {
     if (has_read_write_many(modes))
         return;
@@ -140,8 +141,7 @@ enum cv_result rule_volume_access_mode(const cJSON *spec, const struct access_mo
                                        struct cv_scope *scope, struct verdict *out)
 {
     const cJSON *vol;
-    cJSON_ArrayForEach(vol, obj_array(spec, "volumes"))
-    {
+    cJSON_ArrayForEach (vol, obj_array(spec, "volumes")) {
         int is_claim;
         const char *claim = claim_of(vol, &is_claim);
         if (!is_claim)

@@ -40,12 +40,11 @@ static cJSON *fixture_objects(const char *file)
     assert_non_null(docs);
     cJSON *out = cJSON_CreateArray();
     cJSON *doc;
-    cJSON_ArrayForEach(doc, docs)
-    {
+    cJSON_ArrayForEach (doc, docs) {
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "kind");
         if (cJSON_IsString(kind) && strcmp(kind->valuestring, "List") == 0) {
             cJSON *item;
-            cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "items"))
+            cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(doc, "items"))
                 cJSON_AddItemToArray(out, cJSON_Duplicate(item, 1));
         } else {
             cJSON_AddItemToArray(out, cJSON_Duplicate(doc, 1));
@@ -104,7 +103,8 @@ static void set_at(cJSON *obj, const char *dotted, cJSON *value)
  */
 static const char *tv_meta(const cJSON *obj, const char *field)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), field);
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), field);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -119,13 +119,12 @@ static int tv_matches(const cJSON *obj, enum cv_kind kind, const char *ns)
     return strcmp(ons && *ons ? ons : "default", *ns ? ns : "default") == 0;
 }
 
-static enum cv_result tv_get(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind, const char *ns,
-                             const char *name, const cJSON **out)
+static enum cv_result tv_get(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
+                             const char *ns, const char *name, const cJSON **out)
 {
     (void)s;
     const cJSON *obj;
-    cJSON_ArrayForEach(obj, (const cJSON *)v->impl)
-    {
+    cJSON_ArrayForEach (obj, (const cJSON *)v->impl) {
         const char *n = tv_meta(obj, "name");
         if (n && strcmp(n, name) == 0 && tv_matches(obj, kind, ns ? ns : "")) {
             *out = obj;
@@ -135,18 +134,18 @@ static enum cv_result tv_get(const struct cluster_view *v, struct cv_scope *s, e
     return CV_NOT_FOUND;
 }
 
-static enum cv_result tv_list(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind, const char *ns,
-                              const char *key, const char *value, const cJSON **out)
+static enum cv_result tv_list(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
+                              const char *ns, const char *key, const char *value, const cJSON **out)
 {
     cJSON *arr = cJSON_CreateArray();
     cv_scope_hold_json(s, arr);
     const cJSON *obj;
-    cJSON_ArrayForEach(obj, (const cJSON *)v->impl)
-    {
+    cJSON_ArrayForEach (obj, (const cJSON *)v->impl) {
         if (!tv_matches(obj, kind, ns))
             continue;
         if (key) {
-            const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
+            const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
             const char *lv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, key));
             if (!lv || (value && strcmp(lv, value) != 0))
                 continue;
@@ -163,7 +162,8 @@ static void tv_destroy(struct cluster_view *v)
     free(v);
 }
 
-static const struct cluster_view_ops tv_ops = {.get = tv_get, .list = tv_list, .destroy = tv_destroy};
+static const struct cluster_view_ops tv_ops = {
+    .get = tv_get, .list = tv_list, .destroy = tv_destroy};
 
 /* A view over `objects` (an array; taken).  Free with cv_destroy. */
 static struct cluster_view *view_over(cJSON *objects)
@@ -193,22 +193,28 @@ static void run_rule(rule_entry entry, const cJSON *object, const char *ns, cons
 {
     struct cv_scope scope;
     cv_scope_init(&scope, 0);
-    struct rule_input in = {
-        .object = object, .ns = ns, .name = name, .settings = settings, .view = view, .scope = &scope};
+    struct rule_input in = {.object = object,
+                            .ns = ns,
+                            .name = name,
+                            .settings = settings,
+                            .view = view,
+                            .scope = &scope};
     verdict_init(out);
     entry(&in, out);
     cv_scope_release(&scope);
 }
 
 /* A cluster view whose every lookup fails, as an unreachable API server would. */
-static enum cv_result failing_get(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                                  const char *ns, const char *name, const cJSON **out)
+static enum cv_result failing_get(const struct cluster_view *v, struct cv_scope *s,
+                                  enum cv_kind kind, const char *ns, const char *name,
+                                  const cJSON **out)
 {
     (void)v, (void)kind, (void)ns, (void)name, (void)out;
     return cv_scope_fail(s, "GET: connection refused");
 }
-static enum cv_result failing_list(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                                   const char *ns, const char *k, const char *val, const cJSON **out)
+static enum cv_result failing_list(const struct cluster_view *v, struct cv_scope *s,
+                                   enum cv_kind kind, const char *ns, const char *k,
+                                   const char *val, const cJSON **out)
 {
     (void)v, (void)kind, (void)ns, (void)k, (void)val, (void)out;
     return cv_scope_fail(s, "LIST: connection refused");

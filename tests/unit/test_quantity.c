@@ -1,4 +1,5 @@
-/* Unit tests for rules/quantity.c: Kubernetes quantities read exactly, garbage and overflow refused. */
+/* Unit tests for rules/quantity.c: Kubernetes quantities read exactly, garbage and overflow
+ * refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -102,7 +103,8 @@ static void quantity_table(void **state)
         if (r != cases[i].result)
             fail_msg("\"%s\": result %d, expected %d", cases[i].text, r, cases[i].result);
         if (r == QUANTITY_OK && value != cases[i].value)
-            fail_msg("\"%s\": %lld, expected %lld", cases[i].text, (long long)value, (long long)cases[i].value);
+            fail_msg("\"%s\": %lld, expected %lld", cases[i].text, (long long)value,
+                     (long long)cases[i].value);
     }
 }
 

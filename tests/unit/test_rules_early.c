@@ -9,8 +9,9 @@
  */
 #include "rules_fixtures.h"
 
-#define HETERO(vm) \
-    "VM default/" vm " uses host-model: it can only live-migrate to nodes with the same host CPU model; " \
+#define HETERO(vm)                                                                                 \
+    "VM default/" vm                                                                               \
+    " uses host-model: it can only live-migrate to nodes with the same host CPU model; "           \
     "CPU models supported by all nodes: 123"
 
 static cJSON *cluster(void)
@@ -22,7 +23,8 @@ static cJSON *cluster(void)
     return objects;
 }
 
-static void check_with(const cJSON *obj, cJSON *objects, const struct rule_settings *s, struct verdict *out)
+static void check_with(const cJSON *obj, cJSON *objects, const struct rule_settings *s,
+                       struct verdict *out)
 {
     struct rule_settings defaults;
     rule_settings_default(&defaults);
@@ -57,7 +59,8 @@ static void vm_with_rwo_data_volume_template(void **state)
     struct verdict v;
     check_with(vm, cluster(), NULL, &v);
     const char *texts[] = {
-        "VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" uses PVC "
+        "VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" "
+        "uses PVC "
         "\"alpine-dv\" with access mode ReadWriteOnce; live migration needs ReadWriteMany",
         HETERO("vm-alpine-datavolume"),
     };
@@ -72,17 +75,21 @@ static void template_storage_then_pvc(void **state)
     (void)state;
     cJSON *vm = alpine_vm();
     set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
-    cJSON *tmpl_spec = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(vm, "spec"),
-                                                                                  "dataVolumeTemplates"), 0), "spec");
+    cJSON *tmpl_spec = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(vm, "spec"), "dataVolumeTemplates"), 0),
+        "spec");
     /* storage API instead of pvc: RWX there is fine */
     cJSON_DeleteItemFromObject(tmpl_spec, "pvc");
-    set_at(tmpl_spec, "storage", json("{\"accessModes\":[\"ReadWriteMany\"],\"volumeMode\":\"Block\"}"));
+    set_at(tmpl_spec, "storage",
+           json("{\"accessModes\":[\"ReadWriteMany\"],\"volumeMode\":\"Block\"}"));
     struct verdict v;
     check_with(vm, cluster(), NULL, &v);
     expect_warnings(&v, 0, NULL);
     verdict_free(&v);
 
-    /* storage without access modes (profile defaults): the PVC decides; not created yet -> nothing. */
+    /* storage without access modes (profile defaults): the PVC decides; not created yet -> nothing.
+     */
     set_at(tmpl_spec, "storage", json("{\"resources\":{\"requests\":{\"storage\":\"2Gi\"}}}"));
     check_with(vm, cluster(), NULL, &v);
     expect_warnings(&v, 0, NULL);
@@ -90,11 +97,15 @@ static void template_storage_then_pvc(void **state)
 
     /* ... and once the PVC exists with RWO, it warns. */
     cJSON *objects = cluster();
-    cJSON_AddItemToArray(objects, json("{\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"alpine-dv\","
-                                       "\"namespace\":\"default\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"]}}"));
+    cJSON_AddItemToArray(
+        objects,
+        json("{\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"alpine-dv\","
+             "\"namespace\":\"default\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"]}}"));
     check_with(vm, objects, NULL, &v);
-    const char *texts[] = {"VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" "
-                           "uses PVC \"alpine-dv\" with access mode ReadWriteOnce; live migration needs ReadWriteMany"};
+    const char *texts[] = {
+        "VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" "
+        "uses PVC \"alpine-dv\" with access mode ReadWriteOnce; live migration needs "
+        "ReadWriteMany"};
     expect_warnings(&v, 1, texts);
     verdict_free(&v);
     cJSON_Delete(vm);
@@ -107,16 +118,19 @@ static void vmi_reports_object_rules_in_order(void **state)
     (void)state;
     cJSON *vmi = fixture_object("constructed-vmi-status-variants.json", 0);
     set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
-    set_at(vmi, "spec.domain.devices.hostDevices", json("[{\"name\":\"usb1\",\"deviceName\":\"kubevirt.io/usb\"}]"));
+    set_at(vmi, "spec.domain.devices.hostDevices",
+           json("[{\"name\":\"usb1\",\"deviceName\":\"kubevirt.io/usb\"}]"));
     struct verdict v;
     check_with(vmi, cluster(), NULL, &v);
     /* cdrom-0's PVC does not exist: no warning for it. */
     const char *texts[] = {
         "VM default/vm-bridge-mgmt will not be live-migratable: "
-        "interface \"default\" uses bridge binding on the management network; use masquerade instead; "
+        "interface \"default\" uses bridge binding on the management network; use masquerade "
+        "instead; "
         "disk \"cdrom-0\" is a CD-ROM; eject it first; "
         "host device \"usb1\" (kubevirt.io/usb) is passed through; remove it first; "
-        "volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access mode ReadWriteOnce; live migration "
+        "volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access mode "
+        "ReadWriteOnce; live migration "
         "needs ReadWriteMany; "
         "it is pinned to node \"node-a\" by nodeSelector kubernetes.io/hostname",
         HETERO("vm-bridge-mgmt"),
@@ -129,8 +143,9 @@ static void vmi_reports_object_rules_in_order(void **state)
 static void migratable_examples_are_quiet(void **state)
 {
     (void)state;
-    const char *files[] = {"kubevirt-examples-vmi-multus-multiple-net.json", "kubevirt-examples-vmi-sriov.json",
-                           "kubevirt-examples-vmi-masquerade.json", "kubevirt-examples-vmi-pvc.json"};
+    const char *files[] = {
+        "kubevirt-examples-vmi-multus-multiple-net.json", "kubevirt-examples-vmi-sriov.json",
+        "kubevirt-examples-vmi-masquerade.json", "kubevirt-examples-vmi-pvc.json"};
     for (size_t i = 0; i < 4; i++) {
         cJSON *vmi = fixture_object(files[i], 0);
         set_at(vmi, "spec.volumes", json("[]"));
@@ -152,8 +167,8 @@ static void explicit_cpu_model_nobody_supports(void **state)
     set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("Skylake-Server"));
     struct verdict v;
     check_with(vmi, cluster(), NULL, &v);
-    const char *texts[] = {
-        "CPU model Skylake-Server is not supported by any node (label cpu-model.node.kubevirt.io/Skylake-Server)"};
+    const char *texts[] = {"CPU model Skylake-Server is not supported by any node (label "
+                           "cpu-model.node.kubevirt.io/Skylake-Server)"};
     expect_warnings(&v, 1, texts);
     verdict_free(&v);
     cJSON_Delete(vmi);
@@ -192,11 +207,13 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
 
     /* A third node without model 123: the common list is empty. */
     objects = cluster();
-    cJSON_AddItemToArray(objects, json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
-                                       "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\"}}}"));
+    cJSON_AddItemToArray(objects,
+                         json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
+                              "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\"}}}"));
     check_with(vmi, objects, NULL, &v);
-    const char *texts[] = {"VM default/vmi-pvc uses host-model: it can only live-migrate to nodes with the same host "
-                           "CPU model; CPU models supported by all nodes: none"};
+    const char *texts[] = {
+        "VM default/vmi-pvc uses host-model: it can only live-migrate to nodes with the same host "
+        "CPU model; CPU models supported by all nodes: none"};
     expect_warnings(&v, 1, texts);
     verdict_free(&v);
     cJSON_Delete(vmi);
@@ -216,11 +233,14 @@ static void early_modes(void **state)
     s.early[RULE_CONTAINER_DISK] = MODE_DENY;
     check_with(vmi, cluster(), &s, &v);
     assert_false(v.allowed);
-    assert_string_equal(v.message, "VM default/vmi-migratable will not be live-migratable: volume \"containerdisk\" "
-                                   "is a container disk; remove it first");
+    assert_string_equal(
+        v.message,
+        "VM default/vmi-migratable will not be live-migratable: volume \"containerdisk\" "
+        "is a container disk; remove it first");
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        "CPU model Penryn is not supported by any node (label cpu-model.node.kubevirt.io/Penryn)");
+    assert_string_equal(
+        v.warnings[0],
+        "CPU model Penryn is not supported by any node (label cpu-model.node.kubevirt.io/Penryn)");
     verdict_free(&v);
 
     s.early[RULE_CONTAINER_DISK] = MODE_OFF;
@@ -239,7 +259,8 @@ static void unreachable_cluster_only_warns(void **state)
     rule_settings_default(&s);
     struct verdict v;
     run_rule(rules_vm_validate, vm, "default", "", &s, &failing_view, &v);
-    const char *texts[] = {"cannot verify migration of VM default/vm-alpine-datavolume: LIST: connection refused"};
+    const char *texts[] = {
+        "cannot verify migration of VM default/vm-alpine-datavolume: LIST: connection refused"};
     expect_warnings(&v, 1, texts);
     verdict_free(&v);
     cJSON_Delete(vm);
@@ -255,7 +276,8 @@ static void malformed_objects_are_allowed(void **state)
         "{\"kind\":\"VirtualMachine\"}",
         "{\"kind\":\"VirtualMachine\",\"spec\":{\"template\":5,\"dataVolumeTemplates\":{}}}",
         "{\"kind\":\"VirtualMachineInstance\",\"spec\":[]}",
-        "{\"kind\":\"VirtualMachineInstance\",\"metadata\":{\"name\":7},\"spec\":{\"volumes\":\"x\","
+        "{\"kind\":\"VirtualMachineInstance\",\"metadata\":{\"name\":7},\"spec\":{\"volumes\":"
+        "\"x\","
         "\"networks\":{},\"domain\":{\"cpu\":{\"model\":5},\"devices\":{\"disks\":{}}}}}",
         "[1,2,3]",
         "null",
@@ -284,7 +306,8 @@ static void ten_thousand_volumes(void **state)
         snprintf(name, sizeof(name), "v%05d", i);
         cJSON *vol = cJSON_CreateObject();
         cJSON_AddStringToObject(vol, "name", name);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "containerDisk"), "image", "quay.io/x/y");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "containerDisk"), "image",
+                                "quay.io/x/y");
         cJSON_AddItemToArray(volumes, vol);
     }
     set_at(vm, "spec.template.spec.volumes", volumes);
@@ -293,7 +316,8 @@ static void ten_thousand_volumes(void **state)
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 1);
     assert_int_equal(v.nfindings, N);
-    assert_non_null(strstr(v.warnings[0], "volume \"v09999\" is a container disk; remove it first"));
+    assert_non_null(
+        strstr(v.warnings[0], "volume \"v09999\" is a container disk; remove it first"));
     verdict_free(&v);
     cJSON_Delete(vm);
 }

@@ -57,17 +57,21 @@ static void cluster_cpu_model_must_be_everywhere(void **state)
         verdict_free(&v);
     }
 
-    /* XYZ is node-a's host model, but no node carries cpu-model.node.kubevirt.io/XYZ. A cordoned node is skipped. */
+    /* XYZ is node-a's host model, but no node carries cpu-model.node.kubevirt.io/XYZ. A cordoned
+     * node is skipped. */
     set_at(cr, "spec.configuration.cpuModel", cJSON_CreateString("XYZ"));
     cJSON *objects = cluster_nodes();
-    cJSON *cordoned = json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-0\"},\"spec\":{\"unschedulable\":true}}");
-    cJSON *plain = json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
-                        "{\"cpu-model.node.kubevirt.io/XYZ\":true}}}"); /* a boolean label value does not count */
+    cJSON *cordoned = json(
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-0\"},\"spec\":{\"unschedulable\":true}}");
+    cJSON *plain = json(
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
+        "{\"cpu-model.node.kubevirt.io/XYZ\":true}}}"); /* a boolean label value does not count */
     cJSON_AddItemToArray(objects, cordoned);
     cJSON_AddItemToArray(objects, plain);
     validate(cr, objects, &v);
     assert_false(v.allowed);
-    assert_string_equal(v.message, "cluster CPU model XYZ is not supported by nodes: node-a, node-b, node-c");
+    assert_string_equal(v.message,
+                        "cluster CPU model XYZ is not supported by nodes: node-a, node-b, node-c");
     verdict_free(&v);
     cJSON_Delete(cr);
 }
@@ -108,8 +112,9 @@ static void migration_timeouts_must_be_positive_integers(void **state)
                     fail_msg("%s = %s denied: %s", fields[f], cases[i].value, v.message);
             } else {
                 char expected[256];
-                snprintf(expected, sizeof(expected), "migration setting %s must be a positive integer, got %s",
-                         fields[f], cases[i].got);
+                snprintf(expected, sizeof(expected),
+                         "migration setting %s must be a positive integer, got %s", fields[f],
+                         cases[i].got);
                 assert_false(v.allowed);
                 assert_string_equal(v.message, expected);
             }
@@ -124,13 +129,15 @@ static void several_texts_are_joined(void **state)
     (void)state;
     cJSON *cr = chart_cr();
     set_at(cr, "spec.configuration.cpuModel", cJSON_CreateString("Skylake"));
-    set_at(cr, "spec.configuration.migrations", json("{\"progressTimeout\":\"150\",\"completionTimeoutPerGiB\":-5}"));
+    set_at(cr, "spec.configuration.migrations",
+           json("{\"progressTimeout\":\"150\",\"completionTimeoutPerGiB\":-5}"));
     struct verdict v;
     validate(cr, cluster_nodes(), &v);
     assert_false(v.allowed);
-    assert_string_equal(v.message, "cluster CPU model Skylake is not supported by nodes: node-a, node-b; "
-                                   "migration setting completionTimeoutPerGiB must be a positive integer, got -5; "
-                                   "migration setting progressTimeout must be a positive integer, got \"150\"");
+    assert_string_equal(
+        v.message, "cluster CPU model Skylake is not supported by nodes: node-a, node-b; "
+                   "migration setting completionTimeoutPerGiB must be a positive integer, got -5; "
+                   "migration setting progressTimeout must be a positive integer, got \"150\"");
     verdict_free(&v);
 
     /* warn mode: allowed, one warning with the same text. */
@@ -142,7 +149,8 @@ static void several_texts_are_joined(void **state)
     run_rule(rules_kubevirt_validate, cr, "harvester-system", "kubevirt", &s, view, &v);
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], "cluster CPU model Skylake is not supported by nodes: node-a, node-b");
+    assert_string_equal(v.warnings[0],
+                        "cluster CPU model Skylake is not supported by nodes: node-a, node-b");
     verdict_free(&v);
     cv_destroy(view);
 
@@ -150,7 +158,9 @@ static void several_texts_are_joined(void **state)
     rule_settings_default(&s);
     run_rule(rules_kubevirt_validate, cr, "harvester-system", "kubevirt", &s, &failing_view, &v);
     assert_false(v.allowed);
-    assert_string_equal(v.message, "cannot verify migration of VM harvester-system/kubevirt: LIST: connection refused");
+    assert_string_equal(
+        v.message,
+        "cannot verify migration of VM harvester-system/kubevirt: LIST: connection refused");
     verdict_free(&v);
     cJSON_Delete(cr);
 }
@@ -161,8 +171,7 @@ static void several_texts_are_joined(void **state)
 static int apply_adds(cJSON *doc, const cJSON *patch)
 {
     const cJSON *op;
-    cJSON_ArrayForEach(op, patch)
-    {
+    cJSON_ArrayForEach (op, patch) {
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(op, "op")), "add") != 0)
             return -1;
         char path[512];
@@ -209,15 +218,19 @@ static void defaults_set_and_patches_apply(void **state)
 {
     (void)state;
     const struct {
-        const char *cr;  /* JSON, NULL = the chart CR */
+        const char *cr; /* JSON, NULL = the chart CR */
         int nops;
     } cases[] = {
         {NULL, 3},
         {"{\"kind\":\"KubeVirt\",\"metadata\":{\"name\":\"kubevirt\"}}", 5},
         {"{\"kind\":\"KubeVirt\",\"spec\":null}", 5},
-        {"{\"kind\":\"KubeVirt\",\"spec\":{\"configuration\":{\"migrations\":{\"progressTimeout\":60}}}}", 1},
-        {"{\"kind\":\"KubeVirt\",\"spec\":{\"configuration\":{\"migrations\":{\"completionTimeoutPerGiB\":\"x\","
-         "\"progressTimeout\":60}}}}", 0},
+        {"{\"kind\":\"KubeVirt\",\"spec\":{\"configuration\":{\"migrations\":{\"progressTimeout\":"
+         "60}}}}",
+         1},
+        {"{\"kind\":\"KubeVirt\",\"spec\":{\"configuration\":{\"migrations\":{"
+         "\"completionTimeoutPerGiB\":\"x\","
+         "\"progressTimeout\":60}}}}",
+         0},
         {"{\"kind\":\"KubeVirt\",\"spec\":{\"configuration\":{\"migrations\":\"bad\"}}}", 0},
         {"{\"kind\":\"KubeVirt\",\"spec\":[]}", 0},
     };
@@ -231,8 +244,9 @@ static void defaults_set_and_patches_apply(void **state)
         } else {
             assert_int_equal(cJSON_GetArraySize(v.patch), cases[i].nops);
             assert_int_equal(apply_adds(cr, v.patch), 0);
-            const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cr, "spec"), "configuration"),
-                                                 "migrations");
+            const cJSON *m = cJSON_GetObjectItem(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(cr, "spec"), "configuration"),
+                "migrations");
             assert_true(cJSON_IsNumber(cJSON_GetObjectItem(m, "completionTimeoutPerGiB")));
             assert_true(cJSON_IsNumber(cJSON_GetObjectItem(m, "progressTimeout")));
             /* Running again adds nothing. */
@@ -249,9 +263,12 @@ static void defaults_set_and_patches_apply(void **state)
     struct verdict v;
     mutate(cr, true, &v);
     char *text = cJSON_PrintUnformatted(v.patch);
-    assert_string_equal(text, "[{\"op\":\"add\",\"path\":\"/spec/configuration/migrations\",\"value\":{}},"
-                              "{\"op\":\"add\",\"path\":\"/spec/configuration/migrations/completionTimeoutPerGiB\",\"value\":800},"
-                              "{\"op\":\"add\",\"path\":\"/spec/configuration/migrations/progressTimeout\",\"value\":150}]");
+    assert_string_equal(
+        text, "[{\"op\":\"add\",\"path\":\"/spec/configuration/migrations\",\"value\":{}},"
+              "{\"op\":\"add\",\"path\":\"/spec/configuration/migrations/"
+              "completionTimeoutPerGiB\",\"value\":800},"
+              "{\"op\":\"add\",\"path\":\"/spec/configuration/migrations/"
+              "progressTimeout\",\"value\":150}]");
     free(text);
     verdict_free(&v);
     cJSON_Delete(cr);

@@ -44,14 +44,16 @@ static cJSON *clean_vmi(void)
     cJSON *vmi = fixture_object("kubevirt-examples-vmi-pvc.json", 0);
     set_at(vmi, "metadata.name", cJSON_CreateString("vm1"));
     set_at(vmi, "metadata.namespace", cJSON_CreateString("default"));
-    cJSON *vol = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(vmi, "spec"), "volumes"), 0);
+    cJSON *vol =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(vmi, "spec"), "volumes"), 0);
     set_at(vol, "persistentVolumeClaim.claimName", cJSON_CreateString(PVC_RWX));
     set_at(vmi, "status", json("{\"phase\":\"Running\",\"nodeName\":\"node-a\"}"));
     return vmi;
 }
 
 /* Runs the VMIM review of `migration` against base cluster + `extra` objects (both taken). */
-static void review(cJSON *migration, cJSON *extra, const struct rule_settings *s, struct verdict *out)
+static void review(cJSON *migration, cJSON *extra, const struct rule_settings *s,
+                   struct verdict *out)
 {
     cJSON *objects = base_cluster();
     if (extra) {
@@ -66,7 +68,8 @@ static void review(cJSON *migration, cJSON *extra, const struct rule_settings *s
     struct cluster_view *view = view_over(objects);
     struct rule_settings defaults;
     rule_settings_default(&defaults);
-    run_rule(rules_vmim_validate, migration, "default", meta_name(migration), s ? s : &defaults, view, out);
+    run_rule(rules_vmim_validate, migration, "default", meta_name(migration), s ? s : &defaults,
+             view, out);
     cv_destroy(view);
     cJSON_Delete(migration);
 }
@@ -102,14 +105,18 @@ static void fixture_vmi_reports_every_rule_in_order(void **state)
 {
     (void)state;
     struct verdict v;
-    review(vmim("mig-1", "vm-bridge-mgmt"), fixture_object("constructed-vmi-status-variants.json", 0), NULL, &v);
-    expect_denied(&v, "VM default/vm-bridge-mgmt cannot be live-migrated: "
-                      "interface \"default\" uses bridge binding on the management network; use masquerade instead; "
-                      "disk \"cdrom-0\" is a CD-ROM; eject it first; "
-                      "volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access mode ReadWriteOnce; "
-                      "live migration needs ReadWriteMany; "
-                      "volume \"cdrom-0\" uses PVC \"vm-bridge-mgmt-cdrom-0-fghij\", which does not exist; "
-                      "live migration needs ReadWriteMany");
+    review(vmim("mig-1", "vm-bridge-mgmt"),
+           fixture_object("constructed-vmi-status-variants.json", 0), NULL, &v);
+    expect_denied(
+        &v, "VM default/vm-bridge-mgmt cannot be live-migrated: "
+            "interface \"default\" uses bridge binding on the management network; use masquerade "
+            "instead; "
+            "disk \"cdrom-0\" is a CD-ROM; eject it first; "
+            "volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access mode "
+            "ReadWriteOnce; "
+            "live migration needs ReadWriteMany; "
+            "volume \"cdrom-0\" uses PVC \"vm-bridge-mgmt-cdrom-0-fghij\", which does not exist; "
+            "live migration needs ReadWriteMany");
     assert_int_equal(v.nwarnings, 0);
     assert_int_equal(v.nfired, 3);
     assert_int_equal(v.fired[0], RULE_MANAGEMENT_BRIDGE);
@@ -126,8 +133,9 @@ static void gpu_example_reports_gpu_and_container_disk(void **state)
     set_at(vmi, "status.phase", cJSON_CreateString("Running"));
     struct verdict v;
     review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "volume \"containerdisk\" is a container disk; remove it first; "
-                        "GPU \"gpu1\" (nvidia.com/GP102GL_Tesla_P40) is passed through; remove it first");
+    expect_denied(&v, P
+                  "volume \"containerdisk\" is a container disk; remove it first; "
+                  "GPU \"gpu1\" (nvidia.com/GP102GL_Tesla_P40) is passed through; remove it first");
     verdict_free(&v);
 }
 
@@ -135,41 +143,57 @@ static void gpu_example_reports_gpu_and_container_disk(void **state)
 
 struct one_rule_case {
     const char *what;
-    const char *path;  /* set on the clean VMI */
-    const char *value; /* JSON */
-    const char *text;  /* expected finding, after the prefix */
+    const char *path;           /* set on the clean VMI */
+    const char *value;          /* JSON */
+    const char *text;           /* expected finding, after the prefix */
     const char *path2, *value2; /* optional second change */
 };
 
 static const struct one_rule_case one_rule_cases[] = {
     {"management bridge", "spec.networks", "[{\"name\":\"default\",\"pod\":{}}]",
      "interface \"default\" uses bridge binding on the management network; use masquerade instead",
-     "spec.domain.devices.interfaces", "[{\"name\":\"default\",\"bridge\":{},\"model\":\"virtio\"}]"},
+     "spec.domain.devices.interfaces",
+     "[{\"name\":\"default\",\"bridge\":{},\"model\":\"virtio\"}]"},
     {"cdrom", "spec.domain.devices.disks",
-     "[{\"name\":\"pvcdisk\",\"disk\":{\"bus\":\"virtio\"}},{\"name\":\"cdrom1\",\"cdrom\":{\"bus\":\"sata\"}}]",
+     "[{\"name\":\"pvcdisk\",\"disk\":{\"bus\":\"virtio\"}},{\"name\":\"cdrom1\",\"cdrom\":{"
+     "\"bus\":\"sata\"}}]",
      "disk \"cdrom1\" is a CD-ROM; eject it first", NULL, NULL},
     {"container disk", "spec.volumes",
-     "[{\"name\":\"root\",\"containerDisk\":{\"image\":\"quay.io/kubevirt/cirros-container-disk-demo\"}}]",
+     "[{\"name\":\"root\",\"containerDisk\":{\"image\":\"quay.io/kubevirt/"
+     "cirros-container-disk-demo\"}}]",
      "volume \"root\" is a container disk; remove it first", NULL, NULL},
     {"host device", "spec.domain.devices.hostDevices",
      "[{\"name\":\"nic1\",\"deviceName\":\"intel.com/82599ES\"}]",
      "host device \"nic1\" (intel.com/82599ES) is passed through; remove it first", NULL, NULL},
     {"gpu", "spec.domain.devices.gpus", "[{\"name\":\"gpu1\",\"deviceName\":\"nvidia.com/A10\"}]",
      "GPU \"gpu1\" (nvidia.com/A10) is passed through; remove it first", NULL, NULL},
-    {"RWO PVC", "spec.volumes", "[{\"name\":\"pvcdisk\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWO "\"}}]",
-     "volume \"pvcdisk\" uses PVC \"" PVC_RWO "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany", NULL, NULL},
-    {"dataVolume names the PVC", "spec.volumes", "[{\"name\":\"dv\",\"dataVolume\":{\"name\":\"" PVC_RWO "\"}}]",
-     "volume \"dv\" uses PVC \"" PVC_RWO "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany", NULL, NULL},
-    {"missing PVC", "spec.volumes", "[{\"name\":\"pvcdisk\",\"persistentVolumeClaim\":{\"claimName\":\"gone\"}}]",
-     "volume \"pvcdisk\" uses PVC \"gone\", which does not exist; live migration needs ReadWriteMany", NULL, NULL},
+    {"RWO PVC", "spec.volumes",
+     "[{\"name\":\"pvcdisk\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWO "\"}}]",
+     "volume \"pvcdisk\" uses PVC \"" PVC_RWO
+     "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany",
+     NULL, NULL},
+    {"dataVolume names the PVC", "spec.volumes",
+     "[{\"name\":\"dv\",\"dataVolume\":{\"name\":\"" PVC_RWO "\"}}]",
+     "volume \"dv\" uses PVC \"" PVC_RWO
+     "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany",
+     NULL, NULL},
+    {"missing PVC", "spec.volumes",
+     "[{\"name\":\"pvcdisk\",\"persistentVolumeClaim\":{\"claimName\":\"gone\"}}]",
+     "volume \"pvcdisk\" uses PVC \"gone\", which does not exist; live migration needs "
+     "ReadWriteMany",
+     NULL, NULL},
     {"several modes from volumeStatus", "status.volumeStatus",
      "[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"claimName\":\"" PVC_RWX "\","
      "\"accessModes\":[\"ReadWriteOnce\",\"ReadOnlyMany\"]}}]",
-     "volume \"pvcdisk\" uses PVC \"" PVC_RWX "\" with access mode ReadWriteOnce,ReadOnlyMany; live migration needs "
-     "ReadWriteMany", NULL, NULL},
+     "volume \"pvcdisk\" uses PVC \"" PVC_RWX
+     "\" with access mode ReadWriteOnce,ReadOnlyMany; live migration needs "
+     "ReadWriteMany",
+     NULL, NULL},
     {"no access mode", "status.volumeStatus",
      "[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"accessModes\":[]}}]",
-     "volume \"pvcdisk\" uses PVC \"" PVC_RWX "\" with no access mode; live migration needs ReadWriteMany", NULL, NULL},
+     "volume \"pvcdisk\" uses PVC \"" PVC_RWX
+     "\" with no access mode; live migration needs ReadWriteMany",
+     NULL, NULL},
     {"node pinned", "spec.nodeSelector", "{\"kubernetes.io/hostname\":\"node-a\"}",
      "it is pinned to node \"node-a\" by nodeSelector kubernetes.io/hostname", NULL, NULL},
 };
@@ -196,7 +220,8 @@ static void each_rule_alone(void **state)
 static void multus_bridge_and_sriov_are_fine(void **state)
 {
     (void)state;
-    const char *files[] = {"kubevirt-examples-vmi-multus-multiple-net.json", "kubevirt-examples-vmi-sriov.json",
+    const char *files[] = {"kubevirt-examples-vmi-multus-multiple-net.json",
+                           "kubevirt-examples-vmi-sriov.json",
                            "kubevirt-examples-vmi-masquerade.json"};
     for (size_t i = 0; i < 3; i++) {
         cJSON *vmi = fixture_object(files[i], 0);
@@ -214,12 +239,15 @@ static void bridge_annotation_does_not_help(void **state)
 {
     (void)state;
     cJSON *vmi = clean_vmi();
-    set_at(vmi, "metadata.annotations", json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"true\"}"));
+    set_at(vmi, "metadata.annotations",
+           json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"true\"}"));
     set_at(vmi, "spec.networks", json("[{\"name\":\"mgmt\",\"pod\":{}}]"));
     set_at(vmi, "spec.domain.devices.interfaces", json("[{\"name\":\"mgmt\",\"bridge\":{}}]"));
     struct verdict v;
     review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "interface \"mgmt\" uses bridge binding on the management network; use masquerade instead");
+    expect_denied(
+        &v, P
+        "interface \"mgmt\" uses bridge binding on the management network; use masquerade instead");
     verdict_free(&v);
 }
 
@@ -228,9 +256,11 @@ static void volume_status_wins_over_the_pvc(void **state)
     (void)state;
     /* The PVC says RWO, the VMI's volumeStatus says RWX: allowed. */
     cJSON *vmi = clean_vmi();
-    set_at(vmi, "spec.volumes", json("[{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWO "\"}}]"));
+    set_at(vmi, "spec.volumes",
+           json("[{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWO "\"}}]"));
     set_at(vmi, "status.volumeStatus",
-           json("[{\"name\":\"d\",\"persistentVolumeClaimInfo\":{\"accessModes\":[\"ReadWriteMany\"]}}]"));
+           json("[{\"name\":\"d\",\"persistentVolumeClaimInfo\":{\"accessModes\":["
+                "\"ReadWriteMany\"]}}]"));
     struct verdict v;
     review(vmim("mig-1", "vm1"), vmi, NULL, &v);
     expect_allowed_silently(&v);
@@ -239,9 +269,11 @@ static void volume_status_wins_over_the_pvc(void **state)
     /* The PVC says RWX, the volumeStatus says RWO: denied. */
     vmi = clean_vmi();
     set_at(vmi, "status.volumeStatus",
-           json("[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"accessModes\":[\"ReadWriteOnce\"]}}]"));
+           json("[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"accessModes\":["
+                "\"ReadWriteOnce\"]}}]"));
     review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "volume \"pvcdisk\" uses PVC \"" PVC_RWX "\" with access mode ReadWriteOnce; live migration "
+    expect_denied(&v, P "volume \"pvcdisk\" uses PVC \"" PVC_RWX
+                        "\" with access mode ReadWriteOnce; live migration "
                         "needs ReadWriteMany");
     verdict_free(&v);
 }
@@ -260,7 +292,6 @@ static cJSON *migration_in(const char *name, const char *ns, const char *vmi, co
     return m;
 }
 
-
 static void no_vmi_reports_only_state_rules(void **state)
 {
     (void)state;
@@ -271,7 +302,9 @@ static void no_vmi_reports_only_state_rules(void **state)
 
     cJSON *other = migration_in("mig-0", "default", "vm1", "Scheduling");
     review(vmim("mig-1", "vm1"), other, NULL, &v);
-    expect_denied(&v, P "it is not running (no VirtualMachineInstance); migration mig-0 is already in progress");
+    expect_denied(
+        &v,
+        P "it is not running (no VirtualMachineInstance); migration mig-0 is already in progress");
     verdict_free(&v);
 }
 
@@ -297,7 +330,8 @@ static void stopped_vmi_reports_spec_rules_too(void **state)
         struct verdict v;
         review(vmim("mig-1", "vm1"), vmi, NULL, &v);
         char expected[512];
-        snprintf(expected, sizeof(expected), P "%s; disk \"cd\" is a CD-ROM; eject it first", cases[i].text);
+        snprintf(expected, sizeof(expected), P "%s; disk \"cd\" is a CD-ROM; eject it first",
+                 cases[i].text);
         expect_denied(&v, expected);
         verdict_free(&v);
     }
@@ -314,19 +348,22 @@ static void in_flight_migrations_sorted_by_name(void **state)
     cJSON_AddItemToArray(extra, migration_in("mig-a", "default", "vm1", NULL)); /* no phase yet */
     cJSON_AddItemToArray(extra, migration_in("mig-c", "default", "vm1", "Succeeded"));
     cJSON_AddItemToArray(extra, migration_in("mig-d", "default", "vm1", "Failed"));
-    cJSON_AddItemToArray(extra, migration_in("mig-z", "other", "vm1", "Running")); /* other namespace */
+    cJSON_AddItemToArray(extra,
+                         migration_in("mig-z", "other", "vm1", "Running")); /* other namespace */
     cJSON_AddItemToArray(extra, migration_in("mig-x", "default", "vm2", "Running")); /* other VMI */
     cJSON *by_label = migration_in("mig-e", "default", "vm2", "Pending");
     set_at(by_label, "metadata.labels", json("{\"kubevirt.io/vmi-name\":\"vm1\"}"));
     cJSON_AddItemToArray(extra, by_label);
-    cJSON_AddItemToArray(extra, migration_in("mig-1", "default", "vm1", "Pending")); /* itself, by name */
-    cJSON *same_uid = migration_in("mig-0", "default", "vm1", "Pending");           /* itself, by uid */
+    cJSON_AddItemToArray(extra,
+                         migration_in("mig-1", "default", "vm1", "Pending")); /* itself, by name */
+    cJSON *same_uid = migration_in("mig-0", "default", "vm1", "Pending");     /* itself, by uid */
     set_at(same_uid, "metadata.uid", cJSON_CreateString("11111111-0000-4000-8000-000000000001"));
     cJSON_AddItemToArray(extra, same_uid);
     struct verdict v;
     review(vmim("mig-1", "vm1"), extra, NULL, &v);
-    expect_denied(&v, P "migration mig-a is already in progress; migration mig-b is already in progress; "
-                        "migration mig-e is already in progress");
+    expect_denied(&v, P
+                  "migration mig-a is already in progress; migration mig-b is already in progress; "
+                  "migration mig-e is already in progress");
     verdict_free(&v);
 }
 
@@ -345,7 +382,8 @@ static void vmim_without_vmi_name_is_denied(void **state)
             set_at(m, "spec.vmiName", json(values[i]));
         struct verdict v;
         review(m, NULL, &s, &v);
-        expect_denied(&v, "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
+        expect_denied(
+            &v, "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
         verdict_free(&v);
     }
     /* No spec at all, and the example VMIM of KubeVirt with its vmiName. */
@@ -353,10 +391,12 @@ static void vmim_without_vmi_name_is_denied(void **state)
     cJSON_DeleteItemFromObject(m, "spec");
     struct verdict v;
     review(m, NULL, NULL, &v);
-    expect_denied(&v, "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
+    expect_denied(
+        &v, "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
     verdict_free(&v);
     review(fixture_object("kubevirt-examples-migration-job.json", 0), NULL, NULL, &v);
-    expect_denied(&v, "VM default/vmi-migratable cannot be live-migrated: it is not running (no VirtualMachineInstance)");
+    expect_denied(&v, "VM default/vmi-migratable cannot be live-migrated: it is not running (no "
+                      "VirtualMachineInstance)");
     verdict_free(&v);
 }
 
@@ -366,7 +406,8 @@ static cJSON *vmi_with_cdrom_and_gpu(void)
 {
     cJSON *vmi = clean_vmi();
     set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"cd\",\"cdrom\":{}}]"));
-    set_at(vmi, "spec.domain.devices.gpus", json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    set_at(vmi, "spec.domain.devices.gpus",
+           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
     return vmi;
 }
 
@@ -381,15 +422,17 @@ static void modes_deny_warn_off(void **state)
     review(vmim("mig-1", "vm1"), vmi_with_cdrom_and_gpu(), &s, &v);
     expect_denied(&v, P "disk \"cd\" is a CD-ROM; eject it first");
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    assert_string_equal(v.warnings[0],
+                        P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
     verdict_free(&v);
 
     s.migration[RULE_CDROM] = MODE_WARN;
     review(vmim("mig-1", "vm1"), vmi_with_cdrom_and_gpu(), &s, &v);
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], P "disk \"cd\" is a CD-ROM; eject it first; GPU \"g\" (nvidia.com/A10) is "
-                                         "passed through; remove it first");
+    assert_string_equal(v.warnings[0],
+                        P "disk \"cd\" is a CD-ROM; eject it first; GPU \"g\" (nvidia.com/A10) is "
+                          "passed through; remove it first");
     verdict_free(&v);
 
     s.migration[RULE_CDROM] = MODE_OFF;
@@ -425,8 +468,10 @@ static void malformed_vmis_get_clear_answers(void **state)
         {"spec.volumes", "\"not an array\"", NULL},
         {"spec.volumes", "[7, null, {\"name\":\"v\",\"persistentVolumeClaim\":null}]", NULL},
         {"spec.domain.devices", "[]", NULL},
-        {"spec.domain.devices.disks", "[{\"cdrom\":{}}]", P "disk \"\" is a CD-ROM; eject it first"},
-        {"spec.domain.devices.disks", "[{\"name\":5,\"cdrom\":{}}]", P "disk \"\" is a CD-ROM; eject it first"},
+        {"spec.domain.devices.disks", "[{\"cdrom\":{}}]",
+         P "disk \"\" is a CD-ROM; eject it first"},
+        {"spec.domain.devices.disks", "[{\"name\":5,\"cdrom\":{}}]",
+         P "disk \"\" is a CD-ROM; eject it first"},
         {"spec.volumes", "[{\"name\":\"v\",\"persistentVolumeClaim\":{\"claimName\":5}}]",
          P "volume \"v\" uses PVC \"\", which does not exist; live migration needs ReadWriteMany"},
         {"spec.domain.devices.gpus", "[{\"name\":1,\"deviceName\":true}]",
@@ -434,8 +479,11 @@ static void malformed_vmis_get_clear_answers(void **state)
         {"spec.networks", "[{\"name\":3,\"pod\":{}}, \"x\"]", NULL},
         {"spec.nodeSelector", "{\"kubernetes.io/hostname\":5}", NULL},
         {"status.volumeStatus", "{\"pvcdisk\":1}", NULL},
-        {"status.volumeStatus", "[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"accessModes\":[1,\"ReadWriteOnce\"]}}]",
-         P "volume \"pvcdisk\" uses PVC \"" PVC_RWX "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany"},
+        {"status.volumeStatus",
+         "[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"accessModes\":[1,"
+         "\"ReadWriteOnce\"]}}]",
+         P "volume \"pvcdisk\" uses PVC \"" PVC_RWX
+           "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cJSON *vmi = clean_vmi();
@@ -463,7 +511,8 @@ static void ten_thousand_volumes(void **state)
         snprintf(name, sizeof(name), "v%05d", i);
         cJSON *vol = cJSON_CreateObject();
         cJSON_AddStringToObject(vol, "name", name);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "persistentVolumeClaim"), "claimName", PVC_RWO);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "persistentVolumeClaim"), "claimName",
+                                PVC_RWO);
         cJSON_AddItemToArray(volumes, vol);
         cJSON *disk = cJSON_CreateObject();
         cJSON_AddStringToObject(disk, "name", name);
@@ -476,8 +525,10 @@ static void ten_thousand_volumes(void **state)
     review(vmim("mig-1", "vm1"), vmi, NULL, &v);
     assert_false(v.allowed);
     assert_int_equal(v.nfindings, N);
-    assert_true(strncmp(v.message, P "volume \"v00000\" uses PVC", strlen(P "volume \"v00000\" uses PVC")) == 0);
-    assert_non_null(strstr(v.message, "volume \"v09999\" uses PVC \"" PVC_RWO "\" with access mode ReadWriteOnce"));
+    assert_true(strncmp(v.message, P "volume \"v00000\" uses PVC",
+                        strlen(P "volume \"v00000\" uses PVC")) == 0);
+    assert_non_null(strstr(v.message, "volume \"v09999\" uses PVC \"" PVC_RWO
+                                      "\" with access mode ReadWriteOnce"));
     verdict_free(&v);
 }
 

@@ -39,7 +39,8 @@ static void compute_reports_inputs_and_sources(void **state)
     char err[256];
 
     cJSON *vmi = vmi_with_memory("\"8Gi\"", "\"9Gi\"");
-    cJSON *kubevirt = fixture_object("harvester-kubevirt-cr-from-chart.json", 0); /* no migrations settings */
+    cJSON *kubevirt =
+        fixture_object("harvester-kubevirt-cr-from-chart.json", 0); /* no migrations settings */
     assert_int_equal(migration_timeouts_compute(vmi, kubevirt, &t, err, sizeof(err)), 0);
     assert_int_equal(t.per_gib, 800);
     assert_string_equal(t.per_gib_source, "default");
@@ -51,7 +52,8 @@ static void compute_reports_inputs_and_sources(void **state)
     cJSON_Delete(vmi);
 
     vmi = vmi_with_memory(NULL, "\"1.5Gi\"");
-    set_at(kubevirt, "spec.configuration.migrations", json("{\"completionTimeoutPerGiB\":150,\"progressTimeout\":300}"));
+    set_at(kubevirt, "spec.configuration.migrations",
+           json("{\"completionTimeoutPerGiB\":150,\"progressTimeout\":300}"));
     assert_int_equal(migration_timeouts_compute(vmi, kubevirt, &t, err, sizeof(err)), 0);
     assert_int_equal(t.per_gib, 150);
     assert_string_equal(t.per_gib_source, "KubeVirt CR");
@@ -63,7 +65,8 @@ static void compute_reports_inputs_and_sources(void **state)
 
     /* Invalid CR values fall back to the defaults; no CR at all too. */
     vmi = vmi_with_memory("\"1.5Gi\"", NULL);
-    set_at(kubevirt, "spec.configuration.migrations", json("{\"completionTimeoutPerGiB\":\"150\",\"progressTimeout\":-1}"));
+    set_at(kubevirt, "spec.configuration.migrations",
+           json("{\"completionTimeoutPerGiB\":\"150\",\"progressTimeout\":-1}"));
     assert_int_equal(migration_timeouts_compute(vmi, kubevirt, &t, err, sizeof(err)), 0);
     assert_int_equal(t.completion_seconds, 1200);
     assert_string_equal(t.per_gib_source, "default");
@@ -80,7 +83,8 @@ static void bad_memory_is_reported(void **state)
     const struct {
         const char *guest, *err;
     } cases[] = {
-        {NULL, "the VM sets no memory (spec.domain.memory.guest or spec.domain.resources.requests.memory)"},
+        {NULL, "the VM sets no memory (spec.domain.memory.guest or "
+               "spec.domain.resources.requests.memory)"},
         {"\"lots\"", "spec.domain.memory.guest \"lots\" is not a Kubernetes quantity"},
         {"8589934592", "spec.domain.memory.guest 8589934592 is not a Kubernetes quantity"},
         {"\"8Ei\"", "spec.domain.memory.guest \"8Ei\" is quantity too large"},
@@ -107,7 +111,8 @@ static void bad_memory_is_reported(void **state)
 
 static cJSON *new_vmim(void)
 {
-    return fixture_object("constructed-vmim-harvester-and-status.json", 0); /* generateName, no annotations */
+    return fixture_object("constructed-vmim-harvester-and-status.json",
+                          0); /* generateName, no annotations */
 }
 
 static void mutate(cJSON *vmim, cJSON *objects, struct verdict *out)
@@ -137,9 +142,12 @@ static void annotations_added_on_create(void **state)
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 0);
     char *text = patch_text(&v);
-    assert_string_equal(text, "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
-                              "{\"op\":\"add\",\"path\":\"/metadata/annotations/migration-webhook.io~1completion-timeout-seconds\",\"value\":\"6400\"},"
-                              "{\"op\":\"add\",\"path\":\"/metadata/annotations/migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"}]");
+    assert_string_equal(text,
+                        "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
+                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                        "migration-webhook.io~1completion-timeout-seconds\",\"value\":\"6400\"},"
+                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                        "migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"}]");
     free(text);
     verdict_free(&v);
     cJSON_Delete(vmim);
@@ -151,19 +159,23 @@ static void only_missing_annotations_are_added(void **state)
     cJSON *objects = cJSON_CreateArray();
     cJSON_AddItemToArray(objects, vmi_with_memory(NULL, "\"1.5Gi\""));
     cJSON *vmim = new_vmim();
-    set_at(vmim, "metadata.annotations", json("{\"migration-webhook.io/progress-timeout-seconds\":\"99\"}"));
+    set_at(vmim, "metadata.annotations",
+           json("{\"migration-webhook.io/progress-timeout-seconds\":\"99\"}"));
     struct verdict v;
     mutate(vmim, objects, &v);
     char *text = patch_text(&v);
-    assert_string_equal(text, "[{\"op\":\"add\",\"path\":\"/metadata/annotations/migration-webhook.io~1completion-timeout-seconds\",\"value\":\"1200\"}]");
+    assert_string_equal(text,
+                        "[{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                        "migration-webhook.io~1completion-timeout-seconds\",\"value\":\"1200\"}]");
     free(text);
     verdict_free(&v);
 
     /* Both present: no patch at all. */
     objects = cJSON_CreateArray();
     cJSON_AddItemToArray(objects, vmi_with_memory(NULL, "\"1.5Gi\""));
-    cJSON_AddStringToObject(cJSON_GetObjectItem(cJSON_GetObjectItem(vmim, "metadata"), "annotations"),
-                            TIMEOUT_ANNOTATION_COMPLETION, "1");
+    cJSON_AddStringToObject(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(vmim, "metadata"), "annotations"),
+        TIMEOUT_ANNOTATION_COMPLETION, "1");
     mutate(vmim, objects, &v);
     assert_null(v.patch);
     verdict_free(&v);
@@ -179,8 +191,8 @@ static void missing_vmi_gives_warning_and_no_patch(void **state)
     assert_true(v.allowed);
     assert_null(v.patch);
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        "migration of VM default/vm1: VirtualMachineInstance not found; no timeout annotations added");
+    assert_string_equal(v.warnings[0], "migration of VM default/vm1: VirtualMachineInstance not "
+                                       "found; no timeout annotations added");
     verdict_free(&v);
 
     /* Memory unknown: the progress annotation still, and a warning. */
@@ -188,11 +200,15 @@ static void missing_vmi_gives_warning_and_no_patch(void **state)
     cJSON_AddItemToArray(objects, vmi_with_memory(NULL, NULL));
     mutate(vmim, objects, &v);
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], "migration of VM default/vm1: the VM sets no memory (spec.domain.memory.guest "
-                                       "or spec.domain.resources.requests.memory); no completion timeout annotation added");
+    assert_string_equal(
+        v.warnings[0],
+        "migration of VM default/vm1: the VM sets no memory (spec.domain.memory.guest "
+        "or spec.domain.resources.requests.memory); no completion timeout annotation added");
     char *text = patch_text(&v);
-    assert_string_equal(text, "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
-                              "{\"op\":\"add\",\"path\":\"/metadata/annotations/migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"}]");
+    assert_string_equal(text,
+                        "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
+                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                        "migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"}]");
     free(text);
     verdict_free(&v);
 
@@ -203,7 +219,8 @@ static void missing_vmi_gives_warning_and_no_patch(void **state)
     assert_true(v.allowed);
     assert_null(v.patch);
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], "cannot verify migration of VM default/vm1: GET: connection refused");
+    assert_string_equal(v.warnings[0],
+                        "cannot verify migration of VM default/vm1: GET: connection refused");
     verdict_free(&v);
 
     /* No vmiName, or annotations that are not an object: nothing. */
