@@ -8,32 +8,29 @@
 
 #include "rules/fields.h"
 
-static int interface_uses_bridge(const cJSON *interfaces, const char *name)
+/* Interfaces with a bridge binding, by name. */
+static const char *bridge_interface_name(const cJSON *iface)
 {
-    const cJSON *iface;
-    cJSON_ArrayForEach (iface, interfaces) {
-        const char *iname = obj_string(iface, "name");
-        if (iname && strcmp(iname, name) == 0 && obj_get(iface, "bridge") &&
-            !cJSON_IsNull(obj_get(iface, "bridge")))
-            return 1;
-    }
-    return 0;
+    const cJSON *bridge = obj_get(iface, "bridge");
+    return bridge && !cJSON_IsNull(bridge) ? obj_string(iface, "name") : NULL;
 }
 
 void rule_management_bridge(const cJSON *spec, struct verdict *out)
 {
     const cJSON *interfaces =
         obj_array(obj_object(obj_object(spec, "domain"), "devices"), "interfaces");
+    struct name_index bridges;
+    if (name_index_build(&bridges, interfaces, bridge_interface_name) != 0)
+        return;
     const cJSON *net;
     cJSON_ArrayForEach (net, obj_array(spec, "networks")) {
         const cJSON *pod = obj_get(net, "pod");
         const char *name = obj_string(net, "name");
-        if (!pod || cJSON_IsNull(pod) || !name)
-            continue;
-        if (interface_uses_bridge(interfaces, name))
+        if (pod && !cJSON_IsNull(pod) && name && name_index_find(&bridges, name))
             verdict_add(out, RULE_MANAGEMENT_BRIDGE,
                         "interface \"%s\" uses bridge binding on the management network; use "
                         "masquerade instead",
                         name);
     }
+    name_index_free(&bridges);
 }

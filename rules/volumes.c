@@ -53,38 +53,28 @@ static const char *claim_of(const cJSON *vol, int *is_claim)
     return NULL;
 }
 
-/* volumeStatus[name == volume].persistentVolumeClaimInfo.accessModes */
-static const cJSON *modes_from_status(const cJSON *volume_status, const char *volume)
+/* volumeStatus entries that know access modes, by volume name. */
+static const cJSON *status_modes(const cJSON *st)
 {
-    const cJSON *st;
-    cJSON_ArrayForEach (st, volume_status) {
-        const char *name = obj_string(st, "name");
-        if (name && strcmp(name, volume) == 0) {
-            const cJSON *modes =
-                obj_array(obj_object(st, "persistentVolumeClaimInfo"), "accessModes");
-            if (modes)
-                return modes;
-        }
-    }
-    return NULL;
+    return obj_array(obj_object(st, "persistentVolumeClaimInfo"), "accessModes");
 }
 
-/* dataVolumeTemplates[metadata.name == claim].spec.{pvc,storage}.accessModes */
-static const cJSON *modes_from_templates(const cJSON *templates, const char *claim)
+static const char *status_name(const cJSON *st)
 {
-    const cJSON *t;
-    cJSON_ArrayForEach (t, templates) {
-        const char *name = meta_name(t);
-        if (!name || strcmp(name, claim) != 0)
-            continue;
-        const cJSON *spec = obj_object(t, "spec");
-        const cJSON *modes = obj_array(obj_object(spec, "pvc"), "accessModes");
-        if (!modes)
-            modes = obj_array(obj_object(spec, "storage"), "accessModes");
-        if (modes)
-            return modes;
-    }
-    return NULL;
+    return status_modes(st) ? obj_string(st, "name") : NULL;
+}
+
+/* dataVolumeTemplates that know access modes (spec.pvc, then spec.storage), by name. */
+static const cJSON *template_modes(const cJSON *t)
+{
+    const cJSON *spec = obj_object(t, "spec");
+    const cJSON *modes = obj_array(obj_object(spec, "pvc"), "accessModes");
+    return modes ? modes : obj_array(obj_object(spec, "storage"), "accessModes");
+}
+
+static const char *template_name(const cJSON *t)
+{
+    return template_modes(t) ? meta_name(t) : NULL;
 }
 
 static int has_read_write_many(const cJSON *modes)
@@ -136,37 +126,62 @@ static void report_modes(const char *volume, const char *claim, const cJSON *mod
     free(text);
 }
 
+/* Access modes of one claim-backed volume: reported, or looked up in the PVC. */
+static enum cv_result check_volume(const cJSON *vol, const char *claim,
+                                   const struct name_index *statuses,
+                                   const struct name_index *templates,
+                                   const struct access_mode_sources *src, const char *ns,
+                                   const struct cluster_view *view, struct cv_scope *scope,
+                                   struct verdict *out)
+{
+    const char *volume = obj_string_or(vol, "name", "");
+    const cJSON *st = name_index_find(statuses, volume);
+    const cJSON *modes = st ? status_modes(st) : NULL;
+    if (!modes && *claim) {
+        const cJSON *t = name_index_find(templates, claim);
+        modes = t ? template_modes(t) : NULL;
+    }
+    if (modes) {
+        report_modes(volume, claim, modes, out);
+        return CV_OK;
+    }
+    const cJSON *pvc = NULL;
+    enum cv_result r = cv_get(view, scope, CV_PVC, ns ? ns : "", claim, &pvc);
+    if (r == CV_ERROR) {
+        verdict_view_error(out, "%s", scope->err);
+        return CV_ERROR;
+    }
+    if (r == CV_OK)
+        report_modes(volume, claim, obj_array(obj_object(pvc, "spec"), "accessModes"), out);
+    else if (src->missing_pvc_is_finding)
+        verdict_add(out, RULE_VOLUME_ACCESS_MODE,
+                    "volume \"%s\" uses PVC \"%s\", which does not exist; live migration needs "
+                    "ReadWriteMany",
+                    volume, claim);
+    return CV_OK;
+}
+
 enum cv_result rule_volume_access_mode(const cJSON *spec, const struct access_mode_sources *src,
                                        const char *ns, const struct cluster_view *view,
                                        struct cv_scope *scope, struct verdict *out)
 {
+    struct name_index statuses, templates;
+    if (name_index_build(&statuses, src->volume_status, status_name) != 0 ||
+        name_index_build(&templates, src->dv_templates, template_name) != 0) {
+        name_index_free(&statuses);
+        verdict_view_error(out, "out of memory");
+        return CV_ERROR;
+    }
+    enum cv_result r = CV_OK;
     const cJSON *vol;
     cJSON_ArrayForEach (vol, obj_array(spec, "volumes")) {
         int is_claim;
         const char *claim = claim_of(vol, &is_claim);
-        if (!is_claim)
-            continue;
-        const char *volume = obj_string_or(vol, "name", "");
-        const cJSON *modes = modes_from_status(src->volume_status, volume);
-        if (!modes && *claim)
-            modes = modes_from_templates(src->dv_templates, claim);
-        if (modes) {
-            report_modes(volume, claim, modes, out);
-            continue;
-        }
-        const cJSON *pvc = NULL;
-        enum cv_result r = cv_get(view, scope, CV_PVC, ns ? ns : "", claim, &pvc);
-        if (r == CV_ERROR) {
-            verdict_view_error(out, "%s", scope->err);
-            return CV_ERROR;
-        }
-        if (r == CV_OK)
-            report_modes(volume, claim, obj_array(obj_object(pvc, "spec"), "accessModes"), out);
-        else if (src->missing_pvc_is_finding)
-            verdict_add(out, RULE_VOLUME_ACCESS_MODE,
-                        "volume \"%s\" uses PVC \"%s\", which does not exist; live migration needs "
-                        "ReadWriteMany",
-                        volume, claim);
+        if (is_claim && (r = check_volume(vol, claim, &statuses, &templates, src, ns, view, scope,
+                                          out)) != CV_OK)
+            break;
     }
-    return CV_OK;
+    name_index_free(&statuses);
+    name_index_free(&templates);
+    return r;
 }

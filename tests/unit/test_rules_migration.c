@@ -521,6 +521,18 @@ static void ten_thousand_volumes(void **state)
     }
     set_at(vmi, "spec.volumes", volumes);
     set_at(vmi, "spec.domain.devices.disks", disks);
+    /* volumeStatus in reverse order: every lookup walks it. */
+    cJSON *status = cJSON_CreateArray();
+    for (int i = N - 1; i >= 0; i--) {
+        char name[32];
+        snprintf(name, sizeof(name), "v%05d", i);
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "name", name);
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(st, "persistentVolumeClaimInfo"), "accessModes",
+                              json("[\"ReadWriteOnce\"]"));
+        cJSON_AddItemToArray(status, st);
+    }
+    set_at(vmi, "status.volumeStatus", status);
     struct verdict v;
     review(vmim("mig-1", "vm1"), vmi, NULL, &v);
     assert_false(v.allowed);
