@@ -1,0 +1,148 @@
+/*
+ * rules/early.c - early warnings for VirtualMachine and
+ * VirtualMachineInstance CREATE/UPDATE (SPEC §6, §12).
+ *
+ * The rules that need only the object (and the PVCs in the view) run on the
+ * VM's spec.template.spec or the VMI's spec, with the modes of
+ * settings->early (warn by default), after the prefix
+ * "VM <ns>/<name> will not be live-migratable: ".  Two CPU findings stand
+ * alone: an explicit CPU model no node supports, and host-model on a
+ * cluster whose schedulable nodes have different host CPU models.
+ *
+ * A cluster view that cannot answer never blocks a VM: it becomes a warning.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/devices.h"
+#include "rules/fields.h"
+#include "rules/kubevirt_cr.h"
+#include "rules/network.h"
+#include "rules/rules.h"
+#include "rules/state.h"
+#include "rules/target_node.h"
+#include "rules/volumes.h"
+
+#define HOST_MODEL_LABEL_PREFIX "host-model-cpu.node.kubevirt.io/"
+#define CPU_MODEL_LABEL_PREFIX "cpu-model.node.kubevirt.io/"
+
+static int is_virtual_machine(const cJSON *obj)
+{
+    const char *kind = obj_string(obj, "kind");
+    if (kind)
+        return strcmp(kind, "VirtualMachine") == 0;
+    return obj_object(obj_object(obj, "spec"), "template") != NULL;
+}
+
+/* --------------------------------------------------------- CPU findings */
+
+static int some_node_supports(const cJSON *nodes, const char *model)
+{
+    char *key = NULL;
+    if (asprintf(&key, CPU_MODEL_LABEL_PREFIX "%s", model) < 0)
+        return 1; /* out of memory: claim nothing */
+    int found = 0;
+    const cJSON *node;
+    cJSON_ArrayForEach (node, nodes)
+        if (meta_label_is_true(node, key)) {
+            found = 1;
+            break;
+        }
+    free(key);
+    return found;
+}
+
+/* 1 when schedulable nodes carry more than one distinct host-model-cpu label. */
+static int host_models_differ(const cJSON *nodes)
+{
+    const char *seen = NULL;
+    size_t plen = strlen(HOST_MODEL_LABEL_PREFIX);
+    const cJSON *node;
+    cJSON_ArrayForEach (node, nodes) {
+        if (!cJSON_IsObject(node) || !node_is_schedulable(node))
+            continue;
+        const cJSON *label;
+        cJSON_ArrayForEach (label, obj_object(obj_object(node, "metadata"), "labels")) {
+            if (!label->string || strncmp(label->string, HOST_MODEL_LABEL_PREFIX, plen) != 0 ||
+                !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
+                continue;
+            const char *h = label->string + plen;
+            if (!seen)
+                seen = h;
+            else if (strcmp(seen, h) != 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Returns CV_OK or CV_ERROR (recorded in out). */
+static enum cv_result check_cpu_model(const struct rule_input *in, const char *subject,
+                                      const cJSON *spec, struct verdict *out)
+{
+    const char *model = obj_nonempty(obj_object(obj_object(spec, "domain"), "cpu"), "model");
+    const cJSON *nodes = NULL, *kubevirt = NULL;
+    if (cv_list(in->view, in->scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR ||
+        (!model && kubevirt_cr_lookup(in->view, in->scope, &kubevirt) == CV_ERROR)) {
+        verdict_view_error(out, "%s", in->scope->err);
+        return CV_ERROR;
+    }
+    if (!model)
+        model = kubevirt_cpu_model(kubevirt);
+    if (!model)
+        model = "host-model";
+    if (strcmp(model, "host-passthrough") == 0)
+        return CV_OK;
+    if (strcmp(model, "host-model") != 0) {
+        if (!some_node_supports(nodes, model))
+            verdict_add_standalone(out, RULE_CPU_MODEL_UNSUPPORTED,
+                                   "CPU model %s is not supported by any node (label "
+                                   "cpu-model.node.kubevirt.io/%s)",
+                                   model, model);
+        return CV_OK;
+    }
+    if (host_models_differ(nodes)) {
+        char *common = common_cpu_models(nodes);
+        verdict_add_standalone(
+            out, RULE_HOST_MODEL_HETEROGENEOUS,
+            "VM %s uses host-model: it can only live-migrate to nodes with the same host "
+            "CPU model; CPU models supported by all nodes: %s",
+            subject, common ? common : "none");
+        free(common);
+    }
+    return CV_OK;
+}
+
+/* ------------------------------------------------------------ entry point */
+
+void rules_vm_validate(const struct rule_input *in, struct verdict *out)
+{
+    const char *ns = in->ns ? in->ns : "";
+    const char *name = meta_name(in->object);
+    if (!name || !*name)
+        name = in->name ? in->name : "";
+    char subject[512], prefix[600];
+    snprintf(subject, sizeof(subject), "%s/%s", ns, name);
+    snprintf(prefix, sizeof(prefix), "VM %s will not be live-migratable: ", subject);
+
+    const cJSON *top = obj_object(in->object, "spec");
+    int vm = is_virtual_machine(in->object);
+    const cJSON *spec = vm ? obj_object(obj_object(top, "template"), "spec") : top;
+    struct access_mode_sources src = {
+        .volume_status = vm ? NULL : obj_array(obj_object(in->object, "status"), "volumeStatus"),
+        .dv_templates = vm ? obj_array(top, "dataVolumeTemplates") : NULL,
+        .missing_pvc_is_finding = false,
+    };
+
+    rule_management_bridge(spec, out);
+    rule_cdrom(spec, out);
+    rule_container_disk(spec, out);
+    rule_host_device(spec, out);
+    rule_gpu(spec, out);
+    if (rule_volume_access_mode(spec, &src, ns, in->view, in->scope, out) == CV_OK) {
+        rule_node_pinned(spec, out);
+        check_cpu_model(in, subject, spec, out);
+    }
+    verdict_finish(out, prefix, in->settings->early, false, subject);
+}

@@ -1,0 +1,340 @@
+/*
+ * Unit tests for rules_vm_validate (SPEC §6, §12): early warnings on
+ * VirtualMachine and VirtualMachineInstance CREATE/UPDATE, the CPU model
+ * warnings, the early modes, and malformed input.
+ *
+ * The cluster: node-a (host model XYZ) and node-b (host model ABC), both with
+ * CPU model 123; the PVCs of constructed-pvcs-rwx-vs-rwo; the Harvester
+ * KubeVirt CR (no cpuModel, so host-model is the default).
+ */
+#include "rules_fixtures.h"
+
+#define HETERO(vm)                                                                                 \
+    "VM default/" vm                                                                               \
+    " uses host-model: it can only live-migrate to nodes with the same host CPU model; "           \
+    "CPU models supported by all nodes: 123"
+
+static cJSON *cluster(void)
+{
+    cJSON *objects = cJSON_CreateArray();
+    add_fixture(objects, "constructed-nodes-cpu-labels.yaml");
+    add_fixture(objects, "constructed-pvcs-rwx-vs-rwo.yaml");
+    add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
+    return objects;
+}
+
+static void check_with(const cJSON *obj, cJSON *objects, const struct rule_settings *s,
+                       struct verdict *out)
+{
+    struct rule_settings defaults;
+    rule_settings_default(&defaults);
+    struct cluster_view *view = view_over(objects);
+    run_rule(rules_vm_validate, obj, "default", "", s ? s : &defaults, view, out);
+    cv_destroy(view);
+}
+
+static void expect_warnings(const struct verdict *v, size_t n, const char *const *texts)
+{
+    assert_true(v->allowed);
+    if (v->nwarnings != n) {
+        for (size_t i = 0; i < v->nwarnings; i++)
+            print_message("warning: %s\n", v->warnings[i]);
+        fail_msg("%zu warnings, expected %zu", v->nwarnings, n);
+    }
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(v->warnings[i], texts[i]);
+}
+
+static cJSON *alpine_vm(void)
+{
+    return fixture_object("kubevirt-examples-vm-alpine-datavolume.yaml", 0);
+}
+
+/* ------------------------------------------------------ VirtualMachine */
+
+static void vm_with_rwo_data_volume_template(void **state)
+{
+    (void)state;
+    cJSON *vm = alpine_vm();
+    struct verdict v;
+    check_with(vm, cluster(), NULL, &v);
+    const char *texts[] = {
+        "VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" "
+        "uses PVC "
+        "\"alpine-dv\" with access mode ReadWriteOnce; live migration needs ReadWriteMany",
+        HETERO("vm-alpine-datavolume"),
+    };
+    expect_warnings(&v, 2, texts);
+    assert_null(v.message);
+    verdict_free(&v);
+    cJSON_Delete(vm);
+}
+
+static void template_storage_then_pvc(void **state)
+{
+    (void)state;
+    cJSON *vm = alpine_vm();
+    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON *tmpl_spec = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(vm, "spec"), "dataVolumeTemplates"), 0),
+        "spec");
+    /* storage API instead of pvc: RWX there is fine */
+    cJSON_DeleteItemFromObject(tmpl_spec, "pvc");
+    set_at(tmpl_spec, "storage",
+           json("{\"accessModes\":[\"ReadWriteMany\"],\"volumeMode\":\"Block\"}"));
+    struct verdict v;
+    check_with(vm, cluster(), NULL, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+
+    /* storage without access modes (profile defaults): the PVC decides; not created yet -> nothing.
+     */
+    set_at(tmpl_spec, "storage", json("{\"resources\":{\"requests\":{\"storage\":\"2Gi\"}}}"));
+    check_with(vm, cluster(), NULL, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+
+    /* ... and once the PVC exists with RWO, it warns. */
+    cJSON *objects = cluster();
+    cJSON_AddItemToArray(
+        objects,
+        json("{\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"alpine-dv\","
+             "\"namespace\":\"default\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"]}}"));
+    check_with(vm, objects, NULL, &v);
+    const char *texts[] = {
+        "VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" "
+        "uses PVC \"alpine-dv\" with access mode ReadWriteOnce; live migration needs "
+        "ReadWriteMany"};
+    expect_warnings(&v, 1, texts);
+    verdict_free(&v);
+    cJSON_Delete(vm);
+}
+
+/* -------------------------------------------------- VirtualMachineInstance */
+
+static void vmi_reports_object_rules_in_order(void **state)
+{
+    (void)state;
+    cJSON *vmi = fixture_object("constructed-vmi-status-variants.yaml", 0);
+    set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
+    set_at(vmi, "spec.domain.devices.hostDevices",
+           json("[{\"name\":\"usb1\",\"deviceName\":\"kubevirt.io/usb\"}]"));
+    struct verdict v;
+    check_with(vmi, cluster(), NULL, &v);
+    /* cdrom-0's PVC does not exist: no warning for it. */
+    const char *texts[] = {
+        "VM default/vm-bridge-mgmt will not be live-migratable: "
+        "interface \"default\" uses bridge binding on the management network; use masquerade "
+        "instead; "
+        "disk \"cdrom-0\" is a CD-ROM; eject it first; "
+        "host device \"usb1\" (kubevirt.io/usb) is passed through; remove it first; "
+        "volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access mode "
+        "ReadWriteOnce; live migration "
+        "needs ReadWriteMany; "
+        "it is pinned to node \"node-a\" by nodeSelector kubernetes.io/hostname",
+        HETERO("vm-bridge-mgmt"),
+    };
+    expect_warnings(&v, 2, texts);
+    verdict_free(&v);
+    cJSON_Delete(vmi);
+}
+
+static void migratable_examples_are_quiet(void **state)
+{
+    (void)state;
+    const char *files[] = {
+        "kubevirt-examples-vmi-multus-multiple-net.yaml", "kubevirt-examples-vmi-sriov.yaml",
+        "kubevirt-examples-vmi-masquerade.yaml", "kubevirt-examples-vmi-pvc.yaml"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *vmi = fixture_object(files[i], 0);
+        set_at(vmi, "spec.volumes", json("[]"));
+        set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("123"));
+        struct verdict v;
+        check_with(vmi, cluster(), NULL, &v);
+        expect_warnings(&v, 0, NULL);
+        verdict_free(&v);
+        cJSON_Delete(vmi);
+    }
+}
+
+/* ------------------------------------------------------------ CPU models */
+
+static void explicit_cpu_model_nobody_supports(void **state)
+{
+    (void)state;
+    cJSON *vmi = fixture_object("kubevirt-examples-vmi-pvc.yaml", 0);
+    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("Skylake-Server"));
+    struct verdict v;
+    check_with(vmi, cluster(), NULL, &v);
+    const char *texts[] = {"CPU model Skylake-Server is not supported by any node (label "
+                           "cpu-model.node.kubevirt.io/Skylake-Server)"};
+    expect_warnings(&v, 1, texts);
+    verdict_free(&v);
+    cJSON_Delete(vmi);
+}
+
+static void host_model_only_warns_on_mixed_nodes(void **state)
+{
+    (void)state;
+    cJSON *vmi = fixture_object("kubevirt-examples-vmi-pvc.yaml", 0);
+    struct verdict v;
+
+    /* Cluster default CPU model 123: not host-model, no warning. */
+    cJSON *objects = cluster();
+    cJSON *cr = cJSON_GetArrayItem(objects, cJSON_GetArraySize(objects) - 1);
+    set_at(cJSON_GetObjectItem(cr, "spec"), "configuration.cpuModel", cJSON_CreateString("123"));
+    check_with(vmi, objects, NULL, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+
+    /* node-b cordoned: the schedulable nodes share one host model. */
+    objects = cluster();
+    cJSON *node_b = cJSON_GetArrayItem(objects, 1);
+    set_at(node_b, "spec.unschedulable", cJSON_CreateTrue());
+    check_with(vmi, objects, NULL, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+
+    /* node-b in maintenance and node-a explicitly host-model: still one model. */
+    objects = cluster();
+    set_at(cJSON_GetArrayItem(objects, 1), "metadata.annotations",
+           json("{\"harvesterhci.io/maintain-status\":\"running\"}"));
+    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("host-model"));
+    check_with(vmi, objects, NULL, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+
+    /* A third node without model 123: the common list is empty. */
+    objects = cluster();
+    cJSON_AddItemToArray(objects,
+                         json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
+                              "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\"}}}"));
+    check_with(vmi, objects, NULL, &v);
+    const char *texts[] = {
+        "VM default/vmi-pvc uses host-model: it can only live-migrate to nodes with the same host "
+        "CPU model; CPU models supported by all nodes: none"};
+    expect_warnings(&v, 1, texts);
+    verdict_free(&v);
+    cJSON_Delete(vmi);
+}
+
+/* -------------------------------------------------------------------- modes */
+
+static void early_modes(void **state)
+{
+    (void)state;
+    cJSON *vmi = fixture_object("kubevirt-examples-vmi-migratable.yaml", 0); /* container disk */
+    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("Penryn"));
+    struct rule_settings s;
+    rule_settings_default(&s);
+    struct verdict v;
+
+    s.early[RULE_CONTAINER_DISK] = MODE_DENY;
+    check_with(vmi, cluster(), &s, &v);
+    assert_false(v.allowed);
+    assert_string_equal(
+        v.message,
+        "VM default/vmi-migratable will not be live-migratable: volume \"containerdisk\" "
+        "is a container disk; remove it first");
+    assert_int_equal(v.nwarnings, 1);
+    assert_string_equal(
+        v.warnings[0],
+        "CPU model Penryn is not supported by any node (label cpu-model.node.kubevirt.io/Penryn)");
+    verdict_free(&v);
+
+    s.early[RULE_CONTAINER_DISK] = MODE_OFF;
+    s.early[RULE_CPU_MODEL_UNSUPPORTED] = MODE_OFF;
+    check_with(vmi, cluster(), &s, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+    cJSON_Delete(vmi);
+}
+
+static void unreachable_cluster_only_warns(void **state)
+{
+    (void)state;
+    cJSON *vm = alpine_vm();
+    struct rule_settings s;
+    rule_settings_default(&s);
+    struct verdict v;
+    run_rule(rules_vm_validate, vm, "default", "", &s, &failing_view, &v);
+    const char *texts[] = {
+        "cannot verify migration of VM default/vm-alpine-datavolume: LIST: connection refused"};
+    expect_warnings(&v, 1, texts);
+    verdict_free(&v);
+    cJSON_Delete(vm);
+}
+
+/* ---------------------------------------------------------------- bad input */
+
+static void malformed_objects_are_allowed(void **state)
+{
+    (void)state;
+    const char *objects[] = {
+        "{}",
+        "{\"kind\":\"VirtualMachine\"}",
+        "{\"kind\":\"VirtualMachine\",\"spec\":{\"template\":5,\"dataVolumeTemplates\":{}}}",
+        "{\"kind\":\"VirtualMachineInstance\",\"spec\":[]}",
+        "{\"kind\":\"VirtualMachineInstance\",\"metadata\":{\"name\":7},\"spec\":{\"volumes\":"
+        "\"x\","
+        "\"networks\":{},\"domain\":{\"cpu\":{\"model\":5},\"devices\":{\"disks\":{}}}}}",
+        "[1,2,3]",
+        "null",
+    };
+    for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+        cJSON *obj = json(objects[i]);
+        struct verdict v;
+        check_with(obj, cluster(), NULL, &v);
+        assert_true(v.allowed);
+        for (size_t w = 0; w < v.nwarnings; w++) /* only the cluster-wide host-model warning */
+            assert_non_null(strstr(v.warnings[w], "uses host-model"));
+        verdict_free(&v);
+        cJSON_Delete(obj);
+    }
+}
+
+static void ten_thousand_volumes(void **state)
+{
+    (void)state;
+    enum { N = 10000 };
+    cJSON *vm = alpine_vm();
+    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("123"));
+    cJSON *volumes = cJSON_CreateArray();
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "v%05d", i);
+        cJSON *vol = cJSON_CreateObject();
+        cJSON_AddStringToObject(vol, "name", name);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "containerDisk"), "image",
+                                "quay.io/x/y");
+        cJSON_AddItemToArray(volumes, vol);
+    }
+    set_at(vm, "spec.template.spec.volumes", volumes);
+    struct verdict v;
+    check_with(vm, cluster(), NULL, &v);
+    assert_true(v.allowed);
+    assert_int_equal(v.nwarnings, 1);
+    assert_int_equal(v.nfindings, N);
+    assert_non_null(
+        strstr(v.warnings[0], "volume \"v09999\" is a container disk; remove it first"));
+    verdict_free(&v);
+    cJSON_Delete(vm);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(vm_with_rwo_data_volume_template),
+        cmocka_unit_test(template_storage_then_pvc),
+        cmocka_unit_test(vmi_reports_object_rules_in_order),
+        cmocka_unit_test(migratable_examples_are_quiet),
+        cmocka_unit_test(explicit_cpu_model_nobody_supports),
+        cmocka_unit_test(host_model_only_warns_on_mixed_nodes),
+        cmocka_unit_test(early_modes),
+        cmocka_unit_test(unreachable_cluster_only_warns),
+        cmocka_unit_test(malformed_objects_are_allowed),
+        cmocka_unit_test(ten_thousand_volumes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
