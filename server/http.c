@@ -9,8 +9,8 @@
  * upload data) answers.  The context is freed in the completion callback,
  * which also counts the request out of the in-flight total used by draining.
  *
- * Checks in order: client certificate (when a client CA is set), 404, 405
- * (with Allow), 413 (from Content-Length, or as soon as a chunked body passes
+ * Checks in order: 404, client certificate on /validate and /mutate (when a
+ * client CA is set; the kubelet's probes have none), 405 (with Allow), 413 (from Content-Length, or as soon as a chunked body passes
  * the limit), 415, then the admission codec's 400s.
  */
 #include "server/http.h"
@@ -173,12 +173,14 @@ static int client_certificate_trusted(struct MHD_Connection *conn)
 static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
                                   struct request *req, const char *url, const char *method)
 {
-    if (s->verify_clients && !client_certificate_trusted(conn))
-        return refuse(conn, req, url, 401, "a client certificate signed by the client CA is required", NULL);
     req->route = route_of(url);
     if (req->route == ROUTE_NONE)
         return refuse(conn, req, url, 404, "no such path", NULL);
     if (is_review_route(req->route)) {
+        /* Probes come from the kubelet, which has no client certificate. */
+        if (s->verify_clients && !client_certificate_trusted(conn))
+            return refuse(conn, req, url, 401, "a client certificate signed by the client CA is required",
+                          NULL);
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return refuse(conn, req, url, 405, "method not allowed; use POST", MHD_HTTP_METHOD_POST);
         long long cl = content_length(conn);

@@ -51,7 +51,11 @@ post() {
     shift 2
     "${CURL[@]}" -o "$WORK/out" -w '%{http_code}' -X POST "$BASE$path" --data-binary "@$file" "$@"
 }
-post_json() { post "$1" "$2" -H 'Content-Type: application/json'; }
+post_json() {
+    local path=$1 file=$2
+    shift 2
+    post "$path" "$file" -H 'Content-Type: application/json' "$@"
+}
 
 still_answers() {
     [ "$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ] || fail "server stopped answering after: $1"
@@ -186,6 +190,25 @@ kill -INT "$PID"
 wait "$PID"
 rc=$?
 [ "$rc" = 0 ] && pass "SIGINT: exit 0" || fail "SIGINT: exit $rc"
+PID=
+
+# ---- client certificates ------------------------------------------------
+mkdir -p "$WORK/client"
+"$BIN" certs create --host apiserver.example --out-dir "$WORK/client" >/dev/null
+"$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --client-ca "$WORK/client/ca.crt" \
+    --cluster-dir "$DATA/server/cluster" 2>"$WORK/mtls.log" &
+PID=$!
+MPORT=$(wait_for_port "$WORK/mtls.log") || fail "--client-ca did not start: $(cat "$WORK/mtls.log")"
+if [ -n "${MPORT:-}" ]; then
+    BASE="https://localhost:$MPORT"
+    expect_error "review without a client certificate" 401 "$(post_json /validate "$REVIEW")"
+    code=$(post_json /validate "$REVIEW" --cert "$WORK/client/tls.crt" --key "$WORK/client/tls.key")
+    [ "$code" = 200 ] && pass "review with a trusted client certificate" || fail "mTLS review: $code $(cat "$WORK/out")"
+    expect_error "client certificate from another CA" 401 \
+        "$(post_json /validate "$REVIEW" --cert "$WORK/tls.crt" --key "$WORK/tls.key")"
+fi
+kill -TERM "$PID"
+wait "$PID"
 PID=
 
 # ---- usage errors -------------------------------------------------------
