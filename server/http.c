@@ -402,7 +402,7 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
     struct sockaddr_storage addr;
     if (http_parse_listen(opt->listen, &addr, err, errlen) != 0)
         return NULL;
-    if (!opt->cert_pem || !opt->key_pem) {
+    if (!opt->tls) {
         snprintf(err, errlen, "no TLS certificate and key");
         return NULL;
     }
@@ -426,8 +426,7 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
         flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_HTTPS_MEM_CERT, opt->cert_pem,
-        MHD_OPTION_HTTPS_MEM_KEY, opt->key_pem,
+        MHD_OPTION_HTTPS_CERT_CALLBACK, tls_store_activate(opt->tls),
         MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES,
         MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,

@@ -10,11 +10,11 @@
 #include <stddef.h>
 
 #include "server/admission.h"
+#include "server/tls.h"
 
 struct http_options {
     const char *listen;        /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 = any free port */
-    const char *cert_pem;      /* serving certificate (chain) PEM */
-    const char *key_pem;       /* its private key PEM */
+    struct tls_store *tls;     /* serving certificate and key (server/tls.h); borrowed */
     const char *client_ca_pem; /* when set, clients must present a certificate it signed */
     size_t max_body_bytes;     /* 0 = MW_HTTP_MAX_BODY_BYTES */
     unsigned threads;          /* 0 = one per core */
@@ -25,7 +25,7 @@ struct http_server;
 
 /*
  * Starts serving.  The options' strings are copied by libmicrohttpd as it
- * needs them; `admission` is borrowed.  Returns the server, or NULL with one
+ * needs them; `tls` and `admission` are borrowed and must outlive the server.  Returns the server, or NULL with one
  * line in err.  Stop with http_stop.
  */
 struct http_server *http_start(const struct http_options *opt, char *err, size_t errlen);

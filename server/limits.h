@@ -22,6 +22,7 @@
 #define MW_HTTP_DEFAULT_LISTEN "0.0.0.0:8443"
 #define MW_HTTP_DEV_LISTEN "127.0.0.1:8443"
 #define MW_HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define MW_TLS_RELOAD_CHECK_MS 1000                 /* how often the certificate files are checked */
 
 /* ---- reviews ---- */
 #define MW_REVIEW_DEFAULT_TIMEOUT_MS 10000  /* when the review has no ?timeout= */

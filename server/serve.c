@@ -2,7 +2,8 @@
  * server/serve.c - `migration-webhook serve`: read the settings (defaults <
  * --config file < flags), get the TLS certificate (files, or a throwaway one
  * with --dev), load the cluster view, start the HTTPS server, and wait for
- * SIGTERM or SIGINT; then drain (readiness false, no new connections,
+ * SIGTERM or SIGINT (re-reading the certificate files when they change);
+ * then drain (readiness false, no new connections,
  * in-flight reviews finish within timeouts.drainSeconds) and exit 0.
  */
 #include <errno.h>
@@ -143,13 +144,28 @@ static void log_listening(const char *listen, unsigned port, const char *cluster
     log_json(LOG_INFO, "listening", f);
 }
 
-/* Blocks until SIGTERM or SIGINT; returns the signal. */
-static int wait_for_stop_signal(const sigset_t *set)
+/* Takes a rotated certificate and key into use; logs what happened. */
+static void reload_certificate(struct tls_store *store)
 {
-    int sig = 0;
-    while (sigwait(set, &sig) != 0)
-        ;
-    return sig;
+    char err[512] = "";
+    int rc = tls_store_reload_if_changed(store, err, sizeof(err));
+    if (rc > 0)
+        log_json(LOG_INFO, "certificate reloaded", NULL);
+    else if (rc < 0)
+        log_message(LOG_WARN, "certificate not reloaded", "%s (the previous one stays in use)", err);
+}
+
+/* Blocks until SIGTERM or SIGINT, checking the certificate files meanwhile; returns the signal. */
+static int wait_for_stop_signal(const sigset_t *set, struct tls_store *store)
+{
+    const struct timespec tick = {MW_TLS_RELOAD_CHECK_MS / 1000, (MW_TLS_RELOAD_CHECK_MS % 1000) * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig > 0)
+            return sig;
+        if (errno == EAGAIN)
+            reload_certificate(store);
+    }
 }
 
 static int run_server(struct mw_config *c)
@@ -181,10 +197,16 @@ static int run_server(struct mw_config *c)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    struct tls_store *store = tls_store_new(tls.cert_pem, tls.key_pem, c->tls_cert, c->tls_key, err, sizeof(err));
+    if (!store) {
+        fprintf(stderr, "migration-webhook serve: %s\n", err);
+        cv_destroy(view);
+        tls_material_free(&tls);
+        return 2;
+    }
     struct http_options opt = {
         .listen = c->listen,
-        .cert_pem = tls.cert_pem,
-        .key_pem = tls.key_pem,
+        .tls = store,
         .client_ca_pem = tls.client_ca_pem,
         .max_body_bytes = c->max_body_bytes,
         .admission = &actx,
@@ -192,6 +214,7 @@ static int run_server(struct mw_config *c)
     struct http_server *srv = http_start(&opt, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "migration-webhook serve: %s\n", err);
+        tls_store_free(store);
         cv_destroy(view);
         tls_material_free(&tls);
         return 2;
@@ -201,12 +224,13 @@ static int run_server(struct mw_config *c)
     if (c->dev)
         print_dev_hint(port);
 
-    int sig = wait_for_stop_signal(&stop);
+    int sig = wait_for_stop_signal(&stop, store);
     log_message(LOG_INFO, "draining", "signal %d: readiness off, finishing in-flight reviews", sig);
     int left = http_drain(srv, c->drain_seconds);
     if (left > 0)
         log_message(LOG_WARN, "stopping", "%d review(s) still running after %lld s", left, c->drain_seconds);
     http_stop(srv);
+    tls_store_free(store);
     cv_destroy(view);
     tls_material_free(&tls);
     log_json(LOG_INFO, "stopped", NULL);

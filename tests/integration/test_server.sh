@@ -161,6 +161,23 @@ else
 fi
 jq -e . "$WORK/server.log" >/dev/null && pass "every log line is JSON" || fail "a log line is not JSON"
 
+# ---- certificate rotation -----------------------------------------------
+mkdir -p "$WORK/new"
+"$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/new" >/dev/null
+mv "$WORK/new/tls.crt" "$WORK/tls.crt"
+mv "$WORK/new/tls.key" "$WORK/tls.key"
+OLD_CA="$WORK/old-ca.crt"
+mv "$WORK/ca.crt" "$OLD_CA"
+mv "$WORK/new/ca.crt" "$WORK/ca.crt"
+for _ in $(seq 1 100); do grep -q '"msg":"certificate reloaded"' "$WORK/server.log" && break; sleep 0.1; done
+grep -q '"msg":"certificate reloaded"' "$WORK/server.log" && pass "rotated certificate reloaded" ||
+    fail "no reload: $(tail -3 "$WORK/server.log")"
+code=$(post_json /validate "$REVIEW")
+[ "$code" = 200 ] && pass "new certificate served, no restart" || fail "after rotation: $code"
+curl -s --max-time 10 --cacert "$OLD_CA" -o /dev/null "$BASE/healthz"
+rc=$?
+[ "$rc" = 60 ] && pass "old CA no longer verifies" || fail "old CA: curl exit $rc"
+
 # ---- SIGTERM ------------------------------------------------------------
 kill -TERM "$PID"
 for _ in $(seq 1 150); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
