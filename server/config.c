@@ -18,7 +18,17 @@
 const char config_usage[] =
     "usage: migration-webhook serve [--config FILE] [--listen ADDR:PORT] "
     "[--tls-cert FILE --tls-key FILE] [--client-ca FILE] "
-    "[--cluster-dir DIR | --kubeconfig FILE] [--dev]\n";
+    "[--cluster-dir DIR | --kubeconfig FILE] [--dev]\n"
+    "\n"
+    "  --config FILE        YAML settings: the flags below plus rules, earlyWarnings,\n"
+    "                       kubevirt, limits and timeouts (flags override the file)\n"
+    "  --listen ADDR:PORT   where to serve HTTPS (default " MW_HTTP_DEFAULT_LISTEN ")\n"
+    "  --tls-cert, --tls-key FILE\n"
+    "                       serving certificate and key (PEM), re-read when they change\n"
+    "  --client-ca FILE     accept reviews only from clients with a certificate it signed\n"
+    "  --cluster-dir DIR    cluster state from the YAML/JSON files under DIR\n"
+    "  --kubeconfig FILE    cluster state from the Kubernetes API\n"
+    "  --dev                throwaway certificate, example cluster, " MW_HTTP_DEV_LISTEN "\n";
 
 int config_init(struct mw_config *c)
 {

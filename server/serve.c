@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,7 +172,12 @@ static int wait_for_stop_signal(const sigset_t *set, struct tls_store *store)
 static int run_server(struct mw_config *c)
 {
     char err[1024] = "";
-    struct tls_material tls;
+    struct tls_material tls = {0};
+    struct sockaddr_storage addr;
+    if (http_parse_listen(c->listen, &addr, err, sizeof(err)) != 0) {
+        fprintf(stderr, "migration-webhook serve: %s\n", err);
+        return 2;
+    }
     if (load_tls(c, &tls, err, sizeof(err)) != 0 || choose_cluster_dir(c, err, sizeof(err)) != 0) {
         fprintf(stderr, "migration-webhook serve: %s\n", err);
         tls_material_free(&tls);

@@ -326,6 +326,12 @@ static void malformed_reviews_are_400(void **state)
     admission_outcome_free(&out);
     assert_int_equal(admission_review(&ctx, ADMISSION_VALIDATE, "{\"a\":\0}", 7, NULL, &out), 400);
     admission_outcome_free(&out);
+    char *deep = malloc(200001);
+    memset(deep, '[', 100000);
+    memset(deep + 100000, ']', 100000);
+    deep[200000] = '\0';
+    assert_400(deep, "the body is not valid JSON"); /* nesting deeper than the parser allows */
+    free(deep);
     assert_int_equal(calls, 0);
 }
 
