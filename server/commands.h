@@ -6,5 +6,6 @@
 #define MW_SERVER_COMMANDS_H
 
 int cmd_serve(int argc, char **argv); /* server/serve.c */
+int cmd_certs(int argc, char **argv); /* certs/certs_cmd.c */
 
 #endif

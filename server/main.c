@@ -24,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
     {"serve", cmd_serve, "run the admission webhook server"},
+    {"certs", cmd_certs, "make a CA and a serving certificate"},
     {"version", cmd_version, "print the version"},
 };
 

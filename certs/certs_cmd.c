@@ -1,0 +1,121 @@
+/*
+ * certs/certs_cmd.c - `migration-webhook certs create --host NAMES --out-dir
+ * DIR [--days N]`: writes ca.crt, tls.crt and tls.key (0600) for the webhook
+ * Service names given in --host (comma-separated).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "certs/certs.h"
+#include "server/commands.h"
+#include "server/limits.h"
+
+static const char certs_usage[] =
+    "usage: migration-webhook certs create --host NAME[,NAME...] --out-dir DIR [--days N]\n"
+    "\n"
+    "  create   make a private CA (ca.crt) and a serving certificate for the hosts\n"
+    "           (tls.crt, tls.key), ECDSA P-256; IP addresses become IP SANs\n";
+
+/* Splits "a,b,c" in place into `hosts`; returns the count or -1 when there are too many or an empty one. */
+static int split_hosts(char *list, const char **hosts, int max)
+{
+    int n = 0;
+    char *save = NULL;
+    if (strstr(list, ",,") || list[0] == ',' || (*list && list[strlen(list) - 1] == ','))
+        return -1;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == max)
+            return -1;
+        hosts[n++] = tok;
+    }
+    return n;
+}
+
+static int parse_days(const char *s, int *days)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > MW_CERT_MAX_DAYS)
+        return -1;
+    *days = (int)v;
+    return 0;
+}
+
+static int certs_create(int argc, char **argv)
+{
+    const char *host_arg = NULL, *out_dir = NULL, *days_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char **slot = NULL;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(certs_usage, stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--host") == 0)
+            slot = &host_arg;
+        else if (strcmp(argv[i], "--out-dir") == 0)
+            slot = &out_dir;
+        else if (strcmp(argv[i], "--days") == 0)
+            slot = &days_arg;
+        if (!slot) {
+            fprintf(stderr, "certs create: unknown option \"%s\" (try --help)\n", argv[i]);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "certs create: %s needs a value\n", argv[i]);
+            return 2;
+        }
+        *slot = argv[++i];
+    }
+    if (!host_arg || !out_dir) {
+        fprintf(stderr, "certs create: --host and --out-dir are required (try --help)\n");
+        return 2;
+    }
+    int days = MW_CERT_DEFAULT_DAYS;
+    if (days_arg && parse_days(days_arg, &days) != 0) {
+        fprintf(stderr, "certs create: --days must be a whole number from 1 to %d\n", MW_CERT_MAX_DAYS);
+        return 2;
+    }
+    char *list = strdup(host_arg);
+    const char *hosts[MW_CERT_MAX_HOSTS];
+    int n = list ? split_hosts(list, hosts, MW_CERT_MAX_HOSTS) : -1;
+    if (n <= 0) {
+        fprintf(stderr, "certs create: --host must be 1 to %d comma-separated names\n", MW_CERT_MAX_HOSTS);
+        free(list);
+        return 2;
+    }
+    struct stat st;
+    if (stat(out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "certs create: %s is not a directory\n", out_dir);
+        free(list);
+        return 2;
+    }
+    char err[512];
+    struct certs_bundle b;
+    int rc = 0;
+    if (certs_generate(hosts, (size_t)n, days, &b, err, sizeof(err)) != 0 ||
+        certs_write_dir(&b, out_dir, err, sizeof(err)) != 0) {
+        fprintf(stderr, "certs create: %s\n", err);
+        rc = 2;
+    } else {
+        printf("wrote %s/ca.crt, %s/tls.crt, %s/tls.key (valid %d days)\n", out_dir, out_dir, out_dir, days);
+    }
+    certs_bundle_free(&b);
+    free(list);
+    return rc;
+}
+
+int cmd_certs(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(certs_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "create") == 0)
+        return certs_create(argc - 1, argv + 1);
+    fprintf(stderr, "certs: unknown subcommand \"%s\" (try --help)\n", argv[1]);
+    return 2;
+}

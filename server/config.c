@@ -1,0 +1,380 @@
+/*
+ * server/config.c - building the settings of `serve` from defaults, the YAML
+ * config file and the flags.
+ *
+ * The file is parsed into cJSON by cluster/yaml.h and walked here key by key:
+ * every key is known or an error, every value has its type checked.  The
+ * flags are then applied in order, so precedence is defaults < file < flags.
+ */
+#include "server/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/yaml.h"
+#include "server/limits.h"
+
+const char config_usage[] =
+    "usage: migration-webhook serve [--config FILE] [--listen ADDR:PORT] "
+    "[--tls-cert FILE --tls-key FILE] [--client-ca FILE] "
+    "[--cluster-dir DIR | --kubeconfig FILE] [--dev]\n"
+    "\n"
+    "  --config FILE        YAML settings: the flags below plus rules, earlyWarnings,\n"
+    "                       kubevirt, limits and timeouts (flags override the file)\n"
+    "  --listen ADDR:PORT   where to serve HTTPS (default " MW_HTTP_DEFAULT_LISTEN ")\n"
+    "  --tls-cert, --tls-key FILE\n"
+    "                       serving certificate and key (PEM), re-read when they change\n"
+    "  --client-ca FILE     accept reviews only from clients with a certificate it signed\n"
+    "  --cluster-dir DIR    cluster state from the YAML/JSON files under DIR\n"
+    "  --kubeconfig FILE    cluster state from the Kubernetes API\n"
+    "  --dev                throwaway certificate, example cluster, " MW_HTTP_DEV_LISTEN "\n";
+
+int config_init(struct mw_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    rule_settings_default(&c->settings);
+    c->max_body_bytes = MW_HTTP_MAX_BODY_BYTES;
+    c->review_timeout_margin_ms = MW_REVIEW_TIMEOUT_MARGIN_MS;
+    c->drain_seconds = MW_DRAIN_DEFAULT_SECONDS;
+    c->listen = strdup(MW_HTTP_DEFAULT_LISTEN);
+    return c->listen ? 0 : -1;
+}
+
+void config_free(struct mw_config *c)
+{
+    free(c->listen);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->client_ca);
+    free(c->cluster_dir);
+    free(c->kubeconfig);
+    free(c->config_file);
+    memset(c, 0, sizeof(*c));
+}
+
+static int set_string(char **slot, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The config file                                                           */
+/* ------------------------------------------------------------------------ */
+
+struct file_ctx {
+    struct mw_config *c;
+    const char *name;
+    char *err;
+    size_t errlen;
+};
+
+#define FILE_ERROR(fc, ...)                                                                   \
+    do {                                                                                      \
+        char detail_[512];                                                                    \
+        snprintf(detail_, sizeof(detail_), __VA_ARGS__);                                      \
+        snprintf((fc)->err, (fc)->errlen, "%s: %s", (fc)->name, detail_);                     \
+        return -1;                                                                            \
+    } while (0)
+
+static int path_value(struct file_ctx *fc, const cJSON *item, char **slot)
+{
+    if (!cJSON_IsString(item) || !*item->valuestring)
+        FILE_ERROR(fc, "%s: must be a non-empty string", item->string);
+    if (strlen(item->valuestring) >= MW_CONFIG_MAX_PATH)
+        FILE_ERROR(fc, "%s: too long", item->string);
+    if (set_string(slot, item->valuestring) != 0)
+        FILE_ERROR(fc, "out of memory");
+    return 0;
+}
+
+static int integer_value(struct file_ctx *fc, const char *key, const cJSON *item, long long min,
+                         long long max, long long *out)
+{
+    if (!cJSON_IsNumber(item) || item->valuedouble != (double)(long long)item->valuedouble)
+        FILE_ERROR(fc, "%s: must be an integer", key);
+    long long v = (long long)item->valuedouble;
+    if (v < min || v > max)
+        FILE_ERROR(fc, "%s: must be between %lld and %lld, got %lld", key, min, max, v);
+    *out = v;
+    return 0;
+}
+
+/* The §6/§7 rule ids live in both tables; everything else in the one asked for. */
+static int is_early_and_cluster_rule(int id)
+{
+    return id == RULE_CPU_MODEL_UNSUPPORTED || id == RULE_HOST_MODEL_HETEROGENEOUS ||
+           id == RULE_CLUSTER_CPU_MODEL || id == RULE_MIGRATION_TIMEOUTS;
+}
+
+static int rule_modes(struct file_ctx *fc, const cJSON *map, bool early)
+{
+    if (!cJSON_IsObject(map))
+        FILE_ERROR(fc, "%s: must be a mapping of rule id to deny|warn|off", map->string);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, map)
+    {
+        int id = rule_id_from_name(item->string);
+        if (id < 0 || id == RULE_VMIM_NO_VMI)
+            FILE_ERROR(fc, "%s.%s: unknown rule", map->string, item->string);
+        int mode = cJSON_IsString(item) ? rule_mode_from_name(item->valuestring) : -1;
+        if (mode < 0)
+            FILE_ERROR(fc, "%s.%s: mode must be deny, warn or off", map->string, item->string);
+        if (early || is_early_and_cluster_rule(id))
+            fc->c->settings.early[id] = (enum rule_mode)mode;
+        if (!early || is_early_and_cluster_rule(id))
+            fc->c->settings.migration[id] = (enum rule_mode)mode;
+    }
+    return 0;
+}
+
+static int kubevirt_section(struct file_ctx *fc, const cJSON *map)
+{
+    if (!cJSON_IsObject(map))
+        FILE_ERROR(fc, "kubevirt: must be a mapping");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, map)
+    {
+        if (strcmp(item->string, "defaultTimeouts") != 0)
+            FILE_ERROR(fc, "kubevirt.%s: unknown key", item->string);
+        if (!cJSON_IsBool(item))
+            FILE_ERROR(fc, "kubevirt.defaultTimeouts: must be true or false");
+        fc->c->settings.default_timeouts = cJSON_IsTrue(item);
+    }
+    return 0;
+}
+
+static int limits_section(struct file_ctx *fc, const cJSON *map)
+{
+    if (!cJSON_IsObject(map))
+        FILE_ERROR(fc, "limits: must be a mapping");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, map)
+    {
+        if (strcmp(item->string, "maxBodyBytes") != 0)
+            FILE_ERROR(fc, "limits.%s: unknown key", item->string);
+        long long v;
+        if (integer_value(fc, "limits.maxBodyBytes", item, 1024, MW_HTTP_MAX_BODY_BYTES, &v) != 0)
+            return -1;
+        fc->c->max_body_bytes = (size_t)v;
+    }
+    return 0;
+}
+
+static int timeouts_section(struct file_ctx *fc, const cJSON *map)
+{
+    if (!cJSON_IsObject(map))
+        FILE_ERROR(fc, "timeouts: must be a mapping");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, map)
+    {
+        if (strcmp(item->string, "reviewTimeoutMarginMs") == 0) {
+            if (integer_value(fc, "timeouts.reviewTimeoutMarginMs", item, 0, MW_REVIEW_MAX_TIMEOUT_MS,
+                              &fc->c->review_timeout_margin_ms) != 0)
+                return -1;
+        } else if (strcmp(item->string, "drainSeconds") == 0) {
+            if (integer_value(fc, "timeouts.drainSeconds", item, 0, MW_DRAIN_MAX_SECONDS,
+                              &fc->c->drain_seconds) != 0)
+                return -1;
+        } else {
+            FILE_ERROR(fc, "timeouts.%s: unknown key", item->string);
+        }
+    }
+    return 0;
+}
+
+static int top_level_key(struct file_ctx *fc, const cJSON *item)
+{
+    const char *k = item->string;
+    struct mw_config *c = fc->c;
+    if (strcmp(k, "listen") == 0) {
+        c->listen_set = true;
+        return path_value(fc, item, &c->listen);
+    }
+    if (strcmp(k, "tlsCert") == 0)
+        return path_value(fc, item, &c->tls_cert);
+    if (strcmp(k, "tlsKey") == 0)
+        return path_value(fc, item, &c->tls_key);
+    if (strcmp(k, "clientCA") == 0)
+        return path_value(fc, item, &c->client_ca);
+    if (strcmp(k, "clusterDir") == 0)
+        return path_value(fc, item, &c->cluster_dir);
+    if (strcmp(k, "kubeconfig") == 0)
+        return path_value(fc, item, &c->kubeconfig);
+    if (strcmp(k, "rules") == 0)
+        return rule_modes(fc, item, false);
+    if (strcmp(k, "earlyWarnings") == 0)
+        return rule_modes(fc, item, true);
+    if (strcmp(k, "kubevirt") == 0)
+        return kubevirt_section(fc, item);
+    if (strcmp(k, "limits") == 0)
+        return limits_section(fc, item);
+    if (strcmp(k, "timeouts") == 0)
+        return timeouts_section(fc, item);
+    FILE_ERROR(fc, "%s: unknown key", k);
+}
+
+int config_from_json(struct mw_config *c, const cJSON *doc, const char *name, char *err,
+                     size_t errlen)
+{
+    struct file_ctx fc = {c, name ? name : "config", err, errlen};
+    if (cJSON_IsNull(doc))
+        return 0;
+    if (!cJSON_IsObject(doc))
+        FILE_ERROR(&fc, "the top level must be a mapping");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, doc)
+    {
+        if (top_level_key(&fc, item) != 0)
+            return -1;
+    }
+    if (c->cluster_dir && c->kubeconfig)
+        FILE_ERROR(&fc, "clusterDir and kubeconfig exclude each other");
+    return 0;
+}
+
+int config_load_file(struct mw_config *c, const char *path, char *err, size_t errlen)
+{
+    cJSON *docs = yaml_parse_file(path, err, errlen);
+    if (!docs)
+        return -1;
+    int rc = 0;
+    int n = cJSON_GetArraySize(docs);
+    if (n > 1) {
+        snprintf(err, errlen, "%s: holds %d documents; the config is one mapping", path, n);
+        rc = -1;
+    } else if (n == 1) {
+        rc = config_from_json(c, cJSON_GetArrayItem(docs, 0), path, err, errlen);
+    }
+    cJSON_Delete(docs);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The flags                                                                 */
+/* ------------------------------------------------------------------------ */
+
+enum flag_kind { FLAG_STRING, FLAG_SWITCH };
+
+struct flag {
+    const char *name;
+    enum flag_kind kind;
+    size_t offset; /* of the char * (string) or bool (switch) in struct mw_config */
+};
+
+static const struct flag flags[] = {
+    {"--config", FLAG_STRING, offsetof(struct mw_config, config_file)},
+    {"--listen", FLAG_STRING, offsetof(struct mw_config, listen)},
+    {"--tls-cert", FLAG_STRING, offsetof(struct mw_config, tls_cert)},
+    {"--tls-key", FLAG_STRING, offsetof(struct mw_config, tls_key)},
+    {"--client-ca", FLAG_STRING, offsetof(struct mw_config, client_ca)},
+    {"--cluster-dir", FLAG_STRING, offsetof(struct mw_config, cluster_dir)},
+    {"--kubeconfig", FLAG_STRING, offsetof(struct mw_config, kubeconfig)},
+    {"--dev", FLAG_SWITCH, offsetof(struct mw_config, dev)},
+};
+
+static const struct flag *find_flag(const char *arg, const char **inline_value)
+{
+    *inline_value = NULL;
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        size_t n = strlen(flags[i].name);
+        if (strncmp(arg, flags[i].name, n) != 0)
+            continue;
+        if (arg[n] == '\0')
+            return &flags[i];
+        if (arg[n] == '=' && flags[i].kind == FLAG_STRING) {
+            *inline_value = arg + n + 1;
+            return &flags[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Walks argv; with `only_config` it records --config alone (first pass), else
+ * every flag but --config (second pass, after the file).
+ */
+static int apply_flags(struct mw_config *c, int argc, char **argv, bool only_config, char *err,
+                       size_t errlen)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *value;
+        const struct flag *f = find_flag(argv[i], &value);
+        if (!f) {
+            snprintf(err, errlen, "unknown option \"%s\" (try --help)", argv[i]);
+            return 2;
+        }
+        if (f->kind == FLAG_SWITCH) {
+            if (!only_config)
+                *(bool *)((char *)c + f->offset) = true;
+            continue;
+        }
+        if (!value) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "%s needs a value", f->name);
+                return 2;
+            }
+            value = argv[++i];
+        }
+        if (!*value) {
+            snprintf(err, errlen, "%s needs a non-empty value", f->name);
+            return 2;
+        }
+        bool is_config = strcmp(f->name, "--config") == 0;
+        if (is_config != only_config)
+            continue;
+        if (set_string((char **)((char *)c + f->offset), value) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return 2;
+        }
+        if (strcmp(f->name, "--listen") == 0)
+            c->listen_set = true;
+    }
+    return 0;
+}
+
+int config_from_args(struct mw_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    int rc = apply_flags(c, argc, argv, true, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (c->config_file && config_load_file(c, c->config_file, err, errlen) != 0)
+        return 2;
+    rc = apply_flags(c, argc, argv, false, err, errlen);
+    if (rc != 0)
+        return rc;
+    bool cluster_dir_flag = false, kubeconfig_flag = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        const struct flag *f = find_flag(argv[i], &v);
+        if (f && strcmp(f->name, "--cluster-dir") == 0)
+            cluster_dir_flag = true;
+        if (f && strcmp(f->name, "--kubeconfig") == 0)
+            kubeconfig_flag = true;
+    }
+    if (cluster_dir_flag && kubeconfig_flag) {
+        snprintf(err, errlen, "--cluster-dir and --kubeconfig exclude each other");
+        return 2;
+    }
+    /* A flag for one source replaces the file's choice of the other. */
+    if (cluster_dir_flag) {
+        free(c->kubeconfig);
+        c->kubeconfig = NULL;
+    } else if (kubeconfig_flag) {
+        free(c->cluster_dir);
+        c->cluster_dir = NULL;
+    }
+    if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+        snprintf(err, errlen, "--tls-cert and --tls-key go together");
+        return 2;
+    }
+    return 0;
+}

@@ -1,0 +1,472 @@
+/*
+ * server/http.c - the HTTPS server on libmicrohttpd.
+ *
+ * One daemon, TLS 1.2/1.3 through GnuTLS, an internal epoll thread pool with
+ * one thread per core.  Requests follow the POST shape of libmicrohttpd's
+ * doc/examples: the first call for a request allocates a per-request context
+ * (and answers at once when the path, method, size or content type is wrong),
+ * the following calls append the body to it, and the last call (no more
+ * upload data) answers.  The context is freed in the completion callback,
+ * which also counts the request out of the in-flight total used by draining.
+ *
+ * Checks in order: 404, client certificate on /validate and /mutate (when a
+ * client CA is set; the kubelet's probes have none), 405 (with Allow), 413 (from Content-Length, or as soon as a chunked body passes
+ * the limit), 415, then the admission codec's 400s.
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/limits.h"
+#include "server/log.h"
+
+enum route { ROUTE_NONE, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READYZ };
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct admission_context *admission;
+    size_t max_body;
+    int verify_clients;
+    atomic_int draining;
+    atomic_int in_flight;
+};
+
+/* Per-request state, owned by libmicrohttpd's *con_cls until completion. */
+struct request {
+    enum route route;
+    int answered;  /* a response was queued on the first call */
+    int too_large; /* the body passed the limit while arriving */
+    char *body;
+    size_t len, cap;
+    long long start_us;
+};
+
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Answers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Queues `body` (malloc'd, taken over) with a JSON content type. */
+static enum MHD_Result send_json(struct MHD_Connection *conn, int status, char *body, size_t len,
+                                 const char *allow)
+{
+    if (!body)
+        return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *text,
+                                  const char *allow)
+{
+    char *body = admission_error_body(status, text);
+    return send_json(conn, status, body, body ? strlen(body) : 0, allow);
+}
+
+static void log_http_error(struct request *req, const char *path, int status, const char *text)
+{
+    struct review_log line = {.path = path, .verdict = "error", .status = status, .error = text,
+                              .duration_us = now_us() - req->start_us};
+    log_review(&line);
+}
+
+/* Answers on the first call and remembers it, so later calls only drain the body. */
+static enum MHD_Result refuse(struct MHD_Connection *conn, struct request *req, const char *path,
+                              int status, const char *text, const char *allow)
+{
+    req->answered = 1;
+    log_http_error(req, path, status, text);
+    return send_error(conn, status, text, allow);
+}
+
+/* ------------------------------------------------------------------------ */
+/* First call: route, method, size, content type                             */
+/* ------------------------------------------------------------------------ */
+
+static enum route route_of(const char *url)
+{
+    if (strcmp(url, "/validate") == 0)
+        return ROUTE_VALIDATE;
+    if (strcmp(url, "/mutate") == 0)
+        return ROUTE_MUTATE;
+    if (strcmp(url, "/healthz") == 0)
+        return ROUTE_HEALTHZ;
+    if (strcmp(url, "/readyz") == 0)
+        return ROUTE_READYZ;
+    return ROUTE_NONE;
+}
+
+static int is_review_route(enum route r)
+{
+    return r == ROUTE_VALIDATE || r == ROUTE_MUTATE;
+}
+
+/* application/json, parameters ignored, case-insensitive. */
+static int is_json_content_type(const char *ct)
+{
+    if (!ct)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    static const char want[] = "application/json";
+    size_t n = sizeof(want) - 1;
+    if (strncasecmp(ct, want, n) != 0)
+        return 0;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* Content-Length as a number; -1 when absent, -2 when unreadable. */
+static long long content_length(struct MHD_Connection *conn)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v)
+        return -1;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < 0)
+        return -2;
+    return n;
+}
+
+static int client_certificate_trusted(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!info || !info->tls_session)
+        return 0;
+    unsigned status = 0;
+    int rc = gnutls_certificate_verify_peers2((gnutls_session_t)info->tls_session, &status);
+    return rc == GNUTLS_E_SUCCESS && status == 0;
+}
+
+static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
+                                  struct request *req, const char *url, const char *method)
+{
+    req->route = route_of(url);
+    if (req->route == ROUTE_NONE)
+        return refuse(conn, req, url, 404, "no such path", NULL);
+    if (is_review_route(req->route)) {
+        /* Probes come from the kubelet, which has no client certificate. */
+        if (s->verify_clients && !client_certificate_trusted(conn))
+            return refuse(conn, req, url, 401, "a client certificate signed by the client CA is required",
+                          NULL);
+        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+            return refuse(conn, req, url, 405, "method not allowed; use POST", MHD_HTTP_METHOD_POST);
+        long long cl = content_length(conn);
+        if (cl == -2)
+            return refuse(conn, req, url, 400, "Content-Length is not a number", NULL);
+        if (cl > (long long)s->max_body)
+            return refuse(conn, req, url, 413, "the body is larger than the limit", NULL);
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!is_json_content_type(ct))
+            return refuse(conn, req, url, 415, "Content-Type must be application/json", NULL);
+        if (cl > 0) {
+            req->body = malloc((size_t)cl + 1);
+            if (!req->body)
+                return refuse(conn, req, url, 500, "out of memory", NULL);
+            req->cap = (size_t)cl + 1;
+        }
+        return MHD_YES;
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return refuse(conn, req, url, 405, "method not allowed; use GET", "GET, HEAD");
+    return MHD_YES;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Body and last call                                                        */
+/* ------------------------------------------------------------------------ */
+
+static void append_body(struct http_server *s, struct request *req, const char *data, size_t n)
+{
+    if (req->answered || req->too_large || !is_review_route(req->route))
+        return;
+    if (n > s->max_body - req->len) {
+        req->too_large = 1;
+        free(req->body);
+        req->body = NULL;
+        req->len = req->cap = 0;
+        return;
+    }
+    if (req->len + n + 1 > req->cap) {
+        size_t cap = req->cap ? req->cap : 16384;
+        while (cap < req->len + n + 1)
+            cap *= 2;
+        if (cap > s->max_body + 1)
+            cap = s->max_body + 1;
+        char *p = realloc(req->body, cap);
+        if (!p) {
+            req->too_large = 1; /* cannot hold it: answered like an oversized body */
+            free(req->body);
+            req->body = NULL;
+            req->len = req->cap = 0;
+            return;
+        }
+        req->body = p;
+        req->cap = cap;
+    }
+    memcpy(req->body + req->len, data, n);
+    req->len += n;
+}
+
+static int server_ready(struct http_server *s)
+{
+    return !atomic_load(&s->draining) && s->admission && s->admission->view &&
+           cv_ready(s->admission->view);
+}
+
+static enum MHD_Result answer_probe(struct http_server *s, struct MHD_Connection *conn,
+                                    struct request *req)
+{
+    if (req->route == ROUTE_READYZ && !server_ready(s))
+        return send_error(conn, 503, atomic_load(&s->draining) ? "draining" : "the cluster view is not loaded", NULL);
+    cJSON *o = cJSON_CreateObject();
+    char *body = NULL;
+    if (o && cJSON_AddStringToObject(o, "status", "ok"))
+        body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return send_json(conn, 200, body, body ? strlen(body) : 0, NULL);
+}
+
+static enum MHD_Result answer_review(struct http_server *s, struct MHD_Connection *conn,
+                                     struct request *req, const char *url)
+{
+    if (req->too_large)
+        return refuse(conn, req, url, 413, "the body is larger than the limit", NULL);
+    const char *timeout = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout");
+    struct admission_outcome out;
+    admission_review(s->admission, req->route == ROUTE_VALIDATE ? ADMISSION_VALIDATE : ADMISSION_MUTATE,
+                     req->body, req->len, timeout, &out);
+    struct review_log line = {
+        .uid = out.uid, .path = url, .resource = out.resource, .operation = out.operation,
+        .ns = out.ns, .name = out.name, .verdict = out.verdict, .rules = out.fired,
+        .nrules = out.nfired, .status = out.status, .error = out.error,
+        .duration_us = now_us() - req->start_us,
+    };
+    log_review(&line);
+    char *body = out.body;
+    size_t len = out.body_len;
+    int status = out.status;
+    out.body = NULL; /* handed to libmicrohttpd */
+    admission_outcome_free(&out);
+    return send_json(conn, status, body, len, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct http_server *s = cls;
+    struct request *req = *con_cls;
+    (void)version;
+    if (!req) {
+        req = calloc(1, sizeof(*req));
+        if (!req)
+            return MHD_NO;
+        req->start_us = now_us();
+        *con_cls = req;
+        atomic_fetch_add(&s->in_flight, 1);
+        return first_call(s, conn, req, url, method);
+    }
+    if (*upload_data_size) {
+        append_body(s, req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->answered)
+        return MHD_YES;
+    req->answered = 1;
+    if (is_review_route(req->route))
+        return answer_review(s, conn, req, url);
+    return answer_probe(s, conn, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *s = cls;
+    struct request *req = *con_cls;
+    (void)conn;
+    (void)toe;
+    if (!req)
+        return;
+    free(req->body);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char text[512];
+    (void)cls;
+    vsnprintf(text, sizeof(text), fmt, ap);
+    size_t n = strlen(text);
+    while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        text[--n] = '\0';
+    log_message(LOG_WARN, "http", "%s", text);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Start and stop                                                            */
+/* ------------------------------------------------------------------------ */
+
+int http_parse_listen(const char *listen, struct sockaddr_storage *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    if (!colon) {
+        snprintf(err, errlen, "listen address \"%s\" must be ADDR:PORT", listen ? listen : "");
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || port < 0 || port > 65535) {
+        snprintf(err, errlen, "listen address \"%s\": bad port", listen);
+        return -1;
+    }
+    char host[64];
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
+        listen++;
+        hl -= 2;
+    }
+    if (hl >= sizeof(host)) {
+        snprintf(err, errlen, "listen address \"%s\": bad address", listen);
+        return -1;
+    }
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    if (hl == 0 || inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((unsigned short)port);
+        if (hl == 0)
+            v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((unsigned short)port);
+        return 0;
+    }
+    snprintf(err, errlen, "listen address \"%s\": \"%s\" is not an IP address", listen, host);
+    return -1;
+}
+
+static unsigned thread_count(unsigned asked)
+{
+    long cores = asked ? (long)asked : sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    if (cores > MW_HTTP_MAX_THREADS)
+        cores = MW_HTTP_MAX_THREADS;
+    return (unsigned)cores;
+}
+
+struct http_server *http_start(const struct http_options *opt, char *err, size_t errlen)
+{
+    struct sockaddr_storage addr;
+    if (http_parse_listen(opt->listen, &addr, err, errlen) != 0)
+        return NULL;
+    if (!opt->tls) {
+        snprintf(err, errlen, "no TLS certificate and key");
+        return NULL;
+    }
+    struct http_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->admission = opt->admission;
+    s->max_body = opt->max_body_bytes ? opt->max_body_bytes : MW_HTTP_MAX_BODY_BYTES;
+    s->verify_clients = opt->client_ca_pem != NULL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem tls_trust[] = {
+        {opt->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)opt->client_ca_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_HTTPS_CERT_CALLBACK, tls_store_activate(opt->tls),
+        MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES,
+        MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MW_HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_ARRAY, tls_trust,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot start the HTTPS server on %s (address in use, or a bad certificate or key)",
+                 opt->listen);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+unsigned http_port(const struct http_server *s)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+int http_drain(struct http_server *s, long long seconds)
+{
+    atomic_store(&s->draining, 1);
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    long long deadline = now_us() + seconds * 1000000LL;
+    while (atomic_load(&s->in_flight) > 0 && now_us() < deadline) {
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return atomic_load(&s->in_flight);
+}
+
+void http_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

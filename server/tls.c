@@ -1,0 +1,247 @@
+/*
+ * server/tls.c - the serving certificate store behind the TLS handshakes.
+ *
+ * Generations form a list (newest first) under a mutex; the GnuTLS callback
+ * takes the head.  GnuTLS is told not to free what the callback returns, so a
+ * generation lives until tls_store_free.  GnuTLS's callback has no user
+ * pointer: the active store is a file-level pointer set once at start.
+ */
+#include "server/tls.h"
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define TLS_MAX_CHAIN 8
+#define TLS_MAX_FILE_BYTES (1024 * 1024)
+
+struct generation {
+    gnutls_pcert_st chain[TLS_MAX_CHAIN];
+    unsigned nchain;
+    gnutls_privkey_t key;
+    long long expiry;
+    struct generation *older;
+};
+
+struct file_stamp {
+    long long size, mtime_ns;
+    unsigned long long inode;
+    int present;
+};
+
+struct tls_store {
+    pthread_mutex_t lock;
+    struct generation *current;
+    char *cert_path, *key_path;
+    struct file_stamp cert_stamp, key_stamp;
+};
+
+static struct tls_store *active_store;
+
+static void generation_free(struct generation *g)
+{
+    for (unsigned i = 0; i < g->nchain; i++)
+        gnutls_pcert_deinit(&g->chain[i]);
+    if (g->key)
+        gnutls_privkey_deinit(g->key);
+    free(g);
+}
+
+/* Checks that the key belongs to the certificate, as GnuTLS would at setup. */
+static int key_matches_certificate(const gnutls_datum_t *cert, const gnutls_datum_t *key)
+{
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) < 0)
+        return 0;
+    int rc = gnutls_certificate_set_x509_key_mem2(cred, cert, key, GNUTLS_X509_FMT_PEM, NULL, 0);
+    gnutls_certificate_free_credentials(cred);
+    return rc >= 0;
+}
+
+static long long certificate_expiry(const gnutls_datum_t *cert)
+{
+    gnutls_x509_crt_t crt;
+    long long t = 0;
+    if (gnutls_x509_crt_init(&crt) < 0)
+        return 0;
+    if (gnutls_x509_crt_import(crt, cert, GNUTLS_X509_FMT_PEM) >= 0)
+        t = (long long)gnutls_x509_crt_get_expiration_time(crt);
+    gnutls_x509_crt_deinit(crt);
+    return t;
+}
+
+static struct generation *generation_new(const char *cert_pem, const char *key_pem, char *err,
+                                         size_t errlen)
+{
+    gnutls_datum_t cert = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+    gnutls_datum_t key = {(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
+    if (!key_matches_certificate(&cert, &key)) {
+        snprintf(err, errlen, "the TLS certificate and key cannot be read, or do not belong together");
+        return NULL;
+    }
+    struct generation *g = calloc(1, sizeof(*g));
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    g->nchain = TLS_MAX_CHAIN;
+    int rc = gnutls_pcert_list_import_x509_raw(g->chain, &g->nchain, &cert, GNUTLS_X509_FMT_PEM, 0);
+    if (rc < 0) {
+        g->nchain = 0;
+        snprintf(err, errlen, "TLS certificate: %s", gnutls_strerror(rc));
+        generation_free(g);
+        return NULL;
+    }
+    if ((rc = gnutls_privkey_init(&g->key)) < 0 ||
+        (rc = gnutls_privkey_import_x509_raw(g->key, &key, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+        snprintf(err, errlen, "TLS key: %s", gnutls_strerror(rc));
+        generation_free(g);
+        return NULL;
+    }
+    g->expiry = certificate_expiry(&cert);
+    return g;
+}
+
+static struct file_stamp stamp_of(const char *path)
+{
+    struct file_stamp st = {0};
+    struct stat sb;
+    if (path && stat(path, &sb) == 0) {
+        st.present = 1;
+        st.size = (long long)sb.st_size;
+        st.mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+        st.inode = (unsigned long long)sb.st_ino;
+    }
+    return st;
+}
+
+static int same_stamp(const struct file_stamp *a, const struct file_stamp *b)
+{
+    return a->present == b->present && a->size == b->size && a->mtime_ns == b->mtime_ns &&
+           a->inode == b->inode;
+}
+
+struct tls_store *tls_store_new(const char *cert_pem, const char *key_pem, const char *cert_path,
+                                const char *key_path, char *err, size_t errlen)
+{
+    struct generation *g = generation_new(cert_pem, key_pem, err, errlen);
+    if (!g)
+        return NULL;
+    struct tls_store *s = calloc(1, sizeof(*s));
+    if (!s || (cert_path && !(s->cert_path = strdup(cert_path))) ||
+        (key_path && !(s->key_path = strdup(key_path)))) {
+        generation_free(g);
+        if (s) {
+            free(s->cert_path);
+            free(s);
+        }
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->current = g;
+    s->cert_stamp = stamp_of(cert_path);
+    s->key_stamp = stamp_of(key_path);
+    return s;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(TLS_MAX_FILE_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, TLS_MAX_FILE_BYTES, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+int tls_store_reload_if_changed(struct tls_store *s, char *err, size_t errlen)
+{
+    if (!s->cert_path || !s->key_path)
+        return 0;
+    struct file_stamp cs = stamp_of(s->cert_path), ks = stamp_of(s->key_path);
+    if (same_stamp(&cs, &s->cert_stamp) && same_stamp(&ks, &s->key_stamp))
+        return 0;
+    char *cert = read_file(s->cert_path), *key = read_file(s->key_path);
+    struct generation *g = NULL;
+    if (!cert || !key)
+        snprintf(err, errlen, "%s: cannot read", !cert ? s->cert_path : s->key_path);
+    else
+        g = generation_new(cert, key, err, errlen);
+    if (key) {
+        memset(key, 0, strlen(key));
+        free(key);
+    }
+    free(cert);
+    if (!g)
+        return -1; /* retried on the next call: the stamps are not updated */
+    pthread_mutex_lock(&s->lock);
+    g->older = s->current;
+    s->current = g;
+    pthread_mutex_unlock(&s->lock);
+    s->cert_stamp = cs;
+    s->key_stamp = ks;
+    return 1;
+}
+
+long long tls_store_expiry(const struct tls_store *s)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    long long t = s->current->expiry;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return t;
+}
+
+static int retrieve_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                                const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                                gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                                gnutls_privkey_t *pkey)
+{
+    (void)session;
+    (void)req_ca_dn;
+    (void)nreqs;
+    (void)pk_algos;
+    (void)pk_algos_length;
+    struct tls_store *s = active_store;
+    if (!s)
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    struct generation *g = s->current;
+    pthread_mutex_unlock(&s->lock);
+    *pcert = g->chain;
+    *pcert_length = g->nchain;
+    *pkey = g->key;
+    return 0;
+}
+
+void *tls_store_activate(struct tls_store *s)
+{
+    active_store = s;
+    return (void *)&retrieve_certificate;
+}
+
+void tls_store_free(struct tls_store *s)
+{
+    if (!s)
+        return;
+    if (active_store == s)
+        active_store = NULL;
+    struct generation *g = s->current;
+    while (g) {
+        struct generation *older = g->older;
+        generation_free(g);
+        g = older;
+    }
+    pthread_mutex_destroy(&s->lock);
+    free(s->cert_path);
+    free(s->key_path);
+    free(s);
+}

@@ -1,0 +1,189 @@
+/*
+ * tests/unit/test_config.c - the settings of `serve`: defaults, the config
+ * file, the flags, their precedence, and the one-line errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "server/config.h"
+#include "server/limits.h"
+
+static char data_path[4096];
+
+static const char *data(const char *name)
+{
+    const char *dir = getenv("MW_TEST_DATA");
+    snprintf(data_path, sizeof(data_path), "%s/server/%s", dir ? dir : "tests/data", name);
+    return data_path;
+}
+
+/* Applies a JSON text as if it were the config file; returns the rc, err filled. */
+static int apply(struct mw_config *c, const char *json, char *err, size_t errlen)
+{
+    cJSON *doc = cJSON_Parse(json);
+    assert_non_null(doc);
+    err[0] = '\0';
+    int rc = config_from_json(c, doc, "webhook.yaml", err, errlen);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void defaults_are_the_specified_ones(void **state)
+{
+    (void)state;
+    struct mw_config c;
+    assert_int_equal(config_init(&c), 0);
+    assert_string_equal(c.listen, MW_HTTP_DEFAULT_LISTEN);
+    assert_int_equal(c.max_body_bytes, 8u * 1024 * 1024);
+    assert_int_equal(c.settings.migration[RULE_CDROM], MODE_DENY);
+    assert_int_equal(c.settings.early[RULE_CDROM], MODE_WARN);
+    assert_false(c.settings.default_timeouts);
+    assert_null(c.cluster_dir);
+    config_free(&c);
+}
+
+static void file_sets_every_section(void **state)
+{
+    (void)state;
+    struct mw_config c;
+    char err[512] = "";
+    config_init(&c);
+    assert_int_equal(config_load_file(&c, data("config-full.yaml"), err, sizeof(err)), 0);
+    assert_string_equal(c.listen, "127.0.0.1:9443");
+    assert_string_equal(c.tls_cert, "/etc/webhook/tls.crt");
+    assert_string_equal(c.cluster_dir, "/var/lib/cluster");
+    assert_int_equal(c.settings.migration[RULE_CDROM], MODE_WARN);
+    assert_int_equal(c.settings.migration[RULE_CONTAINER_DISK], MODE_OFF);
+    assert_int_equal(c.settings.migration[RULE_HOST_DEVICE], MODE_DENY);
+    assert_int_equal(c.settings.early[RULE_CLUSTER_CPU_MODEL], MODE_WARN);
+    assert_int_equal(c.settings.early[RULE_GPU], MODE_DENY);
+    assert_int_equal(c.settings.migration[RULE_GPU], MODE_DENY);
+    assert_true(c.settings.default_timeouts);
+    assert_int_equal(c.max_body_bytes, 1048576);
+    assert_int_equal(c.review_timeout_margin_ms, 2000);
+    assert_int_equal(c.drain_seconds, 5);
+    config_free(&c);
+}
+
+static void flags_override_the_file(void **state)
+{
+    (void)state;
+    struct mw_config c;
+    char err[512] = "";
+    config_init(&c);
+    char *argv[] = {"serve", "--listen", "0.0.0.0:10443", "--config", (char *)data("config-full.yaml"),
+                    "--cluster-dir=/tmp/other", "--tls-cert", "/a.crt", "--tls-key", "/a.key"};
+    assert_int_equal(config_from_args(&c, 10, argv, err, sizeof(err)), 0);
+    assert_string_equal(c.listen, "0.0.0.0:10443");   /* flag beats file */
+    assert_string_equal(c.cluster_dir, "/tmp/other"); /* flag beats file */
+    assert_string_equal(c.tls_cert, "/a.crt");
+    assert_int_equal(c.settings.migration[RULE_CDROM], MODE_WARN); /* file beats default */
+    assert_int_equal(c.drain_seconds, 5);
+    config_free(&c);
+}
+
+static void kubeconfig_flag_replaces_the_files_cluster_dir(void **state)
+{
+    (void)state;
+    struct mw_config c;
+    char err[512] = "";
+    config_init(&c);
+    char *argv[] = {"serve", "--config", (char *)data("config-full.yaml"), "--kubeconfig", "/kc"};
+    assert_int_equal(config_from_args(&c, 5, argv, err, sizeof(err)), 0);
+    assert_null(c.cluster_dir);
+    assert_string_equal(c.kubeconfig, "/kc");
+    config_free(&c);
+}
+
+static void file_errors_name_the_file_and_key(void **state)
+{
+    (void)state;
+    struct {
+        const char *json, *err;
+    } cases[] = {
+        {"{\"listn\":\"x\"}", "webhook.yaml: listn: unknown key"},
+        {"{\"rules\":{\"cdrom\":\"block\"}}", "webhook.yaml: rules.cdrom: mode must be deny, warn or off"},
+        {"{\"rules\":{\"floppy\":\"deny\"}}", "webhook.yaml: rules.floppy: unknown rule"},
+        {"{\"rules\":{\"cdrom\":true}}", "webhook.yaml: rules.cdrom: mode must be deny, warn or off"},
+        {"{\"rules\":[\"cdrom\"]}", "webhook.yaml: rules: must be a mapping of rule id to deny|warn|off"},
+        {"{\"earlyWarnings\":{\"gpu\":\"loud\"}}", "webhook.yaml: earlyWarnings.gpu: mode must be deny, warn or off"},
+        {"{\"kubevirt\":{\"defaultTimeouts\":\"yes\"}}", "webhook.yaml: kubevirt.defaultTimeouts: must be true or false"},
+        {"{\"kubevirt\":{\"other\":1}}", "webhook.yaml: kubevirt.other: unknown key"},
+        {"{\"limits\":{\"maxBodyBytes\":\"8Mi\"}}", "webhook.yaml: limits.maxBodyBytes: must be an integer"},
+        {"{\"limits\":{\"maxBodyBytes\":99999999999}}",
+         "webhook.yaml: limits.maxBodyBytes: must be between 1024 and 8388608, got 99999999999"},
+        {"{\"timeouts\":{\"drainSeconds\":1.5}}", "webhook.yaml: timeouts.drainSeconds: must be an integer"},
+        {"{\"timeouts\":{\"grace\":1}}", "webhook.yaml: timeouts.grace: unknown key"},
+        {"{\"listen\":8443}", "webhook.yaml: listen: must be a non-empty string"},
+        {"[1]", "webhook.yaml: the top level must be a mapping"},
+        {"{\"clusterDir\":\"/a\",\"kubeconfig\":\"/b\"}", "webhook.yaml: clusterDir and kubeconfig exclude each other"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mw_config c;
+        char err[512];
+        config_init(&c);
+        assert_int_equal(apply(&c, cases[i].json, err, sizeof(err)), -1);
+        assert_string_equal(err, cases[i].err);
+        config_free(&c);
+    }
+}
+
+static void flag_errors_are_one_line_and_exit_2(void **state)
+{
+    (void)state;
+    struct {
+        int argc;
+        char *argv[4];
+        const char *err;
+    } cases[] = {
+        {2, {"serve", "--port"}, "unknown option \"--port\" (try --help)"},
+        {2, {"serve", "--listen"}, "--listen needs a value"},
+        {3, {"serve", "--tls-cert", "/a"}, "--tls-cert and --tls-key go together"},
+        {3, {"serve", "--config", "/nonexistent/webhook.yaml"}, NULL},
+        {4, {"serve", "--cluster-dir", "/a", "--kubeconfig=/b"}, "--cluster-dir and --kubeconfig exclude each other"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mw_config c;
+        char err[512] = "";
+        config_init(&c);
+        assert_int_equal(config_from_args(&c, cases[i].argc, cases[i].argv, err, sizeof(err)), 2);
+        if (cases[i].err)
+            assert_string_equal(err, cases[i].err);
+        else
+            assert_non_null(strstr(err, "/nonexistent/webhook.yaml"));
+        assert_null(strchr(err, '\n'));
+        config_free(&c);
+    }
+}
+
+static void help_is_reported(void **state)
+{
+    (void)state;
+    struct mw_config c;
+    char err[64];
+    config_init(&c);
+    char *argv[] = {"serve", "--bogus", "--help"};
+    assert_int_equal(config_from_args(&c, 3, argv, err, sizeof(err)), 1);
+    config_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_the_specified_ones),
+        cmocka_unit_test(file_sets_every_section),
+        cmocka_unit_test(flags_override_the_file),
+        cmocka_unit_test(kubeconfig_flag_replaces_the_files_cluster_dir),
+        cmocka_unit_test(file_errors_name_the_file_and_key),
+        cmocka_unit_test(flag_errors_are_one_line_and_exit_2),
+        cmocka_unit_test(help_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
