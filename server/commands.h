@@ -7,5 +7,6 @@
 
 int cmd_serve(int argc, char **argv); /* server/serve.c */
 int cmd_certs(int argc, char **argv); /* certs/certs_cmd.c */
+int cmd_check(int argc, char **argv); /* server/check.c */
 
 #endif

@@ -24,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
     {"serve", cmd_serve, "run the admission webhook server"},
+    {"check", cmd_check, "explain whether a VM can be live-migrated, and where to"},
     {"certs", cmd_certs, "make a CA and a serving certificate"},
     {"version", cmd_version, "print the version"},
 };
