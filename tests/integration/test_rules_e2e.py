@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""The rules end to end: the real binary over TLS on the example cluster.
+
+Builds AdmissionReviews as the API server sends them, posts them to /validate
+and /mutate, and checks what kubectl would show: allowed, the 403 message,
+warnings, and (for /mutate) that the base64 JSON Patch applies to the object
+with an independent RFC 6902 applier (python3-jsonpatch) and yields the
+expected result.
+"""
+import base64
+import copy
+import json
+import os
+import re
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import http.client
+
+try:
+    import jsonpatch
+except ImportError:
+    print("FAIL: python3-jsonpatch is missing (scripts/packages.txt)")
+    sys.exit(1)
+
+BIN = os.environ["MW_BIN"]
+SRC = os.environ.get("MW_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+CLUSTER = os.path.join(SRC, "examples", "cluster")
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if cond:
+        print("ok:", what)
+    else:
+        failures += 1
+        print("FAIL:", what)
+
+
+def start_server(work, extra=()):
+    subprocess.run([BIN, "certs", "create", "--host", "localhost,127.0.0.1", "--out-dir", work],
+                   check=True, stdout=subprocess.DEVNULL)
+    log = open(os.path.join(work, "server.log"), "w+")
+    proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", work + "/tls.crt",
+                             "--tls-key", work + "/tls.key", "--cluster-dir", CLUSTER, *extra],
+                            stderr=log)
+    for _ in range(100):
+        log.seek(0)
+        for line in log:
+            if '"msg":"listening"' in line:
+                return proc, json.loads(line)["port"]
+        time.sleep(0.05)
+    proc.kill()
+    log.seek(0)
+    sys.exit("FAIL: server did not start: " + log.read())
+
+
+class Client:
+    def __init__(self, port, cafile):
+        ctx = ssl.create_default_context(cafile=cafile)
+        self.conn = http.client.HTTPSConnection("localhost", port, context=ctx, timeout=10)
+
+    def review(self, path, review):
+        body = json.dumps(review).encode()
+        self.conn.request("POST", path + "?timeout=10s", body=body,
+                          headers={"Content-Type": "application/json"})
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise AssertionError(f"{path}: HTTP {resp.status}: {data[:200]!r}")
+        out = json.loads(data)
+        assert out["response"]["uid"] == review["request"]["uid"], "uid echoed"
+        return out
+
+
+def review(group, version, resource, kind, operation, obj, ns="default", name="", api="admission.k8s.io/v1",
+           dry_run=False, uid="e2e-0001"):
+    return {
+        "apiVersion": api, "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": resource},
+            "requestKind": {"group": group, "version": version, "kind": kind},
+            "requestResource": {"group": group, "version": version, "resource": resource},
+            "name": name, "namespace": ns, "operation": operation,
+            "userInfo": {"username": "system:serviceaccount:harvester-system:harvester"},
+            "object": obj, "oldObject": None, "dryRun": dry_run,
+            "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"},
+        },
+    }
+
+
+def vmim(vmi, name=None, target=None):
+    obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
+           "metadata": {"name": name or vmi + "-mig", "namespace": "default",
+                        "labels": {"kubevirt.io/vmi-name": vmi}},
+           "spec": {"vmiName": vmi}}
+    if target:
+        obj["spec"]["addedNodeSelector"] = {"kubernetes.io/hostname": target}
+    return obj
+
+
+def vmim_review(vmi, **kw):
+    obj = vmim(vmi, target=kw.pop("target", None))
+    return review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
+                  kw.pop("operation", "CREATE"), obj, name=obj["metadata"]["name"], **kw)
+
+
+def denial(resp):
+    r = resp["response"]
+    if r["allowed"]:
+        return None
+    st = r["status"]
+    assert st["code"] == 403 and st["reason"] == "Forbidden" and st["status"] == "Failure", st
+    return st["message"]
+
+
+def patched(obj, resp):
+    r = resp["response"]
+    if "patch" not in r:
+        return None
+    assert r["patchType"] == "JSONPatch"
+    ops = json.loads(base64.b64decode(r["patch"]))
+    # apply_patch may alias the op values into the document: give it its own copy of the ops
+    return jsonpatch.apply_patch(copy.deepcopy(obj), copy.deepcopy(ops)), ops
+
+
+def main():
+    with tempfile.TemporaryDirectory() as work:
+        proc, port = start_server(work)
+        try:
+            c = Client(port, work + "/ca.crt")
+            run(c)
+        finally:
+            proc.terminate()
+            rc = proc.wait(timeout=20)
+            check(rc == 0, f"server exits 0 on SIGTERM (got {rc})")
+    if failures:
+        print(f"{failures} check(s) failed")
+        sys.exit(1)
+
+
+def run(c):
+    P = "VM default/{} cannot be live-migrated: "
+
+    # --- VMIM CREATE on /validate -------------------------------------------------
+    cases = [
+        ("vm-migratable", None, None),
+        ("vm-cdrom", None, 'disk "cdrom1" is a CD-ROM; eject it first'),
+        ("vm-containerdisk", None, 'volume "rootdisk" is a container disk; remove it first'),
+        ("vm-bridge", None, 'interface "default" uses bridge binding on the management network; use masquerade instead'),
+        ("vm-rwo", None, 'volume "rootdisk" uses PVC "vm-rwo-rootdisk" with access mode ReadWriteOnce; '
+                         'live migration needs ReadWriteMany'),
+        ("vm-pinned", None, 'it is pinned to node "node-a" by nodeSelector kubernetes.io/hostname'),
+        ("vm-stopped", None, "it is not running (no VirtualMachineInstance)"),
+        ("vm-multus", "node-b", None),
+        ("vm-multus", "node-c", 'target node "node-c" is not attached to cluster network vlan1'),
+        ("vm-migratable", "node-d", 'target node "node-d" is cordoned'),
+        ("vm-migratable", "node-a", 'target node "node-a" is the node it runs on'),
+    ]
+    for vm, target, text in cases:
+        msg = denial(c.review("/validate", vmim_review(vm, target=target)))
+        want = None if text is None else P.format(vm) + text
+        check(msg == want, f"VMIM {vm} target={target}: {msg!r}")
+
+    msg = denial(c.review("/validate", vmim_review("vm-icelake")))
+    check(msg is not None and msg.startswith(P.format("vm-icelake") + "no other node can run it: ")
+          and "host-model VMs can only move to nodes with host CPU model Icelake-Server" in msg
+          and msg.endswith("set spec.template.spec.domain.cpu.model to one of them and restart the VM"),
+          f"no-target with host-model advice: {msg!r}")
+
+    # dryRun is answered the same way; DELETE (abort) is always allowed; v1beta1 answered in v1beta1.
+    msg = denial(c.review("/validate", vmim_review("vm-cdrom", dry_run=True)))
+    check(msg == P.format("vm-cdrom") + 'disk "cdrom1" is a CD-ROM; eject it first', "dryRun denied the same way")
+    resp = c.review("/validate", vmim_review("vm-cdrom", operation="DELETE"))
+    check(resp["response"]["allowed"] is True, "VMIM DELETE allowed")
+    resp = c.review("/validate", vmim_review("vm-cdrom", api="admission.k8s.io/v1beta1"))
+    check(resp["apiVersion"] == "admission.k8s.io/v1beta1" and denial(resp), "v1beta1 review answered in v1beta1")
+
+    # --- VM CREATE early warnings ----------------------------------------------------
+    vm = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+          "metadata": {"name": "vm-new", "namespace": "default"},
+          "spec": {"template": {"spec": {
+              "domain": {"devices": {"disks": [{"name": "cd", "cdrom": {"bus": "sata"}}],
+                                     "interfaces": [{"name": "default", "masquerade": {}}]},
+                         "memory": {"guest": "2Gi"}},
+              "networks": [{"name": "default", "pod": {}}],
+              "volumes": [{"name": "cd", "persistentVolumeClaim": {"claimName": "vm-migratable-rootdisk"}}]}}}}
+    resp = c.review("/validate", review("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "CREATE", vm,
+                                        name="vm-new"))
+    r = resp["response"]
+    check(r["allowed"] is True and any(w == 'VM default/vm-new will not be live-migratable: disk "cd" is a CD-ROM; '
+                                       'eject it first' for w in r.get("warnings", [])),
+          f"VM CREATE allowed with the early warning: {r.get('warnings')}")
+
+    # --- KubeVirt CR -----------------------------------------------------------------
+    kv = {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt",
+          "metadata": {"name": "kubevirt", "namespace": "harvester-system"},
+          "spec": {"configuration": {"cpuModel": "Icelake-Server",
+                                     "migrations": {"progressTimeout": "150"}}}}
+    msg = denial(c.review("/validate", review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kv,
+                                              ns="harvester-system", name="kubevirt")))
+    check(msg is not None and msg.startswith("cluster CPU model Icelake-Server is not supported by nodes: node-a, node-b")
+          and 'migration setting progressTimeout must be a positive integer, got "150"' in msg,
+          f"KubeVirt CR denied: {msg!r}")
+
+    # --- migration target pod on /mutate ---------------------------------------------
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"generateName": "virt-launcher-vm-migratable-", "namespace": "default",
+                        "labels": {"kubevirt.io": "virt-launcher",
+                                   "kubevirt.io/created-by": "6a1f0c2e-0000-4000-8000-000000000401",
+                                   "kubevirt.io/migrationJobUID": "7d7e0000-0000-4000-8000-000000000001"},
+                        "annotations": {"kubevirt.io/domain": "vm-migratable",
+                                        "kubevirt.io/migrationJobName": "vm-migratable-mig"}},
+           "spec": {"containers": [{"name": "compute", "image": "registry.suse.com/suse/sles/15.6/virt-launcher:1.4.0"}]}}
+    resp = c.review("/mutate", review("", "v1", "pods", "Pod", "CREATE", pod))
+    res = patched(pod, resp)
+    check(res is not None, "target pod is patched")
+    if res:
+        new, ops = res
+        sel = new["spec"]["nodeSelector"]
+        check(sel.get("cpu-model-migration.node.kubevirt.io/Cascadelake-Server-noTSX") == "true"
+              and sel.get("cpu-feature.node.kubevirt.io/vmx") == "true",
+              f"patch applies with python3-jsonpatch and selects the host CPU model: {sorted(sel)}")
+        check(ops[0] == {"op": "add", "path": "/spec/nodeSelector", "value": {}}, f"patch creates /spec/nodeSelector: {ops[0]}")
+        again = c.review("/mutate", review("", "v1", "pods", "Pod", "CREATE", new, uid="e2e-0002"))
+        check("patch" not in again["response"], "mutating the patched pod adds nothing")
+    plain = copy.deepcopy(pod)
+    del plain["metadata"]["labels"]["kubevirt.io/migrationJobUID"]
+    resp = c.review("/mutate", review("", "v1", "pods", "Pod", "CREATE", plain))
+    check(resp["response"]["allowed"] and "patch" not in resp["response"], "a pod that is not a migration target is left alone")
+
+    # --- VMIM on /mutate: timeout annotations -------------------------------------------
+    obj = vmim("vm-migratable")
+    resp = c.review("/mutate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                                      "VirtualMachineInstanceMigration", "CREATE", obj))
+    res = patched(obj, resp)
+    ann = res[0]["metadata"].get("annotations", {}) if res else {}
+    check(ann.get("migration-webhook.io/completion-timeout-seconds") == "3200"
+          and ann.get("migration-webhook.io/progress-timeout-seconds") == "150",
+          f"VMIM timeout annotations 4Gi x 800 = 3200, 150: {ann}")
+
+    # --- anything else is allowed unchanged -------------------------------------------
+    resp = c.review("/validate", review("apps", "v1", "deployments", "Deployment", "CREATE", {"kind": "Deployment"}))
+    check(resp["response"]["allowed"] is True and "patch" not in resp["response"], "unknown kind allowed")
+
+    # --- bad input inside a well-formed review: a clear answer, never a wrong allow ------
+    bad = vmim("vm-cdrom")
+    bad["spec"]["vmiName"] = 42
+    msg = denial(c.review("/validate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                                               "VirtualMachineInstanceMigration", "CREATE", bad, name="x")))
+    check(msg is not None and "names no VirtualMachineInstance" in msg, f"vmiName not a string is denied: {msg!r}")
+    nospec = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
+              "metadata": {"name": "m"}}
+    msg = denial(c.review("/validate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                                               "VirtualMachineInstanceMigration", "CREATE", nospec, name="m")))
+    check(msg == "migration default/m names no VirtualMachineInstance (spec.vmiName is empty)",
+          f"VMIM without spec denied: {msg!r}")
+
+
+if __name__ == "__main__":
+    main()
