@@ -1,0 +1,154 @@
+#!/bin/sh
+# The Helm chart: lints cleanly in every certificate mode, renders the webhook
+# configurations, server, RBAC and certificates an operator expects
+# (tests/chart/check_rendered.py), and its values schema refuses bad settings.
+# Fetches helm into .tools/ first (scripts/fetch-helm); skipped (77) without it.
+set -u
+src=${MW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+chart="$src/charts/migration-webhook"
+check="$src/tests/chart/check_rendered.py"
+ns=mw-system
+release=mw
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if ! helm=$("$src/scripts/fetch-helm" 2>"$work/fetch.err"); then
+    echo "SKIP: helm could not be fetched (no network?): $(cat "$work/fetch.err")"
+    exit 77
+fi
+python3 -c 'import yaml' 2>/dev/null || { echo "FAIL: python3 cannot import yaml (Debian package python3-yaml)"; exit 1; }
+
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+pass() { echo "ok: $*"; }
+render() { "$helm" template "$release" "$chart" --namespace "$ns" "$@"; }
+
+# A PEM CA bundle for existingSecret mode (any certificate text will do for rendering).
+ca_bundle=$(printf '%s\n' '-----BEGIN CERTIFICATE-----' 'MIIBfake' '-----END CERTIFICATE-----' | base64 | tr -d '\n')
+
+# --- lint and render every certificate mode -----------------------------------
+if "$helm" lint --strict "$chart" >"$work/lint.out" 2>&1; then pass "helm lint --strict (defaults)"
+else fail "helm lint --strict (defaults)"; cat "$work/lint.out"; fi
+
+for mode in selfSigned certManager certgen existingSecret; do
+    sets="certificates.mode=$mode"
+    extra=""
+    if [ "$mode" = existingSecret ]; then
+        sets="$sets,certificates.secretName=my-tls,certificates.existingSecret.caBundle=$ca_bundle"
+        extra="caBundle=$ca_bundle"
+    fi
+    if "$helm" lint --strict "$chart" --namespace "$ns" --set "$sets" >"$work/lint.out" 2>&1; then
+        pass "helm lint --strict ($mode)"
+    else
+        fail "helm lint --strict ($mode)"; cat "$work/lint.out"
+    fi
+    if ! render --set "$sets" >"$work/$mode.yaml" 2>"$work/err"; then
+        fail "helm template ($mode): $(cat "$work/err")"; continue
+    fi
+    # shellcheck disable=SC2086 # $extra is empty or one word
+    if python3 "$check" "$mode" "$ns" "$work/$mode.yaml" $extra; then pass "rendered manifests ($mode)"
+    else fail "rendered manifests ($mode)"; fi
+done
+
+# --- settings that change the webhook entries ---------------------------------
+if render --set config.kubevirt.defaultTimeouts=true --set webhooks.timeoutSeconds=10 \
+        --set webhooks.validating.failurePolicy=Ignore --set webhooks.mutating.failurePolicy=Fail \
+        >"$work/tuned.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/tuned.yaml" defaultTimeouts=true timeoutSeconds=10 \
+        validatingPolicy=Ignore mutatingPolicy=Fail; then
+    pass "defaultTimeouts adds the kubevirt mutating entry; timeout and policies follow the values"
+else fail "tuned values: $(cat "$work/err")"; fi
+
+if render --set webhooks.excludeNamespaces='{harvester-system,longhorn-system}' >"$work/excl.yaml" 2>"$work/err" &&
+   python3 - "$work/excl.yaml" "$ns" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"].endswith("WebhookConfiguration")]
+for d in docs:
+    for w in d["webhooks"]:
+        values = w["namespaceSelector"]["matchExpressions"][0]["values"]
+        assert values == ["kube-system", sys.argv[2], "harvester-system", "longhorn-system"], values
+PY
+then pass "excludeNamespaces extends the namespaceSelector"; else fail "excludeNamespaces: $(cat "$work/err")"; fi
+
+if render --set webhooks.matchConditions=false --show-only templates/webhooks.yaml 2>"$work/err" | grep -q matchConditions; then
+    fail "webhooks.matchConditions=false still renders matchConditions"
+else pass "webhooks.matchConditions=false drops the CEL condition (clusters before 1.28)"; fi
+
+# rule modes reach the config file unchanged
+render --show-only templates/configmap.yaml \
+    --set config.rules.cdrom=warn --set config.earlyWarnings.container-disk=off >"$work/cm.yaml" 2>"$work/err"
+if python3 - "$work/cm.yaml" <<'PY'
+import sys, yaml
+cm = yaml.safe_load(open(sys.argv[1]))
+cfg = yaml.safe_load(cm["data"]["config.yaml"])
+assert cfg["rules"] == {"cdrom": "warn"}, cfg["rules"]
+assert cfg["earlyWarnings"] == {"container-disk": "off"}, cfg["earlyWarnings"]
+assert cfg["listen"] == "0.0.0.0:8443", cfg["listen"]
+assert cfg["limits"] == {"maxBodyBytes": 8388608}, cfg["limits"]
+PY
+then pass "rule modes are written to config.yaml"; else fail "rule modes in config.yaml: $(cat "$work/err")"; fi
+
+# a config change rolls the pods (checksum annotation changes)
+checksum() { render --show-only templates/deployment.yaml "$@" | grep checksum/config; }
+if [ "$(checksum)" != "$(checksum --set config.rules.gpu=warn)" ]; then pass "a config change changes checksum/config"
+else fail "checksum/config does not follow the config"; fi
+
+# one replica: no PodDisruptionBudget (it would block every node drain)
+if render --set replicaCount=1 | grep -q '^kind: PodDisruptionBudget'; then
+    fail "replicaCount=1 still renders a PodDisruptionBudget"
+else pass "replicaCount=1 renders no PodDisruptionBudget"; fi
+
+# the optional objects
+if render --set serviceMonitor.enabled=true --set networkPolicy.enabled=true \
+        --set priorityClassName=system-cluster-critical >"$work/opt.yaml" 2>"$work/err" &&
+   python3 - "$work/opt.yaml" <<'PY'
+import sys, yaml
+objs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+sm = objs["ServiceMonitor"]["spec"]["endpoints"][0]
+assert sm["port"] == "https" and sm["scheme"] == "https" and sm["path"] == "/metrics", sm
+np = objs["NetworkPolicy"]["spec"]
+assert np["policyTypes"] == ["Ingress", "Egress"], np
+assert np["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], np["ingress"]
+assert sorted(p["port"] for p in np["egress"][0]["ports"]) == [443, 6443], np["egress"]
+assert objs["Deployment"]["spec"]["template"]["spec"]["priorityClassName"] == "system-cluster-critical"
+PY
+then pass "ServiceMonitor, NetworkPolicy and priorityClassName render"; else fail "optional objects: $(cat "$work/err")"; fi
+
+# --- the schema refuses bad settings ------------------------------------------
+refuse() {
+    what=$1; names=$2; shift 2
+    if render "$@" >/dev/null 2>"$work/err"; then
+        fail "accepted $what"
+    elif grep -q -i -E "schema|required" "$work/err" && grep -q -F -- "$names" "$work/err"; then
+        pass "refused $what: $(grep -F -m1 -- "$names" "$work/err" | cut -c1-150)"
+    else
+        fail "refused $what, but not by the schema naming $names: $(cat "$work/err")"
+    fi
+}
+refuse "a bad rule mode" config.rules.cdrom --set config.rules.cdrom=block
+refuse "a bad early-warning mode" config.earlyWarnings.gpu --set config.earlyWarnings.gpu=maybe
+refuse "an unknown rule id" no-such-rule --set config.rules.no-such-rule=deny
+refuse "an unknown top-level key" replicas --set replicas=3
+refuse "an unknown certificate mode" certificates.mode --set certificates.mode=acme
+refuse "a bad failurePolicy" webhooks.validating.failurePolicy --set webhooks.validating.failurePolicy=Allow
+refuse "a timeout above 30 s" webhooks.timeoutSeconds --set webhooks.timeoutSeconds=31
+refuse "existingSecret without a caBundle" certificates.existingSecret.caBundle --set certificates.mode=existingSecret
+
+# --- the checker itself catches a wrong chart ---------------------------------
+if python3 "$check" selfSigned "$ns" "$work/certManager.yaml" >"$work/self.out" 2>&1; then
+    fail "check_rendered.py accepts certManager manifests as selfSigned"
+elif grep -q "inject-ca-from" "$work/self.out"; then pass "check_rendered.py notices a wrong certificate mode"
+else fail "check_rendered.py failed for another reason: $(cat "$work/self.out")"; fi
+if sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$work/selfSigned.yaml" >"$work/rw.yaml" &&
+   python3 "$check" selfSigned "$ns" "$work/rw.yaml" | grep -q "not read-only"; then
+    pass "check_rendered.py notices a writable root filesystem"
+else fail "check_rendered.py misses a writable root filesystem"; fi
+
+# --- the chart follows the project's version ----------------------------------
+project_version=$(sed -n 's/^project(migration-webhook VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+app_version=$(sed -n 's/^appVersion: "\(.*\)"/\1/p' "$chart/Chart.yaml")
+if [ -n "$project_version" ] && [ "$project_version" = "$app_version" ]; then pass "appVersion $app_version = project version"
+else fail "Chart appVersion '$app_version' is not the project version '$project_version'"; fi
+
+exit $failed
