@@ -7,7 +7,8 @@ RBAC, and the certificate wiring of each certificate mode.
 
 usage: check_rendered.py MODE NAMESPACE RENDERED.yaml [key=value ...]
   keys: defaultTimeouts=true|false, caBundle=<base64>, timeoutSeconds=N,
-        validatingPolicy=Fail|Ignore, mutatingPolicy=Fail|Ignore
+        validatingPolicy=Fail|Ignore, mutatingPolicy=Fail|Ignore,
+        earlyWarningsPolicy=Fail|Ignore, matchConditions=true|false
 Prints one line per failed check and exits 1 when any failed.
 """
 import base64
@@ -48,11 +49,11 @@ def one(objs, kind, name=None):
 
 def expected_webhooks(opts):
     """name -> (path, apiGroup, resources, operations, failurePolicy)"""
-    v, m = opts["validatingPolicy"], opts["mutatingPolicy"]
+    v, m, e = opts["validatingPolicy"], opts["mutatingPolicy"], opts["earlyWarningsPolicy"]
     validating = {
         "validate.migration-webhook.io": ("/validate", "kubevirt.io", ["virtualmachineinstancemigrations"], ["CREATE"], v),
         "vm.validate.migration-webhook.io": ("/validate", "kubevirt.io", ["virtualmachines", "virtualmachineinstances"],
-                                             ["CREATE", "UPDATE"], v),
+                                             ["CREATE", "UPDATE"], e),
         "kubevirt.validate.migration-webhook.io": ("/validate", "kubevirt.io", ["kubevirts"], ["CREATE", "UPDATE"], v),
     }
     mutating = {
@@ -105,8 +106,11 @@ def check_webhook_config(cfg, expected, ns, service, opts, mutating):
         check(pod.get("objectSelector") == {"matchLabels": {"kubevirt.io": "virt-launcher"}},
               f"pod webhook objectSelector {pod.get('objectSelector')}")
         conds = pod.get("matchConditions", [])
-        check(len(conds) == 1 and conds[0].get("expression") == MATCH_CONDITION,
-              f"pod webhook matchConditions {conds}")
+        if opts["matchConditions"] == "true":
+            check(len(conds) == 1 and conds[0].get("expression") == MATCH_CONDITION,
+                  f"pod webhook matchConditions {conds}")
+        else:
+            check(not conds, f"pod webhook has matchConditions {conds} on a cluster without them")
     for name, w in hooks.items():
         if name != "pod.mutate.migration-webhook.io":
             check("objectSelector" not in w and "matchConditions" not in w, f"{kind} {name}: unexpected selector")
@@ -243,7 +247,8 @@ def check_certificates(objs, mode, ns, secret_name, webhook_name, service, vwc, 
 def main():
     mode, ns, path = sys.argv[1:4]
     opts = {"mode": mode, "defaultTimeouts": "false", "caBundle": None, "timeoutSeconds": "5",
-            "validatingPolicy": "Fail", "mutatingPolicy": "Ignore"}
+            "validatingPolicy": "Fail", "mutatingPolicy": "Ignore", "earlyWarningsPolicy": "Ignore",
+            "matchConditions": "true"}
     for kv in sys.argv[4:]:
         k, v = kv.split("=", 1)
         opts[k] = v

@@ -22,6 +22,7 @@ python3 -c 'import yaml' 2>/dev/null || { echo "FAIL: python3 cannot import yaml
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 pass() { echo "ok: $*"; }
+note() { echo "note: $*"; }
 render() { "$helm" template "$release" "$chart" --namespace "$ns" "$@"; }
 
 # A PEM CA bundle for existingSecret mode (any certificate text will do for rendering).
@@ -51,12 +52,32 @@ for mode in selfSigned certManager certgen existingSecret; do
     else fail "rendered manifests ($mode)"; fi
 done
 
+# --- selfSigned: a real CA and a serving certificate for the Service -----------
+if command -v openssl >/dev/null 2>&1; then
+    python3 - "$work/selfSigned.yaml" "$work" <<'PY'
+import base64, sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "Secret":
+        for key in ("ca.crt", "tls.crt", "tls.key"):
+            open(f"{sys.argv[2]}/{key}", "wb").write(base64.b64decode(d["data"][key]))
+PY
+    san=$(openssl x509 -in "$work/tls.crt" -noout -ext subjectAltName 2>/dev/null | tr -d ' \n')
+    crt_key=$(openssl x509 -in "$work/tls.crt" -noout -pubkey 2>/dev/null)
+    key_key=$(openssl pkey -in "$work/tls.key" -pubout 2>/dev/null)
+    if openssl verify -CAfile "$work/ca.crt" "$work/tls.crt" >/dev/null 2>&1 &&
+       echo "$san" | grep -q "DNS:$release-migration-webhook.$ns.svc" && [ -n "$crt_key" ] && [ "$crt_key" = "$key_key" ]; then
+        pass "selfSigned: tls.crt is signed by ca.crt, names $release-migration-webhook.$ns.svc, and matches tls.key"
+    else fail "selfSigned certificate: SAN '$san', verify: $(openssl verify -CAfile "$work/ca.crt" "$work/tls.crt" 2>&1)"; fi
+else
+    note "openssl command not installed: selfSigned certificate chain not checked"
+fi
+
 # --- settings that change the webhook entries ---------------------------------
 if render --set config.kubevirt.defaultTimeouts=true --set webhooks.timeoutSeconds=10 \
         --set webhooks.validating.failurePolicy=Ignore --set webhooks.mutating.failurePolicy=Fail \
-        >"$work/tuned.yaml" 2>"$work/err" &&
+        --set webhooks.earlyWarnings.failurePolicy=Fail >"$work/tuned.yaml" 2>"$work/err" &&
    python3 "$check" selfSigned "$ns" "$work/tuned.yaml" defaultTimeouts=true timeoutSeconds=10 \
-        validatingPolicy=Ignore mutatingPolicy=Fail; then
+        validatingPolicy=Ignore mutatingPolicy=Fail earlyWarningsPolicy=Fail; then
     pass "defaultTimeouts adds the kubevirt mutating entry; timeout and policies follow the values"
 else fail "tuned values: $(cat "$work/err")"; fi
 
@@ -73,7 +94,13 @@ then pass "excludeNamespaces extends the namespaceSelector"; else fail "excludeN
 
 if render --set webhooks.matchConditions=false --show-only templates/webhooks.yaml 2>"$work/err" | grep -q matchConditions; then
     fail "webhooks.matchConditions=false still renders matchConditions"
-else pass "webhooks.matchConditions=false drops the CEL condition (clusters before 1.28)"; fi
+else pass "webhooks.matchConditions=false drops the CEL condition"; fi
+if render --kube-version 1.27.9 >"$work/k127.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/k127.yaml" matchConditions=false; then
+    pass "Kubernetes 1.27: renders without matchConditions (the objectSelector still narrows the pod webhook)"
+else fail "Kubernetes 1.27: $(cat "$work/err")"; fi
+if render --kube-version 1.24.0 >/dev/null 2>"$work/err"; then fail "Kubernetes 1.24 accepted (kubeVersion >=1.25)"
+else pass "Kubernetes 1.24 refused: $(head -n 1 "$work/err" | cut -c1-120)"; fi
 
 # rule modes reach the config file unchanged
 render --show-only templates/configmap.yaml \
@@ -144,6 +171,32 @@ if sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$work/se
    python3 "$check" selfSigned "$ns" "$work/rw.yaml" | grep -q "not read-only"; then
     pass "check_rendered.py notices a writable root filesystem"
 else fail "check_rendered.py misses a writable root filesystem"; fi
+
+# --- every value is in the schema and in the chart README's table ------------
+if python3 - "$chart" <<'PY'
+import json, sys, yaml
+chart = sys.argv[1]
+values = yaml.safe_load(open(f"{chart}/values.yaml"))
+schema = json.load(open(f"{chart}/values.schema.json"))
+readme = open(f"{chart}/README.md", encoding="utf-8").read()
+missing = []
+def walk(v, s, path):
+    props = s.get("properties")
+    if isinstance(v, dict) and props and path not in ("config.rules", "config.earlyWarnings"):
+        for k, sub in v.items():
+            if k not in props:
+                missing.append(f"{path}{'.' if path else ''}{k} is not in values.schema.json")
+            else:
+                walk(sub, props[k], f"{path}{'.' if path else ''}{k}")
+    elif f"| `{path}` |" not in readme:
+        missing.append(f"{path} is not in the README's values table")
+walk(values, schema, "")
+for m in missing:
+    print("FAIL:", m)
+sys.exit(1 if missing else 0)
+PY
+then pass "every value is in values.schema.json and in the README's values table"
+else failed=1; fi
 
 # --- the chart follows the project's version ----------------------------------
 project_version=$(sed -n 's/^project(migration-webhook VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
