@@ -83,11 +83,10 @@ app.kubernetes.io/part-of: migration-webhook
 {{/*
 The selfSigned CA and certificate: reused from the Secret already in the cluster
 (so an upgrade never rotates the CA under the webhook configurations), else made
-fresh.  Returns a dict {ca, crt, key} of base64 PEM as JSON; rendered once and
-cached on the root context so the Secret and both webhook configurations agree.
+fresh.  Returns a dict {ca, crt, key} of base64 PEM as JSON.  Call it once per
+render: webhooks.yaml renders the Secret and both configurations from one call.
 */}}
 {{- define "migration-webhook.selfSignedCerts" -}}
-{{- if not (hasKey .Values "_selfSignedCache") }}
 {{- $secret := lookup "v1" "Secret" .Release.Namespace (include "migration-webhook.secretName" .) }}
 {{- $certs := dict }}
 {{- if and $secret $secret.data (index $secret.data "ca.crt") (index $secret.data "tls.crt") (index $secret.data "tls.key") }}
@@ -103,22 +102,17 @@ cached on the root context so the Secret and both webhook configurations agree.
 {{- $_ := set $certs "crt" ($cert.Cert | b64enc) }}
 {{- $_ := set $certs "key" ($cert.Key | b64enc) }}
 {{- end }}
-{{- $_ := set .Values "_selfSignedCache" $certs }}
-{{- end }}
-{{- toJson (index .Values "_selfSignedCache") }}
+{{- toJson $certs }}
 {{- end }}
 
 {{/*
-The caBundle of the webhook configurations, by certificate mode:
-selfSigned the CA above; existingSecret the given value; certgen the bundle
-the patch Job already wrote (kept so an upgrade does not blank it);
-certManager none (the cainjector fills it).
+The caBundle of the webhook configurations in the modes other than selfSigned:
+existingSecret the given value; certgen the bundle the patch Job already wrote
+(kept so an upgrade does not blank it); certManager none (the cainjector fills it).
 */}}
 {{- define "migration-webhook.caBundle" -}}
 {{- $mode := .Values.certificates.mode -}}
-{{- if eq $mode "selfSigned" }}
-{{- (include "migration-webhook.selfSignedCerts" . | fromJson).ca }}
-{{- else if eq $mode "existingSecret" }}
+{{- if eq $mode "existingSecret" }}
 {{- required "certificates.existingSecret.caBundle is required when certificates.mode is existingSecret" .Values.certificates.existingSecret.caBundle }}
 {{- else if eq $mode "certgen" }}
 {{- $existing := lookup "admissionregistration.k8s.io/v1" "ValidatingWebhookConfiguration" "" (include "migration-webhook.webhookName" .) }}
@@ -135,17 +129,18 @@ cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "m
 {{- end }}
 {{- end }}
 
-{{/* clientConfig of one webhook entry; pass (list $ "/validate"). */}}
+{{/* clientConfig of one webhook entry; pass (list $ "/validate" $caBundle). */}}
 {{- define "migration-webhook.clientConfig" -}}
 {{- $root := index . 0 -}}
 {{- $path := index . 1 -}}
+{{- $caBundle := index . 2 -}}
 clientConfig:
   service:
     name: {{ include "migration-webhook.fullname" $root }}
     namespace: {{ $root.Release.Namespace }}
     path: {{ $path }}
     port: {{ $root.Values.service.port }}
-  {{- with include "migration-webhook.caBundle" $root }}
+  {{- with $caBundle }}
   caBundle: {{ . }}
   {{- end }}
 {{- end }}
