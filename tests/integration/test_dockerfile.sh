@@ -34,19 +34,25 @@ for l in lines:
         stages.append([])
     if stages:
         stages[-1].append(l)
+def installs(stage):
+    found = []
+    for l in stage:
+        word, _, rest = l.partition(" ")
+        if word.upper() == "RUN":
+            for part in rest.split("&&"):
+                toks = part.split()
+                if "apt-get" in toks and "install" in toks:
+                    found += [t for t in toks[toks.index("install") + 1:] if not t.startswith("-")]
+    return found
 runtime = stages[-1]
-problems, packages = [], []
+build = [s for s in stages if s[0].split()[-2:] == ["AS", "build"] or s[0].split()[-2:] == ["as", "build"]]
+print("BUILD", " ".join(installs(build[0]) if build else []))
+problems, packages = [], installs(runtime)
 base = runtime[0].split()[1]
 if base != "debian:bookworm-slim":
     problems.append(f"runtime stage is FROM {base}, want debian:bookworm-slim")
-for l in runtime:
-    word, _, rest = l.partition(" ")
-    word = word.upper()
-    if word == "RUN":
-        for part in rest.split("&&"):
-            toks = part.split()
-            if "apt-get" in toks and "install" in toks:
-                packages += [t for t in toks[toks.index("install") + 1:] if not t.startswith("-")]
+if not build:
+    problems.append("no stage named build")
 users = [l.split()[1] for l in runtime if l.upper().startswith("USER ")]
 if users[-1:] != ["65532:65532"]:
     problems.append(f"runtime stage USER is {users[-1] if users else 'unset'}, want 65532:65532")
@@ -79,7 +85,6 @@ for p in $runtime_packages; do
         fail "runtime package $p is not a Debian package"
 done
 
-# --- ldd of the binary against the runtime packages ---------------------------
 # package_of FILE: the Debian package owning FILE, trying the /lib <-> /usr/lib
 # spellings of merged /usr and the resolved path.
 package_of() {
@@ -91,6 +96,23 @@ package_of() {
     return 1
 }
 
+# --- the build stage installs the -dev package of every library CMake looks for
+build_packages=$(sed -n 's/^BUILD //p' "$work/stage")
+modules=$(cat "$src/CMakeLists.txt" "$src/tests/CMakeLists.txt" |
+    sed -n 's/.*pkg_check_modules(.*IMPORTED_TARGET \([^ )]*\).*/\1/p')
+grep -q 'find_package(OpenSSL' "$src/CMakeLists.txt" && modules="$modules openssl"
+dev_ok=1
+for m in $modules; do
+    pc="$(pkg-config --variable=pcfiledir "$m" 2>/dev/null)/$m.pc"
+    if ! pkg=$(package_of "$pc"); then fail "no Debian package owns $pc (pkg-config module $m)"; dev_ok=0; continue; fi
+    echo " $build_packages " | grep -q " $pkg " || { fail "build stage does not install $pkg (pkg-config module $m)"; dev_ok=0; }
+done
+for tool in build-essential cmake pkg-config; do
+    echo " $build_packages " | grep -q " $tool " || { fail "build stage does not install $tool"; dev_ok=0; }
+done
+[ "$dev_ok" = 1 ] && pass "build stage installs the -dev packages of: $(echo $modules)"
+
+# --- ldd of the binary against the runtime packages ---------------------------
 # depends_closure PKG...: the packages plus everything they Depend / Pre-Depend on (installed ones).
 depends_closure() {
     python3 - "$@" <<'PY'
