@@ -13,10 +13,12 @@ release=mw
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if ! helm=$("$src/scripts/fetch-helm" 2>"$work/fetch.err"); then
-    echo "SKIP: helm could not be fetched (no network?): $(cat "$work/fetch.err")"
-    exit 77
-fi
+helm=$("$src/scripts/fetch-helm" 2>"$work/fetch.err")
+case $? in
+    0) ;;
+    2) echo "SKIP: helm could not be downloaded (no network?): $(tr '\n' ' ' <"$work/fetch.err")"; exit 77 ;;
+    *) echo "FAIL: scripts/fetch-helm: $(cat "$work/fetch.err")"; exit 1 ;;
+esac
 python3 -c 'import yaml' 2>/dev/null || { echo "FAIL: python3 cannot import yaml (Debian package python3-yaml)"; exit 1; }
 
 failed=0

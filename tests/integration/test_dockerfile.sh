@@ -15,7 +15,10 @@ fail() { echo "FAIL: $*"; failed=1; }
 pass() { echo "ok: $*"; }
 note() { echo "note: $*"; }
 
-[ -n "${MW_BIN:-}" ] && [ -x "$MW_BIN" ] || { echo "FAIL: MW_BIN is not an executable: ${MW_BIN:-unset}"; exit 1; }
+if [ -z "${MW_BIN:-}" ] || [ ! -x "$MW_BIN" ]; then
+    echo "FAIL: MW_BIN is not an executable: ${MW_BIN:-unset}"
+    exit 1
+fi
 for tool in ldd dpkg dpkg-query python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed (needs a Debian system)"; exit 77; }
 done
@@ -110,7 +113,7 @@ done
 for tool in build-essential cmake pkg-config; do
     echo " $build_packages " | grep -q " $tool " || { fail "build stage does not install $tool"; dev_ok=0; }
 done
-[ "$dev_ok" = 1 ] && pass "build stage installs the -dev packages of: $(echo $modules)"
+[ "$dev_ok" = 1 ] && pass "build stage installs the -dev packages of: $(echo "$modules" | tr '\n' ' ')"
 
 # --- ldd of the binary against the runtime packages ---------------------------
 # depends_closure PKG...: the packages plus everything they Depend / Pre-Depend on (installed ones).
@@ -139,6 +142,7 @@ PY
 }
 
 essential=$(dpkg-query -W -f='${Package} ${Essential}\n' | awk '$2 == "yes" {print $1}')
+# shellcheck disable=SC2086 # word lists on purpose
 depends_closure $essential >"$work/base"
 # shellcheck disable=SC2086 # word lists on purpose
 depends_closure $runtime_packages >"$work/provided"
@@ -149,6 +153,7 @@ ldd "$MW_BIN" >"$work/ldd" 2>&1 || { fail "ldd $MW_BIN: $(cat "$work/ldd")"; exi
 # A sanitizer build links libasan / libubsan, which bring their own libraries
 # (libstdc++, ...): those are not part of the image unless the binary needs them.
 : >"$work/sanitizer-deps"
+# shellcheck disable=SC2013 # library paths hold no spaces
 for lib in $(sed -n 's/^[[:space:]]*\(lib[a-z]*san\.so[^ ]*\) => \([^ ]*\).*/\2/p' "$work/ldd"); do
     ldd "$lib" 2>/dev/null | sed -n 's/^[[:space:]]*\([^ ]*\) => .*/\1/p' >>"$work/sanitizer-deps"
 done
@@ -218,6 +223,7 @@ fi
 # --- runs on a read-only root -------------------------------------------------
 # In a private mount namespace: / and the directory of the binary re-mounted
 # read-only, then the same two commands.
+# shellcheck disable=SC2016 # expanded by the inner shell
 ro_script='
 set -e
 mount --make-rprivate /
