@@ -279,6 +279,17 @@ def main():
         tests = [p for p in objs.get("Pod", []) if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
         check(len(tests) == 1 and tests[0]["spec"]["containers"][0]["args"][-1] ==
               f"https://{service['metadata']['name']}.{ns}.svc:443/readyz", "helm test Pod does not call /readyz")
+        selector = service["spec"]["selector"]
+        for kind, docs in objs.items():
+            for o in docs:
+                labels = {}
+                if kind == "Pod":
+                    labels = o["metadata"].get("labels", {})
+                elif kind == "Job":
+                    labels = o["spec"]["template"]["metadata"].get("labels", {})
+                if labels and o is not dep:
+                    check(not all(labels.get(k) == v for k, v in selector.items()),
+                          f"{kind} {o['metadata']['name']} carries the server's selector labels")
     for f in failures:
         print(f"FAIL [{mode}]: {f}")
     return 1 if failures else 0

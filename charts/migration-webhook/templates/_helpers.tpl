@@ -187,3 +187,19 @@ helm.sh/hook: pre-install,pre-upgrade,post-install,post-upgrade
 helm.sh/hook-weight: {{ index . 0 | quote }}
 helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end }}
+
+{{/*
+Labels of the pods that are not the server (certgen Jobs, the helm test Pod):
+a name of their own, so the Service, the PodDisruptionBudget and the
+anti-affinity never select them.  Pass (list $ "certgen").
+*/}}
+{{- define "migration-webhook.componentLabels" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+helm.sh/chart: {{ include "migration-webhook.chart" $root }}
+app.kubernetes.io/name: {{ printf "%s-%s" (include "migration-webhook.name" $root) $component | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ $component }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+app.kubernetes.io/part-of: migration-webhook
+{{- end }}
