@@ -65,9 +65,24 @@ def expected_webhooks(opts):
     return validating, mutating
 
 
+# Fields of admissionregistration.k8s.io/v1 webhook entries: anything else is
+# refused (or dropped) by the API server.
+ENTRY_FIELDS = {"name", "clientConfig", "rules", "failurePolicy", "matchPolicy", "namespaceSelector",
+                "objectSelector", "sideEffects", "timeoutSeconds", "admissionReviewVersions", "matchConditions"}
+MUTATING_ONLY_FIELDS = {"reinvocationPolicy"}
+
+
 def check_webhook_config(cfg, expected, ns, service, opts, mutating):
     kind = cfg.get("kind", "?")
     hooks = {w["name"]: w for w in cfg.get("webhooks", [])}
+    allowed = ENTRY_FIELDS | (MUTATING_ONLY_FIELDS if mutating else set())
+    for name, w in hooks.items():
+        check(set(w) <= allowed, f"{kind} {name}: unknown fields {sorted(set(w) - allowed)}")
+        check(set(w.get("clientConfig", {})) <= {"service", "caBundle"} and
+              set(w.get("clientConfig", {}).get("service", {})) <= {"name", "namespace", "path", "port"},
+              f"{kind} {name}: unexpected clientConfig {w.get('clientConfig')}")
+        for r in w.get("rules", []):
+            check(set(r) <= {"apiGroups", "apiVersions", "resources", "operations", "scope"}, f"{kind} {name}: rule {r}")
     check(sorted(hooks) == sorted(expected), f"{kind}: entries {sorted(hooks)}, want {sorted(expected)}")
     for name, (path, group, resources, operations, policy) in expected.items():
         w = hooks.get(name)
