@@ -1,0 +1,209 @@
+#!/bin/sh
+# The Helm chart: lints cleanly in every certificate mode, renders the webhook
+# configurations, server, RBAC and certificates an operator expects
+# (tests/chart/check_rendered.py), and its values schema refuses bad settings.
+# Fetches helm into .tools/ first (scripts/fetch-helm); skipped (77) without it.
+set -u
+src=${MW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+chart="$src/charts/migration-webhook"
+check="$src/tests/chart/check_rendered.py"
+ns=mw-system
+release=mw
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+helm=$("$src/scripts/fetch-helm" 2>"$work/fetch.err")
+case $? in
+    0) ;;
+    2) echo "SKIP: helm could not be downloaded (no network?): $(tr '\n' ' ' <"$work/fetch.err")"; exit 77 ;;
+    *) echo "FAIL: scripts/fetch-helm: $(cat "$work/fetch.err")"; exit 1 ;;
+esac
+python3 -c 'import yaml' 2>/dev/null || { echo "FAIL: python3 cannot import yaml (Debian package python3-yaml)"; exit 1; }
+
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+pass() { echo "ok: $*"; }
+note() { echo "note: $*"; }
+render() { "$helm" template "$release" "$chart" --namespace "$ns" "$@"; }
+
+# A PEM CA bundle for existingSecret mode (any certificate text will do for rendering).
+ca_bundle=$(printf '%s\n' '-----BEGIN CERTIFICATE-----' 'MIIBfake' '-----END CERTIFICATE-----' | base64 | tr -d '\n')
+
+# --- lint and render every certificate mode -----------------------------------
+if "$helm" lint --strict "$chart" >"$work/lint.out" 2>&1; then pass "helm lint --strict (defaults)"
+else fail "helm lint --strict (defaults)"; cat "$work/lint.out"; fi
+
+for mode in selfSigned certManager certgen existingSecret; do
+    sets="certificates.mode=$mode"
+    extra=""
+    if [ "$mode" = existingSecret ]; then
+        sets="$sets,certificates.secretName=my-tls,certificates.existingSecret.caBundle=$ca_bundle"
+        extra="caBundle=$ca_bundle"
+    fi
+    if "$helm" lint --strict "$chart" --namespace "$ns" --set "$sets" >"$work/lint.out" 2>&1; then
+        pass "helm lint --strict ($mode)"
+    else
+        fail "helm lint --strict ($mode)"; cat "$work/lint.out"
+    fi
+    if ! render --set "$sets" >"$work/$mode.yaml" 2>"$work/err"; then
+        fail "helm template ($mode): $(cat "$work/err")"; continue
+    fi
+    # shellcheck disable=SC2086 # $extra is empty or one word
+    if python3 "$check" "$mode" "$ns" "$work/$mode.yaml" $extra; then pass "rendered manifests ($mode)"
+    else fail "rendered manifests ($mode)"; fi
+done
+
+# --- selfSigned: a real CA and a serving certificate for the Service -----------
+if command -v openssl >/dev/null 2>&1; then
+    python3 - "$work/selfSigned.yaml" "$work" <<'PY'
+import base64, sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "Secret":
+        for key in ("ca.crt", "tls.crt", "tls.key"):
+            open(f"{sys.argv[2]}/{key}", "wb").write(base64.b64decode(d["data"][key]))
+PY
+    san=$(openssl x509 -in "$work/tls.crt" -noout -ext subjectAltName 2>/dev/null | tr -d ' \n')
+    crt_key=$(openssl x509 -in "$work/tls.crt" -noout -pubkey 2>/dev/null)
+    key_key=$(openssl pkey -in "$work/tls.key" -pubout 2>/dev/null)
+    if openssl verify -CAfile "$work/ca.crt" "$work/tls.crt" >/dev/null 2>&1 &&
+       echo "$san" | grep -q "DNS:$release-migration-webhook.$ns.svc" && [ -n "$crt_key" ] && [ "$crt_key" = "$key_key" ]; then
+        pass "selfSigned: tls.crt is signed by ca.crt, names $release-migration-webhook.$ns.svc, and matches tls.key"
+    else fail "selfSigned certificate: SAN '$san', verify: $(openssl verify -CAfile "$work/ca.crt" "$work/tls.crt" 2>&1)"; fi
+else
+    note "openssl command not installed: selfSigned certificate chain not checked"
+fi
+
+# --- settings that change the webhook entries ---------------------------------
+if render --set config.kubevirt.defaultTimeouts=true --set webhooks.timeoutSeconds=10 \
+        --set webhooks.validating.failurePolicy=Ignore --set webhooks.mutating.failurePolicy=Fail \
+        --set webhooks.earlyWarnings.failurePolicy=Fail >"$work/tuned.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/tuned.yaml" defaultTimeouts=true timeoutSeconds=10 \
+        validatingPolicy=Ignore mutatingPolicy=Fail earlyWarningsPolicy=Fail; then
+    pass "defaultTimeouts adds the kubevirt mutating entry; timeout and policies follow the values"
+else fail "tuned values: $(cat "$work/err")"; fi
+
+if render --set webhooks.excludeNamespaces='{harvester-system,longhorn-system}' >"$work/excl.yaml" 2>"$work/err" &&
+   python3 - "$work/excl.yaml" "$ns" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"].endswith("WebhookConfiguration")]
+for d in docs:
+    for w in d["webhooks"]:
+        values = w["namespaceSelector"]["matchExpressions"][0]["values"]
+        assert values == ["kube-system", sys.argv[2], "harvester-system", "longhorn-system"], values
+PY
+then pass "excludeNamespaces extends the namespaceSelector"; else fail "excludeNamespaces: $(cat "$work/err")"; fi
+
+if render --set webhooks.matchConditions=false --show-only templates/webhooks.yaml 2>"$work/err" | grep -q matchConditions; then
+    fail "webhooks.matchConditions=false still renders matchConditions"
+else pass "webhooks.matchConditions=false drops the CEL condition"; fi
+if render --kube-version 1.27.9 >"$work/k127.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/k127.yaml" matchConditions=false; then
+    pass "Kubernetes 1.27: renders without matchConditions (the objectSelector still narrows the pod webhook)"
+else fail "Kubernetes 1.27: $(cat "$work/err")"; fi
+if render --kube-version 1.24.0 >/dev/null 2>"$work/err"; then fail "Kubernetes 1.24 accepted (kubeVersion >=1.25)"
+else pass "Kubernetes 1.24 refused: $(head -n 1 "$work/err" | cut -c1-120)"; fi
+
+# rule modes reach the config file unchanged
+render --show-only templates/configmap.yaml \
+    --set config.rules.cdrom=warn --set config.earlyWarnings.container-disk=off >"$work/cm.yaml" 2>"$work/err"
+if python3 - "$work/cm.yaml" <<'PY'
+import sys, yaml
+cm = yaml.safe_load(open(sys.argv[1]))
+cfg = yaml.safe_load(cm["data"]["config.yaml"])
+assert cfg["rules"] == {"cdrom": "warn"}, cfg["rules"]
+assert cfg["earlyWarnings"] == {"container-disk": "off"}, cfg["earlyWarnings"]
+assert cfg["listen"] == "0.0.0.0:8443", cfg["listen"]
+assert cfg["limits"] == {"maxBodyBytes": 8388608}, cfg["limits"]
+PY
+then pass "rule modes are written to config.yaml"; else fail "rule modes in config.yaml: $(cat "$work/err")"; fi
+
+# a config change rolls the pods (checksum annotation changes)
+checksum() { render --show-only templates/deployment.yaml "$@" | grep checksum/config; }
+if [ "$(checksum)" != "$(checksum --set config.rules.gpu=warn)" ]; then pass "a config change changes checksum/config"
+else fail "checksum/config does not follow the config"; fi
+
+# one replica: no PodDisruptionBudget (it would block every node drain)
+if render --set replicaCount=1 | grep -q '^kind: PodDisruptionBudget'; then
+    fail "replicaCount=1 still renders a PodDisruptionBudget"
+else pass "replicaCount=1 renders no PodDisruptionBudget"; fi
+
+# the optional objects
+if render --set serviceMonitor.enabled=true --set networkPolicy.enabled=true \
+        --set priorityClassName=system-cluster-critical >"$work/opt.yaml" 2>"$work/err" &&
+   python3 - "$work/opt.yaml" <<'PY'
+import sys, yaml
+objs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+sm = objs["ServiceMonitor"]["spec"]["endpoints"][0]
+assert sm["port"] == "https" and sm["scheme"] == "https" and sm["path"] == "/metrics", sm
+np = objs["NetworkPolicy"]["spec"]
+assert np["policyTypes"] == ["Ingress", "Egress"], np
+assert np["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], np["ingress"]
+assert sorted(p["port"] for p in np["egress"][0]["ports"]) == [443, 6443], np["egress"]
+assert objs["Deployment"]["spec"]["template"]["spec"]["priorityClassName"] == "system-cluster-critical"
+PY
+then pass "ServiceMonitor, NetworkPolicy and priorityClassName render"; else fail "optional objects: $(cat "$work/err")"; fi
+
+# --- the schema refuses bad settings ------------------------------------------
+refuse() {
+    what=$1; names=$2; shift 2
+    if render "$@" >/dev/null 2>"$work/err"; then
+        fail "accepted $what"
+    elif grep -q -i -E "schema|required" "$work/err" && grep -q -F -- "$names" "$work/err"; then
+        pass "refused $what: $(grep -F -m1 -- "$names" "$work/err" | cut -c1-150)"
+    else
+        fail "refused $what, but not by the schema naming $names: $(cat "$work/err")"
+    fi
+}
+refuse "a bad rule mode" config.rules.cdrom --set config.rules.cdrom=block
+refuse "a bad early-warning mode" config.earlyWarnings.gpu --set config.earlyWarnings.gpu=maybe
+refuse "an unknown rule id" no-such-rule --set config.rules.no-such-rule=deny
+refuse "an unknown top-level key" replicas --set replicas=3
+refuse "an unknown certificate mode" certificates.mode --set certificates.mode=acme
+refuse "a bad failurePolicy" webhooks.validating.failurePolicy --set webhooks.validating.failurePolicy=Allow
+refuse "a timeout above 30 s" webhooks.timeoutSeconds --set webhooks.timeoutSeconds=31
+refuse "existingSecret without a caBundle" certificates.existingSecret.caBundle --set certificates.mode=existingSecret
+
+# --- the checker itself catches a wrong chart ---------------------------------
+if python3 "$check" selfSigned "$ns" "$work/certManager.yaml" >"$work/self.out" 2>&1; then
+    fail "check_rendered.py accepts certManager manifests as selfSigned"
+elif grep -q "inject-ca-from" "$work/self.out"; then pass "check_rendered.py notices a wrong certificate mode"
+else fail "check_rendered.py failed for another reason: $(cat "$work/self.out")"; fi
+if sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$work/selfSigned.yaml" >"$work/rw.yaml" &&
+   python3 "$check" selfSigned "$ns" "$work/rw.yaml" | grep -q "not read-only"; then
+    pass "check_rendered.py notices a writable root filesystem"
+else fail "check_rendered.py misses a writable root filesystem"; fi
+
+# --- every value is in the schema and in the chart README's table ------------
+if python3 - "$chart" <<'PY'
+import json, sys, yaml
+chart = sys.argv[1]
+values = yaml.safe_load(open(f"{chart}/values.yaml"))
+schema = json.load(open(f"{chart}/values.schema.json"))
+readme = open(f"{chart}/README.md", encoding="utf-8").read()
+missing = []
+def walk(v, s, path):
+    props = s.get("properties")
+    if isinstance(v, dict) and props and path not in ("config.rules", "config.earlyWarnings"):
+        for k, sub in v.items():
+            if k not in props:
+                missing.append(f"{path}{'.' if path else ''}{k} is not in values.schema.json")
+            else:
+                walk(sub, props[k], f"{path}{'.' if path else ''}{k}")
+    elif f"| `{path}` |" not in readme:
+        missing.append(f"{path} is not in the README's values table")
+walk(values, schema, "")
+for m in missing:
+    print("FAIL:", m)
+sys.exit(1 if missing else 0)
+PY
+then pass "every value is in values.schema.json and in the README's values table"
+else failed=1; fi
+
+# --- the chart follows the project's version ----------------------------------
+project_version=$(sed -n 's/^project(migration-webhook VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+app_version=$(sed -n 's/^appVersion: "\(.*\)"/\1/p' "$chart/Chart.yaml")
+if [ -n "$project_version" ] && [ "$project_version" = "$app_version" ]; then pass "appVersion $app_version = project version"
+else fail "Chart appVersion '$app_version' is not the project version '$project_version'"; fi
+
+exit $failed
