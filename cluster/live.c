@@ -740,7 +740,7 @@ int live_view_stats(const struct cluster_view *v, struct live_stats *out)
         out->watch_restarts += atomic_load(&c->watch_restarts);
         out->watch_events += atomic_load(&c->events);
         pthread_mutex_lock(&c->mu);
-        if (c->last_error[0])
+        if (c->last_error[0] && !out->last_error[0]) /* the Node cache's error first */
             snprintf(out->last_error, sizeof(out->last_error), "%s", c->last_error);
         pthread_mutex_unlock(&c->mu);
     }

@@ -2,8 +2,9 @@
  * tests/integration/live_driver.c - drives a live cluster view from stdin,
  * for tests/integration/test_live_view.py.
  *
- * Usage: live_driver KUBECONFIG.  Waits for readiness (prints READY or
- * NOTREADY <error>), then answers one line per command:
+ * Usage: live_driver KUBECONFIG [READY_MS].  Waits up to READY_MS (default
+ * 10000) for readiness (prints READY or NOTREADY <error>), then answers one
+ * line per command:
  *   get <KIND> <ns|-> <name> [deadline_ms]   JSON | NOTFOUND | ERROR <msg>
  *   list <KIND> <ns|-> [key=value]           <count> <JSON array>
  *   labels <node>                            the node's labels as JSON (from the cache)
@@ -123,8 +124,8 @@ int main(int argc, char **argv)
 {
     char err[512];
     struct kube_config cfg;
-    if (argc != 2) {
-        fprintf(stderr, "usage: live_driver KUBECONFIG\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: live_driver KUBECONFIG [READY_MS]\n");
         return 2;
     }
     if (kubeconfig_load(argv[1], &cfg, err, sizeof(err)) != 0) {
@@ -137,7 +138,7 @@ int main(int argc, char **argv)
         printf("NOTREADY %s\n", err);
         return 1;
     }
-    if (live_view_wait_ready(v, 10000)) {
+    if (live_view_wait_ready(v, argc == 3 ? atol(argv[2]) : 10000)) {
         printf("READY\n");
     } else {
         struct live_stats st;

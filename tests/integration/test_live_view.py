@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Integration test of the live cluster view against the stand-in API server.
+
+Starts tests/apiserver/server.py over TLS (a throwaway CA made with the
+openssl command line) with the objects of tests/data/live-cluster plus 1200
+generated nodes, then drives the view through tests/integration/live_driver.c
+and checks what a user of the view would see: objects, not-found, one-line
+errors, the node cache following the watch without relisting, a relist after
+410 Gone, deadlines, token rotation, and node lookups that cost no API call.
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SRC = os.environ.get("MW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("MW_BUILD_DIR", os.path.join(SRC, "build"))
+DATA = os.environ.get("MW_TEST_DATA", os.path.join(SRC, "tests", "data"))
+DRIVER = os.path.join(BUILD, "tests", "live_driver")
+VMI_PATH = "/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances/vm1"
+PVC_PATH = "/api/v1/namespaces/default/persistentvolumeclaims/disk1"
+BULK_NODES = 1200
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def run(*cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def make_certs(d):
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("openssl", "req", "-x509", *ec, "-keyout", d + "/ca.key", "-out", d + "/ca.crt", "-days", "2",
+        "-subj", "/CN=stand-in test CA")
+    run("openssl", "req", *ec, "-keyout", d + "/server.key", "-out", d + "/server.csr", "-subj", "/CN=127.0.0.1")
+    with open(d + "/ext.cnf", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+        "-CAcreateserial", "-out", d + "/server.crt", "-days", "2", "-extfile", d + "/ext.cnf")
+    # a second CA that did not sign the server
+    run("openssl", "req", "-x509", *ec, "-keyout", d + "/other.key", "-out", d + "/other.crt", "-days", "2",
+        "-subj", "/CN=unrelated CA")
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def kubeconfig(path, server, cluster_extra, token_file):
+    cfg = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "test",
+        "clusters": [{"name": "stand-in", "cluster": dict({"server": server}, **cluster_extra)}],
+        "users": [{"name": "tester", "user": {"tokenFile": token_file}}],
+        "contexts": [{"name": "other", "context": {"cluster": "missing", "user": "tester"}},
+                     {"name": "test", "context": {"cluster": "stand-in", "user": "tester"}}],
+    }
+    write(path, json.dumps(cfg, indent=2))
+
+
+class Driver:
+    def __init__(self, config, ready_ms=10000):
+        self.p = subprocess.Popen([DRIVER, config, str(ready_ms)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        self.first = self.p.stdout.readline().strip()
+
+    def ask(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        return self.p.stdout.readline().strip()
+
+    def stats(self):
+        return json.loads(self.ask("stats"))
+
+    def close(self):
+        try:
+            self.p.stdin.write("quit\n")
+            self.p.stdin.close()
+        except BrokenPipeError:
+            pass
+        return self.p.wait(timeout=20)
+
+
+class Control:
+    def __init__(self, port):
+        self.base = "http://127.0.0.1:%d" % port
+
+    def post(self, path, body):
+        req = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    def counters(self):
+        with urllib.request.urlopen(self.base + "/counters", timeout=10) as r:
+            return json.load(r)
+
+    def count(self, key):
+        return self.counters().get(key, 0)
+
+
+def wait_for(pred, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def main():
+    if not os.path.exists(DRIVER) or not shutil.which("openssl"):
+        print("skipped: no live_driver or no openssl")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="mw-live-")
+    server = None
+    drivers = []
+    try:
+        make_certs(tmp)
+        data = os.path.join(tmp, "cluster")
+        shutil.copytree(os.path.join(DATA, "live-cluster"), data)
+        bulk = [{"apiVersion": "v1", "kind": "Node",
+                 "metadata": {"name": "bulk-%04d" % i, "labels": {"kubernetes.io/hostname": "bulk-%04d" % i,
+                                                                 "cpu-model.node.kubevirt.io/Skylake": "true"}},
+                 "spec": {}, "status": {"images": [{"names": ["registry/image:%d" % i], "sizeBytes": 1}]}}
+                for i in range(BULK_NODES)]
+        write(os.path.join(data, "zz-bulk-nodes.json"), json.dumps({"kind": "List", "apiVersion": "v1", "items": bulk}))
+        server_token, client_token = tmp + "/server-token", tmp + "/client-token"
+        write(server_token, "token-one\n")
+        write(client_token, "token-one\n")
+        ports_file = tmp + "/ports.json"
+        server = subprocess.Popen([sys.executable, os.path.join(SRC, "tests", "apiserver", "server.py"),
+                                   "--cert", tmp + "/server.crt", "--key", tmp + "/server.key",
+                                   "--token-file", server_token, "--data-dir", data, "--ports-file", ports_file])
+        if not wait_for(lambda: os.path.exists(ports_file), 10):
+            print("stand-in API server did not start")
+            return 1
+        with open(ports_file) as f:
+            ports = json.load(f)
+        ctl = Control(ports["control"])
+        url = "https://127.0.0.1:%d" % ports["api"]
+
+        # kubeconfig with a CA file relative to the kubeconfig's directory
+        kubeconfig(tmp + "/kubeconfig", url, {"certificate-authority": "ca.crt"}, client_token)
+        d = Driver(tmp + "/kubeconfig")
+        drivers.append(d)
+        check(d.first == "READY", "view becomes ready after the first node list: " + d.first)
+        st = d.stats()
+        check(st["nodes"] == 3 + BULK_NODES, "node cache holds every node (%d)" % st["nodes"])
+        check(ctl.count("LIST /api/v1/nodes") == 3, "the node list is read in pages of 500 (3 pages)")
+        check(wait_for(lambda: d.stats()["kubevirts"] == 1, 5), "KubeVirt cache holds the CR")
+        print("bytes per cached node: %d" % st["bytes_per_node"], flush=True)
+
+        # on-demand reads
+        vmi = d.ask("get VMI default vm1")
+        check(vmi.startswith("{") and json.loads(vmi)["status"]["nodeName"] == "node-1", "VMI read on demand")
+        check(d.ask("get VMI default nope") == "NOTFOUND", "missing VMI is NOTFOUND")
+        check(json.loads(d.ask("get PVC default disk1"))["spec"]["accessModes"] == ["ReadWriteMany"], "PVC read")
+        nad = d.ask("get NAD default vlan10")
+        check(nad.startswith("{") and json.loads(nad)["metadata"]["name"] == "vlan10", "NAD read")
+        pods = d.ask("list POD default vm.kubevirt.io/name=vm1")
+        check(pods.startswith("1 ") and json.loads(pods[2:])[0]["metadata"]["name"] == "virt-launcher-vm1-abcde",
+              "pods listed by label selector")
+        check(ctl.count("LIST /api/v1/namespaces/default/pods") == 1, "pod list went to the API server")
+        vmims = d.ask("list VMIM default kubevirt.io/vmi-name=vm1")
+        check(vmims.startswith("1 ") and json.loads(vmims[2:])[0]["kind"] == "VirtualMachineInstanceMigration",
+              "VMIMs listed by label selector, with their kind")
+        check(d.ask("list VMIM default kubevirt.io/vmi-name=none") == "0 []", "empty list is an empty array")
+
+        # cached objects keep only what the rules read
+        node = json.loads(d.ask("get NODE - node-1"))
+        check("status" not in node and "podCIDR" not in node["spec"] and node["kind"] == "Node",
+              "cached node is trimmed to metadata and spec.unschedulable/taints")
+        node2 = json.loads(d.ask("get NODE - node-2"))
+        check(node2["spec"].get("unschedulable") is True and node2["spec"]["taints"][0]["key"] ==
+              "node.kubernetes.io/unschedulable", "cordon and taints kept")
+        kv = json.loads(d.ask("get KUBEVIRT harvester-system kubevirt"))
+        check(kv["spec"]["configuration"]["cpuModel"] == "host-model" and "status" not in kv, "KubeVirt CR trimmed")
+        check(d.ask("get NODE - no-such-node") == "NOTFOUND", "missing node is NOTFOUND")
+
+        # repeated node lookups cost nothing
+        before = ctl.counters()
+        for _ in range(100):
+            d.ask("labels node-1")
+        d.ask("list NODE - kubevirt.io/schedulable=true")
+        after = ctl.counters()
+        node_calls = {k: v for k, v in after.items() if "/nodes" in k and not k.startswith("WATCH")}
+        node_calls_before = {k: v for k, v in before.items() if "/nodes" in k and not k.startswith("WATCH")}
+        check(node_calls == node_calls_before, "100 node lookups make no node API call")
+        check(d.ask("list NODE - kubevirt.io/schedulable=true").startswith("2 "), "node list by label from the cache")
+
+        # a label change arrives through the watch, without a relist
+        lists = ctl.count("LIST /api/v1/nodes")
+        ctl.post("/labels", {"resource": "nodes", "name": "node-1", "labels": {"migration-test": "one"}})
+        check(wait_for(lambda: json.loads(d.ask("labels node-1")).get("migration-test") == "one", 2),
+              "label change seen through the watch within 2 s")
+        check(ctl.count("LIST /api/v1/nodes") == lists, "no relist for a label change")
+        ctl.post("/delete", {"resource": "nodes", "name": "node-3"})
+        check(wait_for(lambda: d.ask("get NODE - node-3") == "NOTFOUND", 2), "deleted node leaves the cache")
+        ctl.post("/put", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-4"}, "spec": {}})
+        check(wait_for(lambda: d.ask("get NODE - node-4").startswith("{"), 2), "added node enters the cache")
+
+        # 410 Gone relists
+        ctl.post("/expire", {"resource": "nodes"})
+        check(wait_for(lambda: d.stats()["relists"] >= 1, 5), "an expired resourceVersion relists")
+        check(ctl.count("LIST /api/v1/nodes") > lists, "the relist read the node list again")
+        ctl.post("/labels", {"resource": "nodes", "name": "node-1", "labels": {"migration-test": "two"}})
+        check(wait_for(lambda: json.loads(d.ask("labels node-1")).get("migration-test") == "two", 2),
+              "the watch resumes after the relist")
+
+        # a slow API server: the deadline wins
+        ctl.post("/fault", {"prefix": VMI_PATH, "delay_ms": 5000})
+        t0 = time.monotonic()
+        answer = d.ask("get VMI default vm1 2000")
+        elapsed = time.monotonic() - t0
+        check(answer.startswith("ERROR GET %s: no answer within " % VMI_PATH), "slow VMI read is an error: " + answer)
+        check(elapsed < 2.0, "the error comes before the 2 s deadline (%.2f s)" % elapsed)
+        ctl.post("/clear-faults", {})
+
+        # a failing API server: its Status is the error
+        ctl.post("/fault", {"prefix": PVC_PATH, "status": 503})
+        answer = d.ask("get PVC default disk1")
+        check(answer == "ERROR GET %s: 503 ServiceUnavailable: injected failure for %s" % (PVC_PATH, PVC_PATH),
+              "5xx gives one line from the Status body: " + answer)
+        ctl.post("/clear-faults", {})
+
+        # token rotation
+        write(server_token, "token-two-rotated\n")
+        answer = d.ask("get VMI default vm1")
+        check(answer == "ERROR GET %s: 401 Unauthorized: Unauthorized" % VMI_PATH, "a stale token is refused: " + answer)
+        write(client_token, "token-two-rotated\n")
+        check(d.ask("get VMI default vm1").startswith("{"), "the rotated token file is picked up")
+        write(server_token, "token-3\n")
+        write(client_token, "token-3\n")
+        check(d.ask("get PVC default disk1").startswith("{"), "rotated again, on both sides")
+
+        st = d.stats()
+        print("stats: %s" % json.dumps(st), flush=True)
+        check(st["api_calls"].get("401", 0) >= 1 and st["api_calls"].get("503", 0) == 1, "API calls counted by code")
+        check(d.close() == 0, "driver exits cleanly")
+
+        # CA given inline (base64) works; a CA that did not sign the server does not
+        with open(tmp + "/ca.crt", "rb") as f:
+            ca_data = base64.b64encode(f.read()).decode()
+        kubeconfig(tmp + "/kubeconfig-data", url, {"certificate-authority-data": ca_data}, client_token)
+        d2 = Driver(tmp + "/kubeconfig-data")
+        drivers.append(d2)
+        check(d2.first == "READY", "certificate-authority-data is honoured: " + d2.first)
+        d2.close()
+        kubeconfig(tmp + "/kubeconfig-wrong", url, {"certificate-authority": tmp + "/other.crt"}, client_token)
+        d3 = Driver(tmp + "/kubeconfig-wrong", 1500)
+        drivers.append(d3)
+        check(d3.first.startswith("NOTREADY GET /api/v1/nodes: SSL certificate problem"),
+              "an unknown server certificate is refused: " + d3.first)
+        check(d3.ask("get VMI default vm1").startswith("ERROR GET %s: SSL certificate problem" % VMI_PATH),
+              "on-demand reads fail the same way")
+        d3.close()
+    finally:
+        for d in drivers:
+            if d.p.poll() is None:
+                d.p.kill()
+        if server:
+            server.terminate()
+            server.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
