@@ -28,6 +28,7 @@ struct kube_client {
     pthread_mutex_t token_mu;
     char *token;            /* current bearer token (from cfg.token or the file) */
     struct stat token_st;   /* the token file when last read */
+    unsigned long token_gen; /* bumped when the token read differs */
 
     pthread_mutex_t pool_mu;
     CURL *idle[MW_KUBE_IDLE_HANDLES];
@@ -98,17 +99,33 @@ static void refresh_token_locked(struct kube_client *c, int force)
     if (!t)
         return;
     t[strcspn(t, "\r\n")] = '\0';
+    if (!c->token || strcmp(c->token, t) != 0)
+        c->token_gen++;
     free(c->token);
     c->token = t;
     c->token_st = st;
 }
 
-/* "Authorization: Bearer <token>" for the next request (caller frees), or NULL when there is no token. */
-static char *authorization_header(struct kube_client *c, int force_reload)
+/* The token's generation after a forced re-read of its file. */
+static unsigned long reread_token(struct kube_client *c)
+{
+    pthread_mutex_lock(&c->token_mu);
+    refresh_token_locked(c, 1);
+    unsigned long gen = c->token_gen;
+    pthread_mutex_unlock(&c->token_mu);
+    return gen;
+}
+
+/*
+ * "Authorization: Bearer <token>" for the next request (caller frees), or
+ * NULL when there is no token; *gen gets the token's generation.
+ */
+static char *authorization_header(struct kube_client *c, unsigned long *gen)
 {
     char *h = NULL;
     pthread_mutex_lock(&c->token_mu);
-    refresh_token_locked(c, force_reload);
+    refresh_token_locked(c, 0);
+    *gen = c->token_gen;
     if (c->token && c->token[0] && asprintf(&h, "Authorization: Bearer %s", c->token) < 0)
         h = NULL;
     pthread_mutex_unlock(&c->token_mu);
@@ -326,7 +343,7 @@ static void format_http_error(const char *path, long code, const char *body, cha
  * body of a non-streamed or failed exchange is left in x->buf.
  */
 static long perform_once(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms,
-                         int force_token, char *err, size_t errlen)
+                         unsigned long *token_gen, char *err, size_t errlen)
 {
     char *url = NULL;
     char curl_err[CURL_ERROR_SIZE];
@@ -335,7 +352,7 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
         snprintf(err, errlen, "GET %.*s: out of memory", path_len(path), path);
         return 0;
     }
-    char *auth = authorization_header(c, force_token);
+    char *auth = authorization_header(c, token_gen);
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
     if (auth)
         headers = curl_slist_append(headers, auth);
@@ -380,14 +397,17 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
     return 0;
 }
 
-/* Performs a GET, retrying once with a re-read token after a 401. */
+/* Performs a GET, retrying once after a 401 when re-reading the token file gives a new token. */
 static long perform(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms, char *err,
                     size_t errlen)
 {
-    long code = perform_once(c, x, path, timeout_ms, 0, err, errlen);
-    if (code == 401 && c->cfg.token_file) {
+    unsigned long gen = 0;
+    long long start = cv_now_ms();
+    long code = perform_once(c, x, path, timeout_ms, &gen, err, errlen);
+    long left = timeout_ms - (long)(cv_now_ms() - start);
+    if (code == 401 && c->cfg.token_file && left > 0 && reread_token(c) != gen) {
         curl_easy_reset(x->h);
-        code = perform_once(c, x, path, timeout_ms, 1, err, errlen);
+        code = perform_once(c, x, path, left, &gen, err, errlen);
     }
     return code;
 }

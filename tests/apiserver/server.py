@@ -2,7 +2,7 @@
 """Stand-in Kubernetes API server for the live cluster view's tests.
 
 Serves objects loaded from a directory of JSON files (one object or a List per
-file) over HTTPS with bearer-token authentication, on the real REST paths:
+file) over HTTPS with bearer-token authentication (or client certificates), on the real REST paths:
 get, list (label selectors, limit + continue), and watch streams (?watch=1)
 with BOOKMARK events and 410 Gone for expired resourceVersions.  The token is
 read from its file at every request, so rotating it is one file write.
@@ -158,12 +158,18 @@ class Faults:
         return 0, 0
 
 
-def make_api_handler(store, faults, token_file, bookmark_interval):
+def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
     class ApiHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, fmt, *args):
             pass
+
+        def handle(self):
+            try:
+                super().handle()
+            except (ConnectionError, ssl.SSLError, OSError):
+                self.close_connection = True  # the client went away
 
         def send_json(self, code, body):
             data = json.dumps(body).encode()
@@ -174,6 +180,8 @@ def make_api_handler(store, faults, token_file, bookmark_interval):
             self.wfile.write(data)
 
         def authorized(self):
+            if client_ca and self.connection.getpeercert():
+                return True  # a client certificate signed by the client CA
             try:
                 with open(token_file) as f:
                     token = f.read().strip()
@@ -385,15 +393,19 @@ def main():
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--ports-file", required=True, help="written with {\"api\": N, \"control\": M} when listening")
     ap.add_argument("--bookmark-interval", type=float, default=1.0)
+    ap.add_argument("--client-ca", help="also accept client certificates signed by this CA")
     args = ap.parse_args()
 
     store, faults = Store(), Faults()
     load_dir(store, args.data_dir)
 
-    api = ThreadingHTTPServer(("127.0.0.1", 0), make_api_handler(store, faults, args.token_file, args.bookmark_interval))
+    api = ThreadingHTTPServer(("127.0.0.1", 0), make_api_handler(store, faults, args.token_file, args.bookmark_interval, args.client_ca))
     api.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        ctx.load_verify_locations(args.client_ca)
+        ctx.verify_mode = ssl.CERT_OPTIONAL
     api.socket = ctx.wrap_socket(api.socket, server_side=True)
     control = ThreadingHTTPServer(("127.0.0.1", 0), make_control_handler(store, faults))
     control.daemon_threads = True

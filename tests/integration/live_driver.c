@@ -9,9 +9,11 @@
  *   list <KIND> <ns|-> [key=value]           <count> <JSON array>
  *   labels <node>                            the node's labels as JSON (from the cache)
  *   stats                                    the view's counters as JSON
+ *   parallel <threads> <rounds>              many threads reading at once: OK <lookups> | FAILED <n> <error>
  *   quit
  * KIND is VM, VMI, VMIM, PVC, POD, NODE, KUBEVIRT or NAD.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +122,63 @@ static void answer_stats(const struct cluster_view *v)
     cJSON_Delete(j);
 }
 
+struct reader {
+    const struct cluster_view *v;
+    int rounds, lookups, failed;
+    char err[256];
+};
+
+/* One reader thread: on-demand reads and cache reads, checking every answer. */
+static void *read_concurrently(void *arg)
+{
+    struct reader *r = arg;
+    for (int i = 0; i < r->rounds; i++) {
+        struct cv_scope s;
+        cv_scope_init(&s, cv_now_ms() + 5000);
+        const cJSON *vmi = NULL, *nodes = NULL, *node = NULL, *pods = NULL;
+        enum cv_result a = cv_get(r->v, &s, CV_VMI, "default", "vm1", &vmi);
+        enum cv_result b = cv_list(r->v, &s, CV_NODE, NULL, NULL, NULL, &nodes);
+        enum cv_result c = cv_get(r->v, &s, CV_NODE, NULL, "node-1", &node);
+        enum cv_result d = cv_list(r->v, &s, CV_POD, "default", "vm.kubevirt.io/name", "vm1", &pods);
+        r->lookups += 4;
+        if (a != CV_OK || b != CV_OK || c != CV_OK || d != CV_OK || cJSON_GetArraySize(nodes) < 3 ||
+            cJSON_GetArraySize(pods) != 1) {
+            if (!r->failed++)
+                snprintf(r->err, sizeof(r->err), "%s", s.err[0] ? s.err : "wrong answer");
+        }
+        cv_scope_release(&s);
+    }
+    return NULL;
+}
+
+static void answer_parallel(const struct cluster_view *v, const char *threads, const char *rounds)
+{
+    int n = threads ? atoi(threads) : 0;
+    if (n <= 0 || n > 64 || !rounds) {
+        printf("USAGE\n");
+        return;
+    }
+    struct reader readers[64];
+    pthread_t tids[64];
+    int lookups = 0, failed = 0;
+    const char *first = "";
+    for (int i = 0; i < n; i++) {
+        readers[i] = (struct reader){.v = v, .rounds = atoi(rounds)};
+        pthread_create(&tids[i], NULL, read_concurrently, &readers[i]);
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(tids[i], NULL);
+        lookups += readers[i].lookups;
+        if (readers[i].failed && !failed)
+            first = readers[i].err;
+        failed += readers[i].failed;
+    }
+    if (failed)
+        printf("FAILED %d %s\n", failed, first);
+    else
+        printf("OK %d\n", lookups);
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -163,6 +222,8 @@ int main(int argc, char **argv)
             answer_list(v, a, b, c);
         else if (strcmp(cmd, "labels") == 0)
             answer_labels(v, a);
+        else if (strcmp(cmd, "parallel") == 0)
+            answer_parallel(v, a, b);
         else if (strcmp(cmd, "stats") == 0)
             answer_stats(v);
         else

@@ -48,6 +48,10 @@ def make_certs(d):
         f.write("subjectAltName=IP:127.0.0.1\n")
     run("openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
         "-CAcreateserial", "-out", d + "/server.crt", "-days", "2", "-extfile", d + "/ext.cnf")
+    # a client certificate signed by the same CA
+    run("openssl", "req", *ec, "-keyout", d + "/client.key", "-out", d + "/client.csr", "-subj", "/CN=webhook")
+    run("openssl", "x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+        "-CAcreateserial", "-out", d + "/client.crt", "-days", "2")
     # a second CA that did not sign the server
     run("openssl", "req", "-x509", *ec, "-keyout", d + "/other.key", "-out", d + "/other.crt", "-days", "2",
         "-subj", "/CN=unrelated CA")
@@ -142,7 +146,8 @@ def main():
         ports_file = tmp + "/ports.json"
         server = subprocess.Popen([sys.executable, os.path.join(SRC, "tests", "apiserver", "server.py"),
                                    "--cert", tmp + "/server.crt", "--key", tmp + "/server.key",
-                                   "--token-file", server_token, "--data-dir", data, "--ports-file", ports_file])
+                                   "--token-file", server_token, "--data-dir", data, "--ports-file", ports_file,
+                                   "--client-ca", tmp + "/ca.crt"])
         if not wait_for(lambda: os.path.exists(ports_file), 10):
             print("stand-in API server did not start")
             return 1
@@ -219,6 +224,10 @@ def main():
         check(wait_for(lambda: json.loads(d.ask("labels node-1")).get("migration-test") == "two", 2),
               "the watch resumes after the relist")
 
+        # many readers at once while the watch keeps publishing
+        ctl.post("/labels", {"resource": "nodes", "name": "node-2", "labels": {"migration-test": "busy"}})
+        check(d.ask("parallel 8 25") == "OK 800", "8 threads reading at once all get answers")
+
         # a slow API server: the deadline wins
         ctl.post("/fault", {"prefix": VMI_PATH, "delay_ms": 5000})
         t0 = time.monotonic()
@@ -257,7 +266,7 @@ def main():
         d2 = Driver(tmp + "/kubeconfig-data")
         drivers.append(d2)
         check(d2.first == "READY", "certificate-authority-data is honoured: " + d2.first)
-        d2.close()
+        check(d2.close() == 0, "driver exits cleanly")
         kubeconfig(tmp + "/kubeconfig-wrong", url, {"certificate-authority": tmp + "/other.crt"}, client_token)
         d3 = Driver(tmp + "/kubeconfig-wrong", 1500)
         drivers.append(d3)
@@ -265,7 +274,27 @@ def main():
               "an unknown server certificate is refused: " + d3.first)
         check(d3.ask("get VMI default vm1").startswith("ERROR GET %s: SSL certificate problem" % VMI_PATH),
               "on-demand reads fail the same way")
-        d3.close()
+        check(d3.close() == 0, "driver exits cleanly")
+
+        # insecure-skip-tls-verify accepts the unknown certificate
+        kubeconfig(tmp + "/kubeconfig-insecure", url, {"certificate-authority": tmp + "/other.crt",
+                                                       "insecure-skip-tls-verify": True}, client_token)
+        d4 = Driver(tmp + "/kubeconfig-insecure")
+        drivers.append(d4)
+        check(d4.first == "READY", "insecure-skip-tls-verify is honoured: " + d4.first)
+        check(d4.close() == 0, "driver exits cleanly")
+
+        # a client certificate instead of a token
+        cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "cert",
+               "clusters": [{"name": "c", "cluster": {"server": url, "certificate-authority": "ca.crt"}}],
+               "users": [{"name": "u", "user": {"client-certificate": "client.crt", "client-key": "client.key"}}],
+               "contexts": [{"name": "cert", "context": {"cluster": "c", "user": "u"}}]}
+        write(tmp + "/kubeconfig-cert", json.dumps(cfg))
+        d5 = Driver(tmp + "/kubeconfig-cert")
+        drivers.append(d5)
+        check(d5.first == "READY" and d5.ask("get VMI default vm1").startswith("{"),
+              "client certificate authenticates: " + d5.first)
+        check(d5.close() == 0, "driver exits cleanly")
     finally:
         for d in drivers:
             if d.p.poll() is None:
