@@ -456,6 +456,8 @@ static void *cache_thread(void *arg)
         if (stopping(c->lv))
             break;
         if (rc == 0) {
+            if (failures)
+                cache_note_error(c, ""); /* recovered */
             failures = 0;
             continue;
         }

@@ -11,10 +11,14 @@ A plain-HTTP control port changes the cluster and injects faults:
   POST /labels   {"resource": "nodes", "name": "n1", "labels": {"k": "v" | null}}  -> MODIFIED
   POST /put      {object}                                                          -> ADDED/MODIFIED
   POST /delete   {"resource": "nodes", "namespace": "", "name": "n1"}             -> DELETED
-  POST /expire   {"resource": "nodes"}   every older resourceVersion is now 410 Gone
+  POST /expire   {"resource": "nodes"}   every older resourceVersion is now 410 Gone: open watches
+                 get an ERROR 410 event, or with "silent": true just end (the next watch gets HTTP 410)
+  POST /end-watches                      open watches end normally
+  GET  /state    {"rv": current resourceVersion}
   POST /fault    {"prefix": "/api/...", "delay_ms": 5000, "status": 503}
   POST /clear-faults
-  GET  /counters {"LIST /api/v1/nodes": 1, "WATCH /api/v1/nodes": 2, "GET /api/...": 1}
+  GET  /counters {"LIST /api/v1/nodes": 1, "WATCH /api/v1/nodes": 2, "GET /api/...": 1,
+                  "RV WATCH /api/v1/nodes": resourceVersion the last watch started from}
   POST /reset-counters
 
 Python 3 standard library only.
@@ -59,6 +63,8 @@ class Store:
         self.events = {p: [] for p in PLURALS}      # plural -> [(rv, type, obj)]
         self.expired_below = {p: 0 for p in PLURALS}
         self.continues = {}                         # token -> (rv, items)
+        self.watch_gen = 0                          # bumped to end every open watch
+        self.silent_expiry = {p: False for p in PLURALS}
 
     def next_rv(self):
         self.rv += 1
@@ -96,10 +102,18 @@ class Store:
             self.lock.notify_all()
             return True
 
-    def expire(self, plural):
+    def expire(self, plural, silent=False):
         with self.lock:
             self.expired_below[plural] = self.next_rv()
             self.events[plural] = []
+            self.silent_expiry[plural] = silent
+            if silent:
+                self.watch_gen += 1
+            self.lock.notify_all()
+
+    def end_watches(self):
+        with self.lock:
+            self.watch_gen += 1
             self.lock.notify_all()
 
 
@@ -149,6 +163,10 @@ class Faults:
     def count(self, key):
         with self.lock:
             self.counters[key] = self.counters.get(key, 0) + 1
+
+    def set(self, key, value):
+        with self.lock:
+            self.counters[key] = value
 
     def match(self, path):
         with self.lock:
@@ -283,11 +301,10 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
                 return self.send_json(400, status(400, "BadRequest", "bad resourceVersion"))
             timeout = float(query.get("timeoutSeconds", ["30"])[0] or 30)
             bookmarks = query.get("allowWatchBookmarks", ["false"])[0] == "true"
+            faults.set("RV WATCH " + self.path.split("?")[0], since)
             with store.lock:
-                if since < store.expired_below[plural]:
-                    gone = True
-                else:
-                    gone = False
+                gone = since < store.expired_below[plural]
+                gen = store.watch_gen
             if gone:
                 return self.send_json(410, status(410, "Expired", "too old resource version: %d (%d)" % (since, store.rv)))
             self.send_response(200)
@@ -300,6 +317,8 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
             try:
                 while time.monotonic() < end:
                     with store.lock:
+                        if store.watch_gen != gen:
+                            break
                         if since < store.expired_below[plural]:
                             ev = {"type": "ERROR", "object": status(410, "Expired", "too old resource version: %d (%d)"
                                                                     % (since, store.rv))}
@@ -343,6 +362,9 @@ def make_control_handler(store, faults):
             if self.path == "/counters":
                 with faults.lock:
                     return self.reply(200, dict(faults.counters))
+            if self.path == "/state":
+                with store.lock:
+                    return self.reply(200, {"rv": store.rv})
             self.reply(404, {"error": "unknown"})
 
         def do_POST(self):
@@ -366,8 +388,11 @@ def make_control_handler(store, faults):
             if self.path == "/delete":
                 return self.reply(200, {"deleted": store.delete(body["resource"], body.get("namespace", ""), body["name"])})
             if self.path == "/expire":
-                store.expire(body["resource"])
+                store.expire(body["resource"], bool(body.get("silent")))
                 return self.reply(200, {"expired": True})
+            if self.path == "/end-watches":
+                store.end_watches()
+                return self.reply(200, {})
             if self.path == "/fault":
                 with faults.lock:
                     faults.rules.append((body["prefix"], int(body.get("delay_ms", 0)), int(body.get("status", 0))))
