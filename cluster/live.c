@@ -4,7 +4,8 @@
  * Caches.  One thread per cached kind (Node, KubeVirt) lists the kind page
  * by page, then watches from the list's resourceVersion with bookmarks,
  * applying each event to a private working array of trimmed objects (only the
- * fields the rules read).  After each received chunk with changes, a deep copy
+ * fields the rules read; an update that changes none of them, such as a Node
+ * status heartbeat, is dropped).  After each received chunk with changes, a deep copy
  * of the working array is published as a new snapshot: readers take a
  * reference under the cache mutex and hold it through their scope, so a
  * snapshot stays valid while anyone reads it and readers never touch the
@@ -323,6 +324,21 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
 
 /* ---- the watch (cache thread) ---- */
 
+/* Same trimmed content, resourceVersion aside (a status-only update changes nothing we keep). */
+static int same_but_version(cJSON *a, cJSON *b)
+{
+    cJSON *ma = cJSON_GetObjectItemCaseSensitive(a, "metadata");
+    cJSON *mb = cJSON_GetObjectItemCaseSensitive(b, "metadata");
+    cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(ma, "resourceVersion");
+    cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(mb, "resourceVersion");
+    int same = cJSON_Compare(a, b, 1);
+    if (ra)
+        cJSON_AddItemToObject(ma, "resourceVersion", ra);
+    if (rb)
+        cJSON_AddItemToObject(mb, "resourceVersion", rb);
+    return same;
+}
+
 static void apply_change(struct cache *c, enum watch_type type, const cJSON *object)
 {
     const char *name = meta_str(object, "name");
@@ -330,13 +346,15 @@ static void apply_change(struct cache *c, enum watch_type type, const cJSON *obj
     if (!name)
         return;
     cJSON *old = find_in(c->work, c->kind == CV_NODE ? NULL : ns, name);
+    cJSON *t = type != WATCH_DELETED ? trim_object(c->kind, object) : NULL;
+    if (old && t && same_but_version(old, t)) {
+        cJSON_Delete(t); /* nothing the rules read has changed: no new snapshot */
+        return;
+    }
     if (old)
         cJSON_Delete(cJSON_DetachItemViaPointer(c->work, old));
-    if (type != WATCH_DELETED) {
-        cJSON *t = trim_object(c->kind, object);
-        if (t)
-            cJSON_AddItemToArray(c->work, t);
-    }
+    if (t)
+        cJSON_AddItemToArray(c->work, t);
     c->dirty = 1;
 }
 
@@ -438,7 +456,7 @@ static long next_backoff(struct cache *c, int failures)
 static void *cache_thread(void *arg)
 {
     struct cache *c = arg;
-    int failures = 0, listed = 0, watched = 0;
+    int failures = 0, listed = 0, watched = 0, quick_ends = 0;
     char err[256];
     c->need_relist = 1;
     while (!stopping(c->lv)) {
@@ -451,7 +469,15 @@ static void *cache_thread(void *arg)
         } else {
             if (watched++)
                 atomic_fetch_add(&c->watch_restarts, 1);
+            long long started = cv_now_ms();
+            unsigned long events = atomic_load(&c->events);
             rc = cache_watch_once(c, err, sizeof(err));
+            /* A watch that ends at once with nothing in it must not spin: back off. */
+            if (rc == 0 && cv_now_ms() - started < MW_KUBE_WATCH_MIN_LIFETIME_MS &&
+                atomic_load(&c->events) == events)
+                pause_unless_stopping(c->lv, next_backoff(c, ++quick_ends));
+            else
+                quick_ends = 0;
         }
         if (stopping(c->lv))
             break;

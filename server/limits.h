@@ -28,6 +28,8 @@
 #define MW_KUBE_LIST_MAX_PAGES 1000
 /* Server-side length of one watch request (timeoutSeconds=). */
 #define MW_KUBE_WATCH_TIMEOUT_SECONDS 300
+/* A watch ending sooner than this with no event counts towards back-off. */
+#define MW_KUBE_WATCH_MIN_LIFETIME_MS 1000
 /* Back-off after cache errors: first delay and cap (doubling, with jitter). */
 #define MW_KUBE_BACKOFF_MIN_MS 200
 #define MW_KUBE_BACKOFF_MAX_MS 30000

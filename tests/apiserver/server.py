@@ -9,6 +9,7 @@ read from its file at every request, so rotating it is one file write.
 
 A plain-HTTP control port changes the cluster and injects faults:
   POST /labels   {"resource": "nodes", "name": "n1", "labels": {"k": "v" | null}}  -> MODIFIED
+  POST /status   {"resource": "nodes", "name": "n1", "status": {...}}             -> MODIFIED
   POST /put      {object}                                                          -> ADDED/MODIFIED
   POST /delete   {"resource": "nodes", "namespace": "", "name": "n1"}             -> DELETED
   POST /expire   {"resource": "nodes"}   every older resourceVersion is now 410 Gone: open watches
@@ -381,6 +382,12 @@ def make_control_handler(store, faults):
                         labels.pop(k, None)
                     else:
                         labels[k] = v
+                store.put(obj)
+                return self.reply(200, obj)
+            if self.path == "/status":
+                with store.lock:
+                    obj = json.loads(json.dumps(store.objects[body["resource"]][(body.get("namespace", ""), body["name"])]))
+                obj["status"] = body["status"]
                 store.put(obj)
                 return self.reply(200, obj)
             if self.path == "/put":

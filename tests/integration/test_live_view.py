@@ -73,6 +73,31 @@ def kubeconfig(path, server, cluster_extra, token_file):
     write(path, json.dumps(cfg, indent=2))
 
 
+def bulk_node(name):
+    """A node shaped like a KubeVirt worker: ~70 labels (CPU models and features), a few annotations."""
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+              "kubevirt.io/schedulable": "true", "host-model-cpu.node.kubevirt.io/Skylake-Server-IBRS": "true",
+              "cpu-vendor.node.kubevirt.io/Intel": "true", "topology.kubernetes.io/zone": "zone-a"}
+    for model in ("Haswell-noTSX", "Broadwell-noTSX", "Skylake-Client", "Skylake-Server", "Cascadelake-Server",
+                  "IvyBridge", "SandyBridge", "Westmere", "Penryn", "Conroe"):
+        labels["cpu-model.node.kubevirt.io/" + model] = "true"
+    for feature in ("abm", "adx", "aes", "avx", "avx2", "avx512bw", "avx512cd", "avx512dq", "avx512f", "avx512vl",
+                    "bmi1", "bmi2", "clflushopt", "clwb", "erms", "f16c", "fma", "fsgsbase", "hle", "invpcid",
+                    "movbe", "mpx", "pcid", "pclmuldq", "pdpe1gb", "pku", "popcnt", "rdrand", "rdseed", "rtm",
+                    "smap", "smep", "spec-ctrl", "ssbd", "sse4.1", "sse4.2", "ssse3", "tsc-deadline", "vme",
+                    "x2apic", "xgetbv1", "xsave", "xsavec", "xsaveopt", "xsaves", "arat", "md-clear", "stibp",
+                    "umip", "vmx"):
+        labels["cpu-feature.node.kubevirt.io/" + feature] = "true"
+    annotations = {"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+                   "kubevirt.io/heartbeat": "2026-01-01T00:00:00Z", "csi.volume.kubernetes.io/nodeid":
+                   '{"driver.longhorn.io":"%s"}' % name}
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": labels, "annotations": annotations},
+            "spec": {"podCIDR": "10.52.1.0/24", "providerID": "rke2://" + name},
+            "status": {"capacity": {"cpu": "32", "memory": "131072Mi"},
+                       "images": [{"names": ["registry/image:%d" % i], "sizeBytes": 1} for i in range(20)]}}
+
+
 class Driver:
     def __init__(self, config, ready_ms=10000):
         self.p = subprocess.Popen([DRIVER, config, str(ready_ms)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -138,11 +163,7 @@ def main():
         make_certs(tmp)
         data = os.path.join(tmp, "cluster")
         shutil.copytree(os.path.join(DATA, "live-cluster"), data)
-        bulk = [{"apiVersion": "v1", "kind": "Node",
-                 "metadata": {"name": "bulk-%04d" % i, "labels": {"kubernetes.io/hostname": "bulk-%04d" % i,
-                                                                 "cpu-model.node.kubevirt.io/Skylake": "true"}},
-                 "spec": {}, "status": {"images": [{"names": ["registry/image:%d" % i], "sizeBytes": 1}]}}
-                for i in range(BULK_NODES)]
+        bulk = [bulk_node("bulk-%04d" % i) for i in range(BULK_NODES)]
         write(os.path.join(data, "zz-bulk-nodes.json"), json.dumps({"kind": "List", "apiVersion": "v1", "items": bulk}))
         server_token, client_token = tmp + "/server-token", tmp + "/client-token"
         write(server_token, "token-one\n")
@@ -207,7 +228,16 @@ def main():
         node_calls = {k: v for k, v in after.items() if "/nodes" in k and not k.startswith("WATCH")}
         node_calls_before = {k: v for k, v in before.items() if "/nodes" in k and not k.startswith("WATCH")}
         check(node_calls == node_calls_before, "100 node lookups make no node API call")
-        check(d.ask("list NODE - kubevirt.io/schedulable=true").startswith("2 "), "node list by label from the cache")
+        check(d.ask("list NODE - kubevirt.io/schedulable=true").startswith("%d " % (2 + BULK_NODES)),
+              "node list by label from the cache")
+        check(d.ask("list NODE - kubevirt.io/schedulable=false").startswith("1 "), "label values compared exactly")
+
+        # a status-only update changes nothing cached: no new snapshot
+        node1 = json.loads(d.ask("get NODE - node-1"))
+        ctl.post("/status", {"resource": "nodes", "name": "node-1", "status": {"conditions": [{"type": "Ready"}]}})
+        ctl.post("/labels", {"resource": "nodes", "name": "node-2", "labels": {"after-status": "yes"}})
+        check(wait_for(lambda: json.loads(d.ask("labels node-2")).get("after-status") == "yes", 2) and
+              json.loads(d.ask("get NODE - node-1")) == node1, "a status-only update leaves the cached node as it was")
 
         # a label change arrives through the watch, without a relist
         lists = ctl.count("LIST /api/v1/nodes")
