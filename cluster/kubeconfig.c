@@ -121,9 +121,7 @@ static char *resolve_path(const char *base_dir, const char *path)
     char *out = NULL;
     if (path[0] == '/' || !base_dir || !*base_dir)
         return strdup(path);
-    if (asprintf(&out, "%s/%s", base_dir, path) < 0)
-        return NULL;
-    return out;
+    return asprintf(&out, "%s/%s", base_dir, path) < 0 ? NULL : out;
 }
 
 /* A `<name>-data` base64 field, else a `<name>` file field. */
@@ -285,8 +283,9 @@ int kubeconfig_load(const char *path, struct kube_config *out, char *err, size_t
 /* The service account's namespace file, trimmed; "default" when absent. */
 static char *read_namespace(const char *dir)
 {
-    char *path = NULL, tmp[64];
-    if (asprintf(&path, "%s/namespace", dir) < 0)
+    char tmp[64];
+    char *path = resolve_path(dir, "namespace");
+    if (!path)
         return NULL;
     char *ns = kube_read_file(path, NULL, tmp, sizeof(tmp));
     free(path);
@@ -310,9 +309,12 @@ int kubeconfig_in_cluster(struct kube_config *out, char *err, size_t errlen)
         return -1;
     }
     int ipv6 = strchr(host, ':') != NULL;
-    if (asprintf(&out->server, ipv6 ? "https://[%s]:%s" : "https://%s:%s", host, port) < 0 ||
-        asprintf(&out->token_file, "%s/token", dir) < 0 || asprintf(&out->ca_file, "%s/ca.crt", dir) < 0 ||
-        !(out->namespace = read_namespace(dir))) {
+    if (asprintf(&out->server, ipv6 ? "https://[%s]:%s" : "https://%s:%s", host, port) < 0)
+        out->server = NULL;
+    out->token_file = resolve_path(dir, "token");
+    out->ca_file = resolve_path(dir, "ca.crt");
+    out->namespace = read_namespace(dir);
+    if (!out->server || !out->token_file || !out->ca_file || !out->namespace) {
         snprintf(err, errlen, "in-cluster config: out of memory");
         kube_config_free(out);
         return -1;
