@@ -212,6 +212,7 @@ static int cache_publish(struct cache *c)
     struct snapshot *old = c->snap;
     c->snap = s;
     c->loaded = 1;
+    c->last_error[0] = '\0'; /* the API server answered */
     pthread_mutex_unlock(&c->mu);
     snapshot_release(old);
     c->dirty = 0;
@@ -463,9 +464,9 @@ static void *cache_thread(void *arg)
         int rc;
         err[0] = '\0';
         if (c->need_relist) {
+            rc = cache_relist(c, err, sizeof(err));
             if (listed++)
                 atomic_fetch_add(&c->relists, 1);
-            rc = cache_relist(c, err, sizeof(err));
         } else {
             if (watched++)
                 atomic_fetch_add(&c->watch_restarts, 1);
