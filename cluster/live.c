@@ -3,13 +3,14 @@
  *
  * Caches.  One thread per cached kind (Node, KubeVirt) lists the kind page
  * by page, then watches from the list's resourceVersion with bookmarks,
- * applying each event to a private working array of trimmed objects (only the
+ * applying each event to a private working set of trimmed objects (only the
  * fields the rules read; an update that changes none of them, such as a Node
- * status heartbeat, is dropped).  After each received chunk with changes, a deep copy
- * of the working array is published as a new snapshot: readers take a
- * reference under the cache mutex and hold it through their scope, so a
- * snapshot stays valid while anyone reads it and readers never touch the
- * network.  A 410 (HTTP or ERROR event) relists; other errors back off
+ * status heartbeat, is dropped).  Objects are immutable and reference-counted,
+ * so after each received chunk with changes a new snapshot is made cheaply: a
+ * cJSON array of references to the current objects.  Readers take a snapshot
+ * under the cache mutex and hold it through their scope, so a snapshot and
+ * its objects stay valid while anyone reads them, and readers never touch
+ * the network.  A 410 (HTTP or ERROR event) relists; other errors back off
  * (doubling, capped, with jitter) and resume from the last resourceVersion.
  *
  * On demand.  Other kinds are fetched with one GET (or a paginated list with
@@ -47,11 +48,81 @@ static const struct resource resources[CV_KIND_COUNT] = {
     [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", "k8s.cni.cncf.io/v1"},
 };
 
-/* ---- snapshots ---- */
+/* ---- shared objects and snapshots ---- */
 
+/* One trimmed object, immutable once made, shared by the working set and snapshots. */
+struct shared_obj {
+    atomic_int refs;
+    cJSON *obj;
+    size_t bytes;
+};
+
+static struct shared_obj *shared_new(cJSON *obj)
+{
+    struct shared_obj *o = calloc(1, sizeof(*o));
+    if (!o) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    atomic_init(&o->refs, 1);
+    o->obj = obj;
+    o->bytes = live_json_bytes(obj);
+    return o;
+}
+
+static void shared_put(struct shared_obj *o)
+{
+    if (o && atomic_fetch_sub(&o->refs, 1) == 1) {
+        cJSON_Delete(o->obj);
+        free(o);
+    }
+}
+
+/* The cache thread's working set: references to shared objects, in arrival order. */
+struct objset {
+    struct shared_obj **v;
+    size_t n, cap;
+};
+
+static int objset_append(struct objset *set, struct shared_obj *o)
+{
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 64;
+        struct shared_obj **v = realloc(set->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        set->v = v;
+        set->cap = cap;
+    }
+    set->v[set->n++] = o;
+    return 0;
+}
+
+static void objset_remove_at(struct objset *set, size_t i)
+{
+    shared_put(set->v[i]);
+    memmove(&set->v[i], &set->v[i + 1], (set->n - i - 1) * sizeof(set->v[0]));
+    set->n--;
+}
+
+static void objset_clear(struct objset *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        shared_put(set->v[i]);
+    free(set->v);
+    memset(set, 0, sizeof(*set));
+}
+
+/*
+ * What readers see: an array of cJSON references to the shared objects (so
+ * publishing costs one small node per object, not a deep copy), kept alive by
+ * the snapshot's own references to them.
+ */
 struct snapshot {
     atomic_int refs;
-    cJSON *items; /* array of trimmed objects */
+    struct shared_obj **objs;
+    size_t n;
+    cJSON *items; /* array of references; deleting it leaves the objects */
     size_t bytes;
 };
 
@@ -60,6 +131,9 @@ static void snapshot_release(void *p)
     struct snapshot *s = p;
     if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
         cJSON_Delete(s->items);
+        for (size_t i = 0; i < s->n; i++)
+            shared_put(s->objs[i]);
+        free(s->objs);
         free(s);
     }
 }
@@ -92,7 +166,7 @@ struct cache {
     char last_error[256];
 
     /* owned by the cache thread */
-    cJSON *work;
+    struct objset work;
     char rv[128];
     int dirty, need_relist, stream_failed;
     char stream_err[256];
@@ -144,9 +218,9 @@ static int copy_fields(cJSON *dst, const cJSON *src, const char *const *names)
 /* The trimmed copy of a cached object (caller frees), or NULL. */
 static cJSON *trim_object(enum cv_kind kind, const cJSON *obj)
 {
-    static const char *const node_meta[] = {"name", "uid", "labels", "annotations", "resourceVersion", NULL};
+    static const char *const node_meta[] = {"name", "uid", "labels", "annotations", NULL};
     static const char *const node_spec[] = {"unschedulable", "taints", NULL};
-    static const char *const kv_meta[] = {"name", "namespace", "resourceVersion", NULL};
+    static const char *const kv_meta[] = {"name", "namespace", NULL};
     static const char *const kv_spec[] = {"configuration", NULL};
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
@@ -199,15 +273,36 @@ static void cache_note_error(struct cache *c, const char *msg)
     pthread_mutex_unlock(&c->mu);
 }
 
-static int cache_publish(struct cache *c)
+static struct snapshot *snapshot_of(const struct objset *work)
 {
     struct snapshot *s = calloc(1, sizeof(*s));
-    if (!s || !(s->items = cJSON_Duplicate(c->work, 1))) {
-        free(s);
-        return -1;
-    }
+    if (!s)
+        return NULL;
     atomic_init(&s->refs, 1);
-    s->bytes = live_json_bytes(s->items->child);
+    s->objs = malloc((work->n ? work->n : 1) * sizeof(s->objs[0]));
+    s->items = cJSON_CreateArray();
+    if (!s->objs || !s->items) {
+        snapshot_release(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < work->n; i++) {
+        struct shared_obj *o = work->v[i];
+        if (!cJSON_AddItemReferenceToArray(s->items, o->obj)) {
+            snapshot_release(s);
+            return NULL;
+        }
+        atomic_fetch_add(&o->refs, 1);
+        s->objs[s->n++] = o;
+        s->bytes += o->bytes + sizeof(cJSON);
+    }
+    return s;
+}
+
+static int cache_publish(struct cache *c)
+{
+    struct snapshot *s = snapshot_of(&c->work);
+    if (!s)
+        return -1;
     pthread_mutex_lock(&c->mu);
     struct snapshot *old = c->snap;
     c->snap = s;
@@ -317,46 +412,58 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
             return -1;
         c->rv[0] = '\0';
     }
-    cJSON_Delete(c->work);
-    c->work = items;
+    struct objset fresh = {0};
+    while (items->child) {
+        struct shared_obj *o = shared_new(cJSON_DetachItemViaPointer(items, items->child));
+        if (!o || objset_append(&fresh, o) != 0) {
+            shared_put(o);
+            objset_clear(&fresh);
+            cJSON_Delete(items);
+            snprintf(err, errlen, "GET %s: out of memory", base);
+            return -1;
+        }
+    }
+    cJSON_Delete(items);
+    objset_clear(&c->work);
+    c->work = fresh;
     c->need_relist = 0;
     return cache_publish(c);
 }
 
 /* ---- the watch (cache thread) ---- */
 
-/* Same trimmed content, resourceVersion aside (a status-only update changes nothing we keep). */
-static int same_but_version(cJSON *a, cJSON *b)
+/* Index of the object named ns/name in the working set, or -1. */
+static long objset_find(const struct objset *set, const char *ns, const char *name)
 {
-    cJSON *ma = cJSON_GetObjectItemCaseSensitive(a, "metadata");
-    cJSON *mb = cJSON_GetObjectItemCaseSensitive(b, "metadata");
-    cJSON *ra = cJSON_DetachItemFromObjectCaseSensitive(ma, "resourceVersion");
-    cJSON *rb = cJSON_DetachItemFromObjectCaseSensitive(mb, "resourceVersion");
-    int same = cJSON_Compare(a, b, 1);
-    if (ra)
-        cJSON_AddItemToObject(ma, "resourceVersion", ra);
-    if (rb)
-        cJSON_AddItemToObject(mb, "resourceVersion", rb);
-    return same;
+    for (size_t i = 0; i < set->n; i++)
+        if (same_object(set->v[i]->obj, ns, name))
+            return (long)i;
+    return -1;
 }
 
+/* Applies one event; on out of memory, asks for a relist. */
 static void apply_change(struct cache *c, enum watch_type type, const cJSON *object)
 {
     const char *name = meta_str(object, "name");
     const char *ns = meta_str(object, "namespace");
     if (!name)
         return;
-    cJSON *old = find_in(c->work, c->kind == CV_NODE ? NULL : ns, name);
+    long at = objset_find(&c->work, c->kind == CV_NODE ? NULL : ns, name);
     cJSON *t = type != WATCH_DELETED ? trim_object(c->kind, object) : NULL;
-    if (old && t && same_but_version(old, t)) {
+    if (at >= 0 && t && cJSON_Compare(c->work.v[at]->obj, t, 1)) {
         cJSON_Delete(t); /* nothing the rules read has changed: no new snapshot */
         return;
     }
-    if (old)
-        cJSON_Delete(cJSON_DetachItemViaPointer(c->work, old));
-    if (t)
-        cJSON_AddItemToArray(c->work, t);
+    if (at >= 0)
+        objset_remove_at(&c->work, (size_t)at);
     c->dirty = 1;
+    if (!t)
+        return;
+    struct shared_obj *o = shared_new(t);
+    if (!o || objset_append(&c->work, o) != 0) {
+        shared_put(o);
+        c->need_relist = 1;
+    }
 }
 
 static int on_watch_event(void *ctx, enum watch_type type, cJSON *event, cJSON *object)
@@ -672,7 +779,7 @@ static void live_destroy(struct cluster_view *v)
         if (c->started)
             pthread_join(c->thread, NULL);
         snapshot_release(c->snap);
-        cJSON_Delete(c->work);
+        objset_clear(&c->work);
         watch_parser_free(c->parser);
         pthread_mutex_destroy(&c->mu);
     }
