@@ -1,6 +1,7 @@
 /*
- * server/limits.h - the named limits of the server process: sizes, timeouts
- * and counts.  Sorted by area; every number the server enforces lives here.
+ * server/limits.h - every size, count and time limit of the process, named,
+ * in one place.  Sorted by area.  Rule-side limits live in the rule headers
+ * (rules/ does not include server/ headers).
  */
 #ifndef MW_SERVER_LIMITS_H
 #define MW_SERVER_LIMITS_H
@@ -33,5 +34,33 @@
 /* ---- shutdown ---- */
 #define MW_DRAIN_DEFAULT_SECONDS 10    /* wait at most this long for in-flight reviews */
 #define MW_DRAIN_MAX_SECONDS 600
+
+/* ---- Kubernetes API client (cluster/kubeclient.c, cluster/live.c) ---- */
+
+/* Largest response body read from the API server (one list page). */
+#define MW_KUBE_MAX_RESPONSE_BYTES (64L * 1024 * 1024)
+/* Largest single watch event line. */
+#define MW_KUBE_MAX_WATCH_LINE_BYTES (8L * 1024 * 1024)
+/* Idle connections kept for reuse by on-demand reads. */
+#define MW_KUBE_IDLE_HANDLES 8
+/* Time kept back from a lookup's deadline for the answer to travel on. */
+#define MW_KUBE_DEADLINE_MARGIN_MS 250
+/* A lookup without a deadline gives up after this long. */
+#define MW_KUBE_DEFAULT_TIMEOUT_MS 10000
+/* Connecting (TCP + TLS) gives up after this long at most. */
+#define MW_KUBE_CONNECT_TIMEOUT_MS 5000
+/* Largest kubeconfig / token / CA file read. */
+#define MW_KUBE_MAX_FILE_BYTES (1L * 1024 * 1024)
+/* Objects per list page (limit=). */
+#define MW_KUBE_LIST_PAGE_LIMIT 500
+/* Pages per list before giving up (bounds a misbehaving server). */
+#define MW_KUBE_LIST_MAX_PAGES 1000
+/* Server-side length of one watch request (timeoutSeconds=). */
+#define MW_KUBE_WATCH_TIMEOUT_SECONDS 300
+/* A watch ending sooner than this with no event counts towards back-off. */
+#define MW_KUBE_WATCH_MIN_LIFETIME_MS 1000
+/* Back-off after cache errors: first delay and cap (doubling, with jitter). */
+#define MW_KUBE_BACKOFF_MIN_MS 200
+#define MW_KUBE_BACKOFF_MAX_MS 30000
 
 #endif

@@ -1,0 +1,481 @@
+/*
+ * cluster/kubeclient.c - GETs and watch streams against the Kubernetes API
+ * through libcurl.
+ *
+ * Each request borrows a curl easy handle from a small pool (a handle keeps
+ * its connections, so reuse means TLS reuse), resets it, and sets the TLS
+ * material, the bearer token and the time left.  The token file is stat()ed
+ * before each request and re-read when it changed; a 401 forces a re-read and
+ * one retry.  Non-2xx answers are turned into one line from their Status body.
+ */
+#include "cluster/kubeclient.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+
+#include "cluster/view.h"
+#include "server/limits.h"
+
+struct kube_client {
+    struct kube_config cfg; /* deep copy */
+
+    pthread_mutex_t token_mu;
+    char *token;            /* current bearer token (from cfg.token or the file) */
+    struct stat token_st;   /* the token file when last read */
+    unsigned long token_gen; /* bumped when the token read differs */
+
+    pthread_mutex_t pool_mu;
+    CURL *idle[MW_KUBE_IDLE_HANDLES];
+    size_t nidle;
+
+    _Atomic unsigned long calls[KUBE_CODE_SLOTS];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void init_curl_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- configuration copy ---- */
+
+static char *dup_bytes(const char *p, size_t n)
+{
+    if (!p)
+        return NULL;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, p, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static int copy_config(struct kube_config *dst, const struct kube_config *src)
+{
+    memset(dst, 0, sizeof(*dst));
+#define COPY_STR(f) if (src->f && !(dst->f = strdup(src->f))) return -1
+#define COPY_BYTES(f, n) if (src->f && !(dst->f = dup_bytes(src->f, src->n))) return -1; dst->n = src->n
+    COPY_STR(server);
+    COPY_BYTES(ca_data, ca_data_len);
+    COPY_STR(ca_file);
+    COPY_STR(token);
+    COPY_STR(token_file);
+    COPY_BYTES(cert_data, cert_data_len);
+    COPY_STR(cert_file);
+    COPY_BYTES(key_data, key_data_len);
+    COPY_STR(key_file);
+    COPY_STR(namespace);
+#undef COPY_STR
+#undef COPY_BYTES
+    dst->insecure = src->insecure;
+    return 0;
+}
+
+/* ---- bearer token ---- */
+
+static int same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Re-reads the token file when it changed (or when forced).  Call with token_mu held. */
+static void refresh_token_locked(struct kube_client *c, int force)
+{
+    struct stat st;
+    if (!c->cfg.token_file || stat(c->cfg.token_file, &st) != 0)
+        return;
+    if (!force && c->token && same_file_state(&st, &c->token_st))
+        return;
+    char tmp[128];
+    char *t = kube_read_file(c->cfg.token_file, NULL, tmp, sizeof(tmp));
+    if (!t)
+        return;
+    t[strcspn(t, "\r\n")] = '\0';
+    if (!c->token || strcmp(c->token, t) != 0)
+        c->token_gen++;
+    free(c->token);
+    c->token = t;
+    c->token_st = st;
+}
+
+/* The token's generation after a forced re-read of its file. */
+static unsigned long reread_token(struct kube_client *c)
+{
+    pthread_mutex_lock(&c->token_mu);
+    refresh_token_locked(c, 1);
+    unsigned long gen = c->token_gen;
+    pthread_mutex_unlock(&c->token_mu);
+    return gen;
+}
+
+/*
+ * "Authorization: Bearer <token>" for the next request (caller frees), or
+ * NULL when there is no token; *gen gets the token's generation.
+ */
+static char *authorization_header(struct kube_client *c, unsigned long *gen)
+{
+    char *h = NULL;
+    pthread_mutex_lock(&c->token_mu);
+    refresh_token_locked(c, 0);
+    *gen = c->token_gen;
+    if (c->token && c->token[0] && asprintf(&h, "Authorization: Bearer %s", c->token) < 0)
+        h = NULL;
+    pthread_mutex_unlock(&c->token_mu);
+    return h;
+}
+
+/* ---- handle pool ---- */
+
+static CURL *take_handle(struct kube_client *c)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->pool_mu);
+    if (c->nidle > 0)
+        h = c->idle[--c->nidle];
+    pthread_mutex_unlock(&c->pool_mu);
+    if (h)
+        curl_easy_reset(h); /* keeps the connection cache */
+    else
+        h = curl_easy_init();
+    return h;
+}
+
+static void give_back_handle(struct kube_client *c, CURL *h)
+{
+    pthread_mutex_lock(&c->pool_mu);
+    if (c->nidle < MW_KUBE_IDLE_HANDLES) {
+        c->idle[c->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->pool_mu);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, size_t errlen)
+{
+    pthread_once(&curl_once, init_curl_once);
+    if (!cfg->server || strncmp(cfg->server, "https://", 8) != 0) {
+        snprintf(err, errlen, "API server URL \"%s\" is not https://", cfg->server ? cfg->server : "");
+        return NULL;
+    }
+    struct kube_client *c = calloc(1, sizeof(*c));
+    if (!c || copy_config(&c->cfg, cfg) != 0 || (cfg->token && !(c->token = strdup(cfg->token)))) {
+        if (c) {
+            kube_config_free(&c->cfg);
+            free(c);
+        }
+        snprintf(err, errlen, "API client: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&c->token_mu, NULL);
+    pthread_mutex_init(&c->pool_mu, NULL);
+    return c;
+}
+
+void kube_client_free(struct kube_client *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nidle; i++)
+        curl_easy_cleanup(c->idle[i]);
+    pthread_mutex_destroy(&c->token_mu);
+    pthread_mutex_destroy(&c->pool_mu);
+    free(c->token);
+    kube_config_free(&c->cfg);
+    free(c);
+}
+
+void kube_client_calls(const struct kube_client *c, unsigned long *counts)
+{
+    for (int i = 0; i < KUBE_CODE_SLOTS; i++)
+        counts[i] = atomic_load(&((struct kube_client *)c)->calls[i]);
+}
+
+static void count_call(struct kube_client *c, long code)
+{
+    if (code < 0 || code >= KUBE_CODE_SLOTS)
+        code = 0;
+    atomic_fetch_add(&c->calls[code], 1);
+}
+
+/* ---- one exchange ---- */
+
+struct exchange {
+    CURL *h;
+    /* body buffer (whole answer, or the error body of a stream) */
+    char *buf;
+    size_t len, cap;
+    int too_large;
+    /* streaming */
+    kube_data_fn data;
+    kube_stop_fn stop;
+    void *ctx;
+    int ended_by_caller;
+};
+
+static int append_body(struct exchange *x, const char *p, size_t n)
+{
+    if (x->len + n > (size_t)MW_KUBE_MAX_RESPONSE_BYTES) {
+        x->too_large = 1;
+        return -1;
+    }
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap ? x->cap : 16384;
+        while (cap < x->len + n + 1)
+            cap *= 2;
+        char *b = realloc(x->buf, cap);
+        if (!b)
+            return -1;
+        x->buf = b;
+        x->cap = cap;
+    }
+    memcpy(x->buf + x->len, p, n);
+    x->len += n;
+    x->buf[x->len] = '\0';
+    return 0;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
+{
+    struct exchange *x = userdata;
+    size_t n = size * nmemb;
+    if (x->data) {
+        long code = 0;
+        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200 && code < 300) {
+            if (x->data(x->ctx, p, n) != 0) {
+                x->ended_by_caller = 1;
+                return 0;
+            }
+            return n;
+        }
+    }
+    return append_body(x, p, n) == 0 ? n : 0;
+}
+
+static int on_progress(void *userdata, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    struct exchange *x = userdata;
+    if (x->stop && x->stop(x->ctx)) {
+        x->ended_by_caller = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void set_tls(struct kube_client *c, CURL *h)
+{
+    if (c->cfg.insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else if (c->cfg.ca_data) {
+        struct curl_blob blob = {c->cfg.ca_data, c->cfg.ca_data_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    } else if (c->cfg.ca_file) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
+    }
+    if (c->cfg.cert_data) {
+        struct curl_blob blob = {c->cfg.cert_data, c->cfg.cert_data_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
+    } else if (c->cfg.cert_file) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->cfg.cert_file);
+    }
+    if (c->cfg.key_data) {
+        struct curl_blob blob = {c->cfg.key_data, c->cfg.key_data_len, CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
+    } else if (c->cfg.key_file) {
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->cfg.key_file);
+    }
+}
+
+static const char *reason_phrase(long code)
+{
+    switch (code) {
+    case 400: return "BadRequest";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "NotFound";
+    case 410: return "Expired";
+    case 429: return "TooManyRequests";
+    case 500: return "InternalError";
+    case 503: return "ServiceUnavailable";
+    case 504: return "Timeout";
+    default: return code >= 500 ? "ServerError" : "Error";
+    }
+}
+
+/* `path` without its query, for error lines. */
+static int path_len(const char *path)
+{
+    return (int)strcspn(path, "?");
+}
+
+/* "GET <path>: <code> <reason>: <message>" from a Status body (or without one). */
+static void format_http_error(const char *path, long code, const char *body, char *err, size_t errlen)
+{
+    cJSON *st = body ? cJSON_Parse(body) : NULL;
+    const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "reason"));
+    const char *message = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "message"));
+    if (!reason || !*reason)
+        reason = reason_phrase(code);
+    if (message && *message)
+        snprintf(err, errlen, "GET %.*s: %ld %s: %s", path_len(path), path, code, reason, message);
+    else
+        snprintf(err, errlen, "GET %.*s: %ld %s", path_len(path), path, code, reason);
+    /* one line, always */
+    for (char *p = err; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    cJSON_Delete(st);
+}
+
+/*
+ * Runs one GET.  Returns the HTTP code (0 = no answer, with err set).  The
+ * body of a non-streamed or failed exchange is left in x->buf.
+ */
+static long perform_once(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms,
+                         unsigned long *token_gen, char *err, size_t errlen)
+{
+    char *url = NULL;
+    char curl_err[CURL_ERROR_SIZE];
+    curl_err[0] = '\0';
+    if (asprintf(&url, "%s%s", c->cfg.server, path) < 0) {
+        snprintf(err, errlen, "GET %.*s: out of memory", path_len(path), path);
+        return 0;
+    }
+    char *auth = authorization_header(c, token_gen);
+    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+    if (auth)
+        headers = curl_slist_append(headers, auth);
+    CURL *h = x->h;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     timeout_ms < MW_KUBE_CONNECT_TIMEOUT_MS ? timeout_ms : (long)MW_KUBE_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+    if (x->stop) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    }
+    set_tls(c, h);
+    x->len = 0;
+    x->too_large = 0;
+    CURLcode rc = curl_easy_perform(h);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(headers);
+    free(auth);
+    free(url);
+    count_call(c, rc == CURLE_OK || code ? code : 0);
+    int streamed_ok = x->data && code >= 200 && code < 300 &&
+                      (x->ended_by_caller || rc == CURLE_OPERATION_TIMEDOUT);
+    if (rc == CURLE_OK || streamed_ok)
+        return code;
+    if (x->too_large)
+        snprintf(err, errlen, "GET %.*s: answer larger than %ld bytes", path_len(path), path,
+                 (long)MW_KUBE_MAX_RESPONSE_BYTES);
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+        snprintf(err, errlen, "GET %.*s: no answer within %ld ms", path_len(path), path, timeout_ms);
+    else
+        snprintf(err, errlen, "GET %.*s: %s", path_len(path), path, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    return 0;
+}
+
+/* Performs a GET, retrying once after a 401 when re-reading the token file gives a new token. */
+static long perform(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms, char *err,
+                    size_t errlen)
+{
+    unsigned long gen = 0;
+    long long start = cv_now_ms();
+    long code = perform_once(c, x, path, timeout_ms, &gen, err, errlen);
+    long left = timeout_ms - (long)(cv_now_ms() - start);
+    if (code == 401 && c->cfg.token_file && left > 0 && reread_token(c) != gen) {
+        curl_easy_reset(x->h);
+        code = perform_once(c, x, path, left, &gen, err, errlen);
+    }
+    return code;
+}
+
+enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms, cJSON **out,
+                               long *code_out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (code_out)
+        *code_out = 0;
+    long timeout_ms = MW_KUBE_DEFAULT_TIMEOUT_MS;
+    if (deadline_ms > 0) {
+        long long left = deadline_ms - cv_now_ms() - MW_KUBE_DEADLINE_MARGIN_MS;
+        if (left <= 0) {
+            snprintf(err, errlen, "GET %.*s: no time left before the deadline", path_len(path), path);
+            return KUBE_ERROR;
+        }
+        if (left < timeout_ms)
+            timeout_ms = (long)left;
+    }
+    struct exchange x = {.h = take_handle(c)};
+    if (!x.h) {
+        snprintf(err, errlen, "GET %.*s: out of memory", path_len(path), path);
+        return KUBE_ERROR;
+    }
+    long code = perform(c, &x, path, timeout_ms, err, errlen);
+    give_back_handle(c, x.h);
+    if (code_out)
+        *code_out = code;
+    enum kube_result r = KUBE_ERROR;
+    if (code == 0) {
+        /* err already says why */
+    } else if (code == 404) {
+        r = KUBE_NOT_FOUND;
+    } else if (code < 200 || code >= 300) {
+        format_http_error(path, code, x.buf, err, errlen);
+    } else if (!(*out = x.buf ? cJSON_ParseWithLength(x.buf, x.len) : NULL) || !cJSON_IsObject(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        snprintf(err, errlen, "GET %.*s: %ld answer is not a JSON object", path_len(path), path, code);
+    } else {
+        r = KUBE_OK;
+    }
+    free(x.buf);
+    return r;
+}
+
+enum kube_result kube_stream(struct kube_client *c, const char *path, long timeout_ms, kube_data_fn data,
+                             kube_stop_fn stop, void *ctx, long *code_out, char *err, size_t errlen)
+{
+    struct exchange x = {.h = curl_easy_init(), .data = data, .stop = stop, .ctx = ctx};
+    if (code_out)
+        *code_out = 0;
+    if (!x.h) {
+        snprintf(err, errlen, "GET %.*s: out of memory", path_len(path), path);
+        return KUBE_ERROR;
+    }
+    long code = perform(c, &x, path, timeout_ms, err, errlen);
+    curl_easy_cleanup(x.h);
+    if (code_out)
+        *code_out = code;
+    enum kube_result r = KUBE_OK;
+    if (code == 0) {
+        r = KUBE_ERROR;
+    } else if (code < 200 || code >= 300) {
+        format_http_error(path, code, x.buf, err, errlen);
+        r = KUBE_ERROR;
+    }
+    free(x.buf);
+    return r;
+}

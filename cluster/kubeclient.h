@@ -1,0 +1,59 @@
+/*
+ * cluster/kubeclient.h - a small Kubernetes API client over libcurl: GET a
+ * path and get JSON back, or stream a watch.
+ *
+ * TLS is verified against the configured CA (data or file) unless the
+ * configuration says insecure; the bearer token is re-read from its file when
+ * the file changes and after a 401; client certificates are supported.
+ * Finished connections are kept in a small pool of curl handles, so
+ * concurrent callers reuse TLS connections.  Safe to use from many threads.
+ *
+ * Errors are one line: "GET <path>: <code> <reason>: <message>" from the
+ * API server's Status body, or "GET <path>: <transport problem>".
+ */
+#ifndef MW_CLUSTER_KUBECLIENT_H
+#define MW_CLUSTER_KUBECLIENT_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "cluster/kubeconfig.h"
+
+enum kube_result { KUBE_OK = 0, KUBE_NOT_FOUND = 1, KUBE_ERROR = -1 };
+
+/* HTTP codes counted by kube_client_calls: index = code, 0 = no HTTP answer. */
+#define KUBE_CODE_SLOTS 600
+
+struct kube_client;
+
+/* A client for `cfg` (copied: cfg may be freed afterwards).  NULL with err on failure. */
+struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, size_t errlen);
+void kube_client_free(struct kube_client *c);
+
+/*
+ * GET `path` (with its query) and parse the JSON answer.  `deadline_ms` is a
+ * CLOCK_MONOTONIC time the whole exchange must finish by (0 = the default
+ * timeout).  KUBE_OK: *out is the body (caller frees).  KUBE_NOT_FOUND: 404.
+ * KUBE_ERROR: one line in err.  *code (may be NULL) gets the HTTP code or 0.
+ */
+enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms, cJSON **out,
+                               long *code, char *err, size_t errlen);
+
+/* Receives the body of a successful stream; return non-zero to end the stream. */
+typedef int (*kube_data_fn)(void *ctx, const char *data, size_t len);
+/* Polled while a stream is open; return non-zero to end it. */
+typedef int (*kube_stop_fn)(void *ctx);
+
+/*
+ * Streaming GET (a watch): the body of a 2xx answer is handed to `data` as it
+ * arrives, until the server ends it, `data` or `stop` asks to end, or
+ * `timeout_ms` passes.  Returns KUBE_OK when the stream ended normally or was
+ * ended by the callbacks, KUBE_ERROR (with err, *code) otherwise.
+ */
+enum kube_result kube_stream(struct kube_client *c, const char *path, long timeout_ms, kube_data_fn data,
+                             kube_stop_fn stop, void *ctx, long *code, char *err, size_t errlen);
+
+/* Copies the count of API calls by HTTP code (KUBE_CODE_SLOTS entries) into counts. */
+void kube_client_calls(const struct kube_client *c, unsigned long *counts);
+
+#endif

@@ -1,0 +1,458 @@
+#!/usr/bin/env python3
+"""Stand-in Kubernetes API server for the live cluster view's tests.
+
+Serves objects loaded from a directory of JSON files (one object or a List per
+file) over HTTPS with bearer-token authentication (or client certificates), on the real REST paths:
+get, list (label selectors, limit + continue), and watch streams (?watch=1)
+with BOOKMARK events and 410 Gone for expired resourceVersions.  The token is
+read from its file at every request, so rotating it is one file write.
+
+A plain-HTTP control port changes the cluster and injects faults:
+  POST /labels   {"resource": "nodes", "name": "n1", "labels": {"k": "v" | null}}  -> MODIFIED
+  POST /status   {"resource": "nodes", "name": "n1", "status": {...}}             -> MODIFIED
+  POST /put      {object}                                                          -> ADDED/MODIFIED
+  POST /delete   {"resource": "nodes", "namespace": "", "name": "n1"}             -> DELETED
+  POST /expire   {"resource": "nodes"}   every older resourceVersion is now 410 Gone: open watches
+                 get an ERROR 410 event, or with "silent": true just end (the next watch gets HTTP 410)
+  POST /end-watches                      open watches end normally
+  GET  /state    {"rv": current resourceVersion}
+  POST /fault    {"prefix": "/api/...", "delay_ms": 5000, "status": 503}
+  POST /clear-faults
+  GET  /counters {"LIST /api/v1/nodes": 1, "WATCH /api/v1/nodes": 2, "GET /api/...": 1,
+                  "RV WATCH /api/v1/nodes": resourceVersion the last watch started from}
+  POST /reset-counters
+
+Python 3 standard library only.
+"""
+import argparse
+import base64
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
+
+# kind -> (api prefix, plural, namespaced)
+KINDS = {
+    "Node": ("/api/v1", "nodes", False),
+    "Pod": ("/api/v1", "pods", True),
+    "PersistentVolumeClaim": ("/api/v1", "persistentvolumeclaims", True),
+    "VirtualMachine": ("/apis/kubevirt.io/v1", "virtualmachines", True),
+    "VirtualMachineInstance": ("/apis/kubevirt.io/v1", "virtualmachineinstances", True),
+    "VirtualMachineInstanceMigration": ("/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", True),
+    "KubeVirt": ("/apis/kubevirt.io/v1", "kubevirts", True),
+    "NetworkAttachmentDefinition": ("/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", True),
+}
+PLURALS = {v[1]: (k, v[0], v[2]) for k, v in KINDS.items()}
+
+
+def status(code, reason, message):
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+
+
+class Store:
+    """Objects by plural, an event log per plural, and one resourceVersion counter."""
+
+    def __init__(self):
+        self.lock = threading.Condition()
+        self.rv = 100
+        self.objects = {p: {} for p in PLURALS}     # plural -> {(ns, name): obj}
+        self.events = {p: [] for p in PLURALS}      # plural -> [(rv, type, obj)]
+        self.expired_below = {p: 0 for p in PLURALS}
+        self.continues = {}                         # token -> (rv, items)
+        self.watch_gen = 0                          # bumped to end every open watch
+        self.silent_expiry = {p: False for p in PLURALS}
+
+    def next_rv(self):
+        self.rv += 1
+        return self.rv
+
+    def put(self, obj, record=True):
+        kind = obj.get("kind")
+        if kind not in KINDS:
+            return None
+        plural = KINDS[kind][1]
+        meta = obj.setdefault("metadata", {})
+        ns = meta.get("namespace", "default") if KINDS[kind][2] else ""
+        if KINDS[kind][2]:
+            meta["namespace"] = ns
+        meta.setdefault("uid", "uid-%s-%s-%s" % (plural, ns, meta.get("name")))
+        with self.lock:
+            key = (ns, meta["name"])
+            existed = key in self.objects[plural]
+            rv = self.next_rv()
+            meta["resourceVersion"] = str(rv)
+            self.objects[plural][key] = obj
+            if record:
+                self.events[plural].append((rv, "MODIFIED" if existed else "ADDED", json.loads(json.dumps(obj))))
+            self.lock.notify_all()
+        return obj
+
+    def delete(self, plural, ns, name):
+        with self.lock:
+            obj = self.objects[plural].pop((ns, name), None)
+            if obj is None:
+                return False
+            rv = self.next_rv()
+            obj["metadata"]["resourceVersion"] = str(rv)
+            self.events[plural].append((rv, "DELETED", obj))
+            self.lock.notify_all()
+            return True
+
+    def expire(self, plural, silent=False):
+        with self.lock:
+            self.expired_below[plural] = self.next_rv()
+            self.events[plural] = []
+            self.silent_expiry[plural] = silent
+            if silent:
+                self.watch_gen += 1
+            self.lock.notify_all()
+
+    def end_watches(self):
+        with self.lock:
+            self.watch_gen += 1
+            self.lock.notify_all()
+
+
+def load_dir(store, path):
+    for name in sorted(os.listdir(path)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(path, name)) as f:
+            doc = json.load(f)
+        items = doc.get("items", []) if doc.get("kind", "").endswith("List") else [doc]
+        for obj in items:
+            store.put(obj, record=False)
+
+
+def parse_selector(text):
+    reqs = []
+    for part in filter(None, (text or "").split(",")):
+        if "!=" in part:
+            k, v = part.split("!=", 1)
+            reqs.append((k.strip(), "!=", v.strip()))
+        elif "=" in part:
+            k, v = part.replace("==", "=").split("=", 1)
+            reqs.append((k.strip(), "=", v.strip()))
+        else:
+            reqs.append((part.strip(), "exists", None))
+    return reqs
+
+
+def selector_matches(reqs, obj):
+    labels = obj.get("metadata", {}).get("labels") or {}
+    for k, op, v in reqs:
+        if op == "=" and labels.get(k) != v:
+            return False
+        if op == "!=" and labels.get(k) == v:
+            return False
+        if op == "exists" and k not in labels:
+            return False
+    return True
+
+
+class Faults:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules = []          # (prefix, delay_ms, status)
+        self.counters = {}
+
+    def count(self, key):
+        with self.lock:
+            self.counters[key] = self.counters.get(key, 0) + 1
+
+    def set(self, key, value):
+        with self.lock:
+            self.counters[key] = value
+
+    def match(self, path):
+        with self.lock:
+            for prefix, delay, code in self.rules:
+                if path.startswith(prefix):
+                    return delay, code
+        return 0, 0
+
+
+def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
+    class ApiHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def handle(self):
+            try:
+                super().handle()
+            except (ConnectionError, ssl.SSLError, OSError):
+                self.close_connection = True  # the client went away
+
+        def send_json(self, code, body):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def authorized(self):
+            if client_ca and self.connection.getpeercert():
+                return True  # a client certificate signed by the client CA
+            try:
+                with open(token_file) as f:
+                    token = f.read().strip()
+            except OSError:
+                return False
+            return self.headers.get("Authorization", "") == "Bearer " + token
+
+        def route(self, path):
+            """(plural, namespace or None, name or None) or None."""
+            parts = [p for p in path.split("/") if p]
+            if parts[:2] == ["api", "v1"]:
+                rest = parts[2:]
+            elif len(parts) >= 3 and parts[0] == "apis":
+                rest = parts[3:]
+            else:
+                return None
+            ns = None
+            if len(rest) >= 2 and rest[0] == "namespaces":
+                ns = urllib.parse.unquote(rest[1])
+                rest = rest[2:]
+            if not rest or rest[0] not in PLURALS or len(rest) > 2:
+                return None
+            kind, prefix, namespaced = PLURALS[rest[0]]
+            if not path.startswith(prefix + "/"):
+                return None
+            if (ns is not None) and not namespaced:
+                return None
+            name = urllib.parse.unquote(rest[1]) if len(rest) == 2 else None
+            if name is not None and namespaced and ns is None:
+                return None
+            return rest[0], ns, name
+
+        def do_GET(self):
+            url = urllib.parse.urlsplit(self.path)
+            query = urllib.parse.parse_qs(url.query)
+            path = url.path
+            if not self.authorized():
+                faults.count("401 " + path)
+                return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+            route = self.route(path)
+            verb = "GET"
+            if route and route[2] is None:
+                verb = "WATCH" if query.get("watch", ["0"])[0] in ("1", "true") else "LIST"
+            faults.count("%s %s" % (verb, path))
+            delay, code = faults.match(path)
+            if delay:
+                time.sleep(delay / 1000.0)
+            if code:
+                return self.send_json(code, status(code, "ServiceUnavailable" if code == 503 else "InternalError",
+                                                   "injected failure for %s" % path))
+            if not route:
+                return self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
+            plural, ns, name = route
+            if name is not None:
+                with store.lock:
+                    obj = store.objects[plural].get((ns if ns is not None else "", name))
+                if obj is None:
+                    kind = PLURALS[plural][0]
+                    return self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (plural, name)))
+                return self.send_json(200, obj)
+            if verb == "WATCH":
+                return self.watch(plural, ns, query)
+            return self.list(plural, ns, query)
+
+        def list(self, plural, ns, query):
+            kind, prefix, _ = PLURALS[plural]
+            limit = int(query.get("limit", ["0"])[0] or 0)
+            cont = query.get("continue", [""])[0]
+            with store.lock:
+                if cont:
+                    if cont not in store.continues:
+                        return self.send_json(410, status(410, "Expired", "continue token expired"))
+                    rv, items = store.continues.pop(cont)
+                else:
+                    reqs = parse_selector(query.get("labelSelector", [""])[0])
+                    items = [json.loads(json.dumps(o)) for (ons, _), o in sorted(store.objects[plural].items())
+                             if (ns is None or ons == ns) and selector_matches(reqs, o)]
+                    rv = store.rv
+                page, rest = (items[:limit], items[limit:]) if limit > 0 else (items, [])
+                meta = {"resourceVersion": str(rv)}
+                if rest:
+                    token = base64.urlsafe_b64encode(os.urandom(9)).decode()
+                    store.continues[token] = (rv, rest)
+                    meta["continue"] = token
+            for o in page:
+                o.pop("kind", None)
+                o.pop("apiVersion", None)
+            api_version = prefix[len("/apis/"):] if prefix.startswith("/apis/") else "v1"
+            self.send_json(200, {"kind": kind + "List", "apiVersion": api_version, "metadata": meta, "items": page})
+
+        def send_chunk(self, data):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        def watch(self, plural, ns, query):
+            try:
+                since = int(query.get("resourceVersion", ["0"])[0] or 0)
+            except ValueError:
+                return self.send_json(400, status(400, "BadRequest", "bad resourceVersion"))
+            timeout = float(query.get("timeoutSeconds", ["30"])[0] or 30)
+            bookmarks = query.get("allowWatchBookmarks", ["false"])[0] == "true"
+            faults.set("RV WATCH " + self.path.split("?")[0], since)
+            with store.lock:
+                gone = since < store.expired_below[plural]
+                gen = store.watch_gen
+            if gone:
+                return self.send_json(410, status(410, "Expired", "too old resource version: %d (%d)" % (since, store.rv)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            end = time.monotonic() + timeout
+            last_bookmark = time.monotonic()
+            kind = PLURALS[plural][0]
+            try:
+                while time.monotonic() < end:
+                    with store.lock:
+                        if store.watch_gen != gen:
+                            break
+                        if since < store.expired_below[plural]:
+                            ev = {"type": "ERROR", "object": status(410, "Expired", "too old resource version: %d (%d)"
+                                                                    % (since, store.rv))}
+                            self.send_chunk((json.dumps(ev) + "\n").encode())
+                            break
+                        pending = [(rv, t, o) for rv, t, o in store.events[plural] if rv > since and
+                                   (ns is None or o["metadata"].get("namespace", "") == ns)]
+                        if not pending:
+                            store.lock.wait(0.2)
+                            current = store.rv
+                    for rv, t, o in pending:
+                        self.send_chunk((json.dumps({"type": t, "object": o}) + "\n").encode())
+                        since = rv
+                    if not pending and bookmarks and time.monotonic() - last_bookmark >= bookmark_interval:
+                        since = max(since, current)
+                        ev = {"type": "BOOKMARK", "object": {"kind": kind, "metadata": {"resourceVersion": str(since)}}}
+                        self.send_chunk((json.dumps(ev) + "\n").encode())
+                        last_bookmark = time.monotonic()
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+                self.close_connection = True
+
+    return ApiHandler
+
+
+def make_control_handler(store, faults):
+    class ControlHandler(BaseHTTPRequestHandler):
+        def log_message(self, fmt, *args):
+            pass
+
+        def reply(self, code, body):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/counters":
+                with faults.lock:
+                    return self.reply(200, dict(faults.counters))
+            if self.path == "/state":
+                with store.lock:
+                    return self.reply(200, {"rv": store.rv})
+            self.reply(404, {"error": "unknown"})
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", "0") or 0)
+            body = json.loads(self.rfile.read(n) or b"{}")
+            if self.path == "/labels":
+                plural = body["resource"]
+                key = (body.get("namespace", ""), body["name"])
+                with store.lock:
+                    obj = json.loads(json.dumps(store.objects[plural][key]))
+                labels = obj["metadata"].setdefault("labels", {})
+                for k, v in body["labels"].items():
+                    if v is None:
+                        labels.pop(k, None)
+                    else:
+                        labels[k] = v
+                store.put(obj)
+                return self.reply(200, obj)
+            if self.path == "/status":
+                with store.lock:
+                    obj = json.loads(json.dumps(store.objects[body["resource"]][(body.get("namespace", ""), body["name"])]))
+                obj["status"] = body["status"]
+                store.put(obj)
+                return self.reply(200, obj)
+            if self.path == "/put":
+                return self.reply(200, store.put(body))
+            if self.path == "/delete":
+                return self.reply(200, {"deleted": store.delete(body["resource"], body.get("namespace", ""), body["name"])})
+            if self.path == "/expire":
+                store.expire(body["resource"], bool(body.get("silent")))
+                return self.reply(200, {"expired": True})
+            if self.path == "/end-watches":
+                store.end_watches()
+                return self.reply(200, {})
+            if self.path == "/fault":
+                with faults.lock:
+                    faults.rules.append((body["prefix"], int(body.get("delay_ms", 0)), int(body.get("status", 0))))
+                return self.reply(200, {})
+            if self.path == "/clear-faults":
+                with faults.lock:
+                    faults.rules = []
+                return self.reply(200, {})
+            if self.path == "/reset-counters":
+                with faults.lock:
+                    faults.counters = {}
+                return self.reply(200, {})
+            self.reply(404, {"error": "unknown"})
+
+    return ControlHandler
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--token-file", required=True)
+    ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--ports-file", required=True, help="written with {\"api\": N, \"control\": M} when listening")
+    ap.add_argument("--bookmark-interval", type=float, default=1.0)
+    ap.add_argument("--client-ca", help="also accept client certificates signed by this CA")
+    args = ap.parse_args()
+
+    store, faults = Store(), Faults()
+    load_dir(store, args.data_dir)
+
+    api = ThreadingHTTPServer(("127.0.0.1", 0), make_api_handler(store, faults, args.token_file, args.bookmark_interval, args.client_ca))
+    api.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        ctx.load_verify_locations(args.client_ca)
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+    api.socket = ctx.wrap_socket(api.socket, server_side=True)
+    control = ThreadingHTTPServer(("127.0.0.1", 0), make_control_handler(store, faults))
+    control.daemon_threads = True
+    for srv in (api, control):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    tmp = args.ports_file + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"api": api.server_address[1], "control": control.server_address[1]}, f)
+    os.rename(tmp, args.ports_file)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

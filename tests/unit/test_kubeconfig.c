@@ -1,0 +1,208 @@
+/* Unit tests for cluster/kubeconfig.c: kubeconfig files and the in-cluster service account. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/kubeconfig.h"
+
+/* Two clusters, two users, two contexts; "prod" is current. */
+static const char KUBECONFIG[] =
+    "{\"apiVersion\":\"v1\",\"kind\":\"Config\",\"current-context\":\"prod\","
+    "\"clusters\":["
+    " {\"name\":\"prod-cluster\",\"cluster\":{\"server\":\"https://10.0.0.1:6443/\","
+    "   \"certificate-authority-data\":\"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\"}},"
+    " {\"name\":\"lab-cluster\",\"cluster\":{\"server\":\"https://lab.example:443\","
+    "   \"certificate-authority\":\"certs/ca.crt\",\"insecure-skip-tls-verify\":true}}],"
+    "\"users\":["
+    " {\"name\":\"admin\",\"user\":{\"token\":\"abc123\",\"client-certificate-data\":\"Y2VydA==\","
+    "   \"client-key-data\":\"a2V5\"}},"
+    " {\"name\":\"robot\",\"user\":{\"tokenFile\":\"tokens/robot\",\"client-certificate\":\"/abs/cert.pem\","
+    "   \"client-key\":\"key.pem\"}}],"
+    "\"contexts\":["
+    " {\"name\":\"prod\",\"context\":{\"cluster\":\"prod-cluster\",\"user\":\"admin\",\"namespace\":\"vms\"}},"
+    " {\"name\":\"lab\",\"context\":{\"cluster\":\"lab-cluster\",\"user\":\"robot\"}},"
+    " {\"name\":\"broken\",\"context\":{\"cluster\":\"nowhere\",\"user\":\"admin\"}}]}";
+
+static void current_context_with_inline_data(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse(KUBECONFIG);
+    struct kube_config c;
+    char err[256] = "";
+    assert_int_equal(kubeconfig_from_json(doc, "/etc/kube", NULL, &c, err, sizeof(err)), 0);
+    assert_string_equal(c.server, "https://10.0.0.1:6443");
+    assert_int_equal(c.ca_data_len, 28);
+    assert_memory_equal(c.ca_data, "-----BEGIN CERTIFICATE-----\n", 28);
+    assert_null(c.ca_file);
+    assert_string_equal(c.token, "abc123");
+    assert_null(c.token_file);
+    assert_int_equal(c.cert_data_len, 4);
+    assert_string_equal(c.cert_data, "cert");
+    assert_string_equal(c.key_data, "key");
+    assert_string_equal(c.namespace, "vms");
+    assert_int_equal(c.insecure, 0);
+    assert_string_equal(c.warning, "");
+    kube_config_free(&c);
+    cJSON_Delete(doc);
+}
+
+static void named_context_with_files_and_insecure(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse(KUBECONFIG);
+    struct kube_config c;
+    char err[256] = "";
+    assert_int_equal(kubeconfig_from_json(doc, "/etc/kube", "lab", &c, err, sizeof(err)), 0);
+    assert_string_equal(c.server, "https://lab.example:443");
+    assert_string_equal(c.ca_file, "/etc/kube/certs/ca.crt");
+    assert_null(c.ca_data);
+    assert_string_equal(c.token_file, "/etc/kube/tokens/robot");
+    assert_string_equal(c.cert_file, "/abs/cert.pem");
+    assert_string_equal(c.key_file, "/etc/kube/key.pem");
+    assert_string_equal(c.namespace, "default");
+    assert_int_equal(c.insecure, 1);
+    assert_string_equal(c.warning, "kubeconfig: insecure-skip-tls-verify is set: the API server's certificate is "
+                                   "not verified");
+    kube_config_free(&c);
+    cJSON_Delete(doc);
+}
+
+static void bad_contexts_are_errors(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse(KUBECONFIG);
+    struct kube_config c;
+    char err[256] = "";
+    assert_int_equal(kubeconfig_from_json(doc, "/", "staging", &c, err, sizeof(err)), -1);
+    assert_string_equal(err, "kubeconfig: context \"staging\" not found");
+    assert_int_equal(kubeconfig_from_json(doc, "/", "broken", &c, err, sizeof(err)), -1);
+    assert_string_equal(err, "kubeconfig: cluster \"nowhere\" of context \"broken\" not found");
+    cJSON_Delete(doc);
+
+    doc = cJSON_Parse("{\"clusters\":[],\"contexts\":[]}");
+    assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);
+    assert_string_equal(err, "kubeconfig: no current-context");
+    cJSON_Delete(doc);
+
+    doc = cJSON_Parse("{\"current-context\":\"x\",\"contexts\":[{\"name\":\"x\",\"context\":{\"cluster\":\"c\"}}],"
+                      "\"clusters\":[{\"name\":\"c\",\"cluster\":{\"server\":\"https://h\","
+                      "\"certificate-authority-data\":\"not base64!\"}}]}");
+    assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);
+    assert_string_equal(err, "kubeconfig: certificate-authority-data is not valid base64");
+    cJSON_Delete(doc);
+
+    /* wrong types never crash */
+    doc = cJSON_Parse("{\"current-context\":7,\"contexts\":{\"name\":\"x\"},\"clusters\":\"no\"}");
+    assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);
+    assert_int_equal(kubeconfig_from_json(doc, "/", "x", &c, err, sizeof(err)), -1);
+    cJSON_Delete(doc);
+    assert_int_equal(kubeconfig_from_json(NULL, "/", NULL, &c, err, sizeof(err)), -1);
+}
+
+static void file_paths_are_relative_to_the_kubeconfig(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mw-kubeconfig-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/config", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(KUBECONFIG, f);
+    fclose(f);
+    /* switch the current context to "lab" by loading a variant */
+    cJSON *doc = cJSON_Parse(KUBECONFIG);
+    cJSON_ReplaceItemInObject(doc, "current-context", cJSON_CreateString("lab"));
+    char *text = cJSON_Print(doc);
+    f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    cJSON_Delete(doc);
+
+    struct kube_config c;
+    char err[256] = "", want[300];
+    assert_int_equal(kubeconfig_load(path, &c, err, sizeof(err)), 0);
+    snprintf(want, sizeof(want), "%s/certs/ca.crt", dir);
+    assert_string_equal(c.ca_file, want);
+    snprintf(want, sizeof(want), "%s/tokens/robot", dir);
+    assert_string_equal(c.token_file, want);
+    kube_config_free(&c);
+
+    snprintf(want, sizeof(want), "%s/missing", dir);
+    assert_int_equal(kubeconfig_load(want, &c, err, sizeof(err)), -1);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void in_cluster_ipv4_and_ipv6(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mw-serviceaccount-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_file(dir, "token", "sa-token\n");
+    write_file(dir, "ca.crt", "-----BEGIN CERTIFICATE-----\n");
+    write_file(dir, "namespace", "harvester-system\n");
+    setenv("MW_SERVICEACCOUNT_DIR", dir, 1);
+    setenv("KUBERNETES_SERVICE_HOST", "10.43.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+
+    struct kube_config c;
+    char err[256] = "", want[300];
+    assert_int_equal(kubeconfig_in_cluster(&c, err, sizeof(err)), 0);
+    assert_string_equal(c.server, "https://10.43.0.1:443");
+    snprintf(want, sizeof(want), "%s/token", dir);
+    assert_string_equal(c.token_file, want);
+    snprintf(want, sizeof(want), "%s/ca.crt", dir);
+    assert_string_equal(c.ca_file, want);
+    assert_string_equal(c.namespace, "harvester-system");
+    assert_null(c.token);
+    kube_config_free(&c);
+
+    setenv("KUBERNETES_SERVICE_HOST", "fd00:10:43::1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+    assert_int_equal(kubeconfig_in_cluster(&c, err, sizeof(err)), 0);
+    assert_string_equal(c.server, "https://[fd00:10:43::1]:6443");
+    kube_config_free(&c);
+
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    assert_int_equal(kubeconfig_in_cluster(&c, err, sizeof(err)), -1);
+    assert_string_equal(err, "not running in a cluster: KUBERNETES_SERVICE_HOST/PORT are not set "
+                             "(use --kubeconfig or --cluster-dir)");
+    char path[300];
+    const char *names[] = {"token", "ca.crt", "namespace"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    unsetenv("MW_SERVICEACCOUNT_DIR");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(current_context_with_inline_data),
+        cmocka_unit_test(named_context_with_files_and_insecure),
+        cmocka_unit_test(bad_contexts_are_errors),
+        cmocka_unit_test(file_paths_are_relative_to_the_kubeconfig),
+        cmocka_unit_test(in_cluster_ipv4_and_ipv6),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,189 @@
+/* Unit tests for cluster/watch.c: watch events from a stream cut anywhere. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster/watch.h"
+
+struct seen {
+    int n;
+    enum watch_type types[16];
+    char names[16][64];
+    char rvs[16][32];
+    int codes[16];
+    int stop_after;
+};
+
+static int record(void *ctx, enum watch_type type, cJSON *event, cJSON *object)
+{
+    struct seen *s = ctx;
+    (void)event;
+    if (s->n < 16) {
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "name"));
+        const char *rv = watch_resource_version(object);
+        s->types[s->n] = type;
+        snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name ? name : "");
+        snprintf(s->rvs[s->n], sizeof(s->rvs[0]), "%s", rv ? rv : "");
+        s->codes[s->n] = type == WATCH_ERROR ? watch_error_code(object) : 0;
+    }
+    s->n++;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+static const char STREAM[] =
+    "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\",\"resourceVersion\":\"11\"}}}\n"
+    "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-b\",\"resourceVersion\":\"12\"}}}\n"
+    "\n"
+    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"resourceVersion\":\"15\"}}}\r\n"
+    "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\",\"resourceVersion\":\"16\"}}}\n"
+    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+    "\"message\":\"too old resource version: 1 (16)\",\"reason\":\"Expired\",\"code\":410}}\n";
+
+static void check_stream_events(const struct seen *s)
+{
+    assert_int_equal(s->n, 5);
+    assert_int_equal(s->types[0], WATCH_ADDED);
+    assert_string_equal(s->names[0], "node-a");
+    assert_string_equal(s->rvs[0], "11");
+    assert_int_equal(s->types[1], WATCH_MODIFIED);
+    assert_string_equal(s->names[1], "node-b");
+    assert_int_equal(s->types[2], WATCH_BOOKMARK);
+    assert_string_equal(s->rvs[2], "15");
+    assert_int_equal(s->types[3], WATCH_DELETED);
+    assert_string_equal(s->rvs[3], "16");
+    assert_int_equal(s->types[4], WATCH_ERROR);
+    assert_int_equal(s->codes[4], 410);
+}
+
+static void whole_stream_at_once(void **state)
+{
+    (void)state;
+    struct seen s = {0};
+    char err[128];
+    struct watch_parser *p = watch_parser_new(4096, record, &s);
+    assert_int_equal(watch_feed(p, STREAM, strlen(STREAM), err, sizeof(err)), WATCH_FEED_OK);
+    check_stream_events(&s);
+    assert_int_equal(watch_parser_events(p), 5);
+    watch_parser_free(p);
+}
+
+/* Every chunk size from 1 byte up gives the same events. */
+static void any_chunk_boundaries(void **state)
+{
+    (void)state;
+    char err[128];
+    for (size_t chunk = 1; chunk <= 64; chunk++) {
+        struct seen s = {0};
+        struct watch_parser *p = watch_parser_new(4096, record, &s);
+        size_t len = strlen(STREAM);
+        for (size_t off = 0; off < len; off += chunk) {
+            size_t n = len - off < chunk ? len - off : chunk;
+            assert_int_equal(watch_feed(p, STREAM + off, n, err, sizeof(err)), WATCH_FEED_OK);
+        }
+        check_stream_events(&s);
+        watch_parser_free(p);
+    }
+}
+
+static void unfinished_line_waits(void **state)
+{
+    (void)state;
+    struct seen s = {0};
+    char err[128];
+    struct watch_parser *p = watch_parser_new(4096, record, &s);
+    const char *part = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"x\"}}}";
+    assert_int_equal(watch_feed(p, part, strlen(part), err, sizeof(err)), WATCH_FEED_OK);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(watch_feed(p, "\n", 1, err, sizeof(err)), WATCH_FEED_OK);
+    assert_int_equal(s.n, 1);
+    /* reset drops a half line */
+    assert_int_equal(watch_feed(p, "{\"type\":", 8, err, sizeof(err)), WATCH_FEED_OK);
+    watch_parser_reset(p);
+    assert_int_equal(watch_feed(p, part, strlen(part), err, sizeof(err)), WATCH_FEED_OK);
+    assert_int_equal(watch_feed(p, "\n", 1, err, sizeof(err)), WATCH_FEED_OK);
+    assert_int_equal(s.n, 2);
+    watch_parser_free(p);
+}
+
+static void oversized_line_refused(void **state)
+{
+    (void)state;
+    struct seen s = {0};
+    char err[128];
+    struct watch_parser *p = watch_parser_new(100, record, &s);
+    char big[150];
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(watch_feed(p, big, 60, err, sizeof(err)), WATCH_FEED_OK);
+    assert_int_equal(watch_feed(p, big, 60, err, sizeof(err)), WATCH_FEED_ERROR);
+    assert_string_equal(err, "watch stream: event line longer than 100 bytes");
+    assert_int_equal(s.n, 0);
+    /* in one chunk too, with the newline after the bound */
+    watch_parser_reset(p);
+    big[sizeof(big) - 1] = '\n';
+    assert_int_equal(watch_feed(p, big, sizeof(big), err, sizeof(err)), WATCH_FEED_ERROR);
+    watch_parser_free(p);
+}
+
+static void garbage_lines_are_errors(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "not json at all\n",
+        "[1,2,3]\n",
+        "{\"type\":\"ADDED\"}\n",
+        "{\"type\":\"EXPLODED\",\"object\":{}}\n",
+        "{\"type\":7,\"object\":{}}\n",
+        "{\"type\":\"ADDED\",\"object\":\"a string\"}\n",
+        "{\"type\":\"ADDED\",\"object\":{}\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct seen s = {0};
+        char err[128];
+        struct watch_parser *p = watch_parser_new(4096, record, &s);
+        assert_int_equal(watch_feed(p, bad[i], strlen(bad[i]), err, sizeof(err)), WATCH_FEED_ERROR);
+        assert_non_null(strstr(err, "watch stream: malformed event"));
+        assert_int_equal(s.n, 0);
+        watch_parser_free(p);
+    }
+}
+
+static void callback_can_stop(void **state)
+{
+    (void)state;
+    struct seen s = {.stop_after = 2};
+    char err[128];
+    struct watch_parser *p = watch_parser_new(4096, record, &s);
+    assert_int_equal(watch_feed(p, STREAM, strlen(STREAM), err, sizeof(err)), WATCH_FEED_STOPPED);
+    assert_int_equal(s.n, 2);
+    watch_parser_free(p);
+}
+
+static void error_code_of_status(void **state)
+{
+    (void)state;
+    cJSON *st = cJSON_Parse("{\"kind\":\"Status\",\"code\":410}");
+    assert_int_equal(watch_error_code(st), 410);
+    cJSON_Delete(st);
+    st = cJSON_Parse("{\"kind\":\"Status\",\"code\":\"410\"}");
+    assert_int_equal(watch_error_code(st), 0);
+    cJSON_Delete(st);
+    assert_int_equal(watch_error_code(NULL), 0);
+    assert_int_equal(watch_type_from_name("BOOKMARK"), WATCH_BOOKMARK);
+    assert_int_equal(watch_type_from_name("bookmark"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(whole_stream_at_once),  cmocka_unit_test(any_chunk_boundaries),
+        cmocka_unit_test(unfinished_line_waits), cmocka_unit_test(oversized_line_refused),
+        cmocka_unit_test(garbage_lines_are_errors), cmocka_unit_test(callback_can_stop),
+        cmocka_unit_test(error_code_of_status),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
