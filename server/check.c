@@ -17,8 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/live.h"
+#include "cluster/open.h"
 #include "cluster/overlay.h"
-#include "cluster/static.h"
 #include "cluster/yaml.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"
@@ -26,6 +27,9 @@
 #include "server/check_output.h"
 #include "server/commands.h"
 #include "server/config.h"
+
+/* How long `check --kubeconfig` waits for the first node list. */
+#define CHECK_READY_TIMEOUT_MS 15000
 
 static const char CHECK_USAGE[] =
     "usage: migration-webhook check [--cluster-dir DIR | --kubeconfig FILE] [--config FILE]\n"
@@ -415,15 +419,23 @@ static int vm_exists(const struct cluster_view *view, const char *ns, const char
 /* Opens the cluster view named by the options; NULL after printing one error line. */
 static struct cluster_view *open_view(const struct check_args *a)
 {
-    char err[512];
-    struct cluster_view *view = NULL;
-    if (a->cluster_dir) {
-        view = static_view_load(a->cluster_dir, err, sizeof(err));
-    } else {
-        snprintf(err, sizeof(err), "give --cluster-dir DIR (the live cluster view is not in this build)");
-    }
-    if (!view)
+    char err[512], warning[256], describe[512];
+    struct cluster_view *view = cluster_view_open(a->cluster_dir, a->kubeconfig, warning, sizeof(warning),
+                                                  describe, sizeof(describe), err, sizeof(err));
+    if (!view) {
         fprintf(stderr, "migration-webhook check: %s\n", err);
+        return NULL;
+    }
+    if (warning[0])
+        fprintf(stderr, "migration-webhook check: warning: %s\n", warning);
+    if (live_view_is(view) && !live_view_wait_ready(view, CHECK_READY_TIMEOUT_MS)) {
+        struct live_stats st;
+        live_view_stats(view, &st);
+        fprintf(stderr, "migration-webhook check: %s: nodes not listed within %d s%s%s\n", describe,
+                CHECK_READY_TIMEOUT_MS / 1000, st.last_error[0] ? ": " : "", st.last_error);
+        cv_destroy(view);
+        return NULL;
+    }
     return view;
 }
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "certs/certs.h"
-#include "cluster/static.h"
+#include "cluster/open.h"
 #include "rules/rules.h"
 #include "server/admission.h"
 #include "server/commands.h"
@@ -105,16 +105,15 @@ static int load_tls(const struct mw_config *c, struct tls_material *t, char *err
     return 0;
 }
 
-/* --cluster-dir, else (with --dev) ./examples/cluster, else the source tree's. */
+/*
+ * --dev without --cluster-dir or --kubeconfig: ./examples/cluster, else the
+ * source tree's.  Otherwise the choice stays with cluster_view_open: the
+ * directory, the kubeconfig, or in-cluster.
+ */
 static int choose_cluster_dir(struct mw_config *c, char *err, size_t errlen)
 {
-    if (c->cluster_dir)
+    if (c->cluster_dir || c->kubeconfig || !c->dev)
         return 0;
-    if (c->kubeconfig || !c->dev) {
-        snprintf(err, errlen, "the live cluster view (--kubeconfig or in-cluster) is not available in this "
-                              "build; use --cluster-dir DIR");
-        return -1;
-    }
     const char *dir = is_directory("examples/cluster") ? "examples/cluster" : MW_SOURCE_DIR "/examples/cluster";
     c->cluster_dir = strdup(dir);
     if (!c->cluster_dir) {
@@ -134,13 +133,13 @@ static void print_dev_hint(unsigned port)
     fflush(stdout);
 }
 
-static void log_listening(const char *listen, unsigned port, const char *cluster_dir)
+static void log_listening(const char *listen, unsigned port, const char *cluster)
 {
     cJSON *f = cJSON_CreateObject();
     if (f) {
         cJSON_AddStringToObject(f, "listen", listen);
         cJSON_AddNumberToObject(f, "port", port);
-        cJSON_AddStringToObject(f, "clusterDir", cluster_dir);
+        cJSON_AddStringToObject(f, "cluster", cluster);
     }
     log_json(LOG_INFO, "listening", f);
 }
@@ -183,7 +182,11 @@ static int run_server(struct mw_config *c)
         tls_material_free(&tls);
         return 2;
     }
-    struct cluster_view *view = static_view_load(c->cluster_dir, err, sizeof(err));
+    char warning[256], cluster[512];
+    struct cluster_view *view = cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,
+                                                  sizeof(cluster), err, sizeof(err));
+    if (warning[0])
+        log_message(LOG_WARN, "cluster view", "%s", warning);
     if (!view) {
         fprintf(stderr, "migration-webhook serve: %s\n", err);
         tls_material_free(&tls);
@@ -226,7 +229,7 @@ static int run_server(struct mw_config *c)
         return 2;
     }
     unsigned port = http_port(srv);
-    log_listening(c->listen, port, c->cluster_dir);
+    log_listening(c->listen, port, cluster);
     if (c->dev)
         print_dev_hint(port);
 
