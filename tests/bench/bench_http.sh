@@ -12,6 +12,7 @@
 # (idle, and the peak under load).  Numbers are for comparison within one run.
 #
 #   tests/bench/bench_http.sh [BIN] [seconds] [connections] [wrk threads]
+#   MW_BENCH_ONLY=vm-12k tests/bench/bench_http.sh   (one review only)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -48,10 +49,22 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 [ -n "$PORT" ] || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
+# CPU ticks (user + system) of a process and its children processes (nginx workers).
+cpu_ticks() {
+    local total=0 p
+    for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    done
+    echo "$total"
+}
+HZ=$(getconf CLK_TCK)
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
 # name  path  body
 SCENARIOS="vm-12k:validate vm-200k:validate vmim-denied:validate pod-mutated:mutate"
+if [ -n "${MW_BENCH_ONLY:-}" ]; then  # e.g. MW_BENCH_ONLY=vm-12k: one review only
+    SCENARIOS=$(for s in $SCENARIOS; do [ "${s%%:*}" = "$MW_BENCH_ONLY" ] && echo "$s"; done; true)
+fi
 
 # ---- canned answers: exactly what the webhook answers for each review
 for s in $SCENARIOS; do
@@ -111,30 +124,38 @@ done
 
 IDLE_RSS=$(rss_kib "$PID" VmRSS)
 
-# run_wrk URL BODY [RATE] -> "rps p50 p99 errors"
+# run_wrk PID URL BODY [RATE] -> "rps p50 p99 errors cpu-us-per-request" (CPU of PID and its children)
 run_wrk() {
-    MW_BENCH_BODY="$2" MW_BENCH_RATE="${3:-}" MW_BENCH_CONNECTIONS="$CONNS" \
-        wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" -s "$HERE/post_review.lua" "$1" >"$WORK/wrk.out"
-    awk '/^requests\/s:/ {r=$2} /^p50:/ {a=$2} /^p99:/ {b=$2} /^requests:/ {e=$4} END {print r, a, b, e}' "$WORK/wrk.out"
+    local before after
+    before=$(cpu_ticks "$1")
+    MW_BENCH_BODY="$3" MW_BENCH_RATE="${4:-}" MW_BENCH_CONNECTIONS="$CONNS" \
+        wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" -s "$HERE/post_review.lua" "$2" >"$WORK/wrk.out"
+    after=$(cpu_ticks "$1")
+    awk -v t=$((after - before)) -v hz="$HZ" '/^requests\/s:/ {r=$2} /^p50:/ {a=$2} /^p99:/ {b=$2}
+        /^requests:/ {n=$2; e=$4} END {sub(",", "", n); printf "%s %s %s %s %.0f\n", r, a, b, e, n ? t * 1e6 / hz / n : 0}' "$WORK/wrk.out"
 }
 
 echo "migration-webhook $($BIN version 2>/dev/null || true) vs nginx $($NGINX -v 2>&1 | sed 's/.*nginx\///')"
 echo "${SECS}s per run, $CONNS keep-alive TLS connections, $THREADS wrk thread(s), $(nproc) cores (shared machine: compare within this run)"
-printf '%-12s %8s | %9s %8s %8s | %9s %8s %8s | %6s | %9s %8s %8s\n' review body "ours r/s" p50ms p99ms \
-    "nginx r/s" p50ms p99ms ratio "half r/s" p50ms p99ms
+echo "cpu = CPU time of the server (nginx: master + workers) per request, in microseconds: steadier than r/s on a shared machine"
+printf '%-12s %8s | %9s %8s %8s %6s | %9s %8s %8s %6s | %6s %6s | %9s %8s %8s\n' review body "ours r/s" p50ms p99ms cpu \
+    "nginx r/s" p50ms p99ms cpu "r/s" "cpu" "half r/s" p50ms p99ms
+printf '%-12s %8s | %35s | %35s | %13s |\n' "" "" "" "" "ours/nginx"
 LOAD_RSS=0
 for s in $SCENARIOS; do
     name=${s%%:*} path=${s#*:}
     body="$WORK/bodies/$name.json"
-    read -r o_rps o_p50 o_p99 o_err < <(run_wrk "https://127.0.0.1:$PORT/$path?timeout=10s" "$body")
+    read -r o_rps o_p50 o_p99 o_err o_cpu < <(run_wrk "$PID" "https://127.0.0.1:$PORT/$path?timeout=10s" "$body")
     rss=$(rss_kib "$PID" VmHWM)
     [ "$rss" -gt "$LOAD_RSS" ] && LOAD_RSS=$rss
-    read -r n_rps n_p50 n_p99 n_err < <(run_wrk "https://127.0.0.1:$NGINX_PORT/$name" "$body")
+    read -r n_rps n_p50 n_p99 n_err n_cpu < <(run_wrk "$NGINX_PID" "https://127.0.0.1:$NGINX_PORT/$name" "$body")
     half=$(awk -v r="$o_rps" 'BEGIN {printf "%d", r / 2}')
-    read -r h_rps h_p50 h_p99 h_err < <(run_wrk "https://127.0.0.1:$PORT/$path?timeout=10s" "$body" "$half")
+    read -r h_rps h_p50 h_p99 h_err h_cpu < <(run_wrk "$PID" "https://127.0.0.1:$PORT/$path?timeout=10s" "$body" "$half")
     ratio=$(awk -v a="$o_rps" -v b="$n_rps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    printf '%-12s %7dK | %9s %8s %8s | %9s %8s %8s | %6s | %9s %8s %8s\n' "$name" "$(( $(wc -c <"$body") / 1024 ))" \
-        "$o_rps" "$o_p50" "$o_p99" "$n_rps" "$n_p50" "$n_p99" "$ratio" "$h_rps" "$h_p50" "$h_p99"
+    cpu_ratio=$(awk -v a="$o_cpu" -v b="$n_cpu" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    printf '%-12s %7dK | %9s %8s %8s %6s | %9s %8s %8s %6s | %6s %6s | %9s %8s %8s\n' "$name" \
+        "$(( $(wc -c <"$body") / 1024 ))" "$o_rps" "$o_p50" "$o_p99" "$o_cpu" "$n_rps" "$n_p50" "$n_p99" "$n_cpu" \
+        "$ratio" "$cpu_ratio" "$h_rps" "$h_p50" "$h_p99"
     [ "$o_err$n_err$h_err" = "000" ] || echo "  errors: ours $o_err, nginx $n_err, half-rate $h_err"
 done
 echo "server RSS: idle $((IDLE_RSS / 1024)).$(( (IDLE_RSS % 1024) * 10 / 1024 )) MiB ($IDLE_RSS KiB), peak under load $((LOAD_RSS / 1024)).$(( (LOAD_RSS % 1024) * 10 / 1024 )) MiB ($LOAD_RSS KiB)"
