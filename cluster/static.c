@@ -2,9 +2,12 @@
  * cluster/static.c - the cluster view over a fixed set of objects.
  *
  * Objects are sorted into one cJSON array per kind when the view is built and
- * never change afterwards, so lookups need no locks.  Lookups by name scan
- * the kind's array; a list with a label filter returns an array of references
- * that the caller's scope releases.
+ * never change afterwards, so lookups need no locks.  Each kind also has an
+ * index: its named objects sorted by (name, namespace, position in the
+ * array), so a lookup by name is a binary search that finds the same object
+ * a scan in array order would (the first of any duplicates).  A list with a
+ * namespace or label filter scans the kind's array and returns an array of
+ * references that the caller's scope releases.
  */
 #include "cluster/static.h"
 
@@ -12,9 +15,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One named object in a kind's index; the strings are borrowed from the object. */
+struct index_entry {
+    const char *name;
+    const char *ns; /* "default" when missing or empty; "" for cluster-scoped kinds */
+    size_t position;
+    const cJSON *obj;
+};
+
+struct kind_index {
+    struct index_entry *entries;
+    size_t n;
+};
+
 struct static_view {
     struct cluster_view view;
     cJSON *by_kind[CV_KIND_COUNT]; /* arrays owning the objects */
+    struct kind_index index[CV_KIND_COUNT];
 };
 
 static const char *meta_str(const cJSON *obj, const char *field)
@@ -46,22 +63,83 @@ static int label_matches(const cJSON *obj, const char *key, const char *value)
     return value == NULL || strcmp(v->valuestring, value) == 0;
 }
 
+/* The namespace an object or a lookup is filed under. */
+static const char *namespace_key(enum cv_kind kind, const char *ns)
+{
+    if (!cv_kind_namespaced(kind))
+        return "";
+    return ns && *ns ? ns : "default";
+}
+
+static int compare_key(const char *name_a, const char *ns_a, const char *name_b, const char *ns_b)
+{
+    int c = strcmp(name_a, name_b);
+    return c ? c : strcmp(ns_a, ns_b);
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+    const struct index_entry *x = a, *y = b;
+    int c = compare_key(x->name, x->ns, y->name, y->ns);
+    if (c)
+        return c;
+    return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/* Builds the index of one kind's array; returns 0, or -1 when out of memory. */
+static int index_kind(struct kind_index *ix, enum cv_kind kind, const cJSON *objects)
+{
+    size_t count = (size_t)cJSON_GetArraySize(objects);
+    ix->entries = count ? calloc(count, sizeof(*ix->entries)) : NULL;
+    if (count && !ix->entries)
+        return -1;
+    size_t position = 0;
+    const cJSON *obj;
+    cJSON_ArrayForEach(obj, objects)
+    {
+        const char *name = meta_str(obj, "name");
+        position++;
+        if (!name)
+            continue;
+        struct index_entry *e = &ix->entries[ix->n++];
+        e->name = name;
+        e->ns = namespace_key(kind, meta_str(obj, "namespace"));
+        e->position = position;
+        e->obj = obj;
+    }
+    if (ix->n > 1)
+        qsort(ix->entries, ix->n, sizeof(*ix->entries), compare_entries);
+    return 0;
+}
+
+/* The first entry not ordered before (name, ns), by binary search. */
+static size_t lower_bound(const struct kind_index *ix, const char *name, const char *ns)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (compare_key(ix->entries[mid].name, ix->entries[mid].ns, name, ns) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static enum cv_result static_get(const struct cluster_view *v, struct cv_scope *s,
                                  enum cv_kind kind, const char *ns, const char *name,
                                  const cJSON **out)
 {
     const struct static_view *sv = v->impl;
-    const cJSON *obj;
     (void)s;
-    if ((unsigned)kind >= CV_KIND_COUNT)
+    if ((unsigned)kind >= CV_KIND_COUNT || !name)
         return CV_NOT_FOUND;
-    cJSON_ArrayForEach(obj, sv->by_kind[kind])
-    {
-        const char *n = meta_str(obj, "name");
-        if (n && strcmp(n, name) == 0 && (!cv_kind_namespaced(kind) || ns_matches(obj, ns ? ns : ""))) {
-            *out = obj;
-            return CV_OK;
-        }
+    const struct kind_index *ix = &sv->index[kind];
+    const char *key_ns = namespace_key(kind, ns);
+    size_t i = lower_bound(ix, name, key_ns);
+    if (i < ix->n && compare_key(ix->entries[i].name, ix->entries[i].ns, name, key_ns) == 0) {
+        *out = ix->entries[i].obj;
+        return CV_OK;
     }
     return CV_NOT_FOUND;
 }
@@ -102,8 +180,10 @@ static int static_ready(const struct cluster_view *v)
 static void static_destroy(struct cluster_view *v)
 {
     struct static_view *sv = v->impl;
-    for (int k = 0; k < CV_KIND_COUNT; k++)
+    for (int k = 0; k < CV_KIND_COUNT; k++) {
         cJSON_Delete(sv->by_kind[k]);
+        free(sv->index[k].entries);
+    }
     free(sv);
 }
 
@@ -142,6 +222,11 @@ struct cluster_view *static_view_new(cJSON *objects)
         cJSON_AddItemToArray(sv->by_kind[kind], obj);
     }
     cJSON_Delete(objects);
+    for (int k = 0; k < CV_KIND_COUNT; k++)
+        if (index_kind(&sv->index[k], (enum cv_kind)k, sv->by_kind[k]) != 0) {
+            static_destroy(&sv->view);
+            return NULL;
+        }
     return &sv->view;
 }
 

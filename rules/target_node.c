@@ -401,11 +401,10 @@ static char *cpu_mismatch(const struct cpu_requirement *cpu, const cJSON *node, 
     return why;
 }
 
-/* The first failing step and its reason; -1 when out of memory. */
-int target_node_check(const struct migration_ctx *ctx, const char *node_name, char **reason)
+/* §4 for `node` (named `node_name`, NULL when no such node): the first failing step; -1 when out of memory. */
+static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name, char **reason)
 {
     *reason = NULL;
-    const cJSON *node = find_node(ctx->nodes, node_name);
     if (!node)
         return (*reason = strdup("does not exist")) ? 1 : -1;
     if (ctx->current_node && strcmp(node_name, ctx->current_node) == 0)
@@ -440,6 +439,12 @@ int target_node_check(const struct migration_ctx *ctx, const char *node_name, ch
     return *reason ? 5 : 0;
 }
 
+/* The first failing step and its reason; -1 when out of memory. */
+int target_node_check(const struct migration_ctx *ctx, const char *node_name, char **reason)
+{
+    return check_node(ctx, find_node(ctx->nodes, node_name), node_name, reason);
+}
+
 static int compare_checks(const void *a, const void *b)
 {
     return strcmp(((const struct node_check *)a)->name, ((const struct node_check *)b)->name);
@@ -462,7 +467,7 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
             continue;
         struct node_check *c = &checks[count++];
         c->name = strdup(name);
-        c->step = c->name ? target_node_check(ctx, name, &c->reason) : -1;
+        c->step = c->name ? check_node(ctx, node, name, &c->reason) : -1;
         if (c->step < 0) {
             node_checks_free(checks, count);
             return -1;
@@ -486,6 +491,87 @@ void node_checks_free(struct node_check *checks, size_t n)
 
 /* ------------------------------------------------------ common CPU models */
 
+/*
+ * The distinct models M of the labels cpu-model.node.kubevirt.io/<M>=true of
+ * `node`, in label order (borrowed from the labels); -1 when out of memory.
+ */
+static int models_of_node(const cJSON *node, const char ***models, size_t *n)
+{
+    *models = NULL;
+    *n = 0;
+    const cJSON *labels = field(field(node, "metadata"), "labels"), *label;
+    size_t cap = (size_t)cJSON_GetArraySize(labels);
+    if (cap && !(*models = malloc(cap * sizeof(**models))))
+        return -1;
+    cJSON_ArrayForEach(label, labels)
+    {
+        const char *key = label->string;
+        if (!key || !starts_with(key, LABEL_CPU_MODEL) || !key[strlen(LABEL_CPU_MODEL)] ||
+            !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
+            continue;
+        const char *model = key + strlen(LABEL_CPU_MODEL);
+        bool known = false;
+        for (size_t i = 0; i < *n && !known; i++)
+            known = strcmp((*models)[i], model) == 0;
+        if (!known && *n < cap)
+            (*models)[(*n)++] = model;
+    }
+    return 0;
+}
+
+/*
+ * Clears present[i] for each model the node does not carry as "true".  One
+ * walk over the labels; like a lookup by key, only the first label with a
+ * given key counts and the walk ends at the first unnamed item.
+ */
+static void keep_models_of_node(const cJSON *node, const char *const *models, size_t n, bool *present,
+                                bool *decided)
+{
+    memset(decided, 0, n * sizeof(*decided));
+    const cJSON *label;
+    cJSON_ArrayForEach(label, field(field(node, "metadata"), "labels"))
+    {
+        if (!label->string)
+            break;
+        if (!starts_with(label->string, LABEL_CPU_MODEL))
+            continue;
+        const char *model = label->string + strlen(LABEL_CPU_MODEL);
+        for (size_t i = 0; i < n; i++) {
+            if (decided[i] || strcmp(models[i], model) != 0)
+                continue;
+            decided[i] = true;
+            if (!(cJSON_IsString(label) && strcmp(label->valuestring, "true") == 0))
+                present[i] = false;
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!decided[i])
+            present[i] = false;
+}
+
+/* "A, B, C" of the models whose `keep` is set, sorted; "none" when there are none.  Caller frees. */
+static char *join_sorted_models(const char **models, size_t n, const bool *keep)
+{
+    size_t kept = 0, len = 1;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i]) {
+            models[kept++] = models[i];
+            len += strlen(models[i]) + 2;
+        }
+    if (kept == 0)
+        return strdup("none");
+    qsort(models, kept, sizeof(*models), compare_strings);
+    char *out = malloc(len), *p = out;
+    for (size_t i = 0; out && i < kept; i++)
+        p = stpcpy(p == out ? p : stpcpy(p, ", "), models[i]);
+    return out;
+}
+
+/*
+ * The models of the first schedulable node, kept when every schedulable node
+ * carries them too: one walk over each node's labels.
+ */
 char *common_cpu_models(const cJSON *nodes)
 {
     const cJSON *first = NULL, *node;
@@ -494,38 +580,24 @@ char *common_cpu_models(const cJSON *nodes)
             first = node;
             break;
         }
-    char **models = NULL;
-    size_t nmodels = 0;
-    const cJSON *label;
-    cJSON_ArrayForEach(label, field(field(first, "metadata"), "labels"))
-    {
-        const char *key = label->string;
-        if (!key || !starts_with(key, LABEL_CPU_MODEL) || !key[strlen(LABEL_CPU_MODEL)] ||
-            !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
-            continue;
-        bool everywhere = true;
-        cJSON_ArrayForEach(node, nodes)
-            if (node_is_schedulable(node) && !label_is_true(node, key)) {
-                everywhere = false;
-                break;
-            }
-        const char *model = key + strlen(LABEL_CPU_MODEL);
-        if (everywhere && !list_contains(models, nmodels, model) &&
-            push_string(&models, &nmodels, model) != 0) {
-            free_strings(models, nmodels);
-            return NULL;
-        }
+    const char **models = NULL;
+    size_t n = 0;
+    if (models_of_node(first, &models, &n) != 0)
+        return NULL;
+    bool *present = n ? malloc(n * sizeof(*present)) : NULL;
+    bool *decided = n ? malloc(n * sizeof(*decided)) : NULL;
+    char *out = NULL;
+    if (n == 0 || (present && decided)) {
+        for (size_t i = 0; i < n; i++)
+            present[i] = true;
+        for (node = first; node && n; node = node->next)
+            if (node_is_schedulable(node))
+                keep_models_of_node(node, models, n, present, decided);
+        out = join_sorted_models(models, n, present);
     }
-    if (nmodels == 0)
-        return strdup("none");
-    qsort(models, nmodels, sizeof(*models), compare_strings);
-    size_t len = 1;
-    for (size_t i = 0; i < nmodels; i++)
-        len += strlen(models[i]) + 2;
-    char *out = malloc(len), *p = out;
-    for (size_t i = 0; out && i < nmodels; i++)
-        p = stpcpy(p == out ? p : stpcpy(p, ", "), models[i]);
-    free_strings(models, nmodels);
+    free(present);
+    free(decided);
+    free(models);
     return out;
 }
 

@@ -1,0 +1,399 @@
+/*
+ * tests/bench/bench_scaling.c - how the time of one review grows with the
+ * size of the body and the size of the cluster, and what a node costs in
+ * memory, measured in-process (no TLS, no HTTP) on the same code the server
+ * runs.  Prints tables; asserts nothing.
+ *
+ *   bench_scaling [body|nodes|memory|all]
+ *
+ * body    the 12 KiB VirtualMachine CREATE review next to this file, grown to
+ *         10 KiB ... 3 MiB with disks, volumes and dataVolumeTemplates
+ *         (RWX, so every one is looked at and none is reported), on
+ *         /validate against the example cluster.
+ * nodes   the example cluster with its nodes replaced by copies of node-a
+ *         (about 60 KubeVirt labels each) and node-c kept: vm-icelake runs on
+ *         node-c and no copy has its host CPU model, so a VMIM CREATE for it
+ *         walks every node (the no-target rule, its text lists 10 nodes and
+ *         "and <k> more"); also the candidate list of `check` alone, a VM
+ *         CREATE (host-model warning over every node) and a node lookup.
+ * memory  heap bytes held by a static view of 5,000 such nodes, per node.
+ *
+ * Each time is the median of repeated runs (at least 5, about 0.3 s each).
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/static.h"
+#include "rules/rules.h"
+#include "rules/target_node.h"
+#include "server/admission.h"
+
+#ifndef MW_SOURCE_DIR
+#define MW_SOURCE_DIR "."
+#endif
+
+#define EXAMPLE_CLUSTER MW_SOURCE_DIR "/examples/cluster"
+#define VM_REVIEW MW_SOURCE_DIR "/tests/bench/vm-create-review.json"
+#define MIN_RUNS 5
+#define MAX_RUNS 2000
+#define TARGET_SECONDS 0.3
+
+static const struct admission_handlers handlers = {
+    .vmim_validate = rules_vmim_validate,
+    .vm_validate = rules_vm_validate,
+    .kubevirt_validate = rules_kubevirt_validate,
+    .pod_mutate = rules_pod_mutate,
+    .vmim_mutate = rules_vmim_mutate,
+    .kubevirt_mutate = rules_kubevirt_mutate,
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median seconds of fn(arg), repeated until TARGET_SECONDS have passed. */
+static double median_time(void (*fn)(void *), void *arg)
+{
+    static double times[MAX_RUNS];
+    size_t n = 0;
+    double start = now_s();
+    while (n < MAX_RUNS && (n < MIN_RUNS || now_s() - start < TARGET_SECONDS)) {
+        double t0 = now_s();
+        fn(arg);
+        times[n++] = now_s() - t0;
+    }
+    qsort(times, n, sizeof(times[0]), compare_doubles);
+    return times[n / 2];
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_scaling: %s\n", what);
+    exit(1);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+        die(path);
+    fclose(f);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+/* ------------------------------------------------------------- reviews */
+
+struct review_run {
+    const struct admission_context *ctx;
+    enum admission_path path;
+    const char *body;
+    size_t len;
+    const char *expect; /* verdict the review must get */
+};
+
+static void run_review(void *arg)
+{
+    struct review_run *r = arg;
+    struct admission_outcome out;
+    admission_review(r->ctx, r->path, r->body, r->len, "10s", &out);
+    if (out.status != 200 || strcmp(out.verdict, r->expect) != 0) {
+        fprintf(stderr, "unexpected answer (%s, want %s): %.300s\n", out.verdict, r->expect,
+                out.body ? out.body : "");
+        exit(1);
+    }
+    admission_outcome_free(&out);
+}
+
+static cJSON *item(cJSON *obj, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *tok = strtok(buf, "."); tok && obj; tok = strtok(NULL, "."))
+        obj = cJSON_GetObjectItemCaseSensitive(obj, tok);
+    if (!obj)
+        die(path);
+    return obj;
+}
+
+/* Adds one RWX disk + volume + dataVolumeTemplate to the VM review. */
+static void grow_vm_once(cJSON *review, int i)
+{
+    cJSON *vm = item(review, "request.object");
+    cJSON *templates = item(vm, "spec.dataVolumeTemplates");
+    cJSON *spec = item(vm, "spec.template.spec");
+    char name[64], dv_name[80];
+    snprintf(name, sizeof(name), "grow-%d", i);
+    snprintf(dv_name, sizeof(dv_name), "vm-bench-grow-%d", i);
+    cJSON *dv = cJSON_Duplicate(cJSON_GetArrayItem(templates, 0), 1);
+    cJSON_ReplaceItemInObjectCaseSensitive(item(dv, "metadata"), "name", cJSON_CreateString(dv_name));
+    cJSON_AddItemToArray(templates, dv);
+    cJSON *disk = cJSON_CreateObject();
+    cJSON_AddStringToObject(disk, "name", name);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(disk, "disk"), "bus", "virtio");
+    cJSON_AddItemToArray(item(spec, "domain.devices.disks"), disk);
+    cJSON *vol = cJSON_CreateObject();
+    cJSON_AddStringToObject(vol, "name", name);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "dataVolume"), "name", dv_name);
+    cJSON_AddItemToArray(item(spec, "volumes"), vol);
+}
+
+static void bench_body(void)
+{
+    char err[512];
+    struct cluster_view *view = static_view_load(EXAMPLE_CLUSTER, err, sizeof(err));
+    if (!view)
+        die(err);
+    struct rule_settings settings;
+    rule_settings_default(&settings);
+    struct admission_context ctx = {.handlers = &handlers, .settings = &settings, .view = view};
+    size_t len;
+    char *text = read_file(VM_REVIEW, &len);
+    cJSON *review = cJSON_Parse(text);
+    free(text);
+    if (!review)
+        die("vm review");
+    static const size_t sizes_kib[] = {10, 100, 300, 1024, 3072};
+    printf("## time per review as the body grows (VM CREATE on /validate, example cluster)\n");
+    printf("%10s %10s %12s %12s %8s\n", "body KiB", "disks", "review ms", "us per KiB", "growth");
+    double prev_per_kib = 0;
+    int disks = 0;
+    for (size_t s = 0; s < sizeof(sizes_kib) / sizeof(sizes_kib[0]); s++) {
+        char *body = cJSON_Print(review);
+        while (strlen(body) < sizes_kib[s] * 1024 * 95 / 100) {
+            free(body);
+            for (int k = 0; k < 16; k++)
+                grow_vm_once(review, disks++);
+            body = cJSON_Print(review);
+        }
+        struct review_run run = {&ctx, ADMISSION_VALIDATE, body, strlen(body), "warned"};
+        double t = median_time(run_review, &run);
+        double per_kib = t * 1e6 / ((double)run.len / 1024.0);
+        printf("%10zu %10d %12.3f %12.3f %8s\n", run.len / 1024, disks + 6, t * 1e3, per_kib,
+               prev_per_kib > 0 ? (per_kib / prev_per_kib < 1.5 ? "linear" : "SUPER") : "-");
+        if (!prev_per_kib)
+            prev_per_kib = per_kib;
+        free(body);
+    }
+    cJSON_Delete(review);
+    cv_destroy(view);
+}
+
+/* --------------------------------------------------------------- nodes */
+
+static cJSON *find_object(cJSON *objects, const char *kind, const char *name)
+{
+    cJSON *o;
+    cJSON_ArrayForEach(o, objects)
+    {
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"));
+        const char *n = cJSON_GetStringValue(item(o, "metadata.name"));
+        if (k && n && strcmp(k, kind) == 0 && strcmp(n, name) == 0)
+            return o;
+    }
+    die(name);
+    return NULL;
+}
+
+/* A copy of `node_a` named node-<i>. */
+static cJSON *node_copy(const cJSON *node_a, int i)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "node-%05d", i);
+    cJSON *n = cJSON_Duplicate(node_a, 1);
+    cJSON_ReplaceItemInObjectCaseSensitive(item(n, "metadata"), "name", cJSON_CreateString(name));
+    cJSON_ReplaceItemInObjectCaseSensitive(item(n, "metadata.labels"), "kubernetes.io/hostname",
+                                           cJSON_CreateString(name));
+    return n;
+}
+
+/* The example cluster's objects with its nodes replaced by node-c and n-1 copies of node-a. */
+static cJSON *cluster_with_nodes(int n)
+{
+    char err[512];
+    cJSON *objects = static_load_dir(EXAMPLE_CLUSTER, err, sizeof(err));
+    if (!objects)
+        die(err);
+    cJSON *node_a = cJSON_Duplicate(find_object(objects, "Node", "node-a"), 1);
+    for (cJSON *o = objects->child, *next; o; o = next) {
+        next = o->next;
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"));
+        const char *name = cJSON_GetStringValue(item(o, "metadata.name"));
+        if (k && strcmp(k, "Node") == 0 && strcmp(name, "node-c") != 0)
+            cJSON_Delete(cJSON_DetachItemViaPointer(objects, o));
+    }
+    for (int i = 1; i < n; i++)
+        cJSON_AddItemToArray(objects, node_copy(node_a, i));
+    cJSON_Delete(node_a);
+    return objects;
+}
+
+static char *vmim_review(const char *vmi)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "apiVersion", "admission.k8s.io/v1");
+    cJSON_AddStringToObject(r, "kind", "AdmissionReview");
+    cJSON *req = cJSON_AddObjectToObject(r, "request");
+    cJSON_AddStringToObject(req, "uid", "bench-vmim");
+    cJSON *res = cJSON_AddObjectToObject(req, "resource");
+    cJSON_AddStringToObject(res, "group", "kubevirt.io");
+    cJSON_AddStringToObject(res, "version", "v1");
+    cJSON_AddStringToObject(res, "resource", "virtualmachineinstancemigrations");
+    cJSON_AddStringToObject(req, "operation", "CREATE");
+    cJSON_AddStringToObject(req, "namespace", "default");
+    cJSON_AddStringToObject(req, "name", "bench-migration");
+    cJSON *obj = cJSON_AddObjectToObject(req, "object");
+    cJSON_AddStringToObject(obj, "apiVersion", "kubevirt.io/v1");
+    cJSON_AddStringToObject(obj, "kind", "VirtualMachineInstanceMigration");
+    cJSON *meta = cJSON_AddObjectToObject(obj, "metadata");
+    cJSON_AddStringToObject(meta, "name", "bench-migration");
+    cJSON_AddStringToObject(meta, "namespace", "default");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(obj, "spec"), "vmiName", vmi);
+    char *s = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    return s;
+}
+
+struct candidates_run {
+    const struct cluster_view *view;
+    const cJSON *vmi;
+    size_t expect;
+};
+
+static void run_candidates(void *arg)
+{
+    struct candidates_run *r = arg;
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    struct migration_ctx mctx;
+    struct node_check *checks = NULL;
+    size_t n = 0;
+    if (migration_ctx_init(&mctx, r->vmi, "default", r->view, &scope) != CV_OK ||
+        target_node_candidates(&mctx, &checks, &n) != 0 || n != r->expect)
+        die("candidate list");
+    node_checks_free(checks, n);
+    migration_ctx_free(&mctx);
+    cv_scope_release(&scope);
+}
+
+struct lookup_run {
+    const struct cluster_view *view;
+    char name[32];
+};
+
+static void run_lookup(void *arg)
+{
+    struct lookup_run *r = arg;
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    const cJSON *node = NULL;
+    if (cv_get(r->view, &scope, CV_NODE, NULL, r->name, &node) != CV_OK)
+        die("node lookup");
+    cv_scope_release(&scope);
+}
+
+static void bench_nodes(void)
+{
+    static const int counts[] = {100, 500, 1000, 2000, 5000};
+    struct rule_settings settings;
+    rule_settings_default(&settings);
+    size_t vm_len;
+    char *vm_body = read_file(VM_REVIEW, &vm_len);
+    char *vmim_body = vmim_review("vm-icelake");
+    printf("## time per review as the cluster grows (node-c + copies of node-a)\n");
+    printf("%7s %14s %14s %14s %12s %13s %8s\n", "nodes", "no-target ms", "candidates ms",
+           "VM CREATE ms", "lookup us", "no-target/node", "growth");
+    double first_per_node = 0;
+    for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+        int n = counts[c];
+        struct cluster_view *view = static_view_new(cluster_with_nodes(n));
+        if (!view)
+            die("view");
+        struct admission_context ctx = {.handlers = &handlers, .settings = &settings, .view = view};
+        struct review_run vmim = {&ctx, ADMISSION_VALIDATE, vmim_body, strlen(vmim_body), "denied"};
+        struct review_run vm = {&ctx, ADMISSION_VALIDATE, vm_body, vm_len, "warned"};
+        struct cv_scope scope;
+        cv_scope_init(&scope, 0);
+        const cJSON *vmi = NULL;
+        if (cv_get(view, &scope, CV_VMI, "default", "vm-icelake", &vmi) != CV_OK)
+            die("vm-icelake");
+        struct candidates_run cand = {view, vmi, (size_t)n - 1};
+        struct lookup_run lookup = {view, ""};
+        snprintf(lookup.name, sizeof(lookup.name), "node-%05d", n - 1);
+        double t_vmim = median_time(run_review, &vmim);
+        double t_cand = median_time(run_candidates, &cand);
+        double t_vm = median_time(run_review, &vm);
+        double t_lookup = median_time(run_lookup, &lookup);
+        double per_node = t_vmim / n;
+        if (!first_per_node)
+            first_per_node = per_node;
+        printf("%7d %14.3f %14.3f %14.3f %12.3f %11.3fus %8s\n", n, t_vmim * 1e3, t_cand * 1e3,
+               t_vm * 1e3, t_lookup * 1e6, per_node * 1e6,
+               c == 0 ? "-" : per_node / first_per_node < 1.5 ? "linear" : "SUPER");
+        cv_scope_release(&scope);
+        cv_destroy(view);
+    }
+    free(vm_body);
+    free(vmim_body);
+}
+
+/* -------------------------------------------------------------- memory */
+
+static void bench_memory(void)
+{
+    const int n = 5000;
+    cJSON *objects = cluster_with_nodes(1);
+    struct cluster_view *small = static_view_new(objects);
+    size_t before = mallinfo2().uordblks;
+    cv_destroy(small);
+    size_t base = mallinfo2().uordblks;
+    struct cluster_view *view = static_view_new(cluster_with_nodes(n));
+    malloc_trim(0);
+    size_t after = mallinfo2().uordblks;
+    double per_node = ((double)after - (double)before) / (double)(n - 1);
+    printf("## memory of the static view (heap in use, mallinfo2)\n");
+    printf("example cluster with 1 node: %zu KiB; with %d nodes: %zu KiB; %.0f bytes per node\n",
+           (before - base) / 1024, n, (after - base) / 1024, per_node);
+    {
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        while (f && fgets(line, sizeof(line), f))
+            if (strncmp(line, "VmRSS:", 6) == 0)
+                printf("process RSS with the %d-node view: %s", n, line + 6);
+        if (f)
+            fclose(f);
+    }
+    cv_destroy(view);
+}
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "all";
+    int all = strcmp(what, "all") == 0;
+    if (all || strcmp(what, "body") == 0)
+        bench_body();
+    if (all || strcmp(what, "nodes") == 0)
+        bench_nodes();
+    if (all || strcmp(what, "memory") == 0)
+        bench_memory();
+    return 0;
+}
