@@ -47,7 +47,10 @@ char *kube_read_file(const char *path, size_t *len, char *err, size_t errlen)
     fclose(f);
     if (!buf || bad || n > MW_KUBE_MAX_FILE_BYTES) {
         free(buf);
-        snprintf(err, errlen, "%s: %s", path, !buf ? "out of memory" : bad ? "read error" : "file too large");
+        snprintf(err, errlen, "%s: %s", path,
+                 !buf  ? "out of memory"
+                 : bad ? "read error"
+                       : "file too large");
         return NULL;
     }
     buf[n] = '\0';
@@ -65,14 +68,14 @@ static const char *str_field(const cJSON *obj, const char *name)
 }
 
 /* The `inner` object of the entry named `name` in the list `list` (clusters/users/contexts). */
-static const cJSON *find_named(const cJSON *doc, const char *list, const char *inner, const char *name)
+static const cJSON *find_named(const cJSON *doc, const char *list, const char *inner,
+                               const char *name)
 {
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(doc, list);
     const cJSON *e;
     if (!cJSON_IsArray(entries))
         return NULL;
-    cJSON_ArrayForEach(e, entries)
-    {
+    cJSON_ArrayForEach (e, entries) {
         const char *n = str_field(e, "name");
         const cJSON *body = cJSON_GetObjectItemCaseSensitive(e, inner);
         if (n && strcmp(n, name) == 0 && cJSON_IsObject(body))
@@ -166,8 +169,8 @@ static char *server_without_trailing_slash(const char *server)
     return s;
 }
 
-static int read_cluster(const cJSON *cluster, const char *base_dir, struct kube_config *out, char *err,
-                        size_t errlen)
+static int read_cluster(const cJSON *cluster, const char *base_dir, struct kube_config *out,
+                        char *err, size_t errlen)
 {
     const char *server = str_field(cluster, "server");
     if (!server) {
@@ -184,7 +187,8 @@ static int read_cluster(const cJSON *cluster, const char *base_dir, struct kube_
     if (cJSON_IsTrue(insecure)) {
         out->insecure = 1;
         snprintf(out->warning, sizeof(out->warning),
-                 "kubeconfig: insecure-skip-tls-verify is set: the API server's certificate is not verified");
+                 "kubeconfig: insecure-skip-tls-verify is set: the API server's certificate is not "
+                 "verified");
     }
     return 0;
 oom:
@@ -200,8 +204,8 @@ static int read_user(const cJSON *user, const char *base_dir, struct kube_config
         goto oom;
     if (token_file && !(out->token_file = resolve_path(base_dir, token_file)))
         goto oom;
-    if (take_data_or_file(user, "client-certificate-data", "client-certificate", base_dir, &out->cert_data,
-                          &out->cert_data_len, &out->cert_file, err, errlen) != 0)
+    if (take_data_or_file(user, "client-certificate-data", "client-certificate", base_dir,
+                          &out->cert_data, &out->cert_data_len, &out->cert_file, err, errlen) != 0)
         return -1;
     if (take_data_or_file(user, "client-key-data", "client-key", base_dir, &out->key_data,
                           &out->key_data_len, &out->key_file, err, errlen) != 0)
@@ -232,7 +236,8 @@ int kubeconfig_from_json(const cJSON *doc, const char *base_dir, const char *con
     }
     const char *cluster_name = str_field(ctx, "cluster");
     const char *user_name = str_field(ctx, "user");
-    const cJSON *cluster = cluster_name ? find_named(doc, "clusters", "cluster", cluster_name) : NULL;
+    const cJSON *cluster =
+        cluster_name ? find_named(doc, "clusters", "cluster", cluster_name) : NULL;
     if (!cluster) {
         snprintf(err, errlen, "kubeconfig: cluster \"%s\" of context \"%s\" not found",
                  cluster_name ? cluster_name : "", ctx_name);
@@ -240,7 +245,8 @@ int kubeconfig_from_json(const cJSON *doc, const char *base_dir, const char *con
     }
     const cJSON *user = user_name ? find_named(doc, "users", "user", user_name) : NULL;
     if (user_name && !user) {
-        snprintf(err, errlen, "kubeconfig: user \"%s\" of context \"%s\" not found", user_name, ctx_name);
+        snprintf(err, errlen, "kubeconfig: user \"%s\" of context \"%s\" not found", user_name,
+                 ctx_name);
         return -1;
     }
     const char *ns = str_field(ctx, "namespace");
@@ -272,7 +278,8 @@ int kubeconfig_load(const char *path, struct kube_config *out, char *err, size_t
     char sub[200];
     sub[0] = '\0';
     err[0] = '\0';
-    int rc = kubeconfig_from_json(cJSON_GetArrayItem(docs, 0), dirname(copy), NULL, out, sub, sizeof(sub));
+    int rc = kubeconfig_from_json(cJSON_GetArrayItem(docs, 0), dirname(copy), NULL, out, sub,
+                                  sizeof(sub));
     if (rc != 0)
         snprintf(err, errlen, "%s: %s", path, sub);
     free(copy);
@@ -304,8 +311,9 @@ int kubeconfig_in_cluster(struct kube_config *out, char *err, size_t errlen)
     if (!dir || !*dir)
         dir = KUBE_SERVICEACCOUNT_DIR;
     if (!host || !*host || !port || !*port) {
-        snprintf(err, errlen, "not running in a cluster: KUBERNETES_SERVICE_HOST/PORT are not set "
-                              "(use --kubeconfig or --cluster-dir)");
+        snprintf(err, errlen,
+                 "not running in a cluster: KUBERNETES_SERVICE_HOST/PORT are not set "
+                 "(use --kubeconfig or --cluster-dir)");
         return -1;
     }
     int ipv6 = strchr(host, ':') != NULL;

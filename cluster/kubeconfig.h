@@ -19,21 +19,21 @@
 
 /* Every string is owned by the struct (kube_config_free); NULL when not set. */
 struct kube_config {
-    char *server;           /* "https://host:port", no trailing '/' */
-    char *ca_data;          /* PEM bytes of the CA (decoded certificate-authority-data) */
+    char *server;  /* "https://host:port", no trailing '/' */
+    char *ca_data; /* PEM bytes of the CA (decoded certificate-authority-data) */
     size_t ca_data_len;
-    char *ca_file;          /* absolute or as given */
-    char *token;            /* static bearer token */
-    char *token_file;       /* bearer token re-read when it changes */
-    char *cert_data;        /* client certificate PEM */
+    char *ca_file;    /* absolute or as given */
+    char *token;      /* static bearer token */
+    char *token_file; /* bearer token re-read when it changes */
+    char *cert_data;  /* client certificate PEM */
     size_t cert_data_len;
     char *cert_file;
-    char *key_data;         /* client key PEM */
+    char *key_data; /* client key PEM */
     size_t key_data_len;
     char *key_file;
-    char *namespace;        /* the context's (or the service account's) namespace */
-    int insecure;           /* insecure-skip-tls-verify: true */
-    char warning[256];      /* a line the caller should log ("" if none) */
+    char *namespace;   /* the context's (or the service account's) namespace */
+    int insecure;      /* insecure-skip-tls-verify: true */
+    char warning[256]; /* a line the caller should log ("" if none) */
 };
 
 /*

@@ -27,7 +27,8 @@ struct cluster_view *cluster_view_open(const char *cluster_dir, const char *kube
         if (kubeconfig)
             snprintf(err, errlen, "%s", why);
         else
-            snprintf(err, errlen, "not in a cluster (%s): give --cluster-dir DIR or --kubeconfig FILE", why);
+            snprintf(err, errlen,
+                     "not in a cluster (%s): give --cluster-dir DIR or --kubeconfig FILE", why);
         return NULL;
     }
     snprintf(warning, warnlen, "%s", cfg.warning);

@@ -62,16 +62,17 @@ static enum cv_result overlay_list(const struct cluster_view *v, struct cv_scope
     if (!merged || cv_scope_hold_json(s, merged) != 0)
         return cv_scope_fail(s, "out of memory");
     const cJSON *obj, *f;
-    cJSON_ArrayForEach(obj, base)
-    {
+    cJSON_ArrayForEach (obj, base) {
         const cJSON *pick = obj;
-        cJSON_ArrayForEach(f, front) if (same_object(f, obj)) pick = f;
+        cJSON_ArrayForEach (f, front)
+            if (same_object(f, obj))
+                pick = f;
         cJSON_AddItemReferenceToArray(merged, (cJSON *)pick);
     }
-    cJSON_ArrayForEach(f, front)
-    {
+    cJSON_ArrayForEach (f, front) {
         int seen = 0;
-        cJSON_ArrayForEach(obj, base) seen = seen || same_object(f, obj);
+        cJSON_ArrayForEach (obj, base)
+            seen = seen || same_object(f, obj);
         if (!seen)
             cJSON_AddItemReferenceToArray(merged, (cJSON *)f);
     }

@@ -95,8 +95,7 @@ static int index_kind(struct kind_index *ix, enum cv_kind kind, const cJSON *obj
         return -1;
     size_t position = 0;
     const cJSON *obj;
-    cJSON_ArrayForEach(obj, objects)
-    {
+    cJSON_ArrayForEach (obj, objects) {
         const char *name = meta_str(obj, "name");
         position++;
         if (!name)
@@ -159,8 +158,7 @@ static enum cv_result static_list(const struct cluster_view *v, struct cv_scope 
     if (!arr || cv_scope_hold_json(s, arr) != 0)
         return cv_scope_fail(s, "out of memory");
     const cJSON *obj;
-    cJSON_ArrayForEach(obj, sv->by_kind[kind])
-    {
+    cJSON_ArrayForEach (obj, sv->by_kind[kind]) {
         if ((!cv_kind_namespaced(kind) || ns_matches(obj, ns)) &&
             label_matches(obj, label_key, label_value)) {
             if (!cJSON_AddItemReferenceToArray(arr, (cJSON *)obj))
@@ -214,7 +212,8 @@ struct cluster_view *static_view_new(cJSON *objects)
     /* Move each object into its kind's array. */
     while (objects && objects->child) {
         cJSON *obj = cJSON_DetachItemViaPointer(objects, objects->child);
-        int kind = cv_kind_from_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "kind")));
+        int kind =
+            cv_kind_from_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "kind")));
         if (kind < 0 || !cJSON_IsObject(obj)) {
             cJSON_Delete(obj);
             continue;

@@ -88,8 +88,8 @@ static int line_is_blank(const char *s, size_t n)
 }
 
 /* Parses one complete line and hands the event on. */
-static enum watch_feed_result dispatch_line(struct watch_parser *p, const char *s, size_t n, char *err,
-                                            size_t errlen)
+static enum watch_feed_result dispatch_line(struct watch_parser *p, const char *s, size_t n,
+                                            char *err, size_t errlen)
 {
     if (line_is_blank(s, n))
         return WATCH_FEED_OK;

@@ -29,7 +29,8 @@ enum watch_feed_result { WATCH_FEED_OK = 0, WATCH_FEED_STOPPED = 1, WATCH_FEED_E
 
 struct watch_parser;
 
-/* A parser refusing lines longer than max_line bytes.  NULL when out of memory.  Free with watch_parser_free. */
+/* A parser refusing lines longer than max_line bytes.  NULL when out of memory.  Free with
+ * watch_parser_free. */
 struct watch_parser *watch_parser_new(size_t max_line, watch_event_fn fn, void *ctx);
 void watch_parser_free(struct watch_parser *p);
 

@@ -19,13 +19,15 @@
 const char *object_label(const cJSON *obj, const char *key)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "labels"), key);
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "labels"), key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 const char *object_name(const cJSON *obj)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "name");
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "name");
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -40,8 +42,7 @@ static int count_string_values(const cJSON *values)
         return -1;
     int n = 0;
     const cJSON *v;
-    cJSON_ArrayForEach(v, values)
-    {
+    cJSON_ArrayForEach (v, values) {
         if (!cJSON_IsString(v))
             return -1;
         n++;
@@ -52,7 +53,7 @@ static int count_string_values(const cJSON *values)
 static bool values_contain(const cJSON *values, const char *s)
 {
     const cJSON *v;
-    cJSON_ArrayForEach(v, values)
+    cJSON_ArrayForEach (v, values)
         if (strcmp(v->valuestring, s) == 0)
             return true;
     return false;
@@ -132,7 +133,7 @@ static char *describe_requirement(const cJSON *req)
     size_t len = strlen(key ? key : "?") + strlen(op ? op : "?") + 8;
     const cJSON *v;
     if (cJSON_IsArray(values))
-        cJSON_ArrayForEach(v, values)
+        cJSON_ArrayForEach (v, values)
             len += (cJSON_IsString(v) ? strlen(v->valuestring) : 1) + 1;
     char *out = malloc(len);
     if (!out)
@@ -141,8 +142,7 @@ static char *describe_requirement(const cJSON *req)
     p += sprintf(p, "(%s %s", key ? key : "?", op ? op : "?");
     if (cJSON_IsArray(values) && cJSON_GetArraySize(values) > 0) {
         char sep = ' ';
-        cJSON_ArrayForEach(v, values)
-        {
+        cJSON_ArrayForEach (v, values) {
             *p++ = sep;
             sep = ',';
             p = stpcpy(p, cJSON_IsString(v) ? v->valuestring : "?");
@@ -158,7 +158,8 @@ static char *describe_requirement(const cJSON *req)
  * 1 when every requirement of `list` (an array, or absent) holds; 0 when one
  * fails, with *first_fail pointing at it (NULL when the list itself is bad).
  */
-static int requirements_hold(const cJSON *list, const cJSON *node, bool field, const cJSON **first_fail)
+static int requirements_hold(const cJSON *list, const cJSON *node, bool field,
+                             const cJSON **first_fail)
 {
     if (!list || cJSON_IsNull(list))
         return 1;
@@ -167,7 +168,7 @@ static int requirements_hold(const cJSON *list, const cJSON *node, bool field, c
         return 0;
     }
     const cJSON *req;
-    cJSON_ArrayForEach(req, list)
+    cJSON_ArrayForEach (req, list)
         if (!requirement_matches(req, node, field)) {
             *first_fail = req;
             return 0;
@@ -185,13 +186,16 @@ static int term_size(const cJSON *term, const char *field)
 static int term_matches(const cJSON *term, const cJSON *node, char **why)
 {
     *why = NULL;
-    if (!cJSON_IsObject(term) || term_size(term, "matchExpressions") + term_size(term, "matchFields") == 0) {
+    if (!cJSON_IsObject(term) ||
+        term_size(term, "matchExpressions") + term_size(term, "matchFields") == 0) {
         *why = strdup("(empty node selector term)");
         return 0;
     }
     const cJSON *failed = NULL;
-    if (requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchExpressions"), node, false, &failed) &&
-        requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchFields"), node, true, &failed))
+    if (requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchExpressions"), node, false,
+                          &failed) &&
+        requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchFields"), node, true,
+                          &failed))
         return 1;
     *why = failed ? describe_requirement(failed) : strdup("(invalid node selector term)");
     return 0;
@@ -209,8 +213,7 @@ enum match_result node_selector_match(const cJSON *node_selector, const cJSON *n
     }
     char *first_reason = NULL;
     const cJSON *term;
-    cJSON_ArrayForEach(term, terms)
-    {
+    cJSON_ArrayForEach (term, terms) {
         char *reason = NULL;
         if (term_matches(term, node, &reason)) {
             free(first_reason);
@@ -238,14 +241,14 @@ enum match_result node_selector_map_match(const cJSON *selector, const cJSON *no
     if (!cJSON_IsObject(selector))
         return MATCH_YES;
     const cJSON *item;
-    cJSON_ArrayForEach(item, selector)
-    {
+    cJSON_ArrayForEach (item, selector) {
         if (!item->string || (skip_key && strcmp(item->string, skip_key) == 0))
             continue;
         const char *have = object_label(node, item->string);
         if (cJSON_IsString(item) && have && strcmp(have, item->valuestring) == 0)
             continue;
-        char *value = cJSON_IsString(item) ? strdup(item->valuestring) : cJSON_PrintUnformatted(item);
+        char *value =
+            cJSON_IsString(item) ? strdup(item->valuestring) : cJSON_PrintUnformatted(item);
         if (!value || asprintf(why, "(%s In %s)", item->string, value) < 0) {
             free(value);
             *why = NULL;
@@ -260,13 +263,13 @@ enum match_result node_selector_map_match(const cJSON *selector, const cJSON *no
 enum match_result vmi_scheduling_rules_match(const cJSON *vmi, const cJSON *node, char **why)
 {
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(vmi, "spec");
-    enum match_result r = node_selector_map_match(cJSON_GetObjectItemCaseSensitive(spec, "nodeSelector"),
-                                                  node, HOSTNAME_LABEL, why);
+    enum match_result r = node_selector_map_match(
+        cJSON_GetObjectItemCaseSensitive(spec, "nodeSelector"), node, HOSTNAME_LABEL, why);
     if (r != MATCH_YES)
         return r;
     const cJSON *affinity = cJSON_GetObjectItemCaseSensitive(spec, "affinity");
     const cJSON *node_affinity = cJSON_GetObjectItemCaseSensitive(affinity, "nodeAffinity");
-    return node_selector_match(
-        cJSON_GetObjectItemCaseSensitive(node_affinity, "requiredDuringSchedulingIgnoredDuringExecution"),
-        node, why);
+    return node_selector_match(cJSON_GetObjectItemCaseSensitive(
+                                   node_affinity, "requiredDuringSchedulingIgnoredDuringExecution"),
+                               node, why);
 }

@@ -41,7 +41,8 @@ static bool is_migration_target_pod(const cJSON *pod)
            object_label(pod, LABEL_MIGRATION_JOB_UID) != NULL;
 }
 
-/* The VMI's name: annotation kubevirt.io/domain, else the ownerReference of kind VirtualMachineInstance. */
+/* The VMI's name: annotation kubevirt.io/domain, else the ownerReference of kind
+ * VirtualMachineInstance. */
 static const char *pod_vmi_name(const cJSON *pod)
 {
     const cJSON *meta = field(pod, "metadata");
@@ -49,10 +50,10 @@ static const char *pod_vmi_name(const cJSON *pod)
     if (name)
         return name;
     const cJSON *ref;
-    cJSON_ArrayForEach(ref, field(meta, "ownerReferences"))
-    {
+    cJSON_ArrayForEach (ref, field(meta, "ownerReferences")) {
         const char *kind = nonempty_string(field(ref, "kind"));
-        if (kind && strcmp(kind, "VirtualMachineInstance") == 0 && nonempty_string(field(ref, "name")))
+        if (kind && strcmp(kind, "VirtualMachineInstance") == 0 &&
+            nonempty_string(field(ref, "name")))
             return field(ref, "name")->valuestring;
     }
     return NULL;
@@ -62,8 +63,8 @@ static const char *pod_vmi_name(const cJSON *pod)
 static enum cv_result find_pod_vmim(const struct rule_input *in, const char *ns, const cJSON **vmim)
 {
     *vmim = NULL;
-    const char *name = nonempty_string(field(field(field(in->object, "metadata"), "annotations"),
-                                             ANNOTATION_MIGRATION_JOB_NAME));
+    const char *name = nonempty_string(
+        field(field(field(in->object, "metadata"), "annotations"), ANNOTATION_MIGRATION_JOB_NAME));
     if (!name)
         return CV_OK;
     enum cv_result r = cv_get(in->view, in->scope, CV_VMIM, ns, name, vmim);
@@ -78,8 +79,8 @@ static enum cv_result find_pod_vmim(const struct rule_input *in, const char *ns,
  * nodeSelector (an object, or NULL).  Returns the number of ops, -1 when out
  * of memory.
  */
-static int add_missing_keys(struct verdict *out, const cJSON *selector, const struct cpu_requirement *cpu,
-                            const char *hostname)
+static int add_missing_keys(struct verdict *out, const cJSON *selector,
+                            const struct cpu_requirement *cpu, const char *hostname)
 {
     cJSON *added = cJSON_CreateObject(); /* keys added so far, so a key is never added twice */
     if (!added)
@@ -92,7 +93,8 @@ static int add_missing_keys(struct verdict *out, const cJSON *selector, const st
             continue;
         if (!cJSON_AddTrueToObject(added, key))
             n = -1;
-        else if (out && json_patch_add_member(out, NODE_SELECTOR_PATH, key, cJSON_CreateString(value)) != 0)
+        else if (out && json_patch_add_member(out, NODE_SELECTOR_PATH, key,
+                                              cJSON_CreateString(value)) != 0)
             n = -1;
         else
             n++;
@@ -145,7 +147,8 @@ void rules_pod_mutate(const struct rule_input *in, struct verdict *out)
         finish(out, in, "");
         return;
     }
-    const char *ns = in->ns && *in->ns ? in->ns : nonempty_string(field(field(pod, "metadata"), "namespace"));
+    const char *ns =
+        in->ns && *in->ns ? in->ns : nonempty_string(field(field(pod, "metadata"), "namespace"));
     if (!ns)
         ns = "default";
     char *subject = NULL;
@@ -158,15 +161,20 @@ void rules_pod_mutate(const struct rule_input *in, struct verdict *out)
     memset(&ctx, 0, sizeof(ctx));
     enum cv_result r = cv_get(in->view, in->scope, CV_VMI, ns, vmi_name, &vmi);
     if (r == CV_NOT_FOUND) {
-        verdict_warn(out, "migration target pod of VM %s: VirtualMachineInstance not found; no CPU model "
-                          "node selector added", subject);
-    } else if (r == CV_ERROR || migration_ctx_init(&ctx, vmi, ns, in->view, in->scope) == CV_ERROR ||
+        verdict_warn(
+            out,
+            "migration target pod of VM %s: VirtualMachineInstance not found; no CPU model "
+            "node selector added",
+            subject);
+    } else if (r == CV_ERROR ||
+               migration_ctx_init(&ctx, vmi, ns, in->view, in->scope) == CV_ERROR ||
                find_pod_vmim(in, ns, &vmim) == CV_ERROR) {
         verdict_view_error(out, "%s", in->scope->err);
     } else {
         if (ctx.cpu.kind == CPU_REQ_NONE && strcmp(ctx.cpu.mode, CPU_MODE_HOST_MODEL) == 0)
-            verdict_warn(out, "migration target pod of VM %s: source node \"%s\" has no "
-                              "host-model-cpu.node.kubevirt.io label; no host-model CPU selector added",
+            verdict_warn(out,
+                         "migration target pod of VM %s: source node \"%s\" has no "
+                         "host-model-cpu.node.kubevirt.io label; no host-model CPU selector added",
                          subject, ctx.current_node ? ctx.current_node : "");
         if (build_patch(out, pod, &ctx.cpu, picked_target_node(vmim, vmi)) != 0)
             verdict_view_error(out, "out of memory");

@@ -93,8 +93,7 @@ static const cJSON *find_node(const cJSON *nodes, const char *name)
     const cJSON *node;
     if (!name)
         return NULL;
-    cJSON_ArrayForEach(node, nodes)
-    {
+    cJSON_ArrayForEach (node, nodes) {
         const char *n = object_name(node);
         if (n && strcmp(n, name) == 0)
             return node;
@@ -104,7 +103,8 @@ static const cJSON *find_node(const cJSON *nodes, const char *name)
 
 /* --------------------------------------------------- the CPU requirement */
 
-/* The model in force: VMI spec.domain.cpu.model, else the first KubeVirt CR's cpuModel, else host-model. */
+/* The model in force: VMI spec.domain.cpu.model, else the first KubeVirt CR's cpuModel, else
+ * host-model. */
 static enum cv_result find_cpu_model(struct migration_ctx *ctx, const struct cluster_view *view,
                                      struct cv_scope *scope)
 {
@@ -129,8 +129,9 @@ static enum cv_result find_cpu_model(struct migration_ctx *ctx, const struct clu
 }
 
 /* The VMI's launcher pod on its node, in phase Running, or NULL. */
-static enum cv_result find_source_pod(const struct migration_ctx *ctx, const struct cluster_view *view,
-                                      struct cv_scope *scope, const cJSON **out)
+static enum cv_result find_source_pod(const struct migration_ctx *ctx,
+                                      const struct cluster_view *view, struct cv_scope *scope,
+                                      const cJSON **out)
 {
     *out = NULL;
     const char *uid = nonempty(string_field(field(ctx->vmi, "metadata"), "uid"));
@@ -140,11 +141,11 @@ static enum cv_result find_source_pod(const struct migration_ctx *ctx, const str
     if (cv_list(view, scope, CV_POD, ctx->ns, LABEL_CREATED_BY, uid, &pods) == CV_ERROR)
         return CV_ERROR;
     const cJSON *pod;
-    cJSON_ArrayForEach(pod, pods)
-    {
+    cJSON_ArrayForEach (pod, pods) {
         const char *phase = string_field(field(pod, "status"), "phase");
         const char *node = string_field(field(pod, "spec"), "nodeName");
-        if (phase && strcmp(phase, "Running") == 0 && node && strcmp(node, ctx->current_node) == 0) {
+        if (phase && strcmp(phase, "Running") == 0 && node &&
+            strcmp(node, ctx->current_node) == 0) {
             *out = pod;
             return CV_OK;
         }
@@ -152,14 +153,15 @@ static enum cv_result find_source_pod(const struct migration_ctx *ctx, const str
     return CV_OK;
 }
 
-/* The VM migrated before: its source pod's cpu-model-migration / cpu-feature selectors are the requirement. */
+/* The VM migrated before: its source pod's cpu-model-migration / cpu-feature selectors are the
+ * requirement. */
 static int copy_source_pod_keys(struct cpu_requirement *cpu, const cJSON *pod)
 {
     const cJSON *item;
-    cJSON_ArrayForEach(item, field(field(pod, "spec"), "nodeSelector"))
-    {
+    cJSON_ArrayForEach (item, field(field(pod, "spec"), "nodeSelector")) {
         const char *key = item->string;
-        if (!key || !(starts_with(key, LABEL_CPU_MODEL_MIGRATION) || starts_with(key, LABEL_CPU_FEATURE)))
+        if (!key ||
+            !(starts_with(key, LABEL_CPU_MODEL_MIGRATION) || starts_with(key, LABEL_CPU_FEATURE)))
             continue;
         if (cpu->nkeys >= CPU_REQ_MAX_KEYS)
             break;
@@ -178,9 +180,10 @@ static int copy_source_pod_keys(struct cpu_requirement *cpu, const cJSON *pod)
 static const char *node_host_model(const cJSON *node)
 {
     const cJSON *item;
-    cJSON_ArrayForEach(item, field(field(node, "metadata"), "labels"))
-        if (item->string && starts_with(item->string, LABEL_HOST_MODEL_CPU) && cJSON_IsString(item) &&
-            strcmp(item->valuestring, "true") == 0 && item->string[strlen(LABEL_HOST_MODEL_CPU)])
+    cJSON_ArrayForEach (item, field(field(node, "metadata"), "labels"))
+        if (item->string && starts_with(item->string, LABEL_HOST_MODEL_CPU) &&
+            cJSON_IsString(item) && strcmp(item->valuestring, "true") == 0 &&
+            item->string[strlen(LABEL_HOST_MODEL_CPU)])
             return item->string + strlen(LABEL_HOST_MODEL_CPU);
     return NULL;
 }
@@ -193,11 +196,11 @@ static int host_model_keys_from_node(struct cpu_requirement *cpu, const cJSON *n
     char **features = NULL;
     size_t nfeatures = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, field(field(node, "metadata"), "labels"))
-    {
+    cJSON_ArrayForEach (item, field(field(node, "metadata"), "labels")) {
         const char *key = item->string;
-        if (!key || !starts_with(key, LABEL_HOST_MODEL_REQUIRED_FEATURES) || !cJSON_IsString(item) ||
-            strcmp(item->valuestring, "true") != 0 || !key[strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES)])
+        if (!key || !starts_with(key, LABEL_HOST_MODEL_REQUIRED_FEATURES) ||
+            !cJSON_IsString(item) || strcmp(item->valuestring, "true") != 0 ||
+            !key[strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES)])
             continue;
         const char *f = key + strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES);
         if (nfeatures + 1 >= CPU_REQ_MAX_KEYS)
@@ -216,7 +219,8 @@ static int host_model_keys_from_node(struct cpu_requirement *cpu, const cJSON *n
     return rc;
 }
 
-static enum cv_result find_host_model_requirement(struct migration_ctx *ctx, const struct cluster_view *view,
+static enum cv_result find_host_model_requirement(struct migration_ctx *ctx,
+                                                  const struct cluster_view *view,
                                                   struct cv_scope *scope)
 {
     struct cpu_requirement *cpu = &ctx->cpu;
@@ -243,8 +247,8 @@ static enum cv_result find_host_model_requirement(struct migration_ctx *ctx, con
     return CV_OK;
 }
 
-static enum cv_result find_cpu_requirement(struct migration_ctx *ctx, const struct cluster_view *view,
-                                           struct cv_scope *scope)
+static enum cv_result find_cpu_requirement(struct migration_ctx *ctx,
+                                           const struct cluster_view *view, struct cv_scope *scope)
 {
     struct cpu_requirement *cpu = &ctx->cpu;
     if (find_cpu_model(ctx, view, scope) == CV_ERROR)
@@ -264,13 +268,12 @@ static enum cv_result find_cpu_requirement(struct migration_ctx *ctx, const stru
 /* ---------------------------------------------------- cluster networks */
 
 /* For each multus network: the cluster network its NAD belongs to (§4 step 4). */
-static enum cv_result find_cluster_networks(struct migration_ctx *ctx, const struct cluster_view *view,
-                                            struct cv_scope *scope)
+static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
+                                            const struct cluster_view *view, struct cv_scope *scope)
 {
     const cJSON *net;
     int nmultus = 0;
-    cJSON_ArrayForEach(net, field(field(ctx->vmi, "spec"), "networks"))
-    {
+    cJSON_ArrayForEach (net, field(field(ctx->vmi, "spec"), "networks")) {
         const char *ref = nonempty(string_field(field(net, "multus"), "networkName"));
         if (!ref)
             continue;
@@ -334,8 +337,7 @@ void migration_ctx_free(struct migration_ctx *ctx)
 static bool has_taint(const cJSON *node, const char *key)
 {
     const cJSON *taint;
-    cJSON_ArrayForEach(taint, field(field(node, "spec"), "taints"))
-    {
+    cJSON_ArrayForEach (taint, field(field(node, "spec"), "taints")) {
         const char *k = string_field(taint, "key");
         if (k && strcmp(k, key) == 0)
             return true;
@@ -358,7 +360,8 @@ static const char *unschedulable_reason(const cJSON *node)
         return "is unreachable";
     if (has_taint(node, TAINT_UNSCHEDULABLE))
         return "is cordoned";
-    if (has_annotation(node, ANNOTATION_MAINTAIN_STATUS) || has_annotation(node, ANNOTATION_DRAIN_REQUESTED))
+    if (has_annotation(node, ANNOTATION_MAINTAIN_STATUS) ||
+        has_annotation(node, ANNOTATION_DRAIN_REQUESTED))
         return "is in maintenance mode";
     const char *schedulable = object_label(node, LABEL_SCHEDULABLE);
     if (schedulable && strcmp(schedulable, "false") == 0)
@@ -371,7 +374,8 @@ int node_is_schedulable(const cJSON *node)
     return unschedulable_reason(node) == NULL;
 }
 
-/* §4 step 5: the reason `node` cannot run the VM's CPU, NULL when it can (or out of memory: *nomem). */
+/* §4 step 5: the reason `node` cannot run the VM's CPU, NULL when it can (or out of memory:
+ * *nomem). */
 static char *cpu_mismatch(const struct cpu_requirement *cpu, const cJSON *node, bool *nomem)
 {
     char *why = NULL;
@@ -401,8 +405,10 @@ static char *cpu_mismatch(const struct cpu_requirement *cpu, const cJSON *node, 
     return why;
 }
 
-/* §4 for `node` (named `node_name`, NULL when no such node): the first failing step; -1 when out of memory. */
-static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name, char **reason)
+/* §4 for `node` (named `node_name`, NULL when no such node): the first failing step; -1 when out of
+ * memory. */
+static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name,
+                      char **reason)
 {
     *reason = NULL;
     if (!node)
@@ -428,7 +434,8 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
         bool attached = label_is_true(node, key);
         free(key);
         if (!attached)
-            return asprintf(reason, "is not attached to cluster network %s", ctx->cluster_networks[i]) < 0
+            return asprintf(reason, "is not attached to cluster network %s",
+                            ctx->cluster_networks[i]) < 0
                        ? (*reason = NULL, -1)
                        : 4;
     }
@@ -460,8 +467,7 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
         return -1;
     size_t count = 0;
     const cJSON *node;
-    cJSON_ArrayForEach(node, ctx->nodes)
-    {
+    cJSON_ArrayForEach (node, ctx->nodes) {
         const char *name = object_name(node);
         if (!name || count == cap || (ctx->current_node && strcmp(name, ctx->current_node) == 0))
             continue;
@@ -503,8 +509,7 @@ static int models_of_node(const cJSON *node, const char ***models, size_t *n)
     size_t cap = (size_t)cJSON_GetArraySize(labels);
     if (cap && !(*models = malloc(cap * sizeof(**models))))
         return -1;
-    cJSON_ArrayForEach(label, labels)
-    {
+    cJSON_ArrayForEach (label, labels) {
         const char *key = label->string;
         if (!key || !starts_with(key, LABEL_CPU_MODEL) || !key[strlen(LABEL_CPU_MODEL)] ||
             !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
@@ -524,13 +529,12 @@ static int models_of_node(const cJSON *node, const char ***models, size_t *n)
  * walk over the labels; like a lookup by key, only the first label with a
  * given key counts and the walk ends at the first unnamed item.
  */
-static void keep_models_of_node(const cJSON *node, const char *const *models, size_t n, bool *present,
-                                bool *decided)
+static void keep_models_of_node(const cJSON *node, const char *const *models, size_t n,
+                                bool *present, bool *decided)
 {
     memset(decided, 0, n * sizeof(*decided));
     const cJSON *label;
-    cJSON_ArrayForEach(label, field(field(node, "metadata"), "labels"))
-    {
+    cJSON_ArrayForEach (label, field(field(node, "metadata"), "labels")) {
         if (!label->string)
             break;
         if (!starts_with(label->string, LABEL_CPU_MODEL))
@@ -550,7 +554,8 @@ static void keep_models_of_node(const cJSON *node, const char *const *models, si
             present[i] = false;
 }
 
-/* "A, B, C" of the models whose `keep` is set, sorted; "none" when there are none.  Caller frees. */
+/* "A, B, C" of the models whose `keep` is set, sorted; "none" when there are none.  Caller frees.
+ */
 static char *join_sorted_models(const char **models, size_t n, const bool *keep)
 {
     size_t kept = 0, len = 1;
@@ -575,7 +580,7 @@ static char *join_sorted_models(const char **models, size_t n, const bool *keep)
 char *common_cpu_models(const cJSON *nodes)
 {
     const cJSON *first = NULL, *node;
-    cJSON_ArrayForEach(node, nodes)
+    cJSON_ArrayForEach (node, nodes)
         if (node_is_schedulable(node)) {
             first = node;
             break;
@@ -609,7 +614,8 @@ const char *picked_target_node(const cJSON *vmim, const cJSON *vmi)
     const char *node = nonempty(string_field(added, LABEL_HOSTNAME));
     if (node)
         return node;
-    return nonempty(string_field(field(field(vmi, "metadata"), "annotations"), ANNOTATION_TARGET_NODE));
+    return nonempty(
+        string_field(field(field(vmi, "metadata"), "annotations"), ANNOTATION_TARGET_NODE));
 }
 
 void rules_target_node(const struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out)
@@ -662,7 +668,8 @@ static char *per_node_reasons(const struct node_check *checks, size_t n)
     }
     for (size_t i = 0; i < n && i < NO_TARGET_MAX_LISTED; i++) {
         char *one;
-        if (asprintf(&one, "%snode \"%s\" %s", i ? ", " : "", checks[i].name, checks[i].reason) < 0) {
+        if (asprintf(&one, "%snode \"%s\" %s", i ? ", " : "", checks[i].name, checks[i].reason) <
+            0) {
             free(buf);
             return NULL;
         }
@@ -710,11 +717,12 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
     if (!reasons || (advice && !models))
         verdict_view_error(out, "out of memory");
     else if (advice)
-        verdict_add(out, RULE_NO_TARGET,
-                    "no other node can run it: %s; host-model VMs can only move to nodes with host CPU "
-                    "model %s; CPU models supported by all nodes: %s \u2014 set "
-                    "spec.template.spec.domain.cpu.model to one of them and restart the VM",
-                    reasons, ctx->cpu.host_model, models);
+        verdict_add(
+            out, RULE_NO_TARGET,
+            "no other node can run it: %s; host-model VMs can only move to nodes with host CPU "
+            "model %s; CPU models supported by all nodes: %s \u2014 set "
+            "spec.template.spec.domain.cpu.model to one of them and restart the VM",
+            reasons, ctx->cpu.host_model, models);
     else
         verdict_add(out, RULE_NO_TARGET, "no other node can run it: %s", reasons);
     free(reasons);

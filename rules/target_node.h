@@ -55,12 +55,12 @@ enum cpu_model_source { CPU_FROM_VM, CPU_FROM_CLUSTER, CPU_FROM_DEFAULT };
 
 struct cpu_requirement {
     enum cpu_req_kind kind;
-    char *mode;        /* the model in force: "host-model", "host-passthrough" or M (owned) */
+    char *mode; /* the model in force: "host-model", "host-passthrough" or M (owned) */
     enum cpu_model_source source;
-    char *host_model;  /* CPU_REQ_HOST_MODEL: H (owned), else NULL */
-    char *source_node; /* the VMI's status.nodeName (owned), may be NULL */
+    char *host_model;     /* CPU_REQ_HOST_MODEL: H (owned), else NULL */
+    char *source_node;    /* the VMI's status.nodeName (owned), may be NULL */
     bool from_source_pod; /* keys copied from the source launcher pod (migrated before) */
-    char **keys;       /* node-selector keys the target needs (value "true"), in patch order (owned) */
+    char **keys; /* node-selector keys the target needs (value "true"), in patch order (owned) */
     size_t nkeys;
 };
 
@@ -69,9 +69,10 @@ struct migration_ctx {
     const cJSON *vmi;
     const char *ns;
     const char *vmi_name;
-    const char *current_node;     /* VMI status.nodeName, may be NULL */
-    const cJSON *nodes;           /* array of every Node in the view */
-    char **cluster_networks;      /* §4 step 4: cluster networks the VMI's multus networks need (owned) */
+    const char *current_node; /* VMI status.nodeName, may be NULL */
+    const cJSON *nodes;       /* array of every Node in the view */
+    char *
+        *cluster_networks; /* §4 step 4: cluster networks the VMI's multus networks need (owned) */
     size_t ncluster_networks;
     struct cpu_requirement cpu;
 };
@@ -126,7 +127,8 @@ int node_is_schedulable(const cJSON *node);
 void rules_target_node(const struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out);
 void rules_no_target(const struct migration_ctx *ctx, struct verdict *out);
 
-/* The node picked for a migration: VMIM spec.addedNodeSelector hostname, else the VMI annotation; NULL if none. */
+/* The node picked for a migration: VMIM spec.addedNodeSelector hostname, else the VMI annotation;
+ * NULL if none. */
 const char *picked_target_node(const cJSON *vmim, const cJSON *vmi);
 
 #endif

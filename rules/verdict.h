@@ -72,7 +72,7 @@ struct verdict {
 
     /* Set by verdict_finish(): */
     bool allowed;
-    char *message;          /* owned denial message, NULL when allowed */
+    char *message;                  /* owned denial message, NULL when allowed */
     enum rule_id fired[RULE_COUNT]; /* ids of findings kept (deny or warn), in order */
     enum rule_mode fired_mode[RULE_COUNT];
     size_t nfired;

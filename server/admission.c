@@ -26,8 +26,14 @@
 /* Dispatch table                                                            */
 /* ------------------------------------------------------------------------ */
 
-enum handler_slot { SLOT_VMIM_VALIDATE, SLOT_VM_VALIDATE, SLOT_KUBEVIRT_VALIDATE,
-                    SLOT_POD_MUTATE, SLOT_VMIM_MUTATE, SLOT_KUBEVIRT_MUTATE };
+enum handler_slot {
+    SLOT_VMIM_VALIDATE,
+    SLOT_VM_VALIDATE,
+    SLOT_KUBEVIRT_VALIDATE,
+    SLOT_POD_MUTATE,
+    SLOT_VMIM_MUTATE,
+    SLOT_KUBEVIRT_MUTATE
+};
 
 struct route {
     enum admission_path path;
@@ -41,12 +47,15 @@ struct route {
 #define OP_UPDATE 2u
 
 static const struct route routes[] = {
-    {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachineinstancemigrations", OP_CREATE, SLOT_VMIM_VALIDATE},
+    {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachineinstancemigrations", OP_CREATE,
+     SLOT_VMIM_VALIDATE},
     {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachines", OP_CREATE | OP_UPDATE, SLOT_VM_VALIDATE},
-    {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachineinstances", OP_CREATE | OP_UPDATE, SLOT_VM_VALIDATE},
+    {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachineinstances", OP_CREATE | OP_UPDATE,
+     SLOT_VM_VALIDATE},
     {ADMISSION_VALIDATE, "kubevirt.io", "kubevirts", OP_CREATE | OP_UPDATE, SLOT_KUBEVIRT_VALIDATE},
     {ADMISSION_MUTATE, "", "pods", OP_CREATE, SLOT_POD_MUTATE},
-    {ADMISSION_MUTATE, "kubevirt.io", "virtualmachineinstancemigrations", OP_CREATE, SLOT_VMIM_MUTATE},
+    {ADMISSION_MUTATE, "kubevirt.io", "virtualmachineinstancemigrations", OP_CREATE,
+     SLOT_VMIM_MUTATE},
     {ADMISSION_MUTATE, "kubevirt.io", "kubevirts", OP_CREATE | OP_UPDATE, SLOT_KUBEVIRT_MUTATE},
 };
 
@@ -64,12 +73,18 @@ static admission_rule_fn handler_in_slot(const struct admission_handlers *h, enu
     if (!h)
         return NULL;
     switch (slot) {
-    case SLOT_VMIM_VALIDATE: return h->vmim_validate;
-    case SLOT_VM_VALIDATE: return h->vm_validate;
-    case SLOT_KUBEVIRT_VALIDATE: return h->kubevirt_validate;
-    case SLOT_POD_MUTATE: return h->pod_mutate;
-    case SLOT_VMIM_MUTATE: return h->vmim_mutate;
-    case SLOT_KUBEVIRT_MUTATE: return h->kubevirt_mutate;
+    case SLOT_VMIM_VALIDATE:
+        return h->vmim_validate;
+    case SLOT_VM_VALIDATE:
+        return h->vm_validate;
+    case SLOT_KUBEVIRT_VALIDATE:
+        return h->kubevirt_validate;
+    case SLOT_POD_MUTATE:
+        return h->pod_mutate;
+    case SLOT_VMIM_MUTATE:
+        return h->vmim_mutate;
+    case SLOT_KUBEVIRT_MUTATE:
+        return h->kubevirt_mutate;
     }
     return NULL;
 }
@@ -294,7 +309,8 @@ static int add_patch(cJSON *response, const cJSON *patch)
 
 static int has_patch(const struct verdict *v, enum admission_path path)
 {
-    return path == ADMISSION_MUTATE && v && cJSON_IsArray(v->patch) && cJSON_GetArraySize(v->patch) > 0;
+    return path == ADMISSION_MUTATE && v && cJSON_IsArray(v->patch) &&
+           cJSON_GetArraySize(v->patch) > 0;
 }
 
 /* The AdmissionReview answer; `v` NULL means allowed unchanged. */
@@ -384,7 +400,8 @@ static int decode_and_answer(const struct admission_context *ctx, enum admission
     if (api && !cJSON_IsNull(api)) {
         if (!cJSON_IsString(api) ||
             (strcmp(api->valuestring, API_V1) != 0 && strcmp(api->valuestring, API_V1BETA1) != 0))
-            return fail(out, 400, "apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+            return fail(out, 400,
+                        "apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1");
         api_version = api->valuestring;
     }
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(review, "kind");
@@ -420,8 +437,9 @@ static int decode_and_answer(const struct admission_context *ctx, enum admission
     if (!rule) {
         const char *name = string_field(request, "name");
         out->name = copy_or_null(name);
-        return encode_answer(out, api_version, uid, NULL, path) == 0 ? out->status
-                                                                   : fail(out, 500, "out of memory");
+        return encode_answer(out, api_version, uid, NULL, path) == 0
+                   ? out->status
+                   : fail(out, 500, "out of memory");
     }
     const cJSON *object = cJSON_GetObjectItemCaseSensitive(request, "object");
     if (!cJSON_IsObject(object))

@@ -42,8 +42,8 @@ struct admission_context {
 
 /* What became of one review. */
 struct admission_outcome {
-    int status;  /* HTTP status: 200, or 400 with an error body */
-    char *body;  /* owned: the JSON answer (AdmissionReview or {"error","code"}) */
+    int status; /* HTTP status: 200, or 400 with an error body */
+    char *body; /* owned: the JSON answer (AdmissionReview or {"error","code"}) */
     size_t body_len;
     const char *verdict; /* static: allowed|denied|patched|warned|error */
     char *error;         /* owned: the 400 text, NULL on 200 */

@@ -33,7 +33,8 @@
 
 static const char CHECK_USAGE[] =
     "usage: migration-webhook check [--cluster-dir DIR | --kubeconfig FILE] [--config FILE]\n"
-    "                               [-n NAMESPACE] (VM | -f FILE) [--target-node NODE] [-o text|json]\n"
+    "                               [-n NAMESPACE] (VM | -f FILE) [--target-node NODE] [-o "
+    "text|json]\n"
     "\n"
     "Reports whether the VM can be live-migrated, why not, to which nodes, with which CPU model\n"
     "requirement and timeouts.  Exit 0: it can migrate; 1: it cannot; 2: usage or input error.\n";
@@ -117,7 +118,8 @@ static cJSON *vmi_from_vm(const cJSON *vm, const char *ns)
     cJSON *m = cJSON_AddObjectToObject(vmi, "metadata");
     cJSON_AddStringToObject(vmi, "apiVersion", "kubevirt.io/v1");
     cJSON_AddStringToObject(vmi, "kind", "VirtualMachineInstance");
-    cJSON_AddStringToObject(m, "name", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "name")));
+    cJSON_AddStringToObject(m, "name",
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "name")));
     cJSON_AddStringToObject(m, "namespace", ns);
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(tmeta, "labels");
     const cJSON *annotations = cJSON_GetObjectItemCaseSensitive(tmeta, "annotations");
@@ -125,7 +127,8 @@ static cJSON *vmi_from_vm(const cJSON *vm, const char *ns)
         cJSON_AddItemToObject(m, "labels", cJSON_Duplicate(labels, 1));
     if (cJSON_IsObject(annotations))
         cJSON_AddItemToObject(m, "annotations", cJSON_Duplicate(annotations, 1));
-    cJSON_AddItemToObject(vmi, "spec", cJSON_IsObject(tspec) ? cJSON_Duplicate(tspec, 1) : cJSON_CreateObject());
+    cJSON_AddItemToObject(vmi, "spec",
+                          cJSON_IsObject(tspec) ? cJSON_Duplicate(tspec, 1) : cJSON_CreateObject());
     return vmi;
 }
 
@@ -164,10 +167,16 @@ static cJSON *vmi_from_manifest(const char *path, const char *default_ns)
     const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "namespace"));
     cJSON *vmi = NULL;
     if (cJSON_GetArraySize(docs) != 1 || !cJSON_IsObject(obj))
-        fprintf(stderr, "migration-webhook check: %s: expected one VirtualMachine or VirtualMachineInstance\n", path);
-    else if (!kind || (strcmp(kind, "VirtualMachine") != 0 && strcmp(kind, "VirtualMachineInstance") != 0))
-        fprintf(stderr, "migration-webhook check: %s: kind %s%s%s is not VirtualMachine or VirtualMachineInstance\n", path,
-                kind ? "\"" : "", kind ? kind : "(missing)", kind ? "\"" : "");
+        fprintf(
+            stderr,
+            "migration-webhook check: %s: expected one VirtualMachine or VirtualMachineInstance\n",
+            path);
+    else if (!kind ||
+             (strcmp(kind, "VirtualMachine") != 0 && strcmp(kind, "VirtualMachineInstance") != 0))
+        fprintf(stderr,
+                "migration-webhook check: %s: kind %s%s%s is not VirtualMachine or "
+                "VirtualMachineInstance\n",
+                path, kind ? "\"" : "", kind ? kind : "(missing)", kind ? "\"" : "");
     else if (!name || !*name)
         fprintf(stderr, "migration-webhook check: %s: metadata.name is missing\n", path);
     else if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj, "spec")))
@@ -200,8 +209,8 @@ static cJSON *migration_for(const char *ns, const char *vmi_name, const char *ta
     cJSON *spec = cJSON_AddObjectToObject(vmim, "spec");
     cJSON_AddStringToObject(spec, "vmiName", vmi_name);
     if (target)
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(spec, "addedNodeSelector"), "kubernetes.io/hostname",
-                                target);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(spec, "addedNodeSelector"),
+                                "kubernetes.io/hostname", target);
     return vmim;
 }
 
@@ -335,7 +344,8 @@ static void add_nodes(cJSON *report, const struct migration_ctx *ctx, const char
     node_checks_free(checks, n);
 }
 
-static void add_verdict(cJSON *report, const struct verdict *v, const struct rule_settings *settings)
+static void add_verdict(cJSON *report, const struct verdict *v,
+                        const struct rule_settings *settings)
 {
     cJSON_AddBoolToObject(report, "migratable", v->allowed);
     if (v->message)
@@ -367,8 +377,12 @@ static cJSON *build_report(const struct cluster_view *view, const struct rule_se
     cv_scope_init(&scope, 0);
     cJSON *vmim = migration_for(ns, name, target);
     struct rule_input in = {
-        .object = vmim, .ns = ns, .name = "migration-webhook-check",
-        .settings = settings, .view = view, .scope = &scope,
+        .object = vmim,
+        .ns = ns,
+        .name = "migration-webhook-check",
+        .settings = settings,
+        .view = view,
+        .scope = &scope,
     };
     struct verdict v;
     verdict_init(&v);
@@ -409,7 +423,10 @@ static int vm_exists(const struct cluster_view *view, const char *ns, const char
     if (r == CV_NOT_FOUND)
         r = cv_get(view, &scope, CV_VM, ns, name, &obj);
     if (r == CV_NOT_FOUND)
-        fprintf(stderr, "migration-webhook check: no VirtualMachine or VirtualMachineInstance %s/%s in the cluster view\n", ns, name);
+        fprintf(stderr,
+                "migration-webhook check: no VirtualMachine or VirtualMachineInstance %s/%s in the "
+                "cluster view\n",
+                ns, name);
     else if (r == CV_ERROR)
         fprintf(stderr, "migration-webhook check: cannot read VM %s/%s: %s\n", ns, name, scope.err);
     cv_scope_release(&scope);
@@ -420,8 +437,9 @@ static int vm_exists(const struct cluster_view *view, const char *ns, const char
 static struct cluster_view *open_view(const struct check_args *a)
 {
     char err[512], warning[256], describe[512];
-    struct cluster_view *view = cluster_view_open(a->cluster_dir, a->kubeconfig, warning, sizeof(warning),
-                                                  describe, sizeof(describe), err, sizeof(err));
+    struct cluster_view *view =
+        cluster_view_open(a->cluster_dir, a->kubeconfig, warning, sizeof(warning), describe,
+                          sizeof(describe), err, sizeof(err));
     if (!view) {
         fprintf(stderr, "migration-webhook check: %s\n", err);
         return NULL;

@@ -30,17 +30,18 @@ static void print_findings(FILE *out, const cJSON *report, const struct palette 
     const cJSON *v;
     if (cJSON_GetArraySize(violations) > 0) {
         fprintf(out, "\n%sViolations%s\n", p->bold, p->reset);
-        cJSON_ArrayForEach(v, violations)
-        {
+        cJSON_ArrayForEach (v, violations) {
             const char *mode = str(v, "mode");
-            fprintf(out, "  %s%-20s%s %s%s\n", strcmp(mode, "deny") == 0 ? p->bad : p->dim, str(v, "rule"),
-                    p->reset, str(v, "message"), strcmp(mode, "deny") == 0 ? "" : "  (warn only)");
+            fprintf(out, "  %s%-20s%s %s%s\n", strcmp(mode, "deny") == 0 ? p->bad : p->dim,
+                    str(v, "rule"), p->reset, str(v, "message"),
+                    strcmp(mode, "deny") == 0 ? "" : "  (warn only)");
         }
     }
     const cJSON *warnings = cJSON_GetObjectItemCaseSensitive(report, "warnings");
     if (cJSON_GetArraySize(warnings) > 0) {
         fprintf(out, "\n%sWarnings%s\n", p->bold, p->reset);
-        cJSON_ArrayForEach(v, warnings) fprintf(out, "  %s\n", cJSON_GetStringValue(v));
+        cJSON_ArrayForEach (v, warnings)
+            fprintf(out, "  %s\n", cJSON_GetStringValue(v));
     }
 }
 
@@ -52,17 +53,24 @@ static void print_cpu(FILE *out, const cJSON *report, const struct palette *p)
     fprintf(out, "\n%sCPU model%s\n", p->bold, p->reset);
     fprintf(out, "  %s (from %s)\n", str(cpu, "model"), str(cpu, "source"));
     if (*str(cpu, "hostModel"))
-        fprintf(out, "  host CPU model %s of node %s\n", str(cpu, "hostModel"), str(cpu, "sourceNode"));
+        fprintf(out, "  host CPU model %s of node %s\n", str(cpu, "hostModel"),
+                str(cpu, "sourceNode"));
     else if (strcmp(str(cpu, "model"), "host-model") == 0)
-        fprintf(out, "  host CPU model unknown (%s): it will only move between nodes with the host CPU model of "
-                     "the node it runs on\n",
-                *str(cpu, "sourceNode") ? "its node has no host-model-cpu.node.kubevirt.io label" : "not running on a node");
+        fprintf(out,
+                "  host CPU model unknown (%s): it will only move between nodes with the host CPU "
+                "model of "
+                "the node it runs on\n",
+                *str(cpu, "sourceNode") ? "its node has no host-model-cpu.node.kubevirt.io label"
+                                        : "not running on a node");
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cpu, "requiredNodeLabels");
     const cJSON *l;
     if (cJSON_GetArraySize(labels) > 0) {
         fprintf(out, "  the target node needs the labels%s:\n",
-                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cpu, "fromSourcePod")) ? " (as on the source pod: it migrated before)" : "");
-        cJSON_ArrayForEach(l, labels) fprintf(out, "    %s=true\n", cJSON_GetStringValue(l));
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cpu, "fromSourcePod"))
+                    ? " (as on the source pod: it migrated before)"
+                    : "");
+        cJSON_ArrayForEach (l, labels)
+            fprintf(out, "    %s=true\n", cJSON_GetStringValue(l));
     } else {
         fprintf(out, "  no CPU constraint on the target node\n");
     }
@@ -76,7 +84,8 @@ static void print_nodes(FILE *out, const cJSON *report, const struct palette *p)
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(target, "eligible")))
             fprintf(out, "  %s%s%s can take it\n", p->ok, str(target, "node"), p->reset);
         else
-            fprintf(out, "  %s%s%s %s\n", p->bad, str(target, "node"), p->reset, str(target, "reason"));
+            fprintf(out, "  %s%s%s %s\n", p->bad, str(target, "node"), p->reset,
+                    str(target, "reason"));
         return;
     }
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(report, "candidates");
@@ -86,12 +95,12 @@ static void print_nodes(FILE *out, const cJSON *report, const struct palette *p)
     if (cJSON_GetArraySize(nodes) == 0)
         fprintf(out, "  there is no other node\n");
     const cJSON *n;
-    cJSON_ArrayForEach(n, nodes)
-    {
+    cJSON_ArrayForEach (n, nodes) {
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n, "eligible")))
             fprintf(out, "  %s%-20s%s eligible\n", p->ok, str(n, "node"), p->reset);
         else
-            fprintf(out, "  %s%-20s%s %s%s%s\n", p->dim, str(n, "node"), p->reset, p->dim, str(n, "reason"), p->reset);
+            fprintf(out, "  %s%-20s%s %s%s%s\n", p->dim, str(n, "node"), p->reset, p->dim,
+                    str(n, "reason"), p->reset);
     }
 }
 
@@ -104,11 +113,14 @@ static void print_timeouts(FILE *out, const cJSON *report, const struct palette 
     if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(t, "memoryBytes"))) {
         fprintf(out, "  completion: unknown (%s)\n", str(t, "memorySource"));
     } else {
-        fprintf(out, "  memory: %s = %.0f bytes (%s)\n", str(t, "memory"), num(t, "memoryBytes"), str(t, "memorySource"));
+        fprintf(out, "  memory: %s = %.0f bytes (%s)\n", str(t, "memory"), num(t, "memoryBytes"),
+                str(t, "memorySource"));
         fprintf(out, "  completion: %s GiB × %.0f s/GiB = %.0f s (%s)\n", str(t, "memoryGiB"),
-                num(t, "completionTimeoutPerGiB"), num(t, "completionTimeoutSeconds"), str(t, "perGiBSource"));
+                num(t, "completionTimeoutPerGiB"), num(t, "completionTimeoutSeconds"),
+                str(t, "perGiBSource"));
     }
-    fprintf(out, "  progress: %.0f s (%s)\n", num(t, "progressTimeoutSeconds"), str(t, "progressSource"));
+    fprintf(out, "  progress: %.0f s (%s)\n", num(t, "progressTimeoutSeconds"),
+            str(t, "progressSource"));
 }
 
 void check_print_text(const cJSON *report, FILE *out, bool color)

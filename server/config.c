@@ -74,12 +74,12 @@ struct file_ctx {
     size_t errlen;
 };
 
-#define FILE_ERROR(fc, ...)                                                                   \
-    do {                                                                                      \
-        char detail_[512];                                                                    \
-        snprintf(detail_, sizeof(detail_), __VA_ARGS__);                                      \
-        snprintf((fc)->err, (fc)->errlen, "%s: %s", (fc)->name, detail_);                     \
-        return -1;                                                                            \
+#define FILE_ERROR(fc, ...)                                                                        \
+    do {                                                                                           \
+        char detail_[512];                                                                         \
+        snprintf(detail_, sizeof(detail_), __VA_ARGS__);                                           \
+        snprintf((fc)->err, (fc)->errlen, "%s: %s", (fc)->name, detail_);                          \
+        return -1;                                                                                 \
     } while (0)
 
 static int path_value(struct file_ctx *fc, const cJSON *item, char **slot)
@@ -117,8 +117,7 @@ static int rule_modes(struct file_ctx *fc, const cJSON *map, bool early)
     if (!cJSON_IsObject(map))
         FILE_ERROR(fc, "%s: must be a mapping of rule id to deny|warn|off", map->string);
     const cJSON *item;
-    cJSON_ArrayForEach(item, map)
-    {
+    cJSON_ArrayForEach (item, map) {
         int id = rule_id_from_name(item->string);
         if (id < 0 || id == RULE_VMIM_NO_VMI)
             FILE_ERROR(fc, "%s.%s: unknown rule", map->string, item->string);
@@ -138,8 +137,7 @@ static int kubevirt_section(struct file_ctx *fc, const cJSON *map)
     if (!cJSON_IsObject(map))
         FILE_ERROR(fc, "kubevirt: must be a mapping");
     const cJSON *item;
-    cJSON_ArrayForEach(item, map)
-    {
+    cJSON_ArrayForEach (item, map) {
         if (strcmp(item->string, "defaultTimeouts") != 0)
             FILE_ERROR(fc, "kubevirt.%s: unknown key", item->string);
         if (!cJSON_IsBool(item))
@@ -154,8 +152,7 @@ static int limits_section(struct file_ctx *fc, const cJSON *map)
     if (!cJSON_IsObject(map))
         FILE_ERROR(fc, "limits: must be a mapping");
     const cJSON *item;
-    cJSON_ArrayForEach(item, map)
-    {
+    cJSON_ArrayForEach (item, map) {
         if (strcmp(item->string, "maxBodyBytes") != 0)
             FILE_ERROR(fc, "limits.%s: unknown key", item->string);
         long long v;
@@ -171,11 +168,10 @@ static int timeouts_section(struct file_ctx *fc, const cJSON *map)
     if (!cJSON_IsObject(map))
         FILE_ERROR(fc, "timeouts: must be a mapping");
     const cJSON *item;
-    cJSON_ArrayForEach(item, map)
-    {
+    cJSON_ArrayForEach (item, map) {
         if (strcmp(item->string, "reviewTimeoutMarginMs") == 0) {
-            if (integer_value(fc, "timeouts.reviewTimeoutMarginMs", item, 0, MW_REVIEW_MAX_TIMEOUT_MS,
-                              &fc->c->review_timeout_margin_ms) != 0)
+            if (integer_value(fc, "timeouts.reviewTimeoutMarginMs", item, 0,
+                              MW_REVIEW_MAX_TIMEOUT_MS, &fc->c->review_timeout_margin_ms) != 0)
                 return -1;
         } else if (strcmp(item->string, "drainSeconds") == 0) {
             if (integer_value(fc, "timeouts.drainSeconds", item, 0, MW_DRAIN_MAX_SECONDS,
@@ -228,8 +224,7 @@ int config_from_json(struct mw_config *c, const cJSON *doc, const char *name, ch
     if (!cJSON_IsObject(doc))
         FILE_ERROR(&fc, "the top level must be a mapping");
     const cJSON *item;
-    cJSON_ArrayForEach(item, doc)
-    {
+    cJSON_ArrayForEach (item, doc) {
         if (top_level_key(&fc, item) != 0)
             return -1;
     }

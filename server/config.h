@@ -22,8 +22,8 @@
 #include "rules/verdict.h"
 
 struct mw_config {
-    char *listen;      /* "ADDR:PORT"; owned */
-    char *tls_cert;    /* owned paths, NULL when unset */
+    char *listen;   /* "ADDR:PORT"; owned */
+    char *tls_cert; /* owned paths, NULL when unset */
     char *tls_key;
     char *client_ca;
     char *cluster_dir;

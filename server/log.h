@@ -32,8 +32,8 @@ struct review_log {
     const char *verdict; /* allowed|denied|patched|warned|error */
     const enum rule_id *rules;
     size_t nrules;
-    int status;          /* HTTP status of the answer */
-    const char *error;   /* the 4xx/5xx text, NULL otherwise */
+    int status;        /* HTTP status of the answer */
+    const char *error; /* the 4xx/5xx text, NULL otherwise */
     long long duration_us;
 };
 

@@ -145,7 +145,8 @@ static void grow_vm_once(cJSON *review, int i)
     snprintf(name, sizeof(name), "grow-%d", i);
     snprintf(dv_name, sizeof(dv_name), "vm-bench-grow-%d", i);
     cJSON *dv = cJSON_Duplicate(cJSON_GetArrayItem(templates, 0), 1);
-    cJSON_ReplaceItemInObjectCaseSensitive(item(dv, "metadata"), "name", cJSON_CreateString(dv_name));
+    cJSON_ReplaceItemInObjectCaseSensitive(item(dv, "metadata"), "name",
+                                           cJSON_CreateString(dv_name));
     cJSON_AddItemToArray(templates, dv);
     cJSON *disk = cJSON_CreateObject();
     cJSON_AddStringToObject(disk, "name", name);
@@ -203,8 +204,7 @@ static void bench_body(void)
 static cJSON *find_object(cJSON *objects, const char *kind, const char *name)
 {
     cJSON *o;
-    cJSON_ArrayForEach(o, objects)
-    {
+    cJSON_ArrayForEach (o, objects) {
         const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"));
         const char *n = cJSON_GetStringValue(item(o, "metadata.name"));
         if (k && n && strcmp(k, kind) == 0 && strcmp(n, name) == 0)
@@ -348,7 +348,9 @@ static void bench_nodes(void)
             first_per_node = per_node;
         printf("%7d %14.3f %14.3f %14.3f %12.3f %11.3fus %8s\n", n, t_vmim * 1e3, t_cand * 1e3,
                t_vm * 1e3, t_lookup * 1e6, per_node * 1e6,
-               c == 0 ? "-" : per_node / first_per_node < 1.5 ? "linear" : "SUPER");
+               c == 0                            ? "-"
+               : per_node / first_per_node < 1.5 ? "linear"
+                                                 : "SUPER");
         cv_scope_release(&scope);
         cv_destroy(view);
     }

@@ -9,9 +9,8 @@
  *   list <KIND> <ns|-> [key=value]           <count> <JSON array>
  *   labels <node>                            the node's labels as JSON (from the cache)
  *   stats                                    the view's counters as JSON
- *   parallel <threads> <rounds>              many threads reading at once: OK <lookups> | FAILED <n> <error>
- *   quit
- * KIND is VM, VMI, VMIM, PVC, POD, NODE, KUBEVIRT or NAD.
+ *   parallel <threads> <rounds>              many threads reading at once: OK <lookups> | FAILED
+ * <n> <error> quit KIND is VM, VMI, VMIM, PVC, POD, NODE, KUBEVIRT or NAD.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -22,9 +21,12 @@
 
 static int kind_from_short(const char *s)
 {
-    static const struct { const char *name; enum cv_kind kind; } names[] = {
-        {"VM", CV_VM},     {"VMI", CV_VMI},           {"VMIM", CV_VMIM}, {"PVC", CV_PVC},
-        {"POD", CV_POD},   {"NODE", CV_NODE},         {"KUBEVIRT", CV_KUBEVIRT}, {"NAD", CV_NAD},
+    static const struct {
+        const char *name;
+        enum cv_kind kind;
+    } names[] = {
+        {"VM", CV_VM},   {"VMI", CV_VMI},   {"VMIM", CV_VMIM},         {"PVC", CV_PVC},
+        {"POD", CV_POD}, {"NODE", CV_NODE}, {"KUBEVIRT", CV_KUBEVIRT}, {"NAD", CV_NAD},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(s, names[i].name) == 0)
@@ -39,7 +41,8 @@ static void print_json(const cJSON *j)
     free(s);
 }
 
-static void answer_get(const struct cluster_view *v, char *kind, char *ns, char *name, char *deadline)
+static void answer_get(const struct cluster_view *v, char *kind, char *ns, char *name,
+                       char *deadline)
 {
     int k = kind ? kind_from_short(kind) : -1;
     if (k < 0 || !ns || !name) {
@@ -72,7 +75,8 @@ static void answer_list(const struct cluster_view *v, char *kind, char *ns, char
     struct cv_scope s;
     cv_scope_init(&s, cv_now_ms() + 5000);
     const cJSON *arr = NULL;
-    enum cv_result r = cv_list(v, &s, (enum cv_kind)k, strcmp(ns, "-") ? ns : NULL, selector, value, &arr);
+    enum cv_result r =
+        cv_list(v, &s, (enum cv_kind)k, strcmp(ns, "-") ? ns : NULL, selector, value, &arr);
     if (r == CV_OK) {
         printf("%d ", cJSON_GetArraySize(arr));
         print_json(arr);
@@ -89,7 +93,8 @@ static void answer_labels(const struct cluster_view *v, const char *node)
     const cJSON *obj = NULL;
     enum cv_result r = node ? cv_get(v, &s, CV_NODE, NULL, node, &obj) : CV_NOT_FOUND;
     if (r == CV_OK)
-        print_json(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"));
+        print_json(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"));
     else if (r == CV_NOT_FOUND)
         printf("NOTFOUND\n");
     else
@@ -113,7 +118,8 @@ static void answer_stats(const struct cluster_view *v)
     cJSON_AddNumberToObject(j, "nodes", (double)st.nodes);
     cJSON_AddNumberToObject(j, "kubevirts", (double)st.kubevirts);
     cJSON_AddNumberToObject(j, "node_cache_bytes", (double)st.node_cache_bytes);
-    cJSON_AddNumberToObject(j, "bytes_per_node", st.nodes ? (double)(st.node_cache_bytes / st.nodes) : 0);
+    cJSON_AddNumberToObject(j, "bytes_per_node",
+                            st.nodes ? (double)(st.node_cache_bytes / st.nodes) : 0);
     cJSON_AddNumberToObject(j, "relists", (double)st.relists);
     cJSON_AddNumberToObject(j, "watch_restarts", (double)st.watch_restarts);
     cJSON_AddNumberToObject(j, "watch_events", (double)st.watch_events);
@@ -139,7 +145,8 @@ static void *read_concurrently(void *arg)
         enum cv_result a = cv_get(r->v, &s, CV_VMI, "default", "vm1", &vmi);
         enum cv_result b = cv_list(r->v, &s, CV_NODE, NULL, NULL, NULL, &nodes);
         enum cv_result c = cv_get(r->v, &s, CV_NODE, NULL, "node-1", &node);
-        enum cv_result d = cv_list(r->v, &s, CV_POD, "default", "vm.kubevirt.io/name", "vm1", &pods);
+        enum cv_result d =
+            cv_list(r->v, &s, CV_POD, "default", "vm.kubevirt.io/name", "vm1", &pods);
         r->lookups += 4;
         if (a != CV_OK || b != CV_OK || c != CV_OK || d != CV_OK || cJSON_GetArraySize(nodes) < 3 ||
             cJSON_GetArraySize(pods) != 1) {

@@ -63,11 +63,11 @@ static inline cJSON *fixture_item(const char *file, const char *name)
     cJSON *doc = load_fixture(file);
     cJSON *items = cJSON_IsArray(doc) ? doc : cJSON_GetObjectItemCaseSensitive(doc, "items");
     cJSON *item, *found = NULL;
-    cJSON_ArrayForEach(item, items)
-    {
+    cJSON_ArrayForEach (item, items) {
         cJSON *meta = cJSON_GetObjectItemCaseSensitive(item, "metadata");
         const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "name"));
-        const char *g = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "generateName"));
+        const char *g =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "generateName"));
         if ((n && strcmp(n, name) == 0) || (!n && g && strcmp(g, name) == 0))
             found = cJSON_Duplicate(item, 1);
     }
@@ -124,12 +124,14 @@ static inline void set_path(cJSON *obj, const char *path, const char *value_json
  */
 static inline const char *test_meta(const cJSON *o, const char *f)
 {
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), f));
+    return cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), f));
 }
 
 static inline int test_view_wants(const cJSON *o, enum cv_kind kind, const char *ns)
 {
-    if (cv_kind_from_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"))) != (int)kind)
+    if (cv_kind_from_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"))) !=
+        (int)kind)
         return 0;
     if (!ns || !cv_kind_namespaced(kind))
         return 1;
@@ -137,13 +139,13 @@ static inline int test_view_wants(const cJSON *o, enum cv_kind kind, const char 
     return strcmp(ons && *ons ? ons : "default", *ns ? ns : "default") == 0;
 }
 
-static inline enum cv_result test_view_get(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                                           const char *ns, const char *name, const cJSON **out)
+static inline enum cv_result test_view_get(const struct cluster_view *v, struct cv_scope *s,
+                                           enum cv_kind kind, const char *ns, const char *name,
+                                           const cJSON **out)
 {
     (void)s;
     const cJSON *o;
-    cJSON_ArrayForEach(o, (const cJSON *)v->impl)
-    {
+    cJSON_ArrayForEach (o, (const cJSON *)v->impl) {
         const char *n = test_meta(o, "name");
         if (n && strcmp(n, name) == 0 && test_view_wants(o, kind, ns ? ns : "")) {
             *out = o;
@@ -153,18 +155,20 @@ static inline enum cv_result test_view_get(const struct cluster_view *v, struct 
     return CV_NOT_FOUND;
 }
 
-static inline enum cv_result test_view_list(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                                            const char *ns, const char *key, const char *value,
-                                            const cJSON **out)
+static inline enum cv_result test_view_list(const struct cluster_view *v, struct cv_scope *s,
+                                            enum cv_kind kind, const char *ns, const char *key,
+                                            const char *value, const cJSON **out)
 {
     cJSON *arr = cJSON_CreateArray();
     cv_scope_hold_json(s, arr);
     const cJSON *o;
-    cJSON_ArrayForEach(o, (const cJSON *)v->impl)
-    {
-        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "labels");
-        const char *have = key ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, key)) : NULL;
-        if (test_view_wants(o, kind, ns) && (!key || (have && (!value || strcmp(have, value) == 0))))
+    cJSON_ArrayForEach (o, (const cJSON *)v->impl) {
+        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(o, "metadata"), "labels");
+        const char *have =
+            key ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, key)) : NULL;
+        if (test_view_wants(o, kind, ns) &&
+            (!key || (have && (!value || strcmp(have, value) == 0))))
             cJSON_AddItemReferenceToArray(arr, (cJSON *)o);
     }
     *out = arr;
@@ -183,8 +187,8 @@ static inline void test_view_destroy(struct cluster_view *v)
     free(v);
 }
 
-static const struct cluster_view_ops test_view_ops __attribute__((unused)) = {
-    test_view_get, test_view_list, test_view_ready, test_view_destroy};
+static const struct cluster_view_ops test_view_ops
+    __attribute__((unused)) = {test_view_get, test_view_list, test_view_ready, test_view_destroy};
 
 /* A view over a copy of the items of `objects`.  Free with cv_destroy. */
 static inline struct cluster_view *view_of_array(const cJSON *objects)
@@ -224,7 +228,7 @@ static inline void failing_destroy(struct cluster_view *v)
     (void)v;
 }
 
-static const struct cluster_view_ops failing_ops __attribute__((unused)) = {
-    failing_get, failing_list, failing_ready, failing_destroy};
+static const struct cluster_view_ops failing_ops
+    __attribute__((unused)) = {failing_get, failing_list, failing_ready, failing_destroy};
 
 #endif

@@ -42,7 +42,9 @@ static void deny_cdrom(const struct rule_input *in, struct verdict *out)
 static void warn_only(const struct rule_input *in, struct verdict *out)
 {
     record(in);
-    verdict_warn(out, "VM default/vm1 will not be live-migratable: disk \"cdrom1\" is a CD-ROM; eject it first");
+    verdict_warn(
+        out,
+        "VM default/vm1 will not be live-migratable: disk \"cdrom1\" is a CD-ROM; eject it first");
     verdict_finish(out, "", in->settings->early, false, "default/vm1");
 }
 
@@ -165,8 +167,10 @@ static void assert_400(const char *body, const char *error)
     int status;
     cJSON *answer = run(ADMISSION_VALIDATE, body, NULL, &status);
     assert_int_equal(status, 400);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "error")), error);
-    assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(answer, "code")), 400);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "error")),
+                        error);
+    assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(answer, "code")),
+                     400);
     assert_int_equal(cJSON_GetArraySize(answer), 2);
     cJSON_Delete(answer);
 }
@@ -178,18 +182,22 @@ static void denial_in_v1_echoes_uid_with_403_forbidden(void **state)
     (void)state;
     cJSON *answer = run_review(ADMISSION_VALIDATE, "admission.k8s.io/v1", "kubevirt.io",
                                "virtualmachineinstancemigrations", "CREATE", NULL);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "apiVersion")),
-                        "admission.k8s.io/v1");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "apiVersion")),
+        "admission.k8s.io/v1");
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "kind")),
                         "AdmissionReview");
     const cJSON *resp = response_of(answer);
     assert_false(allowed(resp));
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(resp, "status");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "status")), "Failure");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "status")),
+                        "Failure");
     assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "code")), 403);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "reason")), "Forbidden");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "message")),
-                        "VM default/vm1 cannot be live-migrated: disk \"cdrom1\" is a CD-ROM; eject it first");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "reason")),
+                        "Forbidden");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "message")),
+        "VM default/vm1 cannot be live-migrated: disk \"cdrom1\" is a CD-ROM; eject it first");
     assert_null(cJSON_GetObjectItemCaseSensitive(resp, "patch"));
     assert_int_equal(calls, 1);
     assert_string_equal(seen_ns, "default");
@@ -202,8 +210,9 @@ static void v1beta1_is_answered_in_v1beta1(void **state)
     (void)state;
     cJSON *answer = run_review(ADMISSION_VALIDATE, "admission.k8s.io/v1beta1", "kubevirt.io",
                                "kubevirts", "UPDATE", NULL);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "apiVersion")),
-                        "admission.k8s.io/v1beta1");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "apiVersion")),
+        "admission.k8s.io/v1beta1");
     assert_true(allowed(response_of(answer)));
     assert_null(cJSON_GetObjectItemCaseSensitive(response_of(answer), "status"));
     cJSON_Delete(answer);
@@ -218,8 +227,9 @@ static void warnings_are_listed(void **state)
     assert_true(allowed(resp));
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(resp, "warnings");
     assert_int_equal(cJSON_GetArraySize(w), 1);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(w, 0)),
-                        "VM default/vm1 will not be live-migratable: disk \"cdrom1\" is a CD-ROM; eject it first");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetArrayItem(w, 0)),
+        "VM default/vm1 will not be live-migratable: disk \"cdrom1\" is a CD-ROM; eject it first");
     cJSON_Delete(answer);
 }
 
@@ -229,7 +239,8 @@ static void patch_is_base64_of_the_json_patch_array(void **state)
     cJSON *answer = run_review(ADMISSION_MUTATE, "admission.k8s.io/v1", "", "pods", "CREATE", NULL);
     const cJSON *resp = response_of(answer);
     assert_true(allowed(resp));
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patchType")), "JSONPatch");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patchType")),
+                        "JSONPatch");
     const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patch"));
     assert_non_null(b64);
     unsigned char decoded[1024];
@@ -238,10 +249,11 @@ static void patch_is_base64_of_the_json_patch_array(void **state)
     while (n > 0 && decoded[n - 1] == '\0') /* DecodeBlock keeps the padding bytes */
         n--;
     decoded[n] = '\0';
-    assert_string_equal((char *)decoded,
-                        "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector\",\"value\":{}},"
-                        "{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1Skylake\","
-                        "\"value\":\"true\"}]");
+    assert_string_equal(
+        (char *)decoded,
+        "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector\",\"value\":{}},"
+        "{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1Skylake\","
+        "\"value\":\"true\"}]");
     cJSON_Delete(answer);
 }
 
@@ -249,8 +261,8 @@ static void no_patch_on_validate(void **state)
 {
     (void)state;
     handlers.kubevirt_validate = add_selector;
-    cJSON *answer = run_review(ADMISSION_VALIDATE, "admission.k8s.io/v1", "kubevirt.io", "kubevirts",
-                               "CREATE", NULL);
+    cJSON *answer = run_review(ADMISSION_VALIDATE, "admission.k8s.io/v1", "kubevirt.io",
+                               "kubevirts", "CREATE", NULL);
     handlers.kubevirt_validate = allow_plain;
     const cJSON *resp = response_of(answer);
     assert_null(cJSON_GetObjectItemCaseSensitive(resp, "patch"));
@@ -276,8 +288,8 @@ static void unknown_kinds_subresources_and_delete_are_allowed_unchanged(void **s
         {ADMISSION_VALIDATE, "other.io", "virtualmachines", "CREATE", NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cJSON *answer = run_review(cases[i].path, "admission.k8s.io/v1", cases[i].group, cases[i].resource,
-                                   cases[i].op, cases[i].sub);
+        cJSON *answer = run_review(cases[i].path, "admission.k8s.io/v1", cases[i].group,
+                                   cases[i].resource, cases[i].op, cases[i].sub);
         const cJSON *resp = response_of(answer);
         assert_true(allowed(resp));
         assert_int_equal(cJSON_GetArraySize((cJSON *)resp), 2); /* uid and allowed only */
@@ -289,8 +301,8 @@ static void unknown_kinds_subresources_and_delete_are_allowed_unchanged(void **s
 static void any_version_of_a_resource_matches(void **state)
 {
     (void)state;
-    char *body = review_text("admission.k8s.io/v1", "kubevirt.io", "virtualmachineinstancemigrations",
-                             "CREATE", NULL);
+    char *body = review_text("admission.k8s.io/v1", "kubevirt.io",
+                             "virtualmachineinstancemigrations", "CREATE", NULL);
     char *v = strstr(body, "\"version\":\"v1\"");
     assert_non_null(v);
     memcpy(v, "\"version\":\"v2\"", 14);
@@ -338,7 +350,8 @@ static void malformed_reviews_are_400(void **state)
 static void handled_review_without_object_is_400(void **state)
 {
     (void)state;
-    assert_400("{\"request\":{\"uid\":\"a\",\"operation\":\"CREATE\",\"resource\":{\"group\":\"kubevirt.io\","
+    assert_400("{\"request\":{\"uid\":\"a\",\"operation\":\"CREATE\",\"resource\":{\"group\":"
+               "\"kubevirt.io\","
                "\"resource\":\"virtualmachineinstancemigrations\"},\"object\":null}}",
                "request.object is missing or not an object");
 }
@@ -361,8 +374,8 @@ static void deadline_comes_from_timeout_minus_margin(void **state)
     assert_int_equal(admission_budget_ms("1s", 5000), 100);
     assert_int_equal(admission_budget_ms("garbage", 1000), 9000);
     assert_int_equal(admission_budget_ms("10m", 0), 30000);
-    char *body = review_text("admission.k8s.io/v1", "kubevirt.io", "virtualmachineinstancemigrations",
-                             "CREATE", NULL);
+    char *body = review_text("admission.k8s.io/v1", "kubevirt.io",
+                             "virtualmachineinstancemigrations", "CREATE", NULL);
     int status;
     cJSON *answer = run(ADMISSION_VALIDATE, body, "4s", &status);
     assert_true(seen_budget_ms > 1000 && seen_budget_ms <= 3000);
@@ -383,12 +396,14 @@ static void missing_handler_allows(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(denial_in_v1_echoes_uid_with_403_forbidden, setup, teardown),
+        cmocka_unit_test_setup_teardown(denial_in_v1_echoes_uid_with_403_forbidden, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(v1beta1_is_answered_in_v1beta1, setup, teardown),
         cmocka_unit_test_setup_teardown(warnings_are_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(patch_is_base64_of_the_json_patch_array, setup, teardown),
         cmocka_unit_test_setup_teardown(no_patch_on_validate, setup, teardown),
-        cmocka_unit_test_setup_teardown(unknown_kinds_subresources_and_delete_are_allowed_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_kinds_subresources_and_delete_are_allowed_unchanged,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(any_version_of_a_resource_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_reviews_are_400, setup, teardown),
         cmocka_unit_test_setup_teardown(handled_review_without_object_is_400, setup, teardown),

@@ -8,8 +8,9 @@
 
 static cJSON *node(void)
 {
-    return J("{'kind':'Node','metadata':{'name':'node-b','labels':{'zone':'east','cores':'16','gpu':'',"
-             "'flag':true,'kubevirt.io/schedulable':'true'}}}");
+    return J(
+        "{'kind':'Node','metadata':{'name':'node-b','labels':{'zone':'east','cores':'16','gpu':'',"
+        "'flag':true,'kubevirt.io/schedulable':'true'}}}");
 }
 
 /* The reason (or "match") of `terms_json` (single-quoted) against node(). */
@@ -43,9 +44,12 @@ static char *expr(const char *key, const char *op, const char *values)
 {
     static char buf[512];
     if (values)
-        snprintf(buf, sizeof(buf), "[{'matchExpressions':[{'key':'%s','operator':'%s','values':%s}]}]", key, op, values);
+        snprintf(buf, sizeof(buf),
+                 "[{'matchExpressions':[{'key':'%s','operator':'%s','values':%s}]}]", key, op,
+                 values);
     else
-        snprintf(buf, sizeof(buf), "[{'matchExpressions':[{'key':'%s','operator':'%s'}]}]", key, op);
+        snprintf(buf, sizeof(buf), "[{'matchExpressions':[{'key':'%s','operator':'%s'}]}]", key,
+                 op);
     return buf;
 }
 
@@ -99,19 +103,23 @@ static void terms_and_expressions(void **state)
     expect("[{},{'matchExpressions':[{'key':'zone','operator':'Exists'}]}]", "match");
     expect("[]", "(no node selector terms)");
     /* matchFields: metadata.name with In / NotIn only, ANDed with the expressions. */
-    expect("[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-a','node-b']}]}]", "match");
+    expect(
+        "[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-a','node-b']}]}]",
+        "match");
     expect("[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-a']}]}]",
            "(metadata.name In node-a)");
     expect("[{'matchFields':[{'key':'metadata.uid','operator':'In','values':['node-b']}]}]",
            "(metadata.uid In node-b)");
-    expect("[{'matchFields':[{'key':'metadata.name','operator':'Exists'}]}]", "(metadata.name Exists)");
+    expect("[{'matchFields':[{'key':'metadata.name','operator':'Exists'}]}]",
+           "(metadata.name Exists)");
     expect("[{'matchExpressions':[{'key':'zone','operator':'Exists'}],"
            "'matchFields':[{'key':'metadata.name','operator':'NotIn','values':['node-b']}]}]",
            "(metadata.name NotIn node-b)");
     /* Garbage never crashes and never matches. */
     expect("[5,'x',null]", "(empty node selector term)");
     expect("[{'matchExpressions':[{'key':5,'operator':'In','values':['a']}]}]", "(? In a)");
-    expect("[{'matchExpressions':[{'key':'zone','operator':'In','values':[1,2]}]}]", "(zone In ?,?)");
+    expect("[{'matchExpressions':[{'key':'zone','operator':'In','values':[1,2]}]}]",
+           "(zone In ?,?)");
 }
 
 static void selector_map(void **state)
@@ -148,10 +156,12 @@ static void vmi_rules(void **state)
 {
     (void)state;
     cJSON *n = node();
-    cJSON *vmi = J("{'spec':{'nodeSelector':{'kubernetes.io/hostname':'node-a','zone':'east'},"
-                   "'affinity':{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
-                   "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['4']}]}]},"
-                   "'preferredDuringSchedulingIgnoredDuringExecution':[{'weight':1,'preference':{}}]}}}}");
+    cJSON *vmi =
+        J("{'spec':{'nodeSelector':{'kubernetes.io/hostname':'node-a','zone':'east'},"
+          "'affinity':{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
+          "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['4']"
+          "}]}]},"
+          "'preferredDuringSchedulingIgnoredDuringExecution':[{'weight':1,'preference':{}}]}}}}");
     char *why = NULL;
     assert_int_equal(vmi_scheduling_rules_match(vmi, n, &why), MATCH_NO);
     assert_string_equal(why, "(cores Lt 4)");

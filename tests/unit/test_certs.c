@@ -44,7 +44,8 @@ static EVP_PKEY *parse_key(const char *pem)
 
 static struct certs_bundle make(void)
 {
-    static const char *const hosts[] = {"migration-webhook.kube-system.svc", "localhost", "127.0.0.1", "::1"};
+    static const char *const hosts[] = {"migration-webhook.kube-system.svc", "localhost",
+                                        "127.0.0.1", "::1"};
     struct certs_bundle b;
     char err[256] = "";
     assert_int_equal(certs_generate(hosts, 4, 30, &b, err, sizeof(err)), 0);
@@ -76,7 +77,9 @@ static void key_is_ec_p256_and_matches_the_certificate(void **state)
     assert_true(EVP_PKEY_is_a(key, "EC"));
     char group[64];
     size_t len = 0;
-    assert_int_equal(EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len), 1);
+    assert_int_equal(
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len),
+        1);
     assert_string_equal(group, "prime256v1");
     X509 *cert = parse_cert(b.cert_pem);
     assert_int_equal(X509_check_private_key(cert, key), 1);

@@ -78,8 +78,16 @@ static void flags_override_the_file(void **state)
     struct mw_config c;
     char err[512] = "";
     config_init(&c);
-    char *argv[] = {"serve", "--listen", "0.0.0.0:10443", "--config", (char *)data("config-full.yaml"),
-                    "--cluster-dir=/tmp/other", "--tls-cert", "/a.crt", "--tls-key", "/a.key"};
+    char *argv[] = {"serve",
+                    "--listen",
+                    "0.0.0.0:10443",
+                    "--config",
+                    (char *)data("config-full.yaml"),
+                    "--cluster-dir=/tmp/other",
+                    "--tls-cert",
+                    "/a.crt",
+                    "--tls-key",
+                    "/a.key"};
     assert_int_equal(config_from_args(&c, 10, argv, err, sizeof(err)), 0);
     assert_string_equal(c.listen, "0.0.0.0:10443");   /* flag beats file */
     assert_string_equal(c.cluster_dir, "/tmp/other"); /* flag beats file */
@@ -109,21 +117,29 @@ static void file_errors_name_the_file_and_key(void **state)
         const char *json, *err;
     } cases[] = {
         {"{\"listn\":\"x\"}", "webhook.yaml: listn: unknown key"},
-        {"{\"rules\":{\"cdrom\":\"block\"}}", "webhook.yaml: rules.cdrom: mode must be deny, warn or off"},
+        {"{\"rules\":{\"cdrom\":\"block\"}}",
+         "webhook.yaml: rules.cdrom: mode must be deny, warn or off"},
         {"{\"rules\":{\"floppy\":\"deny\"}}", "webhook.yaml: rules.floppy: unknown rule"},
-        {"{\"rules\":{\"cdrom\":true}}", "webhook.yaml: rules.cdrom: mode must be deny, warn or off"},
-        {"{\"rules\":[\"cdrom\"]}", "webhook.yaml: rules: must be a mapping of rule id to deny|warn|off"},
-        {"{\"earlyWarnings\":{\"gpu\":\"loud\"}}", "webhook.yaml: earlyWarnings.gpu: mode must be deny, warn or off"},
-        {"{\"kubevirt\":{\"defaultTimeouts\":\"yes\"}}", "webhook.yaml: kubevirt.defaultTimeouts: must be true or false"},
+        {"{\"rules\":{\"cdrom\":true}}",
+         "webhook.yaml: rules.cdrom: mode must be deny, warn or off"},
+        {"{\"rules\":[\"cdrom\"]}",
+         "webhook.yaml: rules: must be a mapping of rule id to deny|warn|off"},
+        {"{\"earlyWarnings\":{\"gpu\":\"loud\"}}",
+         "webhook.yaml: earlyWarnings.gpu: mode must be deny, warn or off"},
+        {"{\"kubevirt\":{\"defaultTimeouts\":\"yes\"}}",
+         "webhook.yaml: kubevirt.defaultTimeouts: must be true or false"},
         {"{\"kubevirt\":{\"other\":1}}", "webhook.yaml: kubevirt.other: unknown key"},
-        {"{\"limits\":{\"maxBodyBytes\":\"8Mi\"}}", "webhook.yaml: limits.maxBodyBytes: must be an integer"},
+        {"{\"limits\":{\"maxBodyBytes\":\"8Mi\"}}",
+         "webhook.yaml: limits.maxBodyBytes: must be an integer"},
         {"{\"limits\":{\"maxBodyBytes\":99999999999}}",
          "webhook.yaml: limits.maxBodyBytes: must be between 1024 and 8388608, got 99999999999"},
-        {"{\"timeouts\":{\"drainSeconds\":1.5}}", "webhook.yaml: timeouts.drainSeconds: must be an integer"},
+        {"{\"timeouts\":{\"drainSeconds\":1.5}}",
+         "webhook.yaml: timeouts.drainSeconds: must be an integer"},
         {"{\"timeouts\":{\"grace\":1}}", "webhook.yaml: timeouts.grace: unknown key"},
         {"{\"listen\":8443}", "webhook.yaml: listen: must be a non-empty string"},
         {"[1]", "webhook.yaml: the top level must be a mapping"},
-        {"{\"clusterDir\":\"/a\",\"kubeconfig\":\"/b\"}", "webhook.yaml: clusterDir and kubeconfig exclude each other"},
+        {"{\"clusterDir\":\"/a\",\"kubeconfig\":\"/b\"}",
+         "webhook.yaml: clusterDir and kubeconfig exclude each other"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct mw_config c;
@@ -147,7 +163,9 @@ static void flag_errors_are_one_line_and_exit_2(void **state)
         {2, {"serve", "--listen"}, "--listen needs a value"},
         {3, {"serve", "--tls-cert", "/a"}, "--tls-cert and --tls-key go together"},
         {3, {"serve", "--config", "/nonexistent/webhook.yaml"}, NULL},
-        {4, {"serve", "--cluster-dir", "/a", "--kubeconfig=/b"}, "--cluster-dir and --kubeconfig exclude each other"},
+        {4,
+         {"serve", "--cluster-dir", "/a", "--kubeconfig=/b"},
+         "--cluster-dir and --kubeconfig exclude each other"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct mw_config c;

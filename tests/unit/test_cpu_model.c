@@ -26,18 +26,20 @@ static cJSON *vmi_on(const char *node, const char *model)
                    "'spec':{'domain':{'cpu':{}}},'status':{'phase':'Running'}}");
     cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(vmi, "status"), "nodeName", node);
     if (model)
-        cJSON_AddStringToObject(
-            cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"), "domain"), "cpu"),
-            "model", model);
+        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(
+                                    cJSON_GetObjectItemCaseSensitive(
+                                        cJSON_GetObjectItemCaseSensitive(vmi, "spec"), "domain"),
+                                    "cpu"),
+                                "model", model);
     return vmi;
 }
 
 static cJSON *review_pod(void)
 {
     cJSON *review = load_fixture("constructed-admissionreview-pod-create-request.json");
-    cJSON *pod = cJSON_Duplicate(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(review, "request"), "object"), 1);
+    cJSON *pod = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+                                     cJSON_GetObjectItemCaseSensitive(review, "request"), "object"),
+                                 1);
     cJSON_Delete(review);
     return pod;
 }
@@ -64,13 +66,15 @@ static cJSON *cluster_with(cJSON *vmi)
     return all;
 }
 
-static void mutate_in(const struct cluster_view *view, const cJSON *pod, const char *ns, struct verdict *v)
+static void mutate_in(const struct cluster_view *view, const cJSON *pod, const char *ns,
+                      struct verdict *v)
 {
     struct rule_settings settings;
     rule_settings_default(&settings);
     struct cv_scope scope;
     cv_scope_init(&scope, 0);
-    struct rule_input in = {.object = pod, .ns = ns, .name = "", .settings = &settings, .view = view, .scope = &scope};
+    struct rule_input in = {
+        .object = pod, .ns = ns, .name = "", .settings = &settings, .view = view, .scope = &scope};
     verdict_init(v);
     rules_pod_mutate(&in, v);
     cv_scope_release(&scope);
@@ -78,8 +82,10 @@ static void mutate_in(const struct cluster_view *view, const cJSON *pod, const c
     assert_null(v->message);
 }
 
-/* Mutates `pod` in `cluster` (both freed) and compares the patch (compact JSON or NULL) and warnings (" | "). */
-static void expect_mutation(cJSON *cluster, cJSON *pod, const char *want_patch, const char *want_warnings)
+/* Mutates `pod` in `cluster` (both freed) and compares the patch (compact JSON or NULL) and
+ * warnings (" | "). */
+static void expect_mutation(cJSON *cluster, cJSON *pod, const char *want_patch,
+                            const char *want_warnings)
 {
     struct cluster_view *view = view_of_array(cluster);
     struct verdict v;
@@ -97,8 +103,8 @@ static void expect_mutation(cJSON *cluster, cJSON *pod, const char *want_patch, 
     }
     char warnings[2048] = "";
     for (size_t i = 0; i < v.nwarnings; i++)
-        snprintf(warnings + strlen(warnings), sizeof(warnings) - strlen(warnings), "%s%s", i ? " | " : "",
-                 v.warnings[i]);
+        snprintf(warnings + strlen(warnings), sizeof(warnings) - strlen(warnings), "%s%s",
+                 i ? " | " : "", v.warnings[i]);
     assert_string_equal(warnings, want_warnings ? want_warnings : "");
     free(patch);
     verdict_free(&v);
@@ -125,9 +131,10 @@ static void no_node_selector(void **state)
     (void)state;
     cJSON *vmi = vmi_on("node-a", NULL);
     set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-b'}");
-    const char *want = "[" ADD_SELECTOR "," ADD("cpu-model-migration.node.kubevirt.io~1XYZ", "true") ","
-                       ADD("cpu-feature.node.kubevirt.io~1invtsc", "true") ","
-                       ADD("kubernetes.io~1hostname", "node-b") "]";
+    const char *want =
+        "[" ADD_SELECTOR "," ADD("cpu-model-migration.node.kubevirt.io~1XYZ", "true") "," ADD(
+            "cpu-feature.node.kubevirt.io~1invtsc", "true") "," ADD("kubernetes.io~1hostname",
+                                                                    "node-b") "]";
     expect_mutation(cluster_with(cJSON_Duplicate(vmi, 1)), target_pod(NULL), want, NULL);
     expect_mutation(cluster_with(vmi), target_pod("null"), want, NULL);
 }
@@ -135,13 +142,16 @@ static void no_node_selector(void **state)
 static void keys_already_there(void **state)
 {
     (void)state;
-    expect_mutation(cluster_with(vmi_on("node-a", "host-model")),
-                    target_pod("{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
-                               "'cpu-feature.node.kubevirt.io/invtsc':'true','kubernetes.io/hostname':'node-b'}"),
-                    NULL, NULL);
+    expect_mutation(
+        cluster_with(vmi_on("node-a", "host-model")),
+        target_pod(
+            "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+            "'cpu-feature.node.kubevirt.io/invtsc':'true','kubernetes.io/hostname':'node-b'}"),
+        NULL, NULL);
     /* A key present with another value is left alone; so is another hostname. */
     expect_mutation(cluster_with(vmi_on("node-a", "host-model")),
-                    target_pod("{'cpu-model-migration.node.kubevirt.io/XYZ':'false','kubernetes.io/hostname':'node-c'}"),
+                    target_pod("{'cpu-model-migration.node.kubevirt.io/XYZ':'false','kubernetes.io/"
+                               "hostname':'node-c'}"),
                     "[" ADD("cpu-feature.node.kubevirt.io~1invtsc", "true") "]", NULL);
 }
 
@@ -150,14 +160,15 @@ static void source_node_without_host_model(void **state)
     (void)state;
     cJSON *cluster = cluster_with(vmi_on("node-a", "host-model"));
     cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cluster, 0), "metadata"),
-                                         "labels"),
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cluster, 0), "metadata"), "labels"),
         "host-model-cpu.node.kubevirt.io/XYZ");
     const char *warning = "migration target pod of VM default/vm1: source node \"node-a\" has no "
                           "host-model-cpu.node.kubevirt.io label; no host-model CPU selector added";
-    cJSON *vmim = J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration','metadata':"
-                    "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1',"
-                    "'addedNodeSelector':{'kubernetes.io/hostname':'node-b'}}}");
+    cJSON *vmim =
+        J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration','metadata':"
+          "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1',"
+          "'addedNodeSelector':{'kubernetes.io/hostname':'node-b'}}}");
     cJSON *copy = cJSON_Duplicate(cluster, 1);
     expect_mutation(cluster, target_pod("{'kubevirt.io/schedulable':'true'}"), NULL, warning);
     cJSON_AddItemToArray(copy, vmim);
@@ -170,29 +181,36 @@ static void migrated_before_copies_keys(void **state)
 {
     (void)state;
     cJSON *cluster = cluster_with(vmi_on("node-a", "host-model"));
-    cJSON *source = fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-x7k2p");
-    set_path(source, "spec.nodeSelector",
-             "{'kubevirt.io/schedulable':'true','cpu-model-migration.node.kubevirt.io/ABC':'true',"
-             "'cpu-feature.node.kubevirt.io/vmx':'true','cpu-feature.node.kubevirt.io/aes':'true'}");
+    cJSON *source =
+        fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-x7k2p");
+    set_path(
+        source, "spec.nodeSelector",
+        "{'kubevirt.io/schedulable':'true','cpu-model-migration.node.kubevirt.io/ABC':'true',"
+        "'cpu-feature.node.kubevirt.io/vmx':'true','cpu-feature.node.kubevirt.io/aes':'true'}");
     cJSON_AddItemToArray(cluster, source);
     expect_mutation(cluster, target_pod("{'cpu-feature.node.kubevirt.io/vmx':'true'}"),
-                    "[" ADD("cpu-model-migration.node.kubevirt.io~1ABC", "true") ","
-                    ADD("cpu-feature.node.kubevirt.io~1aes", "true") "]",
+                    "[" ADD("cpu-model-migration.node.kubevirt.io~1ABC",
+                            "true") "," ADD("cpu-feature.node.kubevirt.io~1aes", "true") "]",
                     NULL);
 }
 
 static void explicit_default_and_passthrough(void **state)
 {
     (void)state;
-    expect_mutation(cluster_with(vmi_on("node-a", "123")), target_pod("{'kubevirt.io/schedulable':'true'}"),
+    expect_mutation(cluster_with(vmi_on("node-a", "123")),
+                    target_pod("{'kubevirt.io/schedulable':'true'}"),
                     "[" ADD("cpu-model.node.kubevirt.io~1123", "true") "]", NULL);
     /* Cluster default model from the KubeVirt CR. */
     cJSON *cluster = cluster_with(vmi_on("node-a", NULL));
-    cJSON_AddItemToArray(cluster, J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':{'name':'kubevirt',"
-                                    "'namespace':'harvester-system'},'spec':{'configuration':{'cpuModel':'Skylake'}}}"));
-    expect_mutation(cluster, target_pod("{}"), "[" ADD("cpu-model.node.kubevirt.io~1Skylake", "true") "]", NULL);
+    cJSON_AddItemToArray(
+        cluster,
+        J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':{'name':'kubevirt',"
+          "'namespace':'harvester-system'},'spec':{'configuration':{'cpuModel':'Skylake'}}}"));
+    expect_mutation(cluster, target_pod("{}"),
+                    "[" ADD("cpu-model.node.kubevirt.io~1Skylake", "true") "]", NULL);
     /* host-passthrough: no CPU selector, nothing else to add. */
-    expect_mutation(cluster_with(vmi_on("node-a", "host-passthrough")), target_pod(NULL), NULL, NULL);
+    expect_mutation(cluster_with(vmi_on("node-a", "host-passthrough")), target_pod(NULL), NULL,
+                    NULL);
     /* Keys needing escaping. */
     expect_mutation(cluster_with(vmi_on("node-a", "EPYC~v2/IBRS")), target_pod("{}"),
                     "[" ADD("cpu-model.node.kubevirt.io~1EPYC~0v2~1IBRS", "true") "]", NULL);
@@ -205,30 +223,37 @@ static void hostname_sources(void **state)
     cJSON *vmi = vmi_on("node-a", "host-passthrough");
     set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-c'}");
     cJSON *cluster = cluster_with(vmi);
-    cJSON_AddItemToArray(cluster, J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration','metadata':"
-                                    "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1',"
-                                    "'addedNodeSelector':{'kubernetes.io/hostname':'node/b~1'}}}"));
-    expect_mutation(cluster, target_pod("{}"), "[" ADD("kubernetes.io~1hostname", "node/b~1") "]", NULL);
+    cJSON_AddItemToArray(
+        cluster,
+        J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration','metadata':"
+          "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1',"
+          "'addedNodeSelector':{'kubernetes.io/hostname':'node/b~1'}}}"));
+    expect_mutation(cluster, target_pod("{}"), "[" ADD("kubernetes.io~1hostname", "node/b~1") "]",
+                    NULL);
     /* VMIM without a selector: the annotation. */
     vmi = vmi_on("node-a", "host-passthrough");
     set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-c'}");
-    expect_mutation(cluster_with(vmi), target_pod("{}"), "[" ADD("kubernetes.io~1hostname", "node-c") "]", NULL);
+    expect_mutation(cluster_with(vmi), target_pod("{}"),
+                    "[" ADD("kubernetes.io~1hostname", "node-c") "]", NULL);
 }
 
 static void vmi_missing_or_not_a_target(void **state)
 {
     (void)state;
-    expect_mutation(cluster_with(NULL), target_pod(NULL), NULL,
-                    "migration target pod of VM default/vm1: VirtualMachineInstance not found; no CPU model "
-                    "node selector added");
+    expect_mutation(
+        cluster_with(NULL), target_pod(NULL), NULL,
+        "migration target pod of VM default/vm1: VirtualMachineInstance not found; no CPU model "
+        "node selector added");
     /* A source pod (no migrationJobUID) and a plain pod: untouched, no warning. */
     cJSON *pod = target_pod(NULL);
     cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "metadata"), "labels"),
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "metadata"),
+                                         "labels"),
         "kubevirt.io/migrationJobUID");
     expect_mutation(cluster_with(vmi_on("node-a", "123")), pod, NULL, NULL);
     expect_mutation(cluster_with(vmi_on("node-a", "123")),
-                    J("{'kind':'Pod','metadata':{'name':'web','labels':{'app':'web'}},'spec':{}}"), NULL, NULL);
+                    J("{'kind':'Pod','metadata':{'name':'web','labels':{'app':'web'}},'spec':{}}"),
+                    NULL, NULL);
     /* Garbage objects never crash. */
     expect_mutation(cluster_with(NULL), J("[1,2]"), NULL, NULL);
     expect_mutation(cluster_with(NULL), J("{'metadata':{'labels':{'kubevirt.io':5}}}"), NULL, NULL);
@@ -239,7 +264,8 @@ static void vmi_from_owner_reference_and_namespace(void **state)
     (void)state;
     cJSON *pod = target_pod("{}");
     cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "metadata"), "annotations"),
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "metadata"),
+                                         "annotations"),
         "kubevirt.io/domain");
     /* Review namespace empty: the pod's own namespace. */
     cJSON *cluster = cluster_with(vmi_on("node-a", "123"));
@@ -247,8 +273,9 @@ static void vmi_from_owner_reference_and_namespace(void **state)
     struct verdict v;
     mutate_in(view, pod, "", &v);
     char *patch = cJSON_PrintUnformatted(v.patch);
-    assert_string_equal(patch, "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1123\","
-                               "\"value\":\"true\"}]");
+    assert_string_equal(
+        patch, "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1123\","
+               "\"value\":\"true\"}]");
     free(patch);
     verdict_free(&v);
     cv_destroy(view);
@@ -265,7 +292,9 @@ static void view_error_allows_with_warning(void **state)
     mutate_in(&failing, pod, "default", &v);
     assert_null(v.patch);
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], "cannot verify migration of VM default/vm1: the API server did not answer in time");
+    assert_string_equal(
+        v.warnings[0],
+        "cannot verify migration of VM default/vm1: the API server did not answer in time");
     verdict_free(&v);
     cJSON_Delete(pod);
 }
@@ -290,7 +319,8 @@ static void add_label(cJSON *obj, const char *prefix, const char *name)
 {
     char key[256];
     snprintf(key, sizeof(key), "%s%s", prefix, name);
-    cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
+    cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
     cJSON_AddStringToObject(labels, key, "true");
 }
 
@@ -314,15 +344,20 @@ static struct generated generate_case(void)
     case 1: /* cluster default model */ {
         const char *m = MODELS[rnd(5)];
         if (rnd(2)) {
-            cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(
-                                        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"),
-                                                                         "domain"), "cpu"), "model", m);
+            cJSON_AddStringToObject(
+                cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"),
+                                                     "domain"),
+                    "cpu"),
+                "model", m);
         } else {
-            cJSON *kv = J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':{'name':'kubevirt',"
-                          "'namespace':'harvester-system'},'spec':{'configuration':{}}}");
+            cJSON *kv =
+                J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':{'name':'kubevirt',"
+                  "'namespace':'harvester-system'},'spec':{'configuration':{}}}");
             set_path(kv, "spec.configuration.cpuModel", "''");
             cJSON_ReplaceItemInObjectCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(kv, "spec"), "configuration"),
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(kv, "spec"),
+                                                 "configuration"),
                 "cpuModel", cJSON_CreateString(m));
             cJSON_AddItemToArray(cluster, kv);
         }
@@ -345,8 +380,10 @@ static struct generated generate_case(void)
         break;
     }
     case 4: /* host-model, migrated before: the source pod's keys */ {
-        cJSON *sp = fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-x7k2p");
-        cJSON *sel = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sp, "spec"), "nodeSelector");
+        cJSON *sp =
+            fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-x7k2p");
+        cJSON *sel = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sp, "spec"),
+                                                      "nodeSelector");
         add_label(source, "host-model-cpu.node.kubevirt.io/", "XYZ");
         snprintf(key, sizeof(key), "cpu-model-migration.node.kubevirt.io/%s", HOST_MODELS[rnd(3)]);
         cJSON_AddStringToObject(sel, key, "true");
@@ -362,9 +399,12 @@ static struct generated generate_case(void)
     }
     default: /* host-passthrough, or host-model on a node without the label */
         if (rnd(2))
-            cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(
-                                        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"),
-                                                                         "domain"), "cpu"), "model", "host-passthrough");
+            cJSON_AddStringToObject(
+                cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"),
+                                                     "domain"),
+                    "cpu"),
+                "model", "host-passthrough");
         break;
     }
     /* The picked node: none, the VMIM's selector, the VMI annotation, or both. */
@@ -372,22 +412,27 @@ static struct generated generate_case(void)
     unsigned how = rnd(4);
     if (how & 1) {
         picked = rnd(2) ? "node-b" : "node/c~1";
-        cJSON *vmim = J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration','metadata':"
-                        "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1','addedNodeSelector':{}}}");
+        cJSON *vmim =
+            J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration','metadata':"
+              "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1','"
+              "addedNodeSelector':{}}}");
         cJSON_AddStringToObject(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmim, "spec"), "addedNodeSelector"),
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmim, "spec"),
+                                             "addedNodeSelector"),
             "kubernetes.io/hostname", picked);
         cJSON_AddItemToArray(cluster, vmim);
     }
     if (how & 2) {
-        set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-d'}");
+        set_path(vmi, "metadata.annotations",
+                 "{'harvesterhci.io/migrationTargetNodeName':'node-d'}");
         if (!picked)
             picked = "node-d";
     }
     if (picked)
         cJSON_AddStringToObject(required, "kubernetes.io/hostname", picked);
 
-    /* The pod's nodeSelector: absent, null, empty, partial (some keys, some other values), or full. */
+    /* The pod's nodeSelector: absent, null, empty, partial (some keys, some other values), or full.
+     */
     cJSON *pod = target_pod(NULL);
     cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
     unsigned shape = rnd(5);
@@ -399,15 +444,14 @@ static struct generated generate_case(void)
         if (rnd(2))
             cJSON_AddStringToObject(selector, "kubevirt.io/schedulable", "true");
         const cJSON *r;
-        cJSON_ArrayForEach(r, required)
+        cJSON_ArrayForEach (r, required)
             if (shape == 4 || (shape == 3 && rnd(2)))
                 cJSON_AddStringToObject(selector, r->string, rnd(4) ? r->valuestring : "other");
     }
     /* Expected: the pod's selector plus every missing required key. */
     cJSON *expected = selector ? cJSON_Duplicate(selector, 1) : NULL;
     const cJSON *r;
-    cJSON_ArrayForEach(r, required)
-    {
+    cJSON_ArrayForEach (r, required) {
         if (!expected)
             expected = cJSON_CreateObject();
         if (!cJSON_GetObjectItemCaseSensitive(expected, r->string))
@@ -465,9 +509,11 @@ static void patches_apply_and_converge(void **state)
         verdict_free(&v);
         cv_destroy(view);
     }
-    assert_true(npatched > PROPERTY_CASES / 2); /* the generator exercises patches, not only no-ops */
+    assert_true(npatched >
+                PROPERTY_CASES / 2); /* the generator exercises patches, not only no-ops */
 
-    char in_path[] = "/tmp/mw-cpu-model-cases-XXXXXX", out_path[] = "/tmp/mw-cpu-model-patched-XXXXXX";
+    char in_path[] = "/tmp/mw-cpu-model-cases-XXXXXX",
+         out_path[] = "/tmp/mw-cpu-model-patched-XXXXXX";
     int fd_in = mkstemp(in_path), fd_out = mkstemp(out_path);
     assert_true(fd_in >= 0 && fd_out >= 0);
     char *text = cJSON_PrintUnformatted(cases);
@@ -476,14 +522,16 @@ static void patches_apply_and_converge(void **state)
     close(fd_in);
     close(fd_out);
     char command[4096];
-    snprintf(command, sizeof(command), "python3 '%s/tests/unit/apply_patches.py' '%s' '%s'", source_dir, in_path,
-             out_path);
+    snprintf(command, sizeof(command), "python3 '%s/tests/unit/apply_patches.py' '%s' '%s'",
+             source_dir, in_path, out_path);
     int rc = system(command);
     cJSON *patched = rc == 0 ? read_json_file(out_path) : NULL;
     unlink(in_path);
     unlink(out_path);
     if (rc != 0)
-        fail_msg("apply_patches.py failed (exit %d): every patch must apply and give the expected nodeSelector", rc);
+        fail_msg("apply_patches.py failed (exit %d): every patch must apply and give the expected "
+                 "nodeSelector",
+                 rc);
 
     /* Mutating the patched pod again gives no operations. */
     assert_int_equal(cJSON_GetArraySize(patched), PROPERTY_CASES);

@@ -44,13 +44,17 @@ static void add_member_builds_op(void **state)
     (void)state;
     struct verdict v;
     verdict_init(&v);
-    assert_int_equal(json_patch_add_member(&v, "/spec/nodeSelector", "cpu-model.node.kubevirt.io/123",
+    assert_int_equal(json_patch_add_member(&v, "/spec/nodeSelector",
+                                           "cpu-model.node.kubevirt.io/123",
                                            cJSON_CreateString("true")),
                      0);
-    assert_int_equal(json_patch_add_member(&v, "/metadata/annotations", "a~b", cJSON_CreateNumber(5)), 0);
+    assert_int_equal(
+        json_patch_add_member(&v, "/metadata/annotations", "a~b", cJSON_CreateNumber(5)), 0);
     char *text = cJSON_PrintUnformatted(v.patch);
-    assert_string_equal(text, "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1123\","
-                              "\"value\":\"true\"},{\"op\":\"add\",\"path\":\"/metadata/annotations/a~0b\",\"value\":5}]");
+    assert_string_equal(
+        text, "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1123\","
+              "\"value\":\"true\"},{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+              "a~0b\",\"value\":5}]");
     free(text);
     verdict_free(&v);
 }

@@ -22,10 +22,12 @@ static const char KUBECONFIG[] =
     "\"users\":["
     " {\"name\":\"admin\",\"user\":{\"token\":\"abc123\",\"client-certificate-data\":\"Y2VydA==\","
     "   \"client-key-data\":\"a2V5\"}},"
-    " {\"name\":\"robot\",\"user\":{\"tokenFile\":\"tokens/robot\",\"client-certificate\":\"/abs/cert.pem\","
+    " {\"name\":\"robot\",\"user\":{\"tokenFile\":\"tokens/robot\",\"client-certificate\":\"/abs/"
+    "cert.pem\","
     "   \"client-key\":\"key.pem\"}}],"
     "\"contexts\":["
-    " {\"name\":\"prod\",\"context\":{\"cluster\":\"prod-cluster\",\"user\":\"admin\",\"namespace\":\"vms\"}},"
+    " {\"name\":\"prod\",\"context\":{\"cluster\":\"prod-cluster\",\"user\":\"admin\","
+    "\"namespace\":\"vms\"}},"
     " {\"name\":\"lab\",\"context\":{\"cluster\":\"lab-cluster\",\"user\":\"robot\"}},"
     " {\"name\":\"broken\",\"context\":{\"cluster\":\"nowhere\",\"user\":\"admin\"}}]}";
 
@@ -67,8 +69,9 @@ static void named_context_with_files_and_insecure(void **state)
     assert_string_equal(c.key_file, "/etc/kube/key.pem");
     assert_string_equal(c.namespace, "default");
     assert_int_equal(c.insecure, 1);
-    assert_string_equal(c.warning, "kubeconfig: insecure-skip-tls-verify is set: the API server's certificate is "
-                                   "not verified");
+    assert_string_equal(
+        c.warning, "kubeconfig: insecure-skip-tls-verify is set: the API server's certificate is "
+                   "not verified");
     kube_config_free(&c);
     cJSON_Delete(doc);
 }
@@ -90,7 +93,8 @@ static void bad_contexts_are_errors(void **state)
     assert_string_equal(err, "kubeconfig: no current-context");
     cJSON_Delete(doc);
 
-    doc = cJSON_Parse("{\"current-context\":\"x\",\"contexts\":[{\"name\":\"x\",\"context\":{\"cluster\":\"c\"}}],"
+    doc = cJSON_Parse("{\"current-context\":\"x\",\"contexts\":[{\"name\":\"x\",\"context\":{"
+                      "\"cluster\":\"c\"}}],"
                       "\"clusters\":[{\"name\":\"c\",\"cluster\":{\"server\":\"https://h\","
                       "\"certificate-authority-data\":\"not base64!\"}}]}");
     assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);

@@ -19,8 +19,10 @@ static void exposition_has_every_series(void **state)
 {
     (void)state;
     metrics_init();
-    metrics_record_request("/validate", "virtualmachineinstancemigrations", "CREATE", "denied", 0.0003);
-    metrics_record_request("/validate", "virtualmachineinstancemigrations", "CREATE", "denied", 0.002);
+    metrics_record_request("/validate", "virtualmachineinstancemigrations", "CREATE", "denied",
+                           0.0003);
+    metrics_record_request("/validate", "virtualmachineinstancemigrations", "CREATE", "denied",
+                           0.002);
     metrics_record_request("/mutate", "pods", "CREATE", "patched", 12.0);
     metrics_record_rule_hit(RULE_CDROM, MODE_DENY);
     metrics_record_rule_hit(RULE_CDROM, MODE_DENY);
@@ -31,18 +33,29 @@ static void exposition_has_every_series(void **state)
     char *text = metrics_render(&len);
     assert_non_null(text);
     assert_int_equal(strlen(text), len);
-    assert_non_null(strstr(text, "migration_webhook_requests_total{path=\"/validate\",resource=\"virtualmachineinstancemigrations\",operation=\"CREATE\",verdict=\"denied\"} 2\n"));
-    assert_non_null(strstr(text, "migration_webhook_requests_total{path=\"/mutate\",resource=\"pods\",operation=\"CREATE\",verdict=\"patched\"} 1\n"));
+    assert_non_null(strstr(text, "migration_webhook_requests_total{path=\"/"
+                                 "validate\",resource=\"virtualmachineinstancemigrations\","
+                                 "operation=\"CREATE\",verdict=\"denied\"} 2\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_requests_total{path=\"/"
+                     "mutate\",resource=\"pods\",operation=\"CREATE\",verdict=\"patched\"} 1\n"));
     /* 0.3 ms falls in the 0.0005 bucket, 2 ms in 0.0025, 12 s only in +Inf. */
-    assert_non_null(strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"0.00025\"} 0\n"));
-    assert_non_null(strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
-    assert_non_null(strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"0.0025\"} 2\n"));
-    assert_non_null(strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"5\"} 2\n"));
-    assert_non_null(strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"0.00025\"} 0\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"0.0025\"} 2\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"5\"} 2\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"));
     assert_non_null(strstr(text, "migration_webhook_request_duration_seconds_count 3\n"));
-    assert_non_null(strstr(text, "migration_webhook_rule_hits_total{rule=\"cdrom\",mode=\"deny\"} 2\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_rule_hits_total{rule=\"cdrom\",mode=\"deny\"} 2\n"));
     assert_non_null(strstr(text, "migration_webhook_requests_in_flight 1\n"));
-    assert_non_null(strstr(text, "migration_webhook_certificate_expiry_timestamp_seconds 1900000000\n"));
+    assert_non_null(
+        strstr(text, "migration_webhook_certificate_expiry_timestamp_seconds 1900000000\n"));
     assert_non_null(strstr(text, "migration_webhook_cache_objects{kind=\"Node\"} 4\n"));
     free(text);
     metrics_set_provider(NULL, NULL);

@@ -20,11 +20,13 @@ static cJSON *base_cluster(void)
     add_fixture(objects, "constructed-nodes-cpu-labels.yaml");
     add_fixture(objects, "constructed-pvcs-rwx-vs-rwo.yaml");
     add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
-    /* A third node like node-a (host model XYZ), so a host-model VM on node-a has somewhere to go. */
+    /* A third node like node-a (host model XYZ), so a host-model VM on node-a has somewhere to go.
+     */
     cJSON *node_c = cJSON_Duplicate(cJSON_GetArrayItem(objects, 0), 1);
     set_at(node_c, "metadata.name", cJSON_CreateString("node-c"));
     cJSON *labels = cJSON_GetObjectItem(cJSON_GetObjectItem(node_c, "metadata"), "labels");
-    cJSON_ReplaceItemInObjectCaseSensitive(labels, "kubernetes.io/hostname", cJSON_CreateString("node-c"));
+    cJSON_ReplaceItemInObjectCaseSensitive(labels, "kubernetes.io/hostname",
+                                           cJSON_CreateString("node-c"));
     cJSON_AddItemToArray(objects, node_c);
     return objects;
 }
@@ -535,8 +537,8 @@ static void ten_thousand_volumes(void **state)
         snprintf(name, sizeof(name), "v%05d", i);
         cJSON *st = cJSON_CreateObject();
         cJSON_AddStringToObject(st, "name", name);
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(st, "persistentVolumeClaimInfo"), "accessModes",
-                              json("[\"ReadWriteOnce\"]"));
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(st, "persistentVolumeClaimInfo"),
+                              "accessModes", json("[\"ReadWriteOnce\"]"));
         cJSON_AddItemToArray(status, st);
     }
     set_at(vmi, "status.volumeStatus", status);

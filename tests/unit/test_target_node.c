@@ -35,17 +35,17 @@ static cJSON *base_cluster(void)
     cJSON *all = cJSON_CreateArray();
     cJSON_AddItemToArray(all, fixture_item("nodes-cpu-labels.json", "node-a"));
     cJSON_AddItemToArray(all, fixture_item("nodes-cpu-labels.json", "node-b"));
-    cJSON_AddItemToArray(all, fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-x7k2p"));
+    cJSON_AddItemToArray(
+        all, fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-x7k2p"));
     return all;
 }
 
 static cJSON *find(cJSON *cluster, const char *name)
 {
     cJSON *o;
-    cJSON_ArrayForEach(o, cluster)
-    {
-        const char *n = cJSON_GetStringValue(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name"));
+    cJSON_ArrayForEach (o, cluster) {
+        const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name"));
         if (n && strcmp(n, name) == 0)
             return o;
     }
@@ -53,7 +53,8 @@ static cJSON *find(cJSON *cluster, const char *name)
     return NULL;
 }
 
-/* §4 for `node`: the step (0 = eligible) and reason ("" when eligible), freeing `cluster` and `vmi`. */
+/* §4 for `node`: the step (0 = eligible) and reason ("" when eligible), freeing `cluster` and
+ * `vmi`. */
 static char *check(cJSON *cluster, cJSON *vmi, const char *node, int *step)
 {
     struct cluster_view *view = view_of_array(cluster);
@@ -71,7 +72,8 @@ static char *check(cJSON *cluster, cJSON *vmi, const char *node, int *step)
     return reason ? reason : strdup("");
 }
 
-static void assert_reason(cJSON *cluster, cJSON *vmi, const char *node, int want_step, const char *want)
+static void assert_reason(cJSON *cluster, cJSON *vmi, const char *node, int want_step,
+                          const char *want)
 {
     int step;
     char *reason = check(cluster, vmi, node, &step);
@@ -80,7 +82,8 @@ static void assert_reason(cJSON *cluster, cJSON *vmi, const char *node, int want
     free(reason);
 }
 
-/* The texts the target-node and no-target rules give (joined by " | "), freeing `cluster`, `vmi`, `vmim`. */
+/* The texts the target-node and no-target rules give (joined by " | "), freeing `cluster`, `vmi`,
+ * `vmim`. */
 static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
 {
     struct cluster_view *view = view_of_array(cluster);
@@ -96,8 +99,8 @@ static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
     char *out = strdup("");
     for (size_t i = 0; i < v.nfindings; i++) {
         char *next;
-        assert_true(asprintf(&next, "%s%s%s: %s", out, i ? " | " : "", rule_id_name(v.findings[i].rule),
-                             v.findings[i].text) > 0);
+        assert_true(asprintf(&next, "%s%s%s: %s", out, i ? " | " : "",
+                             rule_id_name(v.findings[i].rule), v.findings[i].text) > 0);
         free(out);
         out = next;
     }
@@ -120,8 +123,9 @@ static void assert_rules(cJSON *cluster, cJSON *vmi, cJSON *vmim, const char *wa
 
 static cJSON *vmim_to(const char *node)
 {
-    cJSON *vmim = J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration',"
-                    "'metadata':{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1'}}");
+    cJSON *vmim =
+        J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration',"
+          "'metadata':{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1'}}");
     if (node) {
         char value[128];
         snprintf(value, sizeof(value), "{'kubernetes.io/hostname':'%s'}", node);
@@ -149,14 +153,18 @@ static void step2_texts(void **state)
         const char *path, *value, *want;
     } cases[] = {
         {"spec.unschedulable", "true", "is cordoned"},
-        {"spec.taints", "[{'key':'node.kubernetes.io/unreachable','effect':'NoExecute'}]", "is unreachable"},
-        {"spec.taints", "[{'key':'node.kubernetes.io/unschedulable','effect':'NoSchedule'}]", "is cordoned"},
+        {"spec.taints", "[{'key':'node.kubernetes.io/unreachable','effect':'NoExecute'}]",
+         "is unreachable"},
+        {"spec.taints", "[{'key':'node.kubernetes.io/unschedulable','effect':'NoSchedule'}]",
+         "is cordoned"},
         {"spec.taints",
          "[{'key':'node.kubernetes.io/unschedulable','effect':'NoSchedule'},"
          "{'key':'node.kubernetes.io/unreachable','effect':'NoExecute'}]",
          "is unreachable"},
-        {"metadata.annotations", "{'harvesterhci.io/maintain-status':'running'}", "is in maintenance mode"},
-        {"metadata.annotations", "{'harvesterhci.io/drain-requested':'true'}", "is in maintenance mode"},
+        {"metadata.annotations", "{'harvesterhci.io/maintain-status':'running'}",
+         "is in maintenance mode"},
+        {"metadata.annotations", "{'harvesterhci.io/drain-requested':'true'}",
+         "is in maintenance mode"},
         {"metadata.labels.kubevirt~io/schedulable", "'false'",
          "does not accept VMs (kubevirt.io/schedulable=false)"},
     };
@@ -183,10 +191,12 @@ static void step3_node_selector_first(void **state)
     (void)state;
     cJSON *vmi = base_vmi("123");
     set_path(vmi, "spec.nodeSelector", "{'kubernetes.io/hostname':'node-a','zone':'east'}");
-    set_path(vmi, "spec.affinity",
-             "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
-             "[{'matchExpressions':[{'key':'rack','operator':'Exists'}]}]}}}");
-    assert_reason(base_cluster(), vmi, "node-b", 3, "does not match the VM's scheduling rules (zone In east)");
+    set_path(
+        vmi, "spec.affinity",
+        "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
+        "[{'matchExpressions':[{'key':'rack','operator':'Exists'}]}]}}}");
+    assert_reason(base_cluster(), vmi, "node-b", 3,
+                  "does not match the VM's scheduling rules (zone In east)");
 
     /* hostname is node-pinned's business, not step 3's. */
     vmi = base_vmi("123");
@@ -198,10 +208,12 @@ static void step3_node_selector_first(void **state)
     set_path(find(cluster, "node-b"), "metadata.labels.zone", "'east'");
     vmi = base_vmi("123");
     set_path(vmi, "spec.nodeSelector", "{'zone':'east'}");
-    set_path(vmi, "spec.affinity",
-             "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
-             "[{'matchExpressions':[{'key':'rack','operator':'Exists'}]}]}}}");
-    assert_reason(cluster, vmi, "node-b", 3, "does not match the VM's scheduling rules (rack Exists)");
+    set_path(
+        vmi, "spec.affinity",
+        "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
+        "[{'matchExpressions':[{'key':'rack','operator':'Exists'}]}]}}}");
+    assert_reason(cluster, vmi, "node-b", 3,
+                  "does not match the VM's scheduling rules (rack Exists)");
 }
 
 static cJSON *vmi_with_terms(const char *terms)
@@ -209,7 +221,9 @@ static cJSON *vmi_with_terms(const char *terms)
     cJSON *vmi = base_vmi("123");
     char buf[2048];
     snprintf(buf, sizeof(buf),
-             "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':%s}}}", terms);
+             "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':{'"
+             "nodeSelectorTerms':%s}}}",
+             terms);
     set_path(vmi, "spec.affinity", buf);
     return vmi;
 }
@@ -218,13 +232,16 @@ static void step3_affinity_terms(void **state)
 {
     (void)state;
     /* Several terms: ORed; the first failing expression of the first term is named. */
-    const char *two_terms = "[{'matchExpressions':[{'key':'network.harvesterhci.io/mgmt','operator':'In','values':['true']},"
+    const char *two_terms = "[{'matchExpressions':[{'key':'network.harvesterhci.io/"
+                            "mgmt','operator':'In','values':['true']},"
                             "{'key':'zone','operator':'In','values':['east','west']}]},"
-                            "{'matchExpressions':[{'key':'network.harvesterhci.io/vlan-cn','operator':'In','values':['true']}]}]";
+                            "{'matchExpressions':[{'key':'network.harvesterhci.io/"
+                            "vlan-cn','operator':'In','values':['true']}]}]";
     assert_reason(base_cluster(), vmi_with_terms(two_terms), "node-b", 0, "");
     cJSON *cluster = base_cluster();
     cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
         "network.harvesterhci.io/vlan-cn");
     assert_reason(cluster, vmi_with_terms(two_terms), "node-b", 3,
                   "does not match the VM's scheduling rules (zone In east,west)");
@@ -232,34 +249,51 @@ static void step3_affinity_terms(void **state)
     /* Gt / Lt, integers only. */
     cluster = base_cluster();
     set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
-    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['8']}]}]"),
-                  "node-b", 0, "");
+    assert_reason(
+        cluster,
+        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['8']}]}]"),
+        "node-b", 0, "");
     cluster = base_cluster();
     set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
-    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['16']}]}]"),
-                  "node-b", 3, "does not match the VM's scheduling rules (cores Gt 16)");
+    assert_reason(
+        cluster,
+        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['16']}]}]"),
+        "node-b", 3, "does not match the VM's scheduling rules (cores Gt 16)");
     cluster = base_cluster();
     set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
-    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
-                  "node-b", 0, "");
+    assert_reason(
+        cluster,
+        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
+        "node-b", 0, "");
     cluster = base_cluster();
     set_path(find(cluster, "node-b"), "metadata.labels.cores", "'many'");
-    assert_reason(cluster, vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
-                  "node-b", 3, "does not match the VM's scheduling rules (cores Lt 17)");
+    assert_reason(
+        cluster,
+        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
+        "node-b", 3, "does not match the VM's scheduling rules (cores Lt 17)");
 
     /* NotIn, DoesNotExist, matchFields metadata.name. */
+    assert_reason(
+        base_cluster(),
+        vmi_with_terms("[{'matchExpressions':[{'key':'cpu-model.node.kubevirt.io/"
+                       "123','operator':'DoesNotExist'}]}]"),
+        "node-b", 3,
+        "does not match the VM's scheduling rules (cpu-model.node.kubevirt.io/123 DoesNotExist)");
     assert_reason(base_cluster(),
-                  vmi_with_terms("[{'matchExpressions':[{'key':'cpu-model.node.kubevirt.io/123','operator':'DoesNotExist'}]}]"),
-                  "node-b", 3, "does not match the VM's scheduling rules (cpu-model.node.kubevirt.io/123 DoesNotExist)");
-    assert_reason(base_cluster(),
-                  vmi_with_terms("[{'matchExpressions':[{'key':'kubernetes.io/arch','operator':'NotIn','values':['amd64']}]}]"),
-                  "node-b", 3, "does not match the VM's scheduling rules (kubernetes.io/arch NotIn amd64)");
-    assert_reason(base_cluster(),
-                  vmi_with_terms("[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-b']}]}]"),
-                  "node-b", 0, "");
-    assert_reason(base_cluster(),
-                  vmi_with_terms("[{'matchFields':[{'key':'metadata.name','operator':'NotIn','values':['node-b']}]}]"),
-                  "node-b", 3, "does not match the VM's scheduling rules (metadata.name NotIn node-b)");
+                  vmi_with_terms("[{'matchExpressions':[{'key':'kubernetes.io/"
+                                 "arch','operator':'NotIn','values':['amd64']}]}]"),
+                  "node-b", 3,
+                  "does not match the VM's scheduling rules (kubernetes.io/arch NotIn amd64)");
+    assert_reason(
+        base_cluster(),
+        vmi_with_terms(
+            "[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-b']}]}]"),
+        "node-b", 0, "");
+    assert_reason(
+        base_cluster(),
+        vmi_with_terms(
+            "[{'matchFields':[{'key':'metadata.name','operator':'NotIn','values':['node-b']}]}]"),
+        "node-b", 3, "does not match the VM's scheduling rules (metadata.name NotIn node-b)");
     /* An empty term matches nothing. */
     assert_reason(base_cluster(), vmi_with_terms("[{}]"), "node-b", 3,
                   "does not match the VM's scheduling rules (empty node selector term)");
@@ -273,9 +307,9 @@ static cJSON *nad(const char *name, const char *cn)
                  "'metadata':{'namespace':'default','labels':{}}}");
     cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(n, "metadata"), "name", name);
     if (cn)
-        cJSON_AddStringToObject(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(n, "metadata"), "labels"),
-            "network.harvesterhci.io/clusternetwork", cn);
+        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(
+                                    cJSON_GetObjectItemCaseSensitive(n, "metadata"), "labels"),
+                                "network.harvesterhci.io/clusternetwork", cn);
     return n;
 }
 
@@ -283,9 +317,11 @@ static void step4_cluster_networks(void **state)
 {
     (void)state;
     cJSON *vmi = base_vmi("123");
-    set_path(vmi, "spec.networks",
-             "[{'name':'default','pod':{}},{'name':'nic2','multus':{'networkName':'default/vlan100'}},"
-             "{'name':'nic3','multus':{'networkName':'storage'}},{'name':'nic4','multus':{'networkName':'gone'}}]");
+    set_path(
+        vmi, "spec.networks",
+        "[{'name':'default','pod':{}},{'name':'nic2','multus':{'networkName':'default/vlan100'}},"
+        "{'name':'nic3','multus':{'networkName':'storage'}},{'name':'nic4','multus':{'networkName':"
+        "'gone'}}]");
     cJSON *cluster = base_cluster();
     cJSON_AddItemToArray(cluster, nad("vlan100", "vlan-cn"));
     cJSON_AddItemToArray(cluster, nad("storage", "storage-cn"));
@@ -327,25 +363,29 @@ static void step5_host_model(void **state)
 {
     (void)state;
     /* Defaulted (no model, no KubeVirt CR) and explicit host-model alike. */
-    assert_reason(base_cluster(), base_vmi(NULL), "node-b", 5, "does not support host CPU model XYZ of node node-a");
+    assert_reason(base_cluster(), base_vmi(NULL), "node-b", 5,
+                  "does not support host CPU model XYZ of node node-a");
     assert_reason(base_cluster(), base_vmi("host-model"), "node-b", 5,
                   "does not support host CPU model XYZ of node node-a");
     /* node-c carries XYZ but not the required feature invtsc. */
     cJSON *cluster = base_cluster();
-    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
-                                                      "'cpu-feature.node.kubevirt.io/vmx':'true'}"));
+    cJSON_AddItemToArray(cluster,
+                         make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+                                             "'cpu-feature.node.kubevirt.io/vmx':'true'}"));
     assert_reason(cluster, base_vmi("host-model"), "node-c", 5,
                   "lacks CPU feature invtsc required by host CPU model XYZ");
     cluster = base_cluster();
-    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
-                                                      "'cpu-feature.node.kubevirt.io/invtsc':'true'}"));
+    cJSON_AddItemToArray(cluster,
+                         make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+                                             "'cpu-feature.node.kubevirt.io/invtsc':'true'}"));
     assert_reason(cluster, base_vmi("host-model"), "node-c", 0, "");
     /* host-passthrough: no CPU constraint. */
     assert_reason(base_cluster(), base_vmi("host-passthrough"), "node-b", 0, "");
     /* Unknown host model (source node without the label, or no source node): no constraint. */
     cluster = base_cluster();
     cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(find(cluster, "node-a"), "metadata"), "labels"),
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-a"), "metadata"), "labels"),
         "host-model-cpu.node.kubevirt.io/XYZ");
     assert_reason(cluster, base_vmi("host-model"), "node-b", 0, "");
     cJSON *vmi = base_vmi("host-model");
@@ -361,21 +401,26 @@ static void step5_copied_source_pod_keys(void **state)
     set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "spec.nodeSelector",
              "{'kubevirt.io/schedulable':'true','cpu-model-migration.node.kubevirt.io/ABC':'true',"
              "'cpu-feature.node.kubevirt.io/vmx':'true'}");
-    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/ABC':'true'}"));
-    cJSON_AddItemToArray(cluster, make_node("node-d", "{'cpu-feature.node.kubevirt.io/vmx':'true'}"));
+    cJSON_AddItemToArray(
+        cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/ABC':'true'}"));
+    cJSON_AddItemToArray(cluster,
+                         make_node("node-d", "{'cpu-feature.node.kubevirt.io/vmx':'true'}"));
     cJSON *copy = cJSON_Duplicate(cluster, 1);
     assert_reason(cluster, base_vmi("host-model"), "node-b", 0, "");
     cluster = copy;
     copy = cJSON_Duplicate(cluster, 1);
-    assert_reason(cluster, base_vmi("host-model"), "node-c", 5, "lacks CPU feature vmx required by host CPU model ABC");
-    assert_reason(copy, base_vmi("host-model"), "node-d", 5, "does not support host CPU model ABC of node node-a");
+    assert_reason(cluster, base_vmi("host-model"), "node-c", 5,
+                  "lacks CPU feature vmx required by host CPU model ABC");
+    assert_reason(copy, base_vmi("host-model"), "node-d", 5,
+                  "does not support host CPU model ABC of node node-a");
 
     /* Only a Running pod on the VMI's node counts. */
     cluster = base_cluster();
     set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "spec.nodeSelector",
              "{'cpu-model-migration.node.kubevirt.io/ABC':'true'}");
     set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "status.phase", "'Succeeded'");
-    assert_reason(cluster, base_vmi("host-model"), "node-b", 5, "does not support host CPU model XYZ of node node-a");
+    assert_reason(cluster, base_vmi("host-model"), "node-b", 5,
+                  "does not support host CPU model XYZ of node node-a");
 }
 
 static void context_gathers_requirement(void **state)
@@ -430,7 +475,8 @@ static void too_many_networks_cannot_be_verified(void **state)
         cJSON *n = J("{'multus':{'networkName':'default/vlan'}}");
         cJSON_AddItemToArray(nets, n);
     }
-    cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"), "networks", nets);
+    cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"),
+                                           "networks", nets);
     cJSON *cluster = base_cluster();
     struct cluster_view *view = view_of_array(cluster);
     struct cv_scope scope;
@@ -450,14 +496,17 @@ static void too_many_networks_cannot_be_verified(void **state)
 static void target_node_rule(void **state)
 {
     (void)state;
-    assert_rules(base_cluster(), base_vmi("host-model"), vmim_to("node-b"),
-                 "target-node: target node \"node-b\" does not support host CPU model XYZ of node node-a");
+    assert_rules(
+        base_cluster(), base_vmi("host-model"), vmim_to("node-b"),
+        "target-node: target node \"node-b\" does not support host CPU model XYZ of node node-a");
     assert_rules(base_cluster(), base_vmi("123"), vmim_to("node-b"), "");
-    assert_rules(base_cluster(), base_vmi("123"), vmim_to("node-q"), "target-node: target node \"node-q\" does not exist");
+    assert_rules(base_cluster(), base_vmi("123"), vmim_to("node-q"),
+                 "target-node: target node \"node-q\" does not exist");
     /* Older Harvester: the VMI annotation picks the node. */
     cJSON *vmi = base_vmi("123");
     set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-a'}");
-    assert_rules(base_cluster(), vmi, vmim_to(NULL), "target-node: target node \"node-a\" is the node it runs on");
+    assert_rules(base_cluster(), vmi, vmim_to(NULL),
+                 "target-node: target node \"node-a\" is the node it runs on");
     /* The VMIM's selector wins over the annotation. */
     vmi = base_vmi("123");
     set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-a'}");
@@ -467,22 +516,26 @@ static void target_node_rule(void **state)
 static void no_target_host_model_advice(void **state)
 {
     (void)state;
-    assert_rules(base_cluster(), base_vmi("host-model"), vmim_to(NULL),
-                 "no-target: no other node can run it: node \"node-b\" does not support host CPU model XYZ of "
-                 "node node-a; host-model VMs can only move to nodes with host CPU model XYZ; CPU models "
-                 "supported by all nodes: 123 " EM_DASH " set spec.template.spec.domain.cpu.model to one of "
-                 "them and restart the VM");
+    assert_rules(
+        base_cluster(), base_vmi("host-model"), vmim_to(NULL),
+        "no-target: no other node can run it: node \"node-b\" does not support host CPU model XYZ "
+        "of "
+        "node node-a; host-model VMs can only move to nodes with host CPU model XYZ; CPU models "
+        "supported by all nodes: 123 " EM_DASH " set spec.template.spec.domain.cpu.model to one of "
+        "them and restart the VM");
     /* No node fails only on CPU: no advice. */
     cJSON *cluster = base_cluster();
     set_path(find(cluster, "node-b"), "spec.unschedulable", "true");
     assert_rules(cluster, base_vmi("host-model"), vmim_to(NULL),
                  "no-target: no other node can run it: node \"node-b\" is cordoned");
     /* Explicit model: no host-model advice. */
-    assert_rules(base_cluster(), base_vmi("456"), vmim_to(NULL),
-                 "no-target: no other node can run it: node \"node-b\" does not support CPU model 456");
+    assert_rules(
+        base_cluster(), base_vmi("456"), vmim_to(NULL),
+        "no-target: no other node can run it: node \"node-b\" does not support CPU model 456");
     /* A picked, ineligible node: the target-node rule speaks alone. */
-    assert_rules(base_cluster(), base_vmi("host-model"), vmim_to("node-b"),
-                 "target-node: target node \"node-b\" does not support host CPU model XYZ of node node-a");
+    assert_rules(
+        base_cluster(), base_vmi("host-model"), vmim_to("node-b"),
+        "target-node: target node \"node-b\" does not support host CPU model XYZ of node node-a");
 }
 
 static void no_target_lists_ten_nodes(void **state)
@@ -497,11 +550,13 @@ static void no_target_lists_ten_nodes(void **state)
         set_path(node, "spec.unschedulable", "true");
         cJSON_AddItemToArray(cluster, node);
     }
-    assert_rules(cluster, base_vmi("host-passthrough"), vmim_to(NULL),
-                 "no-target: no other node can run it: node \"node-01\" is cordoned, node \"node-02\" is cordoned, "
-                 "node \"node-03\" is cordoned, node \"node-04\" is cordoned, node \"node-05\" is cordoned, "
-                 "node \"node-06\" is cordoned, node \"node-07\" is cordoned, node \"node-08\" is cordoned, "
-                 "node \"node-09\" is cordoned, node \"node-10\" is cordoned, and 2 more");
+    assert_rules(
+        cluster, base_vmi("host-passthrough"), vmim_to(NULL),
+        "no-target: no other node can run it: node \"node-01\" is cordoned, node \"node-02\" is "
+        "cordoned, "
+        "node \"node-03\" is cordoned, node \"node-04\" is cordoned, node \"node-05\" is cordoned, "
+        "node \"node-06\" is cordoned, node \"node-07\" is cordoned, node \"node-08\" is cordoned, "
+        "node \"node-09\" is cordoned, node \"node-10\" is cordoned, and 2 more");
 }
 
 static void no_target_without_other_nodes(void **state)
@@ -555,15 +610,19 @@ static void common_models(void **state)
     models = common_cpu_models(nodes);
     assert_string_equal(models, "123");
     free(models);
-    cJSON_AddItemToArray(nodes, make_node("node-c", "{'cpu-model.node.kubevirt.io/Skylake':'true',"
-                                                    "'cpu-model.node.kubevirt.io/123':'true',"
-                                                    "'cpu-model.node.kubevirt.io/Broadwell':'true'}"));
-    set_path(cJSON_GetArrayItem(nodes, 0), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell", "'true'");
-    set_path(cJSON_GetArrayItem(nodes, 1), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell", "'true'");
+    cJSON_AddItemToArray(nodes,
+                         make_node("node-c", "{'cpu-model.node.kubevirt.io/Skylake':'true',"
+                                             "'cpu-model.node.kubevirt.io/123':'true',"
+                                             "'cpu-model.node.kubevirt.io/Broadwell':'true'}"));
+    set_path(cJSON_GetArrayItem(nodes, 0), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell",
+             "'true'");
+    set_path(cJSON_GetArrayItem(nodes, 1), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell",
+             "'true'");
     models = common_cpu_models(nodes);
     assert_string_equal(models, "123, Broadwell");
     free(models);
-    /* An unschedulable node does not count; nor does a node with no models at all, once cordoned. */
+    /* An unschedulable node does not count; nor does a node with no models at all, once cordoned.
+     */
     cJSON *bare = make_node("node-d", NULL);
     cJSON_AddItemToArray(nodes, bare);
     models = common_cpu_models(nodes);

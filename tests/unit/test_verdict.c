@@ -18,7 +18,8 @@ static void deny_joins_in_order(void **state)
     struct verdict v;
     verdict_init(&v);
     verdict_add(&v, RULE_CDROM, "disk \"%s\" is a CD-ROM; eject it first", "cdrom1");
-    verdict_add(&v, RULE_CONTAINER_DISK, "volume \"%s\" is a container disk; remove it first", "root");
+    verdict_add(&v, RULE_CONTAINER_DISK, "volume \"%s\" is a container disk; remove it first",
+                "root");
     assert_int_equal(verdict_finish(&v, PREFIX, s.migration, true, "default/vm1"), 0);
     assert_false(v.allowed);
     assert_string_equal(v.message, "VM default/vm1 cannot be live-migrated: disk \"cdrom1\" is a "
@@ -45,8 +46,9 @@ static void warn_and_off_modes(void **state)
     assert_true(v.allowed);
     assert_null(v.message);
     assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        "VM default/vm1 cannot be live-migrated: disk \"c\" is a CD-ROM; eject it first");
+    assert_string_equal(
+        v.warnings[0],
+        "VM default/vm1 cannot be live-migrated: disk \"c\" is a CD-ROM; eject it first");
     assert_int_equal(v.nfired, 1);
     assert_int_equal(v.fired_mode[0], MODE_WARN);
     verdict_free(&v);
@@ -60,14 +62,19 @@ static void standalone_findings(void **state)
     struct verdict v;
     verdict_init(&v);
     verdict_add(&v, RULE_CDROM, "disk \"c\" is a CD-ROM; eject it first");
-    verdict_add_standalone(&v, RULE_CPU_MODEL_UNSUPPORTED,
-                           "CPU model Foo is not supported by any node (label cpu-model.node.kubevirt.io/Foo)");
-    verdict_finish(&v, "VM default/vm1 will not be live-migratable: ", s.early, false, "default/vm1");
+    verdict_add_standalone(
+        &v, RULE_CPU_MODEL_UNSUPPORTED,
+        "CPU model Foo is not supported by any node (label cpu-model.node.kubevirt.io/Foo)");
+    verdict_finish(&v, "VM default/vm1 will not be live-migratable: ", s.early, false,
+                   "default/vm1");
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 2);
-    assert_string_equal(v.warnings[0], "VM default/vm1 will not be live-migratable: disk \"c\" is a CD-ROM; eject it first");
-    assert_string_equal(v.warnings[1],
-                        "CPU model Foo is not supported by any node (label cpu-model.node.kubevirt.io/Foo)");
+    assert_string_equal(
+        v.warnings[0],
+        "VM default/vm1 will not be live-migratable: disk \"c\" is a CD-ROM; eject it first");
+    assert_string_equal(
+        v.warnings[1],
+        "CPU model Foo is not supported by any node (label cpu-model.node.kubevirt.io/Foo)");
     verdict_free(&v);
 }
 
@@ -81,7 +88,8 @@ static void view_error_denies_validating_and_warns_mutating(void **state)
     verdict_view_error(&v, "GET /api/v1/nodes: timed out");
     verdict_finish(&v, PREFIX, s.migration, true, "default/vm1");
     assert_false(v.allowed);
-    assert_string_equal(v.message, "cannot verify migration of VM default/vm1: GET /api/v1/nodes: timed out");
+    assert_string_equal(v.message,
+                        "cannot verify migration of VM default/vm1: GET /api/v1/nodes: timed out");
     verdict_free(&v);
 
     verdict_init(&v);

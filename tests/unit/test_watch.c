@@ -36,12 +36,17 @@ static int record(void *ctx, enum watch_type type, cJSON *event, cJSON *object)
 }
 
 static const char STREAM[] =
-    "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\",\"resourceVersion\":\"11\"}}}\n"
-    "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-b\",\"resourceVersion\":\"12\"}}}\n"
+    "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\","
+    "\"resourceVersion\":\"11\"}}}\n"
+    "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-b\","
+    "\"resourceVersion\":\"12\"}}}\n"
     "\n"
-    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"resourceVersion\":\"15\"}}}\r\n"
-    "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\",\"resourceVersion\":\"16\"}}}\n"
-    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"resourceVersion\":\"15\"}"
+    "}}\r\n"
+    "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\","
+    "\"resourceVersion\":\"16\"}}}\n"
+    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
+    "\"Failure\","
     "\"message\":\"too old resource version: 1 (16)\",\"reason\":\"Expired\",\"code\":410}}\n";
 
 static void check_stream_events(const struct seen *s)
@@ -180,8 +185,8 @@ static void error_code_of_status(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(whole_stream_at_once),  cmocka_unit_test(any_chunk_boundaries),
-        cmocka_unit_test(unfinished_line_waits), cmocka_unit_test(oversized_line_refused),
+        cmocka_unit_test(whole_stream_at_once),     cmocka_unit_test(any_chunk_boundaries),
+        cmocka_unit_test(unfinished_line_waits),    cmocka_unit_test(oversized_line_refused),
         cmocka_unit_test(garbage_lines_are_errors), cmocka_unit_test(callback_can_stop),
         cmocka_unit_test(error_code_of_status),
     };
