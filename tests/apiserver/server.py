@@ -418,8 +418,10 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
                         pending = [(rv, t, o) for rv, t, o in store.events[plural] if rv > since and
                                    (ns is None or o["metadata"].get("namespace", "") == ns)]
                         if not pending:
-                            store.lock.wait(0.2)
+                            # the bookmark may only claim what was checked: read rv before waiting, or an
+                            # expiry during the wait would be skipped
                             current = store.rv
+                            store.lock.wait(0.2)
                     for rv, t, o in pending:
                         self.send_chunk((json.dumps({"type": t, "object": o}) + "\n").encode())
                         since = rv

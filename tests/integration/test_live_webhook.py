@@ -212,7 +212,8 @@ def run_live(live, si, nodes):
 
     # 410 Gone relists
     ctl.post("/expire", {"resource": "nodes"})
-    check(standin.wait_for(lambda: ctl.count(NODES) > lists, 5), "an expired resourceVersion relists the nodes")
+    check(standin.wait_for(lambda: ctl.count(NODES) > lists, 5), "an expired resourceVersion relists the nodes (%s)"
+          % {k: v for k, v in ctl.counters().items() if "/nodes" in k})
     ctl.post("/put", dict(copy.deepcopy(nodes["node-c"]), spec={"unschedulable": True}))
     want = P.format("vm-migratable") + 'target node "node-c" is cordoned'
     check(standin.wait_for(lambda: verdict(live, "vm-migratable", "node-c") == want, 3),
