@@ -1,7 +1,8 @@
 /*
  * certs/certs_cmd.c - `migration-webhook certs create --host NAMES --out-dir
  * DIR [--days N]`: writes ca.crt, tls.crt and tls.key (0600) for the webhook
- * Service names given in --host (comma-separated).
+ * Service names given in --host (comma-separated).  `certs patch` (the same
+ * inside the cluster) is in certs/patch.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,17 +11,24 @@
 #include <sys/stat.h>
 
 #include "certs/certs.h"
+#include "certs/patch.h"
 #include "server/commands.h"
 #include "server/limits.h"
 
-static const char certs_usage[] =
+const char certs_usage[] =
     "usage: migration-webhook certs create --host NAME[,NAME...] --out-dir DIR [--days N]\n"
+    "       migration-webhook certs patch --namespace NS --secret-name S --host NAME[,NAME...]\n"
+    "                                     [--webhook-name W] [--days N] [--kubeconfig FILE]\n"
     "\n"
     "  create   make a private CA (ca.crt) and a serving certificate for the hosts\n"
-    "           (tls.crt, tls.key), ECDSA P-256; IP addresses become IP SANs\n";
+    "           (tls.crt, tls.key), ECDSA P-256; IP addresses become IP SANs\n"
+    "  patch    in the cluster (in-cluster service account, or --kubeconfig): create the\n"
+    "           kubernetes.io/tls Secret NS/S (ca.crt, tls.crt, tls.key) unless it exists\n"
+    "           (an existing one is kept), and with --webhook-name set its CA as the\n"
+    "           caBundle of every webhook of the Validating- and MutatingWebhookConfiguration W\n"
+    "           (exit 1 when they do not exist yet)\n";
 
-/* Splits "a,b,c" in place into `hosts`; returns the count or -1 when there are too many or an empty one. */
-static int split_hosts(char *list, const char **hosts, int max)
+int certs_split_hosts(char *list, const char **hosts, int max)
 {
     int n = 0;
     char *save = NULL;
@@ -34,7 +42,7 @@ static int split_hosts(char *list, const char **hosts, int max)
     return n;
 }
 
-static int parse_days(const char *s, int *days)
+int certs_parse_days(const char *s, int *days)
 {
     char *end;
     errno = 0;
@@ -75,13 +83,13 @@ static int certs_create(int argc, char **argv)
         return 2;
     }
     int days = MW_CERT_DEFAULT_DAYS;
-    if (days_arg && parse_days(days_arg, &days) != 0) {
+    if (days_arg && certs_parse_days(days_arg, &days) != 0) {
         fprintf(stderr, "certs create: --days must be a whole number from 1 to %d\n", MW_CERT_MAX_DAYS);
         return 2;
     }
     char *list = strdup(host_arg);
     const char *hosts[MW_CERT_MAX_HOSTS];
-    int n = list ? split_hosts(list, hosts, MW_CERT_MAX_HOSTS) : -1;
+    int n = list ? certs_split_hosts(list, hosts, MW_CERT_MAX_HOSTS) : -1;
     if (n <= 0) {
         fprintf(stderr, "certs create: --host must be 1 to %d comma-separated names\n", MW_CERT_MAX_HOSTS);
         free(list);
@@ -116,6 +124,8 @@ int cmd_certs(int argc, char **argv)
     }
     if (strcmp(argv[1], "create") == 0)
         return certs_create(argc - 1, argv + 1);
+    if (strcmp(argv[1], "patch") == 0)
+        return certs_patch(argc - 1, argv + 1);
     fprintf(stderr, "certs: unknown subcommand \"%s\" (try --help)\n", argv[1]);
     return 2;
 }

@@ -220,7 +220,15 @@ struct exchange {
     kube_stop_fn stop;
     void *ctx;
     int ended_by_caller;
+    /* the request: "GET" unless set, and its body (with its Content-Type) */
+    const char *method;
+    const char *body, *content_type;
 };
+
+static const char *method_of(const struct exchange *x)
+{
+    return x->method ? x->method : "GET";
+}
 
 static int append_body(struct exchange *x, const char *p, size_t n)
 {
@@ -319,8 +327,9 @@ static int path_len(const char *path)
     return (int)strcspn(path, "?");
 }
 
-/* "GET <path>: <code> <reason>: <message>" from a Status body (or without one). */
-static void format_http_error(const char *path, long code, const char *body, char *err, size_t errlen)
+/* "<METHOD> <path>: <code> <reason>: <message>" from a Status body (or without one). */
+static void format_http_error(const char *method, const char *path, long code, const char *body, char *err,
+                              size_t errlen)
 {
     cJSON *st = body ? cJSON_Parse(body) : NULL;
     const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "reason"));
@@ -328,9 +337,9 @@ static void format_http_error(const char *path, long code, const char *body, cha
     if (!reason || !*reason)
         reason = reason_phrase(code);
     if (message && *message)
-        snprintf(err, errlen, "GET %.*s: %ld %s: %s", path_len(path), path, code, reason, message);
+        snprintf(err, errlen, "%s %.*s: %ld %s: %s", method, path_len(path), path, code, reason, message);
     else
-        snprintf(err, errlen, "GET %.*s: %ld %s", path_len(path), path, code, reason);
+        snprintf(err, errlen, "%s %.*s: %ld %s", method, path_len(path), path, code, reason);
     /* one line, always */
     for (char *p = err; *p; p++)
         if (*p == '\n' || *p == '\r')
@@ -339,7 +348,7 @@ static void format_http_error(const char *path, long code, const char *body, cha
 }
 
 /*
- * Runs one GET.  Returns the HTTP code (0 = no answer, with err set).  The
+ * Runs one request (x->method, default GET).  Returns the HTTP code (0 = no answer, with err set).  The
  * body of a non-streamed or failed exchange is left in x->buf.
  */
 static long perform_once(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms,
@@ -347,16 +356,26 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
 {
     char *url = NULL;
     char curl_err[CURL_ERROR_SIZE];
+    const char *method = method_of(x);
     curl_err[0] = '\0';
     if (asprintf(&url, "%s%s", c->cfg.server, path) < 0) {
-        snprintf(err, errlen, "GET %.*s: out of memory", path_len(path), path);
+        snprintf(err, errlen, "%s %.*s: out of memory", method, path_len(path), path);
         return 0;
     }
     char *auth = authorization_header(c, token_gen);
+    char *content_type = NULL;
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
     if (auth)
         headers = curl_slist_append(headers, auth);
     CURL *h = x->h;
+    if (x->body) {
+        if (asprintf(&content_type, "Content-Type: %s", x->content_type ? x->content_type : "application/json") >= 0)
+            headers = curl_slist_append(headers, content_type);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
+    }
+    if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -380,6 +399,7 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(headers);
+    free(content_type);
     free(auth);
     free(url);
     count_call(c, rc == CURLE_OK || code ? code : 0);
@@ -388,16 +408,17 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
     if (rc == CURLE_OK || streamed_ok)
         return code;
     if (x->too_large)
-        snprintf(err, errlen, "GET %.*s: answer larger than %ld bytes", path_len(path), path,
+        snprintf(err, errlen, "%s %.*s: answer larger than %ld bytes", method, path_len(path), path,
                  (long)MW_KUBE_MAX_RESPONSE_BYTES);
     else if (rc == CURLE_OPERATION_TIMEDOUT)
-        snprintf(err, errlen, "GET %.*s: no answer within %ld ms", path_len(path), path, timeout_ms);
+        snprintf(err, errlen, "%s %.*s: no answer within %ld ms", method, path_len(path), path, timeout_ms);
     else
-        snprintf(err, errlen, "GET %.*s: %s", path_len(path), path, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+        snprintf(err, errlen, "%s %.*s: %s", method, path_len(path), path,
+                 curl_err[0] ? curl_err : curl_easy_strerror(rc));
     return 0;
 }
 
-/* Performs a GET, retrying once after a 401 when re-reading the token file gives a new token. */
+/* Performs a request, retrying once after a 401 when re-reading the token file gives a new token. */
 static long perform(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms, char *err,
                     size_t errlen)
 {
@@ -412,8 +433,10 @@ static long perform(struct kube_client *c, struct exchange *x, const char *path,
     return code;
 }
 
-enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms, cJSON **out,
-                               long *code_out, char *err, size_t errlen)
+/* One request with an optional body; see kube_get_json and kube_request_json. */
+static enum kube_result request_json(struct kube_client *c, const char *method, const char *path,
+                                     const char *content_type, const char *body, long long deadline_ms, cJSON **out,
+                                     long *code_out, char *err, size_t errlen)
 {
     *out = NULL;
     if (code_out)
@@ -422,15 +445,15 @@ enum kube_result kube_get_json(struct kube_client *c, const char *path, long lon
     if (deadline_ms > 0) {
         long long left = deadline_ms - cv_now_ms() - MW_KUBE_DEADLINE_MARGIN_MS;
         if (left <= 0) {
-            snprintf(err, errlen, "GET %.*s: no time left before the deadline", path_len(path), path);
+            snprintf(err, errlen, "%s %.*s: no time left before the deadline", method, path_len(path), path);
             return KUBE_ERROR;
         }
         if (left < timeout_ms)
             timeout_ms = (long)left;
     }
-    struct exchange x = {.h = take_handle(c)};
+    struct exchange x = {.h = take_handle(c), .method = method, .body = body, .content_type = content_type};
     if (!x.h) {
-        snprintf(err, errlen, "GET %.*s: out of memory", path_len(path), path);
+        snprintf(err, errlen, "%s %.*s: out of memory", method, path_len(path), path);
         return KUBE_ERROR;
     }
     long code = perform(c, &x, path, timeout_ms, err, errlen);
@@ -443,15 +466,38 @@ enum kube_result kube_get_json(struct kube_client *c, const char *path, long lon
     } else if (code == 404) {
         r = KUBE_NOT_FOUND;
     } else if (code < 200 || code >= 300) {
-        format_http_error(path, code, x.buf, err, errlen);
+        format_http_error(method, path, code, x.buf, err, errlen);
     } else if (!(*out = x.buf ? cJSON_ParseWithLength(x.buf, x.len) : NULL) || !cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
-        snprintf(err, errlen, "GET %.*s: %ld answer is not a JSON object", path_len(path), path, code);
+        snprintf(err, errlen, "%s %.*s: %ld answer is not a JSON object", method, path_len(path), path, code);
     } else {
         r = KUBE_OK;
     }
     free(x.buf);
+    return r;
+}
+
+enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms, cJSON **out,
+                               long *code_out, char *err, size_t errlen)
+{
+    return request_json(c, "GET", path, NULL, NULL, deadline_ms, out, code_out, err, errlen);
+}
+
+enum kube_result kube_request_json(struct kube_client *c, const char *method, const char *path,
+                                   const char *content_type, const cJSON *body, long long deadline_ms, cJSON **out,
+                                   long *code, char *err, size_t errlen)
+{
+    char *text = NULL;
+    if (body && !(text = cJSON_PrintUnformatted(body))) {
+        *out = NULL;
+        if (code)
+            *code = 0;
+        snprintf(err, errlen, "%s %.*s: out of memory", method, path_len(path), path);
+        return KUBE_ERROR;
+    }
+    enum kube_result r = request_json(c, method, path, content_type, text, deadline_ms, out, code, err, errlen);
+    free(text);
     return r;
 }
 
@@ -473,7 +519,7 @@ enum kube_result kube_stream(struct kube_client *c, const char *path, long timeo
     if (code == 0) {
         r = KUBE_ERROR;
     } else if (code < 200 || code >= 300) {
-        format_http_error(path, code, x.buf, err, errlen);
+        format_http_error("GET", path, code, x.buf, err, errlen);
         r = KUBE_ERROR;
     }
     free(x.buf);

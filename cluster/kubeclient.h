@@ -1,6 +1,7 @@
 /*
  * cluster/kubeclient.h - a small Kubernetes API client over libcurl: GET a
- * path and get JSON back, or stream a watch.
+ * path and get JSON back, send a JSON body (POST, PUT, PATCH), or stream a
+ * watch.
  *
  * TLS is verified against the configured CA (data or file) unless the
  * configuration says insecure; the bearer token is re-read from its file when
@@ -8,8 +9,8 @@
  * Finished connections are kept in a small pool of curl handles, so
  * concurrent callers reuse TLS connections.  Safe to use from many threads.
  *
- * Errors are one line: "GET <path>: <code> <reason>: <message>" from the
- * API server's Status body, or "GET <path>: <transport problem>".
+ * Errors are one line: "<METHOD> <path>: <code> <reason>: <message>" from
+ * the API server's Status body, or "<METHOD> <path>: <transport problem>".
  */
 #ifndef MW_CLUSTER_KUBECLIENT_H
 #define MW_CLUSTER_KUBECLIENT_H
@@ -38,6 +39,19 @@ void kube_client_free(struct kube_client *c);
  */
 enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms, cJSON **out,
                                long *code, char *err, size_t errlen);
+
+/*
+ * A request with a JSON body: `method` ("POST", "PUT", "PATCH", "DELETE"),
+ * `body` serialised as sent (NULL = no body) with `content_type` (NULL =
+ * application/json; a JSON Patch is "application/json-patch+json").  Results
+ * as for kube_get_json: KUBE_OK with *out the 2xx answer (caller frees),
+ * KUBE_NOT_FOUND on 404, KUBE_ERROR with one line in err ("<METHOD> <path>:
+ * <code> <reason>: <message>"); *code (may be NULL) gets the HTTP code (409
+ * Conflict / AlreadyExists, 422 Invalid, ...) or 0.
+ */
+enum kube_result kube_request_json(struct kube_client *c, const char *method, const char *path,
+                                   const char *content_type, const cJSON *body, long long deadline_ms, cJSON **out,
+                                   long *code, char *err, size_t errlen);
 
 /* Receives the body of a successful stream; return non-zero to end the stream. */
 typedef int (*kube_data_fn)(void *ctx, const char *data, size_t len);

@@ -240,6 +240,11 @@ struct cluster_view *static_view_load(const char *dir, char *err, size_t errlen)
     return v;
 }
 
+int static_view_is(const struct cluster_view *v)
+{
+    return v && v->ops == &static_ops;
+}
+
 size_t static_view_count(const struct cluster_view *v, enum cv_kind kind)
 {
     const struct static_view *sv = v->impl;

@@ -11,6 +11,7 @@
 #define MW_CERT_MAX_DAYS 36500   /* refuse absurd --days values */
 #define MW_CERT_MAX_HOSTS 64     /* SAN entries per certificate */
 #define MW_CERT_DEV_DAYS 7       /* the throwaway --dev certificate */
+#define MW_CERT_PATCH_RETRIES 3  /* `certs patch`: GET+PUT rounds after a 409 Conflict */
 
 /* ---- configuration ---- */
 #define MW_CONFIG_MAX_PATH 4096 /* longest path accepted in the config */

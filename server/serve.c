@@ -24,6 +24,7 @@
 #include "server/http.h"
 #include "server/limits.h"
 #include "server/log.h"
+#include "server/view_metrics.h"
 
 #ifndef MW_SOURCE_DIR
 #define MW_SOURCE_DIR "."
@@ -192,6 +193,7 @@ static int run_server(struct mw_config *c)
         tls_material_free(&tls);
         return 2;
     }
+    view_metrics_register(view);
     struct admission_context actx = {
         .handlers = &rule_handlers,
         .settings = &c->settings,

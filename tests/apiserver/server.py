@@ -4,7 +4,11 @@
 Serves objects loaded from a directory of JSON files (one object or a List per
 file) over HTTPS with bearer-token authentication (or client certificates), on the real REST paths:
 get, list (label selectors, limit + continue), and watch streams (?watch=1)
-with BOOKMARK events and 410 Gone for expired resourceVersions.  The token is
+with BOOKMARK events and 410 Gone for expired resourceVersions.  Writes, as
+`certs patch` uses them: POST (create; 409 AlreadyExists), PUT (update; 409
+Conflict on a stale metadata.resourceVersion) and PATCH with a JSON Patch
+(application/json-patch+json; only "add"/"replace" of
+/webhooks/<i>/clientConfig/caBundle, anything else is 422).  The token is
 read from its file at every request, so rotating it is one file write.
 
 A plain-HTTP control port changes the cluster and injects faults:
@@ -28,6 +32,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import ssl
 import sys
 import threading
@@ -45,7 +50,11 @@ KINDS = {
     "VirtualMachineInstanceMigration": ("/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", True),
     "KubeVirt": ("/apis/kubevirt.io/v1", "kubevirts", True),
     "NetworkAttachmentDefinition": ("/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", True),
+    "Secret": ("/api/v1", "secrets", True),
+    "ValidatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", False),
+    "MutatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", False),
 }
+CA_BUNDLE_PATH = re.compile(r"^/webhooks/(\d+)/clientConfig/caBundle$")
 PLURALS = {v[1]: (k, v[0], v[2]) for k, v in KINDS.items()}
 
 
@@ -265,6 +274,87 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
                 return self.watch(plural, ns, query)
             return self.list(plural, ns, query)
 
+        def read_body(self):
+            n = int(self.headers.get("Content-Length", "0") or 0)
+            try:
+                return json.loads(self.rfile.read(n) or b"null")
+            except ValueError:
+                return None
+
+        def write_route(self, verb):
+            """(route, body) of an authorized write, or None after answering."""
+            path = urllib.parse.urlsplit(self.path).path
+            body = self.read_body()
+            if not self.authorized():
+                faults.count("401 " + path)
+                self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+                return None
+            faults.count("%s %s" % (verb, path))
+            route = self.route(path)
+            if not route:
+                self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
+                return None
+            return route, body
+
+        def do_POST(self):
+            got = self.write_route("POST")
+            if not got:
+                return
+            (plural, ns, name), obj = got
+            kind = PLURALS[plural][0]
+            if name is not None or not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict) \
+                    or not obj["metadata"].get("name"):
+                return self.send_json(400, status(400, "BadRequest", "a %s with metadata.name is required" % kind))
+            obj["kind"] = kind
+            obj["metadata"]["namespace"] = ns or "default"
+            with store.lock:
+                exists = (obj["metadata"]["namespace"] if PLURALS[plural][2] else "",
+                          obj["metadata"]["name"]) in store.objects[plural]
+            if exists:
+                return self.send_json(409, status(409, "AlreadyExists", '%s "%s" already exists'
+                                                  % (plural, obj["metadata"]["name"])))
+            self.send_json(201, store.put(obj))
+
+        def do_PUT(self):
+            got = self.write_route("PUT")
+            if not got:
+                return
+            (plural, ns, name), obj = got
+            key = (ns or "", name)
+            with store.lock:
+                current = store.objects[plural].get(key)
+            if name is None or not isinstance(obj, dict):
+                return self.send_json(400, status(400, "BadRequest", "an object is required"))
+            if current is None:
+                return self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (plural, name)))
+            rv = (obj.get("metadata") or {}).get("resourceVersion")
+            if rv and rv != current["metadata"]["resourceVersion"]:
+                return self.send_json(409, status(409, "Conflict", "the object has been modified"))
+            obj["kind"] = PLURALS[plural][0]
+            self.send_json(200, store.put(obj))
+
+        def do_PATCH(self):
+            got = self.write_route("PATCH")
+            if not got:
+                return
+            (plural, ns, name), ops = got
+            if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json-patch+json":
+                return self.send_json(415, status(415, "UnsupportedMediaType", "only JSON Patch is served"))
+            with store.lock:
+                current = store.objects[plural].get((ns or "", name))
+            if current is None:
+                return self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (plural, name)))
+            obj = json.loads(json.dumps(current))
+            hooks = obj.get("webhooks") or []
+            for op in ops if isinstance(ops, list) else [None]:
+                m = CA_BUNDLE_PATH.match(op.get("path", "")) if isinstance(op, dict) else None
+                if not m or op.get("op") not in ("add", "replace") or int(m.group(1)) >= len(hooks) \
+                        or not isinstance(op.get("value"), str):
+                    return self.send_json(422, status(422, "Invalid", "unsupported patch operation %s"
+                                                      % json.dumps(op)))
+                hooks[int(m.group(1))].setdefault("clientConfig", {})["caBundle"] = op["value"]
+            self.send_json(200, store.put(obj))
+
         def list(self, plural, ns, query):
             kind, prefix, _ = PLURALS[plural]
             limit = int(query.get("limit", ["0"])[0] or 0)
@@ -328,8 +418,10 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
                         pending = [(rv, t, o) for rv, t, o in store.events[plural] if rv > since and
                                    (ns is None or o["metadata"].get("namespace", "") == ns)]
                         if not pending:
-                            store.lock.wait(0.2)
+                            # the bookmark may only claim what was checked: read rv before waiting, or an
+                            # expiry during the wait would be skipped
                             current = store.rv
+                            store.lock.wait(0.2)
                     for rv, t, o in pending:
                         self.send_chunk((json.dumps({"type": t, "object": o}) + "\n").encode())
                         since = rv

@@ -1,0 +1,195 @@
+"""Helpers shared by the tests that run the real binary against the stand-in API server.
+
+Makes a throwaway CA and a serving certificate for 127.0.0.1 with the openssl
+command line, converts the example cluster's YAML to the JSON files the
+stand-in reads, starts tests/apiserver/server.py and the webhook, and talks
+to both (the control port, AdmissionReviews over TLS).
+"""
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+SRC = os.environ.get("MW_SOURCE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+BIN = os.environ.get("MW_BIN", os.path.join(SRC, "build", "migration-webhook"))
+CLUSTER = os.path.join(SRC, "examples", "cluster")
+
+
+def run(*cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def make_certs(d):
+    """ca.crt/ca.key and server.crt/server.key (SAN IP:127.0.0.1) in d."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("openssl", "req", "-x509", *ec, "-keyout", d + "/ca.key", "-out", d + "/ca.crt", "-days", "2",
+        "-subj", "/CN=stand-in test CA")
+    run("openssl", "req", *ec, "-keyout", d + "/server.key", "-out", d + "/server.csr", "-subj", "/CN=127.0.0.1")
+    write(d + "/ext.cnf", "subjectAltName=IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+        "-CAcreateserial", "-out", d + "/server.crt", "-days", "2", "-extfile", d + "/ext.cnf")
+
+
+def kubeconfig(path, server, ca_file, token_file):
+    cfg = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "test",
+        "clusters": [{"name": "stand-in", "cluster": {"server": server, "certificate-authority": ca_file}}],
+        "users": [{"name": "tester", "user": {"tokenFile": token_file}}],
+        "contexts": [{"name": "test", "context": {"cluster": "stand-in", "user": "tester",
+                                                   "namespace": "default"}}],
+    }
+    write(path, json.dumps(cfg, indent=2))
+
+
+def yaml_to_json_dir(src, dst):
+    """Every *.yaml of src as one JSON List file in dst (YAML timestamps stay strings, as in the static view)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    os.makedirs(dst, exist_ok=True)
+    for name in sorted(os.listdir(src)):
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        items = []
+        with open(os.path.join(src, name)) as f:
+            for doc in yaml.load_all(f, Loader=Loader):
+                if not isinstance(doc, dict):
+                    continue
+                if doc.get("kind", "").endswith("List"):
+                    items.extend(doc.get("items") or [])
+                else:
+                    items.append(doc)
+        write(os.path.join(dst, os.path.splitext(name)[0] + ".json"),
+              json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
+
+def wait_for(pred, seconds, step=0.05):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+class Control:
+    """The stand-in's plain-HTTP control port."""
+
+    def __init__(self, port):
+        self.base = "http://127.0.0.1:%d" % port
+
+    def post(self, path, body):
+        req = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    def counters(self):
+        with urllib.request.urlopen(self.base + "/counters", timeout=10) as r:
+            return json.load(r)
+
+    def count(self, key):
+        return self.counters().get(key, 0)
+
+
+class StandIn:
+    """tests/apiserver/server.py over TLS, serving the JSON files of data_dir."""
+
+    def __init__(self, work, data_dir, token="token-one"):
+        self.work = work
+        self.server_token = work + "/server-token"
+        self.client_token = work + "/client-token"
+        write(self.server_token, token + "\n")
+        write(self.client_token, token + "\n")
+        ports_file = work + "/ports.json"
+        self.proc = subprocess.Popen([sys.executable, os.path.join(SRC, "tests", "apiserver", "server.py"),
+                                      "--cert", work + "/server.crt", "--key", work + "/server.key",
+                                      "--token-file", self.server_token, "--data-dir", data_dir,
+                                      "--ports-file", ports_file])
+        if not wait_for(lambda: os.path.exists(ports_file), 10):
+            self.stop()
+            raise RuntimeError("stand-in API server did not start")
+        with open(ports_file) as f:
+            ports = json.load(f)
+        self.url = "https://127.0.0.1:%d" % ports["api"]
+        self.ctl = Control(ports["control"])
+        self.kubeconfig = work + "/kubeconfig"
+        kubeconfig(self.kubeconfig, self.url, work + "/ca.crt", self.client_token)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class Webhook:
+    """`migration-webhook serve` on an ephemeral port with a certificate from `certs create`."""
+
+    def __init__(self, work, name, cluster_args):
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir, exist_ok=True)
+        subprocess.run([BIN, "certs", "create", "--host", "localhost,127.0.0.1", "--out-dir", self.dir],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.log = open(os.path.join(self.dir, "server.log"), "w+")
+        self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", self.dir + "/tls.crt",
+                                      "--tls-key", self.dir + "/tls.key", *cluster_args], stderr=self.log)
+        self.port = None
+        for _ in range(200):
+            self.log.seek(0)
+            for line in self.log:
+                if '"msg":"listening"' in line:
+                    self.port = json.loads(line)["port"]
+                    break
+            if self.port or self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not self.port:
+            self.stop()
+            self.log.seek(0)
+            raise RuntimeError("webhook did not start: " + self.log.read())
+        self.ctx = ssl.create_default_context(cafile=self.dir + "/ca.crt")
+
+    def request(self, method, path, body=None, timeout=10):
+        conn = http.client.HTTPSConnection("localhost", self.port, context=self.ctx, timeout=timeout)
+        try:
+            conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def review(self, path, review, timeout="10s"):
+        code, data = self.request("POST", "%s?timeout=%s" % (path, timeout), review)
+        if code != 200:
+            raise AssertionError("%s: HTTP %d: %r" % (path, code, data[:200]))
+        out = json.loads(data)
+        assert out["response"]["uid"] == review["request"]["uid"], "uid echoed"
+        return out
+
+    def ready(self):
+        return self.request("GET", "/readyz")[0]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                return self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                return -9
+        return self.proc.returncode

@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""The webhook on live cluster data: `serve --kubeconfig` against the stand-in API server.
+
+The stand-in serves the example cluster (examples/cluster/*.yaml converted to
+JSON here).  One table of reviews is sent to two servers, one on
+--cluster-dir examples/cluster and one on --kubeconfig, and must get the same
+answers.  Then, on the live server only: a node change arrives through the
+watch (no relist), 410 Gone relists, a slow API server gives "cannot verify"
+within the review's timeout (allowed with a warning when mutating), a rotated
+token is used, reviews make no node list call, /readyz waits for the first
+node list.  Last, `check --kubeconfig` answers as `check --cluster-dir`.
+"""
+import base64
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import standin  # noqa: E402
+
+failures = []
+P = "VM default/{} cannot be live-migrated: "
+NODES = "LIST /api/v1/nodes"
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def review(group, version, resource, kind, operation, obj, ns="default", name="", uid="live-0001", old=None):
+    return {
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": resource},
+            "requestKind": {"group": group, "version": version, "kind": kind},
+            "requestResource": {"group": group, "version": version, "resource": resource},
+            "name": name, "namespace": ns, "operation": operation,
+            "userInfo": {"username": "system:serviceaccount:harvester-system:harvester"},
+            "object": obj, "oldObject": old, "dryRun": False,
+            "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"},
+        },
+    }
+
+
+def vmim(vmi, target=None):
+    obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
+           "metadata": {"name": vmi + "-mig", "namespace": "default", "labels": {"kubevirt.io/vmi-name": vmi}},
+           "spec": {"vmiName": vmi}}
+    if target:
+        obj["spec"]["addedNodeSelector"] = {"kubernetes.io/hostname": target}
+    return obj
+
+
+def vmim_review(vmi, target=None, uid="live-0001"):
+    obj = vmim(vmi, target)
+    return review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
+                  "CREATE", obj, name=obj["metadata"]["name"], uid=uid)
+
+
+def target_pod(vm):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"generateName": "virt-launcher-%s-" % vm, "namespace": "default",
+                         "labels": {"kubevirt.io": "virt-launcher",
+                                    "kubevirt.io/migrationJobUID": "7d7e0000-0000-4000-8000-000000000001"},
+                         "annotations": {"kubevirt.io/domain": vm, "kubevirt.io/migrationJobName": vm + "-mig"}},
+            "spec": {"containers": [{"name": "compute", "image": "virt-launcher:1.4.0"}]}}
+
+
+def kubevirt_cr(cpu_model=None, progress=None):
+    conf = {"migrations": {"completionTimeoutPerGiB": 800, "progressTimeout": 150 if progress is None else progress}}
+    if cpu_model:
+        conf["cpuModel"] = cpu_model
+    return {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt",
+            "metadata": {"name": "kubevirt", "namespace": "harvester-system"}, "spec": {"configuration": conf}}
+
+
+def new_vm(name):
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"template": {"spec": {
+                "domain": {"devices": {"disks": [{"name": "rootdisk", "disk": {"bus": "virtio"}}],
+                                       "interfaces": [{"name": "default", "masquerade": {}}]},
+                           "memory": {"guest": "2Gi"}},
+                "networks": [{"name": "default", "pod": {}}],
+                "volumes": [{"name": "rootdisk", "persistentVolumeClaim": {"claimName": "vm-migratable-rootdisk"}}]}}}}
+
+
+def denial(resp):
+    r = resp["response"]
+    return None if r["allowed"] else r["status"]["message"]
+
+
+def cases():
+    """(label, path, review, expectation) -- expectation(response) -> bool, or None."""
+    out = []
+    vmim_expect = {
+        ("vm-migratable", None): None,
+        ("vm-cdrom", None): 'disk "cdrom1" is a CD-ROM; eject it first',
+        ("vm-containerdisk", None): 'volume "rootdisk" is a container disk; remove it first',
+        ("vm-bridge", None): 'interface "default" uses bridge binding on the management network; use masquerade instead',
+        ("vm-gpu", None): 'GPU "gpu1" (nvidia.com/TU104GL_TESLA_T4) is passed through; remove it first',
+        ("vm-hostdev", None): 'host device "node-a-000081000" (intel.com/82599_10_GIGABIT_SFI_SFP_NETWORK_CONNECTION) '
+                              'is passed through; remove it first',
+        ("vm-rwo", None): 'volume "rootdisk" uses PVC "vm-rwo-rootdisk" with access mode ReadWriteOnce; '
+                          'live migration needs ReadWriteMany',
+        ("vm-pinned", None): 'it is pinned to node "node-a" by nodeSelector kubernetes.io/hostname',
+        ("vm-stopped", None): "it is not running (no VirtualMachineInstance)",
+        ("vm-model", None): None,
+        ("vm-multus", None): None,
+        ("vm-icelake", None): "no other node can run it: ",
+        ("vm-migratable", "node-b"): None,
+        ("vm-migratable", "node-a"): 'target node "node-a" is the node it runs on',
+        ("vm-migratable", "node-c"): 'target node "node-c" does not support host CPU model Cascadelake-Server-noTSX '
+                                     'of node node-a',
+        ("vm-migratable", "node-d"): 'target node "node-d" is cordoned',
+        ("vm-migratable", "node-x"): 'target node "node-x" does not exist',
+        ("vm-model", "node-c"): 'target node "node-c" does not support CPU model Cascadelake-Server-noTSX',
+        ("vm-multus", "node-c"): 'target node "node-c" is not attached to cluster network vlan1',
+    }
+    for (vm, target), text in vmim_expect.items():
+        def expect(resp, vm=vm, text=text):
+            msg = denial(resp)
+            if text is None:
+                return msg is None
+            return msg is not None and msg.startswith(P.format(vm) + text)
+        out.append(("VMIM %s -> %s" % (vm, target or "any"), "/validate", vmim_review(vm, target), expect))
+
+    for vm in ("vm-migratable", "vm-model"):
+        pod = target_pod(vm)
+        want = ("cpu-model-migration.node.kubevirt.io/Cascadelake-Server-noTSX" if vm == "vm-migratable"
+                else "cpu-model.node.kubevirt.io/Cascadelake-Server-noTSX")
+        out.append(("target pod of %s mutated" % vm, "/mutate", review("", "v1", "pods", "Pod", "CREATE", pod),
+                    lambda r, want=want: r["response"]["allowed"] and want in patch_text(r)))
+    for vm, completion in (("vm-migratable", "3200"), ("vm-model", "6400")):
+        obj = vmim(vm)
+        out.append(("VMIM %s timeout annotations" % vm, "/mutate",
+                    review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
+                           "CREATE", obj, name=obj["metadata"]["name"]),
+                    lambda r, c=completion: '"completion-timeout-seconds"' not in patch_text(r)
+                    and "migration-webhook.io/completion-timeout-seconds" in patch_text(r)
+                    and '"%s"' % c in patch_text(r)))
+    out.append(("KubeVirt CR update with an unsupported CPU model", "/validate",
+                review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kubevirt_cr("Icelake-Server", "150"),
+                       ns="harvester-system", name="kubevirt", old=kubevirt_cr()),
+                lambda r: (denial(r) or "").startswith("cluster CPU model Icelake-Server is not supported by nodes: "
+                                                       "node-a, node-b")))
+    out.append(("KubeVirt CR update with a shared CPU model", "/validate",
+                review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kubevirt_cr("IvyBridge-IBRS"),
+                       ns="harvester-system", name="kubevirt", old=kubevirt_cr()),
+                lambda r: r["response"]["allowed"]))
+    out.append(("KubeVirt CR on /mutate", "/mutate",
+                review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kubevirt_cr(),
+                       ns="harvester-system", name="kubevirt", old=kubevirt_cr()),
+                lambda r: r["response"]["allowed"]))
+    out.append(("VM CREATE host-model warning", "/validate",
+                review("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "CREATE", new_vm("vm-new"),
+                       name="vm-new"),
+                lambda r: r["response"]["allowed"] and any(
+                    w.startswith("VM default/vm-new uses host-model: it can only live-migrate to nodes with the same "
+                                 "host CPU model") for w in r["response"].get("warnings", []))))
+    return out
+
+
+def patch_text(resp):
+    """The JSON Patch of a response as text, with "~1" in paths read back as "/" (empty when none)."""
+    p = resp["response"].get("patch")
+    return base64.b64decode(p).decode().replace("~1", "/") if p else ""
+
+
+def run_table(static, live):
+    for label, path, rev, expect in cases():
+        a = static.review(path, rev)
+        b = live.review(path, rev)
+        check(expect(a), "static: %s: %s" % (label, json.dumps(a["response"])[:300]))
+        check(a == b, "live gives the same answer: %s%s" % (label, "" if a == b else ": " + json.dumps(b)[:300]))
+
+
+def verdict(live, vm, target, uid="live-0001"):
+    return denial(live.review("/validate", vmim_review(vm, target, uid=uid)))
+
+
+def run_live(live, si, nodes):
+    ctl = si.ctl
+    # a node change arrives through the watch, without a relist
+    lists = ctl.count(NODES)
+    cordoned = copy.deepcopy(nodes["node-b"])
+    cordoned["spec"]["unschedulable"] = True
+    ctl.post("/put", cordoned)
+    want = P.format("vm-migratable") + 'target node "node-b" is cordoned'
+    check(standin.wait_for(lambda: verdict(live, "vm-migratable", "node-b") == want, 2),
+          "cordoning node-b is seen within 2 s: " + str(verdict(live, "vm-migratable", "node-b")))
+    ctl.post("/put", copy.deepcopy(nodes["node-b"]))
+    check(standin.wait_for(lambda: verdict(live, "vm-migratable", "node-b") is None, 2), "uncordoning node-b is seen")
+    ctl.post("/labels", {"resource": "nodes", "name": "node-b",
+                         "labels": {"cpu-model-migration.node.kubevirt.io/Cascadelake-Server-noTSX": None}})
+    want = P.format("vm-migratable") + \
+        'target node "node-b" does not support host CPU model Cascadelake-Server-noTSX of node node-a'
+    check(standin.wait_for(lambda: verdict(live, "vm-migratable", "node-b") == want, 2),
+          "removing node-b's cpu-model-migration label is seen within 2 s: "
+          + str(verdict(live, "vm-migratable", "node-b")))
+    ctl.post("/put", copy.deepcopy(nodes["node-b"]))
+    check(standin.wait_for(lambda: verdict(live, "vm-migratable", "node-b") is None, 2), "node-b restored: allowed")
+    check(ctl.count(NODES) == lists, "no node relist for these changes (%d LIST calls)" % ctl.count(NODES))
+
+    # 410 Gone relists
+    ctl.post("/expire", {"resource": "nodes"})
+    check(standin.wait_for(lambda: ctl.count(NODES) > lists, 5), "an expired resourceVersion relists the nodes (%s)"
+          % {k: v for k, v in ctl.counters().items() if "/nodes" in k})
+    ctl.post("/put", dict(copy.deepcopy(nodes["node-c"]), spec={"unschedulable": True}))
+    want = P.format("vm-migratable") + 'target node "node-c" is cordoned'
+    check(standin.wait_for(lambda: verdict(live, "vm-migratable", "node-c") == want, 3),
+          "the watch resumes after the relist")
+    ctl.post("/put", copy.deepcopy(nodes["node-c"]))
+
+    # reviews read nodes from the cache: no node list per review
+    standin.wait_for(lambda: verdict(live, "vm-migratable", "node-c", uid="w") != want, 3)
+    lists = ctl.count(NODES)
+    gets = sum(v for k, v in ctl.counters().items() if k.startswith("GET /api/v1/nodes"))
+    for i in range(20):
+        live.review("/validate", vmim_review("vm-migratable", "node-b", uid="n%d" % i))
+    gets_after = sum(v for k, v in ctl.counters().items() if k.startswith("GET /api/v1/nodes"))
+    check(ctl.count(NODES) == lists and gets_after == gets, "20 reviews make no node API call")
+
+    # a slow API server: denied in time when validating, allowed with a warning when mutating
+    vmi_path = "/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances/vm-migratable"
+    ctl.post("/fault", {"prefix": vmi_path, "delay_ms": 5000})
+    start = time.monotonic()
+    resp = live.review("/validate", vmim_review("vm-migratable"), timeout="2s")
+    took = time.monotonic() - start
+    msg = denial(resp) or ""
+    check(msg.startswith("cannot verify migration of VM default/vm-migratable: "),
+          "a 5 s VMI read is denied with cannot verify: " + msg)
+    check(took < 2.0, "the answer comes before the review's 2 s timeout (%.2f s)" % took)
+    print("slow API server: answered in %.2f s" % took, flush=True)
+    obj = vmim("vm-migratable")
+    start = time.monotonic()
+    resp = live.review("/mutate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                                         "VirtualMachineInstanceMigration", "CREATE", obj,
+                                         name=obj["metadata"]["name"]), timeout="2s")
+    took = time.monotonic() - start
+    r = resp["response"]
+    check(r["allowed"] and "patch" not in r and any(w.startswith("cannot verify migration of VM default/vm-migratable: ")
+                                                    for w in r.get("warnings", [])),
+          "mutating under the same fault: allowed unchanged with a warning: %s" % json.dumps(r)[:300])
+    check(took < 2.0, "the mutating answer comes in time (%.2f s)" % took)
+    ctl.post("/clear-faults", {})
+
+    # token rotation
+    before = ctl.count("401 " + vmi_path)
+    standin.write(si.server_token, "token-two\n")
+    standin.write(si.client_token, "token-two\n")
+    check(verdict(live, "vm-cdrom", None) == P.format("vm-cdrom") + 'disk "cdrom1" is a CD-ROM; eject it first',
+          "a rotated token is used for the next read")
+    standin.write(si.server_token, "token-three\n")
+    msg = verdict(live, "vm-migratable", None) or ""
+    check(msg.startswith("cannot verify migration of VM default/vm-migratable: ") and "401" in msg,
+          "a token the API server refuses gives cannot verify: " + msg)
+    standin.write(si.client_token, "token-three\n")
+    check(verdict(live, "vm-migratable", None) is None, "the next rotation is picked up again")
+    print("401 answers during rotation: %d" % (ctl.count("401 " + vmi_path) - before), flush=True)
+
+
+def run_readyz(work, si):
+    si.ctl.post("/fault", {"prefix": "/api/v1/nodes", "delay_ms": 2500})
+    w = standin.Webhook(work, "slow-start", ["--kubeconfig", si.kubeconfig])
+    try:
+        first = w.ready()
+        check(first == 503, "/readyz is 503 before the first node list (%d)" % first)
+        msg = verdict(w, "vm-migratable", None) or ""
+        check(msg.startswith("cannot verify migration of VM default/vm-migratable: "),
+              "a review before the node list is denied with cannot verify: " + msg)
+        check(standin.wait_for(lambda: w.ready() == 200, 10, step=0.1), "/readyz is 200 once the nodes are loaded")
+    finally:
+        si.ctl.post("/clear-faults", {})
+        check(w.stop() == 0, "webhook exits 0 on SIGTERM")
+
+
+def run_check(si):
+    def check_cmd(*args):
+        p = subprocess.run([standin.BIN, "check", *args], capture_output=True, text=True, timeout=30)
+        return p.returncode, p.stdout, p.stderr
+
+    rc, out, err = check_cmd("--kubeconfig", si.kubeconfig, "vm-cdrom")
+    check(rc == 1 and 'disk "cdrom1" is a CD-ROM; eject it first' in out,
+          "check --kubeconfig vm-cdrom: exit 1 with the CD-ROM text (rc %d, %s)" % (rc, err.strip()))
+    rc, out, err = check_cmd("--kubeconfig", si.kubeconfig, "vm-migratable", "-o", "json")
+    rc2, out2, _ = check_cmd("--cluster-dir", standin.CLUSTER, "vm-migratable", "-o", "json")
+    check(rc == 0 and rc2 == 0, "check vm-migratable exits 0 in both modes (%d, %d: %s)" % (rc, rc2, err.strip()))
+    try:
+        live_doc, static_doc = json.loads(out), json.loads(out2)
+    except ValueError:
+        live_doc, static_doc = None, {}
+    check(live_doc == static_doc, "check -o json is the same live and static" +
+          ("" if live_doc == static_doc else ": %s vs %s" % (out[:300], out2[:300])))
+    rc, out, err = check_cmd("--kubeconfig", si.kubeconfig, "vm-multus", "--target-node", "node-c")
+    check(rc == 1 and 'target node "node-c" is not attached to cluster network vlan1' in out,
+          "check --kubeconfig --target-node names the reason")
+
+
+def main():
+    if not shutil.which("openssl"):
+        print("skipped: no openssl")
+        return 77
+    work = tempfile.mkdtemp(prefix="mw-live-webhook-")
+    si = static = live = None
+    try:
+        standin.make_certs(work)
+        data = os.path.join(work, "cluster")
+        standin.yaml_to_json_dir(standin.CLUSTER, data)
+        with open(os.path.join(data, "nodes.json")) as f:
+            nodes = {n["metadata"]["name"]: n for n in json.load(f)["items"]}
+        si = standin.StandIn(work, data)
+        static = standin.Webhook(work, "static", ["--cluster-dir", standin.CLUSTER])
+        live = standin.Webhook(work, "live", ["--kubeconfig", si.kubeconfig])
+        check(standin.wait_for(lambda: live.ready() == 200, 10, step=0.1), "live webhook becomes ready")
+        run_table(static, live)
+        run_live(live, si, nodes)
+        run_check(si)
+        run_readyz(work, si)
+        check(live.stop() == 0, "live webhook exits 0 on SIGTERM")
+        check(static.stop() == 0, "static webhook exits 0 on SIGTERM")
+    finally:
+        for p in (static, live, si):
+            if p:
+                p.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
