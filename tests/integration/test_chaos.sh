@@ -6,7 +6,8 @@
 #      refused: no request fails, no handshake fails, the new certificate is
 #      served;
 #   2. 500 idle TCP connections and 20 slow-body clients are held open while
-#      normal reviews keep being answered;
+#      normal reviews keep being answered; then hostile bodies (deep nesting, a
+#      huge array, a huge name) are answered and never echoed in the log;
 #   3. SIGTERM under load: /readyz turns 503 at once, answers say
 #      `Connection: close`, no request that reached the server fails, exit 0.
 # Counts are printed; only counts are asserted, never timings.
@@ -260,6 +261,30 @@ python3 "$WORK/chaos.py" nuisance "$PORT" ca.crt "$REVIEW" "$POD_REVIEW" 500 20 
 check_load "500 idle + 20 slow-body connections" "$WORK/nuisance.stats" 200
 jq -e '.idle_open_after == 500' "$WORK/nuisance.stats" >/dev/null && pass "the 500 idle connections were held, not dropped" ||
     fail "idle connections: $(jq .idle_open_after "$WORK/nuisance.stats") still open"
+# Hostile bodies: answered, bounded, and never echoed into the log.
+python3 - "$REVIEW" "$WORK" <<'PYB'
+import json, sys
+review, work = json.load(open(sys.argv[1])), sys.argv[2]
+open(work + '/deep.json', 'w').write('{"request":{"uid":"deep","object":' + '[' * 200000 + ']' * 200000 + '}}')
+wide = json.loads(json.dumps(review))
+wide['request']['object'].setdefault('spec', {})['extra'] = list(range(700000))
+wide['request']['uid'] = 'wide'
+open(work + '/wide.json', 'w').write(json.dumps(wide))
+named = json.loads(json.dumps(review))
+named['request']['name'] = named['request']['object']['metadata']['name'] = 'n' * 1000000
+named['request']['uid'] = 'u' * 100000
+open(work + '/named.json', 'w').write(json.dumps(named))
+PYB
+hostile() { # NAME FILE WANT
+    code=$(curl -sS --max-time 30 --cacert ca.crt -o "$WORK/out" -w '%{http_code}' "https://localhost:$PORT/validate" \
+        -H 'Content-Type: application/json' --data-binary "@$WORK/$2")
+    [ "$code" = "$3" ] && pass "$1 -> $code" || fail "$1: want $3, got $code $(head -c 200 "$WORK/out")"
+}
+hostile "200000 levels of nesting" deep.json 400
+hostile "a 700000-element array" wide.json 200
+hostile "a 1 MB name and a 100 kB uid" named.json 200
+longest=$(awk '{ if (length($0) > n) n = length($0) } END { print n }' "$WORK/nuisance.log")
+[ "$longest" -lt 4096 ] && pass "longest log line: $longest bytes" || fail "a log line of $longest bytes"
 code=$(curl -sS --cacert ca.crt -o /dev/null -w '%{http_code}' "https://localhost:$PORT/readyz")
 [ "$code" = 200 ] && pass "/readyz 200 afterwards" || fail "/readyz $code"
 kill -TERM "$PID"; wait "$PID"; PID=
