@@ -116,6 +116,7 @@ warm=$((DURATION / 10))
 rss_start=$(rss_kib)
 rss_warm=
 rss_max=$rss_start
+rss_last=$rss_start
 : >"$WORK/rss.txt"
 tick=0
 while kill -0 "$WRKPID" 2>/dev/null; do
@@ -125,13 +126,14 @@ while kill -0 "$WRKPID" 2>/dev/null; do
     now=$(($(date +%s) - start))
     r=$(rss_kib)
     echo "$now $r" >>"$WORK/rss.txt"
+    rss_last=$r
     [ "$r" -gt "$rss_max" ] && rss_max=$r
     [ -z "$rss_warm" ] && [ "$now" -ge "$warm" ] && rss_warm=$r
 done
 wait "$WRKPID" || true
 wait "$PROBEPID" || true
 PROBEPID=
-rss_end=$(rss_kib)
+rss_idle=$(rss_kib)
 [ -n "$rss_warm" ] || rss_warm=$rss_start
 
 curl -sS --cacert "$WORK/ca.crt" "https://localhost:$PORT/metrics" >"$WORK/metrics"
@@ -143,9 +145,10 @@ sed -n '/^requests:/,$p' "$WORK/wrk.out"
 read -r probes_ok probes_bad <"$WORK/probes"
 echo "probes (new TLS connection each): $probes_ok ok, $probes_bad failed"
 echo "RSS samples (s KiB): $(tr '\n' ' ' <"$WORK/rss.txt")"
-awk -v s="$rss_start" -v w="$rss_warm" -v e="$rss_end" -v m="$rss_max" 'BEGIN {
-    printf "RSS: start %.1f MiB, after warm-up %.1f MiB, end %.1f MiB, max %.1f MiB; growth after warm-up %+.2f MiB\n",
-        s / 1024, w / 1024, e / 1024, m / 1024, (e - w) / 1024 }'
+awk -v s="$rss_start" -v w="$rss_warm" -v e="$rss_last" -v m="$rss_max" -v i="$rss_idle" 'BEGIN {
+    printf "RSS: start %.2f MiB, after warm-up %.2f MiB, last sample under load %.2f MiB, max %.2f MiB, idle after the load %.2f MiB\n",
+        s / 1024, w / 1024, e / 1024, m / 1024, i / 1024
+    printf "RSS growth under load after warm-up: %+.2f MiB\n", (e - w) / 1024 }'
 grep -E '^migration_webhook_requests_total' "$WORK/metrics" | awk '{ n += $NF } END { print "requests counted in /metrics: " n }'
 grep -E '^migration_webhook_requests_total.*verdict="error"' "$WORK/metrics" || true
 errors=$(sed -n 's/^errors: \([0-9]*\).*/\1/p' "$WORK/wrk.out")

@@ -205,6 +205,13 @@ served_serial() {
     openssl s_client -connect "127.0.0.1:$PORT" -servername localhost </dev/null 2>/dev/null |
         openssl x509 -noout -serial 2>/dev/null
 }
+stop_server() { # SIGTERM; exit 0 (a sanitizer report would make it fail)
+    kill -TERM "$PID"
+    wait "$PID"
+    local rc=$?
+    PID=
+    [ "$rc" = 0 ] && pass "server exit 0" || fail "server exit $rc"
+}
 count_lines() { grep -c "\"msg\":\"$2\"" "$1"; }
 wait_for_lines() { # LOG MSG N
     for _ in $(seq 1 100); do [ "$(count_lines "$1" "$2")" -ge "$3" ] && return 0; sleep 0.1; done
@@ -253,7 +260,7 @@ want1=$(openssl x509 -in crt1.pem -noout -serial)
 expiry=$(curl -sS --cacert ca.crt "https://localhost:$PORT/metrics" | sed -n 's/^migration_webhook_certificate_expiry_timestamp_seconds //p')
 want=$(date -d "$(openssl x509 -in crt1.pem -noout -enddate | cut -d= -f2)" +%s)
 [ "$expiry" = "$want" ] && pass "expiry metric follows the rotation" || fail "expiry metric $expiry, want $want"
-kill -TERM "$PID"; wait "$PID"; PID=
+stop_server
 
 # ---- 2. idle and slow clients ----------------------------------------------
 start_server "$WORK/nuisance.log"
@@ -287,7 +294,7 @@ longest=$(awk '{ if (length($0) > n) n = length($0) } END { print n }' "$WORK/nu
 [ "$longest" -lt 4096 ] && pass "longest log line: $longest bytes" || fail "a log line of $longest bytes"
 code=$(curl -sS --cacert ca.crt -o /dev/null -w '%{http_code}' "https://localhost:$PORT/readyz")
 [ "$code" = 200 ] && pass "/readyz 200 afterwards" || fail "/readyz $code"
-kill -TERM "$PID"; wait "$PID"; PID=
+stop_server
 
 # ---- 3. SIGTERM under load -------------------------------------------------
 start_server "$WORK/term.log"
