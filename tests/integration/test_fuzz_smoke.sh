@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/integration/test_fuzz_smoke.sh - a short run of every libFuzzer target
 # (tests/fuzz), ASan + UBSan: the saved regression inputs first
-# (tests/fuzz/regressions/<target>/), then FUZZ_SECONDS (default 20) of fuzzing
-# from the corpus in tests/fuzz/corpus/<target>/.  New inputs go to a
+# (tests/fuzz/regressions/<target>/: inputs that once crashed or that stress a
+# limit), then FUZZ_SECONDS (default 20) of fuzzing from the corpus in
+# tests/fuzz/corpus/<target>/, with tests/fuzz/<target>.dict when present.  New inputs go to a
 # temporary directory; the source tree is left as it is.
 #
 # The fuzzers live in their own clang build, configured once beside this
@@ -54,7 +55,9 @@ for target in $TARGETS; do
         fi
     fi
     mkdir -p "$WORK/$target"
-    "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    dict=()
+    [ -f "$SRC/tests/fuzz/$target.dict" ] && dict=(-dict="$SRC/tests/fuzz/$target.dict")
+    "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$WORK/$target-" "$WORK/$target" "$SRC/tests/fuzz/corpus/$target" >"$WORK/$target.log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$WORK/$target.log")
