@@ -40,6 +40,6 @@
 #define MW_DRAIN_DEFAULT_SECONDS 5     /* still answering, with Connection: close, after SIGTERM */
 #define MW_DRAIN_MAX_SECONDS 600
 #define MW_DRAIN_FINISH_SECONDS 35     /* then wait at most this long for in-flight reviews (> review timeout) */
-#define MW_DRAIN_IDLE_GRACE_MS 300     /* nothing in flight this long: the open connections are idle */
+#define MW_DRAIN_IDLE_GRACE_MS 1000    /* nothing in flight this long: the open connections are idle */
 
 #endif

@@ -30,14 +30,15 @@ if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0
 fi
 
 FUZZ_BUILD=$(cd "$BUILD/.." && pwd)/build-fuzz
+mkdir -p "$FUZZ_BUILD"
 if [ ! -f "$FUZZ_BUILD/CMakeCache.txt" ]; then
     echo "configuring $FUZZ_BUILD"
-    CC=$CLANG cmake -S "$SRC" -B "$FUZZ_BUILD" -DFUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$FUZZ_BUILD.log" 2>&1 ||
-        { cat "$FUZZ_BUILD.log"; echo "FAIL: cannot configure the fuzz build"; exit 1; }
+    CC=$CLANG cmake -S "$SRC" -B "$FUZZ_BUILD" -DFUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$FUZZ_BUILD/fuzz-build.log" 2>&1 ||
+        { cat "$FUZZ_BUILD/fuzz-build.log"; echo "FAIL: cannot configure the fuzz build"; exit 1; }
 fi
 # shellcheck disable=SC2086
-cmake --build "$FUZZ_BUILD" -j2 --target $TARGETS >"$FUZZ_BUILD.log" 2>&1 ||
-    { tail -40 "$FUZZ_BUILD.log"; echo "FAIL: cannot build the fuzzers"; exit 1; }
+cmake --build "$FUZZ_BUILD" -j2 --target $TARGETS >"$FUZZ_BUILD/fuzz-build.log" 2>&1 ||
+    { tail -40 "$FUZZ_BUILD/fuzz-build.log"; echo "FAIL: cannot build the fuzzers"; exit 1; }
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
