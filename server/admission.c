@@ -381,8 +381,10 @@ static int run_rule(const struct admission_context *ctx, admission_rule_fn rule,
     rule(&in, &v);
     /* Copy what the log needs before the scope releases borrowed objects. */
     out->name = copy_or_null(in.name);
-    for (size_t i = 0; i < v.nfired && i < RULE_COUNT; i++)
-        out->fired[out->nfired++] = v.fired[i];
+    for (size_t i = 0; i < v.nfired && i < RULE_COUNT; i++) {
+        out->fired[out->nfired] = v.fired[i];
+        out->fired_mode[out->nfired++] = v.fired_mode[i];
+    }
     int rc = encode_answer(out, api_version, uid, &v, path);
     verdict_free(&v);
     cv_scope_release(&scope);

@@ -50,6 +50,7 @@ struct admission_outcome {
     /* For the log line; owned copies, NULL when the review did not say. */
     char *uid, *resource, *operation, *ns, *name;
     enum rule_id fired[RULE_COUNT];
+    enum rule_mode fired_mode[RULE_COUNT]; /* deny or warn, for fired[i] */
     size_t nfired;
 };
 

@@ -9,9 +9,18 @@
  * upload data) answers.  The context is freed in the completion callback,
  * which also counts the request out of the in-flight total used by draining.
  *
- * Checks in order: 404, client certificate on /validate and /mutate (when a
- * client CA is set; the kubelet's probes have none), 405 (with Allow), 413 (from Content-Length, or as soon as a chunked body passes
- * the limit), 415, then the admission codec's 400s.
+ * Checks in order: 404, client certificate on /validate and /mutate (403 when
+ * a client CA is set and the peer has no certificate it signed, before any
+ * body is read; the kubelet's probes and /metrics stay open), 405 (with
+ * Allow), 413 (from Content-Length, or as soon as a chunked body passes the
+ * limit), 415, then the admission codec's 400s.
+ *
+ * Every answered review is counted in server/metrics (request counter,
+ * latency histogram, rule hits, in-flight gauge).  Connections are bounded in
+ * number (MW_HTTP_MAX_CONNECTIONS), in idle time and in buffer memory; a body
+ * is held only up to the body limit.  Draining: after http_begin_drain every
+ * answer carries `Connection: close` and /readyz says 503; http_finish closes
+ * the listening socket and waits, bounded, for what is in flight.
  */
 #include "server/http.h"
 
@@ -31,8 +40,12 @@
 
 #include "server/limits.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
-enum route { ROUTE_NONE, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READYZ };
+enum route { ROUTE_NONE, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS };
+
+#define CONTENT_TYPE_JSON "application/json"
+#define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -47,11 +60,17 @@ struct http_server {
 struct request {
     enum route route;
     int answered;  /* a response was queued on the first call */
+    int in_gauge;  /* counted in the in-flight reviews gauge */
     int too_large; /* the body passed the limit while arriving */
     char *body;
     size_t len, cap;
     long long start_us;
 };
+
+static int is_review_route_id(enum route r)
+{
+    return r == ROUTE_VALIDATE || r == ROUTE_MUTATE;
+}
 
 static long long now_us(void)
 {
@@ -64,9 +83,36 @@ static long long now_us(void)
 /* Answers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Queues `body` (malloc'd, taken over) with a JSON content type. */
-static enum MHD_Result send_json(struct MHD_Connection *conn, int status, char *body, size_t len,
-                                 const char *allow)
+const char *http_clamp_for_log(char *buf, size_t cap, const char *text)
+{
+    if (!text)
+        return NULL;
+    if (cap < 4) {
+        if (cap)
+            buf[0] = '\0';
+        return buf;
+    }
+    size_t n = strnlen(text, cap);
+    if (n < cap) {
+        memcpy(buf, text, n + 1);
+        return buf;
+    }
+    n = cap - 4; /* room for "..." and the NUL */
+    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+        n--; /* never cut inside a UTF-8 sequence */
+    memcpy(buf, text, n);
+    memcpy(buf + n, "...", 4);
+    return buf;
+}
+
+static const char *route_label(enum route r)
+{
+    return r == ROUTE_VALIDATE ? "/validate" : r == ROUTE_MUTATE ? "/mutate" : "";
+}
+
+/* Queues `body` (malloc'd, taken over); while draining it asks the client to close. */
+static enum MHD_Result send_body(struct http_server *s, struct MHD_Connection *conn, int status,
+                                 char *body, size_t len, const char *content_type, const char *allow)
 {
     if (!body)
         return MHD_NO;
@@ -75,35 +121,47 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status, char *
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (atomic_load(&s->draining))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *text,
-                                  const char *allow)
+static enum MHD_Result send_json(struct http_server *s, struct MHD_Connection *conn, int status,
+                                 char *body, size_t len, const char *allow)
+{
+    return send_body(s, conn, status, body, len, CONTENT_TYPE_JSON, allow);
+}
+
+static enum MHD_Result send_error(struct http_server *s, struct MHD_Connection *conn, int status,
+                                  const char *text, const char *allow)
 {
     char *body = admission_error_body(status, text);
-    return send_json(conn, status, body, body ? strlen(body) : 0, allow);
+    return send_json(s, conn, status, body, body ? strlen(body) : 0, allow);
 }
 
 static void log_http_error(struct request *req, const char *path, int status, const char *text)
 {
-    struct review_log line = {.path = path, .verdict = "error", .status = status, .error = text,
-                              .duration_us = now_us() - req->start_us};
+    char path_buf[MW_LOG_MAX_FIELD_BYTES];
+    long long took = now_us() - req->start_us;
+    struct review_log line = {.path = http_clamp_for_log(path_buf, sizeof(path_buf), path),
+                              .verdict = "error", .status = status, .error = text, .duration_us = took};
     log_review(&line);
+    if (is_review_route_id(req->route))
+        metrics_record_request(route_label(req->route), NULL, NULL, "error", (double)took / 1e6);
 }
 
 /* Answers on the first call and remembers it, so later calls only drain the body. */
-static enum MHD_Result refuse(struct MHD_Connection *conn, struct request *req, const char *path,
-                              int status, const char *text, const char *allow)
+static enum MHD_Result refuse(struct http_server *s, struct MHD_Connection *conn, struct request *req,
+                              const char *path, int status, const char *text, const char *allow)
 {
     req->answered = 1;
     log_http_error(req, path, status, text);
-    return send_error(conn, status, text, allow);
+    return send_error(s, conn, status, text, allow);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -120,12 +178,14 @@ static enum route route_of(const char *url)
         return ROUTE_HEALTHZ;
     if (strcmp(url, "/readyz") == 0)
         return ROUTE_READYZ;
+    if (strcmp(url, "/metrics") == 0)
+        return ROUTE_METRICS;
     return ROUTE_NONE;
 }
 
 static int is_review_route(enum route r)
 {
-    return r == ROUTE_VALIDATE || r == ROUTE_MUTATE;
+    return is_review_route_id(r);
 }
 
 /* application/json, parameters ignored, case-insensitive. */
@@ -175,32 +235,32 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
 {
     req->route = route_of(url);
     if (req->route == ROUTE_NONE)
-        return refuse(conn, req, url, 404, "no such path", NULL);
+        return refuse(s, conn, req, url, 404, "no such path", NULL);
     if (is_review_route(req->route)) {
         /* Probes come from the kubelet, which has no client certificate. */
         if (s->verify_clients && !client_certificate_trusted(conn))
-            return refuse(conn, req, url, 401, "a client certificate signed by the client CA is required",
+            return refuse(s, conn, req, url, 403, "a client certificate signed by the client CA is required",
                           NULL);
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-            return refuse(conn, req, url, 405, "method not allowed; use POST", MHD_HTTP_METHOD_POST);
+            return refuse(s, conn, req, url, 405, "method not allowed; use POST", MHD_HTTP_METHOD_POST);
         long long cl = content_length(conn);
         if (cl == -2)
-            return refuse(conn, req, url, 400, "Content-Length is not a number", NULL);
+            return refuse(s, conn, req, url, 400, "Content-Length is not a number", NULL);
         if (cl > (long long)s->max_body)
-            return refuse(conn, req, url, 413, "the body is larger than the limit", NULL);
+            return refuse(s, conn, req, url, 413, "the body is larger than the limit", NULL);
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!is_json_content_type(ct))
-            return refuse(conn, req, url, 415, "Content-Type must be application/json", NULL);
+            return refuse(s, conn, req, url, 415, "Content-Type must be application/json", NULL);
         if (cl > 0) {
             req->body = malloc((size_t)cl + 1);
             if (!req->body)
-                return refuse(conn, req, url, 500, "out of memory", NULL);
+                return refuse(s, conn, req, url, 500, "out of memory", NULL);
             req->cap = (size_t)cl + 1;
         }
         return MHD_YES;
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return refuse(conn, req, url, 405, "method not allowed; use GET", "GET, HEAD");
+        return refuse(s, conn, req, url, 405, "method not allowed; use GET", "GET, HEAD");
     return MHD_YES;
 }
 
@@ -250,37 +310,63 @@ static enum MHD_Result answer_probe(struct http_server *s, struct MHD_Connection
                                     struct request *req)
 {
     if (req->route == ROUTE_READYZ && !server_ready(s))
-        return send_error(conn, 503, atomic_load(&s->draining) ? "draining" : "the cluster view is not loaded", NULL);
+        return send_error(s, conn, 503, atomic_load(&s->draining) ? "draining" : "the cluster view is not loaded",
+                          NULL);
+    if (req->route == ROUTE_METRICS) {
+        size_t len = 0;
+        char *text = metrics_render(&len);
+        if (!text)
+            return send_error(s, conn, 500, "out of memory", NULL);
+        return send_body(s, conn, 200, text, len, CONTENT_TYPE_METRICS, NULL);
+    }
     cJSON *o = cJSON_CreateObject();
     char *body = NULL;
     if (o && cJSON_AddStringToObject(o, "status", "ok"))
         body = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    return send_json(conn, 200, body, body ? strlen(body) : 0, NULL);
+    return send_json(s, conn, 200, body, body ? strlen(body) : 0, NULL);
+}
+
+/* Counter, histogram and rule hits for one answered review. */
+static void record_review_metrics(enum route route, const struct admission_outcome *out, long long took_us)
+{
+    metrics_record_request(route_label(route), out->resource, out->operation, out->verdict,
+                           (double)took_us / 1e6);
+    for (size_t i = 0; i < out->nfired && i < RULE_COUNT; i++)
+        metrics_record_rule_hit(out->fired[i], out->fired_mode[i]);
 }
 
 static enum MHD_Result answer_review(struct http_server *s, struct MHD_Connection *conn,
                                      struct request *req, const char *url)
 {
     if (req->too_large)
-        return refuse(conn, req, url, 413, "the body is larger than the limit", NULL);
+        return refuse(s, conn, req, url, 413, "the body is larger than the limit", NULL);
     const char *timeout = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout");
     struct admission_outcome out;
     admission_review(s->admission, req->route == ROUTE_VALIDATE ? ADMISSION_VALIDATE : ADMISSION_MUTATE,
                      req->body, req->len, timeout, &out);
+    long long took = now_us() - req->start_us;
+    /* Request-supplied values are clamped: a log line never carries a whole object. */
+    char uid[MW_LOG_MAX_FIELD_BYTES], res[MW_LOG_MAX_FIELD_BYTES], op[MW_LOG_MAX_FIELD_BYTES];
+    char ns[MW_LOG_MAX_FIELD_BYTES], name[MW_LOG_MAX_FIELD_BYTES];
     struct review_log line = {
-        .uid = out.uid, .path = url, .resource = out.resource, .operation = out.operation,
-        .ns = out.ns, .name = out.name, .verdict = out.verdict, .rules = out.fired,
-        .nrules = out.nfired, .status = out.status, .error = out.error,
-        .duration_us = now_us() - req->start_us,
+        .uid = http_clamp_for_log(uid, sizeof(uid), out.uid),
+        .path = route_label(req->route),
+        .resource = http_clamp_for_log(res, sizeof(res), out.resource),
+        .operation = http_clamp_for_log(op, sizeof(op), out.operation),
+        .ns = http_clamp_for_log(ns, sizeof(ns), out.ns),
+        .name = http_clamp_for_log(name, sizeof(name), out.name),
+        .verdict = out.verdict, .rules = out.fired, .nrules = out.nfired, .status = out.status,
+        .error = out.error, .duration_us = took,
     };
     log_review(&line);
+    record_review_metrics(req->route, &out, took);
     char *body = out.body;
     size_t len = out.body_len;
     int status = out.status;
     out.body = NULL; /* handed to libmicrohttpd */
     admission_outcome_free(&out);
-    return send_json(conn, status, body, len, NULL);
+    return send_json(s, conn, status, body, len, NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -297,7 +383,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->start_us = now_us();
         *con_cls = req;
         atomic_fetch_add(&s->in_flight, 1);
-        return first_call(s, conn, req, url, method);
+        enum MHD_Result rc = first_call(s, conn, req, url, method);
+        if (is_review_route(req->route) && !req->answered) {
+            req->in_gauge = 1;
+            metrics_in_flight(+1);
+        }
+        return rc;
     }
     if (*upload_data_size) {
         append_body(s, req, upload_data, *upload_data_size);
@@ -321,6 +412,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!req)
         return;
+    if (req->in_gauge)
+        metrics_in_flight(-1);
     free(req->body);
     free(req);
     *con_cls = NULL;
@@ -431,6 +524,8 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
         MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MW_HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_CONNECTION_LIMIT, opt->max_connections ? opt->max_connections : (unsigned)MW_HTTP_MAX_CONNECTIONS,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)MW_HTTP_LISTEN_BACKLOG,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_ARRAY, tls_trust,
         MHD_OPTION_END);
@@ -449,14 +544,37 @@ unsigned http_port(const struct http_server *s)
     return info ? info->port : 0;
 }
 
-int http_drain(struct http_server *s, long long seconds)
+void http_begin_drain(struct http_server *s)
+{
+    atomic_store(&s->draining, 1);
+}
+
+int http_in_flight(const struct http_server *s)
+{
+    return atomic_load(&((struct http_server *)s)->in_flight);
+}
+
+static unsigned open_connections(struct http_server *s)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
+int http_finish(struct http_server *s, long long seconds)
 {
     atomic_store(&s->draining, 1);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    /* A connection accepted just before may still be sending its headers: wait until
+       nothing is open, or nothing has been in flight for a short grace time. */
     long long deadline = now_us() + seconds * 1000000LL;
-    while (atomic_load(&s->in_flight) > 0 && now_us() < deadline) {
+    long long quiet_since = now_us();
+    while (now_us() < deadline) {
+        if (atomic_load(&s->in_flight) > 0)
+            quiet_since = now_us();
+        else if (open_connections(s) == 0 || now_us() - quiet_since >= MW_DRAIN_IDLE_GRACE_MS * 1000LL)
+            break;
         struct timespec pause = {0, 10 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }

@@ -1,8 +1,9 @@
 /*
  * server/http.h - the HTTPS front: libmicrohttpd with its GnuTLS, one
- * internal epoll thread pool, the routes /validate, /mutate, /healthz and
- * /readyz, the HTTP error answers (404, 405, 413, 415, 400) and graceful
- * draining.
+ * internal epoll thread pool, the routes /validate, /mutate, /healthz, /readyz
+ * and /metrics, the HTTP error answers (404, 403, 405, 413, 415, 400), bounded
+ * connections, and graceful draining in two steps (http_begin_drain, then
+ * http_finish).
  */
 #ifndef MW_SERVER_HTTP_H
 #define MW_SERVER_HTTP_H
@@ -18,6 +19,7 @@ struct http_options {
     const char *client_ca_pem; /* when set, clients must present a certificate it signed */
     size_t max_body_bytes;     /* 0 = MW_HTTP_MAX_BODY_BYTES */
     unsigned threads;          /* 0 = one per core */
+    unsigned max_connections;  /* 0 = MW_HTTP_MAX_CONNECTIONS */
     const struct admission_context *admission; /* borrowed; outlives the server */
 };
 
@@ -34,14 +36,32 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
 unsigned http_port(const struct http_server *s);
 
 /*
- * Graceful end: readiness goes false, the listening socket closes, and
- * in-flight requests get up to `seconds` to finish.  Returns the number of
- * requests still running when the time ran out (0 normally).
+ * First step of a graceful end: /readyz answers 503 from now on and every
+ * answer carries `Connection: close`, so clients move to another replica while
+ * this one still serves whatever reaches it.
  */
-int http_drain(struct http_server *s, long long seconds);
+void http_begin_drain(struct http_server *s);
+
+/*
+ * Second step: the listening socket closes, and requests in flight get up to
+ * `seconds` to finish (it returns earlier once nothing has been in flight for
+ * MW_DRAIN_IDLE_GRACE_MS).  Returns the number of requests still running when
+ * the time ran out (0 normally).  Call http_stop after it.
+ */
+int http_finish(struct http_server *s, long long seconds);
+
+/* Requests being answered now (all routes). */
+int http_in_flight(const struct http_server *s);
 
 /* Stops the threads, closes every connection and frees the server. */
 void http_stop(struct http_server *s);
+
+/*
+ * Copies at most `cap`-1 bytes of `text` into `buf`, cut on a UTF-8 character
+ * boundary, with "..." when cut: request-supplied values (uid, name) in log
+ * lines stay short.  Returns buf, or NULL when text is NULL.
+ */
+const char *http_clamp_for_log(char *buf, size_t cap, const char *text);
 
 /* Splits "ADDR:PORT" into a socket address.  0, or -1 with err. */
 struct sockaddr_storage;

@@ -18,13 +18,20 @@
 
 /* ---- HTTP ---- */
 #define MW_HTTP_MAX_BODY_BYTES (8u * 1024u * 1024u) /* exactly 8 MiB is accepted */
-#define MW_HTTP_CONNECTION_TIMEOUT_S 120            /* idle keep-alive connections */
-#define MW_HTTP_CONNECTION_MEMORY (256u * 1024u)    /* per-connection read buffer */
-#define MW_HTTP_MAX_THREADS 64                      /* upper bound on the thread pool */
+#define MW_HTTP_CONNECTION_TIMEOUT_S 120 /* idle or stalled connections (above Go's 90 s idle) */
+#define MW_HTTP_CONNECTION_MEMORY (256u * 1024u) /* per-connection read buffer */
+#define MW_HTTP_MAX_CONNECTIONS 2048             /* open connections, all threads together */
+#define MW_HTTP_LISTEN_BACKLOG 512               /* connections waiting to be accepted */
+#define MW_HTTP_MAX_THREADS 64                   /* upper bound on the thread pool */
 #define MW_HTTP_DEFAULT_LISTEN "0.0.0.0:8443"
 #define MW_HTTP_DEV_LISTEN "127.0.0.1:8443"
 #define MW_HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define MW_TLS_RELOAD_CHECK_MS 1000 /* how often the certificate files are checked */
+#define MW_TLS_RELOAD_CHECK_MS                                                                     \
+    10000 /* slow poll of the certificate files (inotify is the fast path) */
+#define MW_TLS_RELOAD_SETTLE_MS 200 /* quiet time after a file event before reading */
+
+/* ---- logs ---- */
+#define MW_LOG_MAX_FIELD_BYTES 256 /* longest request-supplied value (uid, name) in a log line */
 
 /* ---- reviews ---- */
 #define MW_REVIEW_DEFAULT_TIMEOUT_MS 10000 /* when the review has no ?timeout= */
@@ -33,8 +40,12 @@
 #define MW_REVIEW_MAX_TIMEOUT_MS 30000     /* the API server never waits longer */
 
 /* ---- shutdown ---- */
-#define MW_DRAIN_DEFAULT_SECONDS 10 /* wait at most this long for in-flight reviews */
+#define MW_DRAIN_DEFAULT_SECONDS 5 /* still answering, with Connection: close, after SIGTERM */
 #define MW_DRAIN_MAX_SECONDS 600
+#define MW_DRAIN_FINISH_SECONDS                                                                    \
+    35 /* then wait at most this long for in-flight reviews (> review timeout) */
+#define MW_DRAIN_IDLE_GRACE_MS 1000 /* nothing in flight this long: the open connections are idle  \
+                                     */
 
 /* ---- Kubernetes API client (cluster/kubeclient.c, cluster/live.c) ---- */
 

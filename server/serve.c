@@ -2,17 +2,22 @@
  * server/serve.c - `migration-webhook serve`: read the settings (defaults <
  * --config file < flags), get the TLS certificate (files, or a throwaway one
  * with --dev), load the cluster view, start the HTTPS server, and wait for
- * SIGTERM or SIGINT (re-reading the certificate files when they change);
- * then drain (readiness false, no new connections,
- * in-flight reviews finish within timeouts.drainSeconds) and exit 0.
+ * SIGTERM or SIGINT (re-reading the certificate files when inotify or the slow
+ * poll says they changed); then drain: readiness false and `Connection: close`
+ * for timeouts.drainSeconds (a second signal cuts it short), then no new
+ * connections and in-flight reviews finish within MW_DRAIN_FINISH_SECONDS,
+ * and exit 0.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "certs/certs.h"
@@ -24,6 +29,7 @@
 #include "server/http.h"
 #include "server/limits.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/view_metrics.h"
 
 #ifndef MW_SOURCE_DIR
@@ -145,28 +151,99 @@ static void log_listening(const char *listen, unsigned port, const char *cluster
     log_json(LOG_INFO, "listening", f);
 }
 
+static void publish_certificate_expiry(struct tls_store *store)
+{
+    metrics_set_certificate_expiry((double)tls_store_expiry(store));
+}
+
 /* Takes a rotated certificate and key into use; logs what happened. */
 static void reload_certificate(struct tls_store *store)
 {
     char err[512] = "";
     int rc = tls_store_reload_if_changed(store, err, sizeof(err));
-    if (rc > 0)
-        log_json(LOG_INFO, "certificate reloaded", NULL);
-    else if (rc < 0)
+    if (rc > 0) {
+        publish_certificate_expiry(store);
+        cJSON *f = cJSON_CreateObject();
+        if (f)
+            cJSON_AddNumberToObject(f, "notAfter", (double)tls_store_expiry(store));
+        log_json(LOG_INFO, "certificate reloaded", f);
+    } else if (rc < 0) {
         log_message(LOG_WARN, "certificate not reloaded", "%s (the previous one stays in use)", err);
+    }
 }
 
-/* Blocks until SIGTERM or SIGINT, checking the certificate files meanwhile; returns the signal. */
-static int wait_for_stop_signal(const sigset_t *set, struct tls_store *store)
+/* The signal read from a readable signalfd, 0 when none. */
+static int read_signal(int sigfd)
 {
-    const struct timespec tick = {MW_TLS_RELOAD_CHECK_MS / 1000, (MW_TLS_RELOAD_CHECK_MS % 1000) * 1000000L};
+    struct signalfd_siginfo si;
+    return read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ? (int)si.ssi_signo : 0;
+}
+
+/*
+ * Blocks until SIGTERM or SIGINT (read from `sigfd`) and returns it.  Meanwhile
+ * certificate file events (when `store` is set) lead to a reload once the
+ * directory has been quiet for MW_TLS_RELOAD_SETTLE_MS (a Secret update
+ * writes several files); the slow poll catches what inotify misses.  With
+ * `limit_ms` >= 0 it returns 0 when that much time passed without a signal.
+ */
+static int wait_for_signal(int sigfd, struct tls_store *store, long long limit_ms)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int watch = store ? tls_store_watch_fd(store) : -1;
+    int settling = 0;
     for (;;) {
-        int sig = sigtimedwait(set, NULL, &tick);
-        if (sig > 0)
-            return sig;
-        if (errno == EAGAIN)
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long long elapsed = (t.tv_sec - t0.tv_sec) * 1000LL + (t.tv_nsec - t0.tv_nsec) / 1000000L;
+        long long timeout = settling ? MW_TLS_RELOAD_SETTLE_MS : MW_TLS_RELOAD_CHECK_MS;
+        if (limit_ms >= 0) {
+            if (elapsed >= limit_ms)
+                return 0;
+            if (limit_ms - elapsed < timeout)
+                timeout = limit_ms - elapsed;
+        }
+        struct pollfd fds[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = watch, .events = POLLIN}};
+        int n = poll(fds, watch >= 0 ? 2 : 1, (int)timeout);
+        if (n < 0 && errno != EINTR)
+            return SIGTERM; /* cannot wait: behave as if asked to stop */
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            int sig = read_signal(sigfd);
+            if (sig)
+                return sig;
+        }
+        if (n > 0 && watch >= 0 && (fds[1].revents & POLLIN)) {
+            tls_store_watch_consume(store);
+            settling = 1;
+            continue;
+        }
+        if (n == 0 && store) {
+            settling = 0;
             reload_certificate(store);
+        }
     }
+}
+
+/*
+ * SIGTERM/SIGINT: readiness off and Connection: close for the drain period (a
+ * second signal ends it early), then no new connections and a bounded wait
+ * for what is in flight.
+ */
+static void drain_and_stop(struct http_server *srv, int sigfd, int sig, long long drain_seconds)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (f) {
+        cJSON_AddNumberToObject(f, "signal", sig);
+        cJSON_AddNumberToObject(f, "drainSeconds", (double)drain_seconds);
+    }
+    log_json(LOG_INFO, "draining", f);
+    http_begin_drain(srv);
+    if (drain_seconds > 0 && wait_for_signal(sigfd, NULL, drain_seconds * 1000LL) != 0)
+        log_json(LOG_INFO, "second signal: drain period cut short", NULL);
+    int left = http_finish(srv, MW_DRAIN_FINISH_SECONDS);
+    if (left > 0)
+        log_message(LOG_WARN, "stopping", "%d request(s) still running after %d s", left,
+                    MW_DRAIN_FINISH_SECONDS);
 }
 
 static int run_server(struct mw_config *c)
@@ -183,6 +260,16 @@ static int run_server(struct mw_config *c)
         tls_material_free(&tls);
         return 2;
     }
+    /*
+     * Every thread started from here on (the live view's caches, the HTTP
+     * pool) inherits this mask: only this thread takes the signals.
+     */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
     char warning[256], cluster[512];
     struct cluster_view *view = cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,
                                                   sizeof(cluster), err, sizeof(err));
@@ -200,21 +287,24 @@ static int run_server(struct mw_config *c)
         .view = view,
         .timeout_margin_ms = c->review_timeout_margin_ms,
     };
-    /* Server threads inherit this mask: only this thread takes the signals. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    struct tls_store *store = tls_store_new(tls.cert_pem, tls.key_pem, c->tls_cert, c->tls_key, err, sizeof(err));
-    if (!store) {
-        fprintf(stderr, "migration-webhook serve: %s\n", err);
+    int sigfd = signalfd(-1, &stop, SFD_CLOEXEC);
+    if (sigfd < 0) {
+        fprintf(stderr, "migration-webhook serve: signalfd: %s\n", strerror(errno));
         cv_destroy(view);
         tls_material_free(&tls);
         return 2;
     }
+
+    struct tls_store *store = tls_store_new(tls.cert_pem, tls.key_pem, c->tls_cert, c->tls_key, err, sizeof(err));
+    if (!store) {
+        fprintf(stderr, "migration-webhook serve: %s\n", err);
+        close(sigfd);
+        cv_destroy(view);
+        tls_material_free(&tls);
+        return 2;
+    }
+    metrics_init();
+    publish_certificate_expiry(store);
     struct http_options opt = {
         .listen = c->listen,
         .tls = store,
@@ -225,6 +315,7 @@ static int run_server(struct mw_config *c)
     struct http_server *srv = http_start(&opt, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "migration-webhook serve: %s\n", err);
+        close(sigfd);
         tls_store_free(store);
         cv_destroy(view);
         tls_material_free(&tls);
@@ -235,11 +326,9 @@ static int run_server(struct mw_config *c)
     if (c->dev)
         print_dev_hint(port);
 
-    int sig = wait_for_stop_signal(&stop, store);
-    log_message(LOG_INFO, "draining", "signal %d: readiness off, finishing in-flight reviews", sig);
-    int left = http_drain(srv, c->drain_seconds);
-    if (left > 0)
-        log_message(LOG_WARN, "stopping", "%d review(s) still running after %lld s", left, c->drain_seconds);
+    int sig = wait_for_signal(sigfd, store, -1);
+    drain_and_stop(srv, sigfd, sig, c->drain_seconds);
+    close(sigfd);
     http_stop(srv);
     tls_store_free(store);
     cv_destroy(view);

@@ -5,6 +5,11 @@
  * takes the head.  GnuTLS is told not to free what the callback returns, so a
  * generation lives until tls_store_free.  GnuTLS's callback has no user
  * pointer: the active store is a file-level pointer set once at start.
+ *
+ * A new pair is validated (PEM parses, key matches certificate) before it is
+ * linked in, so a handshake only ever sees a complete, valid pair.  Changes
+ * are noticed through an inotify watch on the files' directories and a stamp
+ * (size, mtime, inode after following symlinks) compared on each check.
  */
 #include "server/tls.h"
 
@@ -15,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TLS_MAX_CHAIN 8
 #define TLS_MAX_FILE_BYTES (1024 * 1024)
@@ -39,6 +46,8 @@ struct tls_store {
     struct generation *current;
     char *cert_path, *key_path;
     struct file_stamp cert_stamp, key_stamp;
+    struct file_stamp refused_cert, refused_key; /* last pair refused, reported once */
+    int watch_fd;                                /* inotify, -1 until created */
 };
 
 static struct tls_store *active_store;
@@ -144,6 +153,7 @@ struct tls_store *tls_store_new(const char *cert_pem, const char *key_pem, const
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    s->watch_fd = -1;
     s->current = g;
     s->cert_stamp = stamp_of(cert_path);
     s->key_stamp = stamp_of(key_path);
@@ -170,6 +180,8 @@ int tls_store_reload_if_changed(struct tls_store *s, char *err, size_t errlen)
     struct file_stamp cs = stamp_of(s->cert_path), ks = stamp_of(s->key_path);
     if (same_stamp(&cs, &s->cert_stamp) && same_stamp(&ks, &s->key_stamp))
         return 0;
+    if (same_stamp(&cs, &s->refused_cert) && same_stamp(&ks, &s->refused_key))
+        return 0; /* already refused and reported */
     char *cert = read_file(s->cert_path), *key = read_file(s->key_path);
     struct generation *g = NULL;
     if (!cert || !key)
@@ -181,8 +193,12 @@ int tls_store_reload_if_changed(struct tls_store *s, char *err, size_t errlen)
         free(key);
     }
     free(cert);
-    if (!g)
-        return -1; /* retried on the next call: the stamps are not updated */
+    if (!g) {
+        /* Retried when either file changes again. */
+        s->refused_cert = cs;
+        s->refused_key = ks;
+        return -1;
+    }
     pthread_mutex_lock(&s->lock);
     g->older = s->current;
     s->current = g;
@@ -190,6 +206,44 @@ int tls_store_reload_if_changed(struct tls_store *s, char *err, size_t errlen)
     s->cert_stamp = cs;
     s->key_stamp = ks;
     return 1;
+}
+
+/* Adds an inotify watch on the directory holding `path` ("." when none). */
+static void watch_directory_of(int fd, const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    inotify_add_watch(fd, dir,
+                      IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+                          IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
+}
+
+int tls_store_watch_fd(struct tls_store *s)
+{
+    if (s->watch_fd >= 0 || !s->cert_path || !s->key_path)
+        return s->watch_fd;
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    watch_directory_of(fd, s->cert_path);
+    watch_directory_of(fd, s->key_path); /* the same directory is one watch */
+    s->watch_fd = fd;
+    return fd;
+}
+
+void tls_store_watch_consume(struct tls_store *s)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    if (s->watch_fd < 0)
+        return;
+    while (read(s->watch_fd, buf, sizeof(buf)) > 0)
+        ;
 }
 
 long long tls_store_expiry(const struct tls_store *s)
@@ -241,6 +295,8 @@ void tls_store_free(struct tls_store *s)
         g = older;
     }
     pthread_mutex_destroy(&s->lock);
+    if (s->watch_fd >= 0)
+        close(s->watch_fd);
     free(s->cert_path);
     free(s->key_path);
     free(s);

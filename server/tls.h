@@ -8,6 +8,12 @@
  * older generations stay allocated until the store is freed, so a handshake
  * that started with one never sees it disappear.  A new pair is only taken
  * when the key matches the certificate; until then the old one serves.
+ *
+ * Change detection: an inotify watch on the directories holding the two
+ * files (a mounted Secret changes by swapping its ..data symlink, which is an
+ * event in the directory, not on the file), plus a slow poll of size, mtime
+ * and inode as a fallback.  The caller owns the loop: it polls the watch
+ * descriptor and calls tls_store_reload_if_changed.
  */
 #ifndef MW_SERVER_TLS_H
 #define MW_SERVER_TLS_H
@@ -27,9 +33,21 @@ struct tls_store *tls_store_new(const char *cert_pem, const char *key_pem, const
 /*
  * Re-reads the files when their size, mtime or inode changed since the last
  * load.  Returns 1 when a new pair is in use, 0 when nothing changed, -1 with
- * err when the files changed but cannot be used yet (the old pair stays).
+ * err when the files changed but cannot be used (the old pair stays).  A
+ * refused pair is reported once: the same files give 0 until they change again.
  */
 int tls_store_reload_if_changed(struct tls_store *s, char *err, size_t errlen);
+
+/*
+ * A descriptor that becomes readable when something changes in the
+ * directories of the watched files (inotify, non-blocking), created on the
+ * first call.  -1 when the store watches no files or inotify is unavailable
+ * (then only the slow poll notices changes).  Owned by the store.
+ */
+int tls_store_watch_fd(struct tls_store *s);
+
+/* Reads and discards the pending events of the watch descriptor. */
+void tls_store_watch_consume(struct tls_store *s);
 
 /* Expiry (notAfter, seconds since the epoch) of the certificate in use. */
 long long tls_store_expiry(const struct tls_store *s);

@@ -150,6 +150,23 @@ elapsed=$(($(date +%s) - start))
 [ "$rc" != 0 ] && [ "$rc" != 28 ] && pass "plain HTTP refused (curl exit $rc)" || fail "plain HTTP: curl exit $rc after ${elapsed}s"
 still_answers "plain HTTP"
 
+# ---- metrics ------------------------------------------------------------
+code=$("${CURL[@]}" -o "$WORK/metrics" -D "$WORK/headers" -w '%{http_code}' "$BASE/metrics")
+[ "$code" = 200 ] && grep -qi '^Content-Type: text/plain; version=0.0.4' "$WORK/headers" && pass "/metrics 200 text format" ||
+    fail "/metrics: $code $(cat "$WORK/headers")"
+for series in 'migration_webhook_requests_total{path="/validate",resource="virtualmachineinstancemigrations",operation="CREATE",verdict="' \
+    'migration_webhook_requests_total{path="/mutate",resource="pods",operation="CREATE",' \
+    'migration_webhook_requests_total{path="/validate",resource="",operation="",verdict="error"}' \
+    'migration_webhook_request_duration_seconds_bucket{le="0.0001"}' \
+    'migration_webhook_request_duration_seconds_bucket{le="+Inf"}' \
+    'migration_webhook_requests_in_flight 0' \
+    'migration_webhook_certificate_expiry_timestamp_seconds '; do
+    grep -qF "$series" "$WORK/metrics" && pass "metric: $series" || fail "metric missing: $series"
+done
+expiry=$(sed -n 's/^migration_webhook_certificate_expiry_timestamp_seconds //p' "$WORK/metrics")
+want=$(date -d "$(openssl x509 -in "$WORK/tls.crt" -noout -enddate | cut -d= -f2)" +%s 2>/dev/null)
+[ -n "$want" ] && [ "$expiry" = "$want" ] && pass "certificate expiry metric is notAfter" || fail "expiry $expiry, want $want"
+
 # ---- logs ---------------------------------------------------------------
 if grep '"msg":"review"' "$WORK/server.log" | jq -s -e 'any(.[]; .uid == "2b0f6f7a-7c1e-4a4f-9a51-3f0a6f1d0c11" and
         .path == "/validate" and .resource == "virtualmachineinstancemigrations" and .operation == "CREATE" and
@@ -218,11 +235,15 @@ PID=$!
 MPORT=$(wait_for_port "$WORK/mtls.log") || fail "--client-ca did not start: $(cat "$WORK/mtls.log")"
 if [ -n "${MPORT:-}" ]; then
     BASE="https://localhost:$MPORT"
-    expect_error "review without a client certificate" 401 "$(post_json /validate "$REVIEW")"
+    expect_error "review without a client certificate" 403 "$(post_json /validate "$REVIEW")"
     code=$(post_json /validate "$REVIEW" --cert "$WORK/client/tls.crt" --key "$WORK/client/tls.key")
     [ "$code" = 200 ] && pass "review with a trusted client certificate" || fail "mTLS review: $code $(cat "$WORK/out")"
-    expect_error "client certificate from another CA" 401 \
+    expect_error "client certificate from another CA" 403 \
         "$(post_json /validate "$REVIEW" --cert "$WORK/tls.crt" --key "$WORK/tls.key")"
+    for open_path in healthz readyz metrics; do
+        code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/$open_path")
+        [ "$code" = 200 ] && pass "/$open_path open without a client certificate" || fail "/$open_path with --client-ca: $code"
+    done
 fi
 kill -TERM "$PID"
 wait "$PID"
