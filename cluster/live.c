@@ -437,7 +437,7 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
             shared_put(o);
             objset_clear(&fresh);
             delete_items(c->lv->pool, items);
-            snprintf(err, errlen, "GET %s: out of memory", base);
+            snprintf(err, errlen, "GET %.200s: out of memory", base);
             return -1;
         }
     }
