@@ -64,11 +64,17 @@ cJSON *intern_string(struct intern_pool *pool, const char *value);
 /* Gives back the pool references of a tree built here and frees it (NULL is fine). */
 void intern_tree_delete(struct intern_pool *pool, cJSON *tree);
 
+/* Heap bytes a tree built here owns (pooled strings are the pool's), allocator overhead included. */
+size_t intern_tree_bytes(const cJSON *tree);
+
 /*
  * The part of a Node the rules read, built from the pool (caller frees with
  * intern_tree_delete): apiVersion, kind, metadata.name/uid/labels/annotations
  * and spec.unschedulable/taints, each when present.  NULL when `node` is not
- * an object with a string metadata.name, or when out of memory.
+ * an object with a string metadata.name, or when out of memory.  Its items
+ * sit in one block: it is read like any cJSON tree, but only
+ * intern_tree_delete may free it (never cJSON_Delete, nor cJSON_Delete of
+ * an array or object it was added to: detach it first).
  */
 cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node);
 

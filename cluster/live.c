@@ -73,7 +73,7 @@ static struct shared_obj *shared_new(struct intern_pool *pool, cJSON *obj)
     atomic_init(&o->refs, 1);
     o->obj = obj;
     o->pool = pool;
-    o->bytes = live_json_bytes(obj) + HEAP_CHUNK(sizeof(*o));
+    o->bytes = intern_tree_bytes(obj) + HEAP_CHUNK(sizeof(*o));
     return o;
 }
 

@@ -185,8 +185,11 @@ static int static_ready(const struct cluster_view *v)
 static void static_destroy(struct cluster_view *v)
 {
     struct static_view *sv = v->impl;
+    while (sv->by_kind[CV_NODE] && sv->by_kind[CV_NODE]->child) /* trimmed nodes: one block each */
+        intern_tree_delete(sv->pool, cJSON_DetachItemViaPointer(sv->by_kind[CV_NODE],
+                                                                sv->by_kind[CV_NODE]->child));
     for (int k = 0; k < CV_KIND_COUNT; k++) {
-        cJSON_Delete(sv->by_kind[k]); /* leaves the pooled strings: freed with the pool */
+        cJSON_Delete(sv->by_kind[k]);
         free(sv->index[k].entries);
     }
     intern_pool_free(sv->pool);
