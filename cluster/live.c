@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/intern.h"
 #include "cluster/watch.h"
 #include "server/limits.h"
 
@@ -50,30 +51,36 @@ static const struct resource resources[CV_KIND_COUNT] = {
 
 /* ---- shared objects and snapshots ---- */
 
+/* What the allocator spends on a request of n bytes (glibc: 8-byte header, 16-byte steps, 32 minimum). */
+#define HEAP_CHUNK(n) ((((size_t)(n) + 8 + 15) & ~(size_t)15) < 32 ? 32 : (((size_t)(n) + 8 + 15) & ~(size_t)15))
+
 /* One trimmed object, immutable once made, shared by the working set and snapshots. */
 struct shared_obj {
     atomic_int refs;
     cJSON *obj;
-    size_t bytes;
+    struct intern_pool *pool; /* the pool its keys and strings come from */
+    size_t bytes;             /* heap it owns (pooled strings are counted with the pool) */
 };
 
-static struct shared_obj *shared_new(cJSON *obj)
+/* Wraps `obj` (built from `pool`; consumed in every case). */
+static struct shared_obj *shared_new(struct intern_pool *pool, cJSON *obj)
 {
     struct shared_obj *o = calloc(1, sizeof(*o));
     if (!o) {
-        cJSON_Delete(obj);
+        intern_tree_delete(pool, obj);
         return NULL;
     }
     atomic_init(&o->refs, 1);
     o->obj = obj;
-    o->bytes = live_json_bytes(obj);
+    o->pool = pool;
+    o->bytes = intern_tree_bytes(obj) + HEAP_CHUNK(sizeof(*o));
     return o;
 }
 
 static void shared_put(struct shared_obj *o)
 {
     if (o && atomic_fetch_sub(&o->refs, 1) == 1) {
-        cJSON_Delete(o->obj);
+        intern_tree_delete(o->pool, o->obj);
         free(o);
     }
 }
@@ -142,11 +149,13 @@ size_t live_json_bytes(const cJSON *item)
 {
     size_t n = 0;
     for (; item; item = item->next) {
-        n += sizeof(cJSON);
-        if (item->string)
-            n += strlen(item->string) + 1;
+        n += HEAP_CHUNK(sizeof(cJSON));
+        if (item->string && !(item->type & cJSON_StringIsConst))
+            n += HEAP_CHUNK(strlen(item->string) + 1);
+        if (item->type & cJSON_IsReference)
+            continue; /* borrowed: its string or children belong to someone else */
         if (cJSON_IsString(item) && item->valuestring)
-            n += strlen(item->valuestring) + 1;
+            n += HEAP_CHUNK(strlen(item->valuestring) + 1);
         n += live_json_bytes(item->child);
     }
     return n;
@@ -181,6 +190,7 @@ enum { CACHE_NODES, CACHE_KUBEVIRT, CACHE_COUNT };
 struct live_view {
     struct cluster_view view;
     struct kube_client *client;
+    struct intern_pool *pool; /* keys and strings of the cached Nodes */
     struct cache caches[CACHE_COUNT];
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
@@ -215,11 +225,11 @@ static int copy_fields(cJSON *dst, const cJSON *src, const char *const *names)
     return 0;
 }
 
-/* The trimmed copy of a cached object (caller frees), or NULL. */
-static cJSON *trim_object(enum cv_kind kind, const cJSON *obj)
+/* The trimmed copy of a cached object (caller frees with intern_tree_delete), or NULL. */
+static cJSON *trim_object(struct intern_pool *pool, enum cv_kind kind, const cJSON *obj)
 {
-    static const char *const node_meta[] = {"name", "uid", "labels", "annotations", NULL};
-    static const char *const node_spec[] = {"unschedulable", "taints", NULL};
+    if (kind == CV_NODE)
+        return intern_trimmed_node(pool, obj); /* labels repeat on every node: pooled */
     static const char *const kv_meta[] = {"name", "namespace", NULL};
     static const char *const kv_spec[] = {"configuration", NULL};
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -232,8 +242,7 @@ static cJSON *trim_object(enum cv_kind kind, const cJSON *obj)
     cJSON *ts = cJSON_AddObjectToObject(t, "spec");
     if (!t || !tm || !ts || !cJSON_AddStringToObject(t, "apiVersion", resources[kind].api_version) ||
         !cJSON_AddStringToObject(t, "kind", cv_kind_name(kind)) ||
-        copy_fields(tm, meta, kind == CV_NODE ? node_meta : kv_meta) != 0 ||
-        (cJSON_IsObject(spec) && copy_fields(ts, spec, kind == CV_NODE ? node_spec : kv_spec) != 0)) {
+        copy_fields(tm, meta, kv_meta) != 0 || (cJSON_IsObject(spec) && copy_fields(ts, spec, kv_spec) != 0)) {
         cJSON_Delete(t);
         return NULL;
     }
@@ -293,7 +302,7 @@ static struct snapshot *snapshot_of(const struct objset *work)
         }
         atomic_fetch_add(&o->refs, 1);
         s->objs[s->n++] = o;
-        s->bytes += o->bytes + sizeof(cJSON);
+        s->bytes += o->bytes + HEAP_CHUNK(sizeof(cJSON)) + sizeof(s->objs[0]); /* + its reference */
     }
     return s;
 }
@@ -339,14 +348,23 @@ static void append_escaped(char *dst, size_t dstlen, const char *s)
     dst[n] = '\0';
 }
 
+/* Frees an array of objects built from `pool` (NULL: plain cJSON). */
+static void delete_items(struct intern_pool *pool, cJSON *arr)
+{
+    while (arr && arr->child)
+        intern_tree_delete(pool, cJSON_DetachItemViaPointer(arr, arr->child));
+    cJSON_Delete(arr);
+}
+
 /*
  * Lists every object at `base` (a collection path) with `query` (may be ""),
- * page by page.  Items get kind/apiVersion (and are trimmed when `trim`).
- * Returns the array (caller frees) and the list's resourceVersion in rv, or
- * NULL with err (*code = HTTP code of the failing page).
+ * page by page.  Items get kind/apiVersion (and are trimmed, built from the
+ * pool `trim`, when it is not NULL).  Returns the array (caller frees with
+ * delete_items) and the list's resourceVersion in rv, or NULL with err
+ * (*code = HTTP code of the failing page).
  */
 static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const char *base, const char *query,
-                         int trim, long long deadline_ms, char *rv, size_t rvlen, long *code, char *err,
+                         struct intern_pool *trim, long long deadline_ms, char *rv, size_t rvlen, long *code, char *err,
                          size_t errlen)
 {
     cJSON *all = cJSON_CreateArray();
@@ -367,14 +385,14 @@ static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const ch
         if (r != KUBE_OK) {
             if (r == KUBE_NOT_FOUND)
                 snprintf(err, errlen, "GET %s: 404 NotFound", base);
-            cJSON_Delete(all);
+            delete_items(trim, all);
             return NULL;
         }
         cJSON *items = cJSON_GetObjectItemCaseSensitive(body, "items");
         cJSON *item;
         cJSON_ArrayForEach(item, items)
         {
-            cJSON *o = trim ? trim_object(kind, item) : cJSON_Duplicate(item, 1);
+            cJSON *o = trim ? trim_object(trim, kind, item) : cJSON_Duplicate(item, 1);
             if (!o)
                 continue; /* not an object with a name: skip */
             if (!trim && !cJSON_HasObjectItem(o, "kind")) {
@@ -393,7 +411,7 @@ static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const ch
         if (!*cont)
             return all;
     }
-    cJSON_Delete(all);
+    delete_items(trim, all);
     snprintf(err, errlen, "GET %s: more than %d pages", base, MW_KUBE_LIST_MAX_PAGES);
     return NULL;
 }
@@ -403,7 +421,7 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
     char base[256];
     long code = 0;
     snprintf(base, sizeof(base), "%s/%s", resources[c->kind].prefix, resources[c->kind].plural);
-    cJSON *items = list_pages(c->lv->client, c->kind, base, "", 1, 0, c->rv, sizeof(c->rv), &code, err, errlen);
+    cJSON *items = list_pages(c->lv->client, c->kind, base, "", c->lv->pool, 0, c->rv, sizeof(c->rv), &code, err, errlen);
     if (!items) {
         if (code != 404 || c->kind != CV_KUBEVIRT)
             return -1;
@@ -414,12 +432,12 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
     }
     struct objset fresh = {0};
     while (items->child) {
-        struct shared_obj *o = shared_new(cJSON_DetachItemViaPointer(items, items->child));
+        struct shared_obj *o = shared_new(c->lv->pool, cJSON_DetachItemViaPointer(items, items->child));
         if (!o || objset_append(&fresh, o) != 0) {
             shared_put(o);
             objset_clear(&fresh);
-            cJSON_Delete(items);
-            snprintf(err, errlen, "GET %s: out of memory", base);
+            delete_items(c->lv->pool, items);
+            snprintf(err, errlen, "GET %.200s: out of memory", base);
             return -1;
         }
     }
@@ -449,9 +467,9 @@ static void apply_change(struct cache *c, enum watch_type type, const cJSON *obj
     if (!name)
         return;
     long at = objset_find(&c->work, c->kind == CV_NODE ? NULL : ns, name);
-    cJSON *t = type != WATCH_DELETED ? trim_object(c->kind, object) : NULL;
+    cJSON *t = type != WATCH_DELETED ? trim_object(c->lv->pool, c->kind, object) : NULL;
     if (at >= 0 && t && cJSON_Compare(c->work.v[at]->obj, t, 1)) {
-        cJSON_Delete(t); /* nothing the rules read has changed: no new snapshot */
+        intern_tree_delete(c->lv->pool, t); /* nothing the rules read has changed: no new snapshot */
         return;
     }
     if (at >= 0)
@@ -459,7 +477,7 @@ static void apply_change(struct cache *c, enum watch_type type, const cJSON *obj
     c->dirty = 1;
     if (!t)
         return;
-    struct shared_obj *o = shared_new(t);
+    struct shared_obj *o = shared_new(c->lv->pool, t);
     if (!o || objset_append(&c->work, o) != 0) {
         shared_put(o);
         c->need_relist = 1;
@@ -721,7 +739,7 @@ static enum cv_result fetched_list(const struct live_view *lv, struct cv_scope *
     }
     long code = 0;
     err[0] = '\0';
-    cJSON *items = list_pages(lv->client, kind, base, query, 0, s->deadline_ms, NULL, 0, &code, err, sizeof(err));
+    cJSON *items = list_pages(lv->client, kind, base, query, NULL, s->deadline_ms, NULL, 0, &code, err, sizeof(err));
     if (!items && code == 404) {
         items = cJSON_CreateArray(); /* the kind is not served: nothing of it exists */
         if (!items)
@@ -784,6 +802,7 @@ static void live_destroy(struct cluster_view *v)
         pthread_mutex_destroy(&c->mu);
     }
     kube_client_free(lv->client);
+    intern_pool_free(lv->pool);
     pthread_cond_destroy(&lv->stop_cv);
     pthread_mutex_destroy(&lv->stop_mu);
     free(lv);
@@ -825,8 +844,9 @@ struct cluster_view *live_view_new(const struct kube_config *cfg, char *err, siz
         pthread_mutex_init(&c->mu, NULL);
         c->parser = watch_parser_new(MW_KUBE_MAX_WATCH_LINE_BYTES, on_watch_event, c);
     }
+    lv->pool = intern_pool_new();
     lv->client = kube_client_new(cfg, err, errlen);
-    if (!lv->client || !lv->caches[0].parser || !lv->caches[1].parser) {
+    if (!lv->client || !lv->pool || !lv->caches[0].parser || !lv->caches[1].parser) {
         if (lv->client)
             snprintf(err, errlen, "live view: out of memory");
         live_destroy(&lv->view);
@@ -867,7 +887,7 @@ int live_view_stats(const struct cluster_view *v, struct live_stats *out)
         size_t n = snap ? (size_t)cJSON_GetArraySize(snap->items) : 0;
         if (c->kind == CV_NODE) {
             out->nodes = n;
-            out->node_cache_bytes = snap ? snap->bytes : 0;
+            out->node_cache_bytes = snap ? snap->bytes + intern_pool_bytes(lv->pool) : 0;
         } else {
             out->kubevirts = n;
         }

@@ -8,8 +8,14 @@
  * a scan in array order would (the first of any duplicates).  A list with a
  * namespace or label filter scans the kind's array and returns an array of
  * references that the caller's scope releases.
+ *
+ * Nodes are trimmed when the view is built to the fields the rules read
+ * (cluster/intern.h: name, uid, labels, annotations, unschedulable, taints),
+ * with their keys and strings in the view's intern pool: a cluster's nodes
+ * repeat the same labels, so each label costs one cJSON item.
  */
 #include "cluster/static.h"
+#include "cluster/intern.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +38,7 @@ struct static_view {
     struct cluster_view view;
     cJSON *by_kind[CV_KIND_COUNT]; /* arrays owning the objects */
     struct kind_index index[CV_KIND_COUNT];
+    struct intern_pool *pool; /* keys and strings of the trimmed nodes */
 };
 
 static const char *meta_str(const cJSON *obj, const char *field)
@@ -178,10 +185,14 @@ static int static_ready(const struct cluster_view *v)
 static void static_destroy(struct cluster_view *v)
 {
     struct static_view *sv = v->impl;
+    while (sv->by_kind[CV_NODE] && sv->by_kind[CV_NODE]->child) /* trimmed nodes: one block each */
+        intern_tree_delete(sv->pool, cJSON_DetachItemViaPointer(sv->by_kind[CV_NODE],
+                                                                sv->by_kind[CV_NODE]->child));
     for (int k = 0; k < CV_KIND_COUNT; k++) {
         cJSON_Delete(sv->by_kind[k]);
         free(sv->index[k].entries);
     }
+    intern_pool_free(sv->pool);
     free(sv);
 }
 
@@ -192,6 +203,20 @@ static const struct cluster_view_ops static_ops = {
     .destroy = static_destroy,
 };
 
+/*
+ * The trimmed, pooled copy of `node` (consumed), or `node` itself when it has
+ * no name to file it under (kept as it is, like any unnamed object) or when
+ * out of memory (correct, only bigger).
+ */
+static cJSON *trimmed_node(struct intern_pool *pool, cJSON *node)
+{
+    cJSON *t = intern_trimmed_node(pool, node);
+    if (!t)
+        return node;
+    cJSON_Delete(node);
+    return t;
+}
+
 struct cluster_view *static_view_new(cJSON *objects)
 {
     struct static_view *sv = calloc(1, sizeof(*sv));
@@ -201,6 +226,12 @@ struct cluster_view *static_view_new(cJSON *objects)
     }
     sv->view.ops = &static_ops;
     sv->view.impl = sv;
+    sv->pool = intern_pool_new();
+    if (!sv->pool) {
+        cJSON_Delete(objects);
+        static_destroy(&sv->view);
+        return NULL;
+    }
     for (int k = 0; k < CV_KIND_COUNT; k++) {
         sv->by_kind[k] = cJSON_CreateArray();
         if (!sv->by_kind[k]) {
@@ -218,6 +249,8 @@ struct cluster_view *static_view_new(cJSON *objects)
             cJSON_Delete(obj);
             continue;
         }
+        if (kind == CV_NODE)
+            obj = trimmed_node(sv->pool, obj);
         cJSON_AddItemToArray(sv->by_kind[kind], obj);
     }
     cJSON_Delete(objects);

@@ -9,9 +9,11 @@
  *   list <KIND> <ns|-> [key=value]           <count> <JSON array>
  *   labels <node>                            the node's labels as JSON (from the cache)
  *   stats                                    the view's counters as JSON
+ *   memory                                   heap in use (mallinfo2) and RSS as JSON
  *   parallel <threads> <rounds>              many threads reading at once: OK <lookups> | FAILED
  * <n> <error> quit KIND is VM, VMI, VMIM, PVC, POD, NODE, KUBEVIRT or NAD.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +130,29 @@ static void answer_stats(const struct cluster_view *v)
     cJSON_Delete(j);
 }
 
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static void answer_memory(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "heap_in_use", (double)(mi.uordblks + mi.hblkhd));
+    cJSON_AddNumberToObject(j, "rss_kib", (double)rss_kib());
+    print_json(j);
+    cJSON_Delete(j);
+}
+
 struct reader {
     const struct cluster_view *v;
     int rounds, lookups, failed;
@@ -233,6 +258,8 @@ int main(int argc, char **argv)
             answer_parallel(v, a, b);
         else if (strcmp(cmd, "stats") == 0)
             answer_stats(v);
+        else if (strcmp(cmd, "memory") == 0)
+            answer_memory();
         else
             printf("USAGE\n");
         fflush(stdout);
