@@ -19,7 +19,7 @@
 /* ---- HTTP ---- */
 #define MW_HTTP_MAX_BODY_BYTES (8u * 1024u * 1024u) /* exactly 8 MiB is accepted */
 #define MW_HTTP_CONNECTION_TIMEOUT_S 120 /* idle or stalled connections (above Go's 90 s idle) */
-#define MW_HTTP_CONNECTION_MEMORY (256u * 1024u) /* per-connection read buffer */
+#define MW_HTTP_CONNECTION_MEMORY (32u * 1024u) /* per-connection pool: headers and read buffer; bodies stream out of it */
 #define MW_HTTP_MAX_CONNECTIONS 2048             /* open connections, all threads together */
 #define MW_HTTP_LISTEN_BACKLOG 512               /* connections waiting to be accepted */
 #define MW_HTTP_MAX_THREADS 64                   /* upper bound on the thread pool */
