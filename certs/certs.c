@@ -78,7 +78,8 @@ static X509 *new_cert(const char *cn, EVP_PKEY *key, int days)
     if (X509_set_version(x, 2) != 1 || set_random_serial(x) != 0 ||
         !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
         !X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400L) ||
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+                                   0) != 1 ||
         X509_set_pubkey(x, key) != 1) {
         X509_free(x);
         return NULL;

@@ -84,14 +84,16 @@ static int certs_create(int argc, char **argv)
     }
     int days = MW_CERT_DEFAULT_DAYS;
     if (days_arg && certs_parse_days(days_arg, &days) != 0) {
-        fprintf(stderr, "certs create: --days must be a whole number from 1 to %d\n", MW_CERT_MAX_DAYS);
+        fprintf(stderr, "certs create: --days must be a whole number from 1 to %d\n",
+                MW_CERT_MAX_DAYS);
         return 2;
     }
     char *list = strdup(host_arg);
     const char *hosts[MW_CERT_MAX_HOSTS];
     int n = list ? certs_split_hosts(list, hosts, MW_CERT_MAX_HOSTS) : -1;
     if (n <= 0) {
-        fprintf(stderr, "certs create: --host must be 1 to %d comma-separated names\n", MW_CERT_MAX_HOSTS);
+        fprintf(stderr, "certs create: --host must be 1 to %d comma-separated names\n",
+                MW_CERT_MAX_HOSTS);
         free(list);
         return 2;
     }
@@ -109,7 +111,8 @@ static int certs_create(int argc, char **argv)
         fprintf(stderr, "certs create: %s\n", err);
         rc = 2;
     } else {
-        printf("wrote %s/ca.crt, %s/tls.crt, %s/tls.key (valid %d days)\n", out_dir, out_dir, out_dir, days);
+        printf("wrote %s/ca.crt, %s/tls.crt, %s/tls.key (valid %d days)\n", out_dir, out_dir,
+               out_dir, days);
     }
     certs_bundle_free(&b);
     free(list);

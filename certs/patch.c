@@ -90,7 +90,8 @@ static int parse_patch_args(int argc, char **argv, struct patch_args *a)
         if (names[i] && !is_object_name(names[i]))
             return usage_error("\"%s\" is not a valid object name", names[i]);
     if (a->days && certs_parse_days(a->days, &a->ndays) != 0) {
-        fprintf(stderr, "certs patch: --days must be a whole number from 1 to %d\n", MW_CERT_MAX_DAYS);
+        fprintf(stderr, "certs patch: --days must be a whole number from 1 to %d\n",
+                MW_CERT_MAX_DAYS);
         return 2;
     }
     return 0;
@@ -137,7 +138,8 @@ static cJSON *tls_secret(const struct patch_args *a, const struct certs_bundle *
     const char *const keys[] = {"ca.crt", "tls.crt", "tls.key"};
     const char *const pems[] = {b->ca_cert_pem, b->cert_pem, b->key_pem};
     int ok = s && meta && labels && data && cJSON_AddStringToObject(s, "apiVersion", "v1") &&
-             cJSON_AddStringToObject(s, "kind", "Secret") && cJSON_AddStringToObject(s, "type", "kubernetes.io/tls") &&
+             cJSON_AddStringToObject(s, "kind", "Secret") &&
+             cJSON_AddStringToObject(s, "type", "kubernetes.io/tls") &&
              cJSON_AddStringToObject(meta, "name", a->secret_name) &&
              cJSON_AddStringToObject(meta, "namespace", a->namespace) &&
              cJSON_AddStringToObject(labels, "app.kubernetes.io/managed-by", "migration-webhook");
@@ -160,17 +162,18 @@ static char *ca_of_secret(const struct patch_args *a, const cJSON *secret, char 
     const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "ca.crt"));
     char *pem = b64 ? base64_decode_text(b64) : NULL;
     if (!pem || !strstr(pem, "-----BEGIN CERTIFICATE-----")) {
-        snprintf(err, errlen, "Secret %s/%s exists but has no CA certificate in data[\"ca.crt\"]", a->namespace,
-                 a->secret_name);
+        snprintf(err, errlen, "Secret %s/%s exists but has no CA certificate in data[\"ca.crt\"]",
+                 a->namespace, a->secret_name);
         free(pem);
         return NULL;
     }
     return pem;
 }
 
-/* Makes a CA and a serving certificate and POSTs them as the Secret.  0, or -1 with err; *code = HTTP code. */
-static int create_secret(struct kube_client *kc, const struct patch_args *a, char **ca_pem, long *code, char *err,
-                         size_t errlen)
+/* Makes a CA and a serving certificate and POSTs them as the Secret.  0, or -1 with err; *code =
+ * HTTP code. */
+static int create_secret(struct kube_client *kc, const struct patch_args *a, char **ca_pem,
+                         long *code, char *err, size_t errlen)
 {
     char *list = strdup(a->host);
     const char *hosts[MW_CERT_MAX_HOSTS];
@@ -193,7 +196,8 @@ static int create_secret(struct kube_client *kc, const struct patch_args *a, cha
     rc = -1;
     if (!secret)
         snprintf(err, errlen, "out of memory");
-    else if (kube_request_json(kc, "POST", path, NULL, secret, 0, &answer, code, err, errlen) == KUBE_OK &&
+    else if (kube_request_json(kc, "POST", path, NULL, secret, 0, &answer, code, err, errlen) ==
+                 KUBE_OK &&
              (*ca_pem = strdup(b.ca_cert_pem)))
         rc = 0;
     cJSON_Delete(answer);
@@ -203,7 +207,8 @@ static int create_secret(struct kube_client *kc, const struct patch_args *a, cha
 }
 
 /* Reads (or creates) the Secret and returns its CA PEM (caller frees), or NULL with err. */
-static char *ensure_secret(struct kube_client *kc, const struct patch_args *a, char *err, size_t errlen)
+static char *ensure_secret(struct kube_client *kc, const struct patch_args *a, char *err,
+                           size_t errlen)
 {
     char path[1024];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", a->namespace, a->secret_name);
@@ -222,8 +227,8 @@ static char *ensure_secret(struct kube_client *kc, const struct patch_args *a, c
         char *pem = NULL;
         long code = 0;
         if (create_secret(kc, a, &pem, &code, err, errlen) == 0) {
-            printf("created Secret %s/%s (kubernetes.io/tls, for %s, valid %d days)\n", a->namespace,
-                   a->secret_name, a->host, a->ndays);
+            printf("created Secret %s/%s (kubernetes.io/tls, for %s, valid %d days)\n",
+                   a->namespace, a->secret_name, a->host, a->ndays);
             return pem;
         }
         if (code != 409)
@@ -234,7 +239,8 @@ static char *ensure_secret(struct kube_client *kc, const struct patch_args *a, c
 
 /* ---- the webhook configurations ---- */
 
-/* Sets caBundle on every webhook of `config`.  Returns how many, or -1 when the object is malformed. */
+/* Sets caBundle on every webhook of `config`.  Returns how many, or -1 when the object is
+ * malformed. */
 static int set_ca_bundles(cJSON *config, const char *ca_b64)
 {
     cJSON *hooks = cJSON_GetObjectItemCaseSensitive(config, "webhooks");
@@ -242,8 +248,7 @@ static int set_ca_bundles(cJSON *config, const char *ca_b64)
         return -1;
     int n = 0;
     cJSON *hook;
-    cJSON_ArrayForEach(hook, hooks)
-    {
+    cJSON_ArrayForEach (hook, hooks) {
         if (!cJSON_IsObject(hook))
             return -1;
         cJSON *cc = cJSON_GetObjectItemCaseSensitive(hook, "clientConfig");
@@ -267,8 +272,8 @@ static int set_ca_bundles(cJSON *config, const char *ca_b64)
  * GET, set, PUT one configuration (plural e.g. "validatingwebhookconfigurations").
  * Returns 0, 1 when it does not exist (err says so), -1 with err.
  */
-static int patch_configuration(struct kube_client *kc, const char *plural, const char *kind, const char *name,
-                               const char *ca_b64, char *err, size_t errlen)
+static int patch_configuration(struct kube_client *kc, const char *plural, const char *kind,
+                               const char *name, const char *ca_b64, char *err, size_t errlen)
 {
     char path[1024];
     snprintf(path, sizeof(path), WEBHOOK_API "/%s/%s", plural, name);
@@ -276,7 +281,9 @@ static int patch_configuration(struct kube_client *kc, const char *plural, const
         cJSON *config = NULL, *answer = NULL;
         enum kube_result r = kube_get_json(kc, path, 0, &config, NULL, err, errlen);
         if (r == KUBE_NOT_FOUND) {
-            snprintf(err, errlen, "%s %s does not exist yet (install the webhook configurations first)", kind, name);
+            snprintf(err, errlen,
+                     "%s %s does not exist yet (install the webhook configurations first)", kind,
+                     name);
             return 1;
         }
         if (r != KUBE_OK)
@@ -341,11 +348,13 @@ int certs_patch(int argc, char **argv)
     if (ca_pem && !ca_b64)
         snprintf(err, sizeof(err), "out of memory");
     if (rc == 0 && a.webhook_name) {
-        rc = patch_configuration(kc, "validatingwebhookconfigurations", "ValidatingWebhookConfiguration",
-                                 a.webhook_name, ca_b64, err, sizeof(err));
+        rc = patch_configuration(kc, "validatingwebhookconfigurations",
+                                 "ValidatingWebhookConfiguration", a.webhook_name, ca_b64, err,
+                                 sizeof(err));
         if (rc == 0)
-            rc = patch_configuration(kc, "mutatingwebhookconfigurations", "MutatingWebhookConfiguration",
-                                     a.webhook_name, ca_b64, err, sizeof(err));
+            rc = patch_configuration(kc, "mutatingwebhookconfigurations",
+                                     "MutatingWebhookConfiguration", a.webhook_name, ca_b64, err,
+                                     sizeof(err));
         rc = rc == 0 ? 0 : 1;
     }
     if (rc != 0)

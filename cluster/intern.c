@@ -46,7 +46,8 @@ enum { INITIAL_BUCKETS = 256 };
 
 #define COMPACT_ROOT (1 << 14) /* root of a tree laid out in one block */
 
-/* What the allocator really spends on a request of n bytes (glibc: 8-byte header, 16-byte steps). */
+/* What the allocator really spends on a request of n bytes (glibc: 8-byte header, 16-byte steps).
+ */
 static size_t heap_chunk(size_t n)
 {
     size_t c = (n + 8 + 15) & ~(size_t)15;
@@ -299,7 +300,8 @@ cJSON *intern_copy(struct intern_pool *pool, const cJSON *src)
     }
 }
 
-/* Items in the tree under `item` (itself included), or 0 when one owns a string (not compactable). */
+/* Items in the tree under `item` (itself included), or 0 when one owns a string (not compactable).
+ */
 static size_t count_compactable(const cJSON *item)
 {
     if (item->string && !(item->type & cJSON_StringIsConst))
@@ -341,7 +343,8 @@ static cJSON *place(cJSON *block, size_t *at, const cJSON *src)
     return dst;
 }
 
-/* `tree` laid out in one block (its pool references move along), or `tree` itself when it cannot be. */
+/* `tree` laid out in one block (its pool references move along), or `tree` itself when it cannot
+ * be. */
 static cJSON *compact(cJSON *tree)
 {
     size_t n = tree->string ? 0 : count_compactable(tree);
@@ -374,7 +377,8 @@ size_t intern_tree_bytes(const cJSON *tree)
     return n;
 }
 
-/* Copies each field of `src` named in `names` (when present) into `dst`; 0, or -1 when out of memory. */
+/* Copies each field of `src` named in `names` (when present) into `dst`; 0, or -1 when out of
+ * memory. */
 static int copy_fields(struct intern_pool *pool, cJSON *dst, const cJSON *src,
                        const char *const *names)
 {

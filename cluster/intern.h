@@ -64,7 +64,8 @@ cJSON *intern_string(struct intern_pool *pool, const char *value);
 /* Gives back the pool references of a tree built here and frees it (NULL is fine). */
 void intern_tree_delete(struct intern_pool *pool, cJSON *tree);
 
-/* Heap bytes a tree built here owns (pooled strings are the pool's), allocator overhead included. */
+/* Heap bytes a tree built here owns (pooled strings are the pool's), allocator overhead included.
+ */
 size_t intern_tree_bytes(const cJSON *tree);
 
 /*

@@ -26,8 +26,8 @@ struct kube_client {
     struct kube_config cfg; /* deep copy */
 
     pthread_mutex_t token_mu;
-    char *token;            /* current bearer token (from cfg.token or the file) */
-    struct stat token_st;   /* the token file when last read */
+    char *token;             /* current bearer token (from cfg.token or the file) */
+    struct stat token_st;    /* the token file when last read */
     unsigned long token_gen; /* bumped when the token read differs */
 
     pthread_mutex_t pool_mu;
@@ -60,8 +60,13 @@ static char *dup_bytes(const char *p, size_t n)
 static int copy_config(struct kube_config *dst, const struct kube_config *src)
 {
     memset(dst, 0, sizeof(*dst));
-#define COPY_STR(f) if (src->f && !(dst->f = strdup(src->f))) return -1
-#define COPY_BYTES(f, n) if (src->f && !(dst->f = dup_bytes(src->f, src->n))) return -1; dst->n = src->n
+#define COPY_STR(f)                                                                                \
+    if (src->f && !(dst->f = strdup(src->f)))                                                      \
+    return -1
+#define COPY_BYTES(f, n)                                                                           \
+    if (src->f && !(dst->f = dup_bytes(src->f, src->n)))                                           \
+        return -1;                                                                                 \
+    dst->n = src->n
     COPY_STR(server);
     COPY_BYTES(ca_data, ca_data_len);
     COPY_STR(ca_file);
@@ -164,7 +169,8 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
 {
     pthread_once(&curl_once, init_curl_once);
     if (!cfg->server || strncmp(cfg->server, "https://", 8) != 0) {
-        snprintf(err, errlen, "API server URL \"%s\" is not https://", cfg->server ? cfg->server : "");
+        snprintf(err, errlen, "API server URL \"%s\" is not https://",
+                 cfg->server ? cfg->server : "");
         return NULL;
     }
     struct kube_client *c = calloc(1, sizeof(*c));
@@ -308,16 +314,26 @@ static void set_tls(struct kube_client *c, CURL *h)
 static const char *reason_phrase(long code)
 {
     switch (code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 410: return "Expired";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return code >= 500 ? "ServerError" : "Error";
+    case 400:
+        return "BadRequest";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "NotFound";
+    case 410:
+        return "Expired";
+    case 429:
+        return "TooManyRequests";
+    case 500:
+        return "InternalError";
+    case 503:
+        return "ServiceUnavailable";
+    case 504:
+        return "Timeout";
+    default:
+        return code >= 500 ? "ServerError" : "Error";
     }
 }
 
@@ -328,8 +344,8 @@ static int path_len(const char *path)
 }
 
 /* "<METHOD> <path>: <code> <reason>: <message>" from a Status body (or without one). */
-static void format_http_error(const char *method, const char *path, long code, const char *body, char *err,
-                              size_t errlen)
+static void format_http_error(const char *method, const char *path, long code, const char *body,
+                              char *err, size_t errlen)
 {
     cJSON *st = body ? cJSON_Parse(body) : NULL;
     const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "reason"));
@@ -337,7 +353,8 @@ static void format_http_error(const char *method, const char *path, long code, c
     if (!reason || !*reason)
         reason = reason_phrase(code);
     if (message && *message)
-        snprintf(err, errlen, "%s %.*s: %ld %s: %s", method, path_len(path), path, code, reason, message);
+        snprintf(err, errlen, "%s %.*s: %ld %s: %s", method, path_len(path), path, code, reason,
+                 message);
     else
         snprintf(err, errlen, "%s %.*s: %ld %s", method, path_len(path), path, code, reason);
     /* one line, always */
@@ -348,11 +365,11 @@ static void format_http_error(const char *method, const char *path, long code, c
 }
 
 /*
- * Runs one request (x->method, default GET).  Returns the HTTP code (0 = no answer, with err set).  The
- * body of a non-streamed or failed exchange is left in x->buf.
+ * Runs one request (x->method, default GET).  Returns the HTTP code (0 = no answer, with err set).
+ * The body of a non-streamed or failed exchange is left in x->buf.
  */
-static long perform_once(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms,
-                         unsigned long *token_gen, char *err, size_t errlen)
+static long perform_once(struct kube_client *c, struct exchange *x, const char *path,
+                         long timeout_ms, unsigned long *token_gen, char *err, size_t errlen)
 {
     char *url = NULL;
     char curl_err[CURL_ERROR_SIZE];
@@ -369,7 +386,8 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
         headers = curl_slist_append(headers, auth);
     CURL *h = x->h;
     if (x->body) {
-        if (asprintf(&content_type, "Content-Type: %s", x->content_type ? x->content_type : "application/json") >= 0)
+        if (asprintf(&content_type, "Content-Type: %s",
+                     x->content_type ? x->content_type : "application/json") >= 0)
             headers = curl_slist_append(headers, content_type);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
@@ -384,7 +402,8 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     timeout_ms < MW_KUBE_CONNECT_TIMEOUT_MS ? timeout_ms : (long)MW_KUBE_CONNECT_TIMEOUT_MS);
+                     timeout_ms < MW_KUBE_CONNECT_TIMEOUT_MS ? timeout_ms
+                                                             : (long)MW_KUBE_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
     if (x->stop) {
@@ -411,16 +430,18 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
         snprintf(err, errlen, "%s %.*s: answer larger than %ld bytes", method, path_len(path), path,
                  (long)MW_KUBE_MAX_RESPONSE_BYTES);
     else if (rc == CURLE_OPERATION_TIMEDOUT)
-        snprintf(err, errlen, "%s %.*s: no answer within %ld ms", method, path_len(path), path, timeout_ms);
+        snprintf(err, errlen, "%s %.*s: no answer within %ld ms", method, path_len(path), path,
+                 timeout_ms);
     else
         snprintf(err, errlen, "%s %.*s: %s", method, path_len(path), path,
                  curl_err[0] ? curl_err : curl_easy_strerror(rc));
     return 0;
 }
 
-/* Performs a request, retrying once after a 401 when re-reading the token file gives a new token. */
-static long perform(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms, char *err,
-                    size_t errlen)
+/* Performs a request, retrying once after a 401 when re-reading the token file gives a new token.
+ */
+static long perform(struct kube_client *c, struct exchange *x, const char *path, long timeout_ms,
+                    char *err, size_t errlen)
 {
     unsigned long gen = 0;
     long long start = cv_now_ms();
@@ -435,8 +456,9 @@ static long perform(struct kube_client *c, struct exchange *x, const char *path,
 
 /* One request with an optional body; see kube_get_json and kube_request_json. */
 static enum kube_result request_json(struct kube_client *c, const char *method, const char *path,
-                                     const char *content_type, const char *body, long long deadline_ms, cJSON **out,
-                                     long *code_out, char *err, size_t errlen)
+                                     const char *content_type, const char *body,
+                                     long long deadline_ms, cJSON **out, long *code_out, char *err,
+                                     size_t errlen)
 {
     *out = NULL;
     if (code_out)
@@ -445,13 +467,15 @@ static enum kube_result request_json(struct kube_client *c, const char *method, 
     if (deadline_ms > 0) {
         long long left = deadline_ms - cv_now_ms() - MW_KUBE_DEADLINE_MARGIN_MS;
         if (left <= 0) {
-            snprintf(err, errlen, "%s %.*s: no time left before the deadline", method, path_len(path), path);
+            snprintf(err, errlen, "%s %.*s: no time left before the deadline", method,
+                     path_len(path), path);
             return KUBE_ERROR;
         }
         if (left < timeout_ms)
             timeout_ms = (long)left;
     }
-    struct exchange x = {.h = take_handle(c), .method = method, .body = body, .content_type = content_type};
+    struct exchange x = {
+        .h = take_handle(c), .method = method, .body = body, .content_type = content_type};
     if (!x.h) {
         snprintf(err, errlen, "%s %.*s: out of memory", method, path_len(path), path);
         return KUBE_ERROR;
@@ -467,10 +491,12 @@ static enum kube_result request_json(struct kube_client *c, const char *method, 
         r = KUBE_NOT_FOUND;
     } else if (code < 200 || code >= 300) {
         format_http_error(method, path, code, x.buf, err, errlen);
-    } else if (!(*out = x.buf ? cJSON_ParseWithLength(x.buf, x.len) : NULL) || !cJSON_IsObject(*out)) {
+    } else if (!(*out = x.buf ? cJSON_ParseWithLength(x.buf, x.len) : NULL) ||
+               !cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
-        snprintf(err, errlen, "%s %.*s: %ld answer is not a JSON object", method, path_len(path), path, code);
+        snprintf(err, errlen, "%s %.*s: %ld answer is not a JSON object", method, path_len(path),
+                 path, code);
     } else {
         r = KUBE_OK;
     }
@@ -478,15 +504,16 @@ static enum kube_result request_json(struct kube_client *c, const char *method, 
     return r;
 }
 
-enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms, cJSON **out,
-                               long *code_out, char *err, size_t errlen)
+enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms,
+                               cJSON **out, long *code_out, char *err, size_t errlen)
 {
     return request_json(c, "GET", path, NULL, NULL, deadline_ms, out, code_out, err, errlen);
 }
 
 enum kube_result kube_request_json(struct kube_client *c, const char *method, const char *path,
-                                   const char *content_type, const cJSON *body, long long deadline_ms, cJSON **out,
-                                   long *code, char *err, size_t errlen)
+                                   const char *content_type, const cJSON *body,
+                                   long long deadline_ms, cJSON **out, long *code, char *err,
+                                   size_t errlen)
 {
     char *text = NULL;
     if (body && !(text = cJSON_PrintUnformatted(body))) {
@@ -496,13 +523,15 @@ enum kube_result kube_request_json(struct kube_client *c, const char *method, co
         snprintf(err, errlen, "%s %.*s: out of memory", method, path_len(path), path);
         return KUBE_ERROR;
     }
-    enum kube_result r = request_json(c, method, path, content_type, text, deadline_ms, out, code, err, errlen);
+    enum kube_result r =
+        request_json(c, method, path, content_type, text, deadline_ms, out, code, err, errlen);
     free(text);
     return r;
 }
 
-enum kube_result kube_stream(struct kube_client *c, const char *path, long timeout_ms, kube_data_fn data,
-                             kube_stop_fn stop, void *ctx, long *code_out, char *err, size_t errlen)
+enum kube_result kube_stream(struct kube_client *c, const char *path, long timeout_ms,
+                             kube_data_fn data, kube_stop_fn stop, void *ctx, long *code_out,
+                             char *err, size_t errlen)
 {
     struct exchange x = {.h = curl_easy_init(), .data = data, .stop = stop, .ctx = ctx};
     if (code_out)

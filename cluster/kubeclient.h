@@ -37,8 +37,8 @@ void kube_client_free(struct kube_client *c);
  * timeout).  KUBE_OK: *out is the body (caller frees).  KUBE_NOT_FOUND: 404.
  * KUBE_ERROR: one line in err.  *code (may be NULL) gets the HTTP code or 0.
  */
-enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms, cJSON **out,
-                               long *code, char *err, size_t errlen);
+enum kube_result kube_get_json(struct kube_client *c, const char *path, long long deadline_ms,
+                               cJSON **out, long *code, char *err, size_t errlen);
 
 /*
  * A request with a JSON body: `method` ("POST", "PUT", "PATCH", "DELETE"),
@@ -50,8 +50,9 @@ enum kube_result kube_get_json(struct kube_client *c, const char *path, long lon
  * Conflict / AlreadyExists, 422 Invalid, ...) or 0.
  */
 enum kube_result kube_request_json(struct kube_client *c, const char *method, const char *path,
-                                   const char *content_type, const cJSON *body, long long deadline_ms, cJSON **out,
-                                   long *code, char *err, size_t errlen);
+                                   const char *content_type, const cJSON *body,
+                                   long long deadline_ms, cJSON **out, long *code, char *err,
+                                   size_t errlen);
 
 /* Receives the body of a successful stream; return non-zero to end the stream. */
 typedef int (*kube_data_fn)(void *ctx, const char *data, size_t len);
@@ -64,8 +65,9 @@ typedef int (*kube_stop_fn)(void *ctx);
  * `timeout_ms` passes.  Returns KUBE_OK when the stream ended normally or was
  * ended by the callbacks, KUBE_ERROR (with err, *code) otherwise.
  */
-enum kube_result kube_stream(struct kube_client *c, const char *path, long timeout_ms, kube_data_fn data,
-                             kube_stop_fn stop, void *ctx, long *code, char *err, size_t errlen);
+enum kube_result kube_stream(struct kube_client *c, const char *path, long timeout_ms,
+                             kube_data_fn data, kube_stop_fn stop, void *ctx, long *code, char *err,
+                             size_t errlen);
 
 /* Copies the count of API calls by HTTP code (KUBE_CODE_SLOTS entries) into counts. */
 void kube_client_calls(const struct kube_client *c, unsigned long *counts);

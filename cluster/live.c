@@ -33,7 +33,7 @@
 /* ---- where each kind lives in the API ---- */
 
 struct resource {
-    const char *prefix;      /* "/api/v1" or "/apis/<group>/<version>" */
+    const char *prefix; /* "/api/v1" or "/apis/<group>/<version>" */
     const char *plural;
     const char *api_version; /* set on list items, which come without it */
 };
@@ -51,8 +51,10 @@ static const struct resource resources[CV_KIND_COUNT] = {
 
 /* ---- shared objects and snapshots ---- */
 
-/* What the allocator spends on a request of n bytes (glibc: 8-byte header, 16-byte steps, 32 minimum). */
-#define HEAP_CHUNK(n) ((((size_t)(n) + 8 + 15) & ~(size_t)15) < 32 ? 32 : (((size_t)(n) + 8 + 15) & ~(size_t)15))
+/* What the allocator spends on a request of n bytes (glibc: 8-byte header, 16-byte steps, 32
+ * minimum). */
+#define HEAP_CHUNK(n)                                                                              \
+    ((((size_t)(n) + 8 + 15) & ~(size_t)15) < 32 ? 32 : (((size_t)(n) + 8 + 15) & ~(size_t)15))
 
 /* One trimmed object, immutable once made, shared by the working set and snapshots. */
 struct shared_obj {
@@ -240,9 +242,11 @@ static cJSON *trim_object(struct intern_pool *pool, enum cv_kind kind, const cJS
     cJSON *t = cJSON_CreateObject();
     cJSON *tm = cJSON_AddObjectToObject(t, "metadata");
     cJSON *ts = cJSON_AddObjectToObject(t, "spec");
-    if (!t || !tm || !ts || !cJSON_AddStringToObject(t, "apiVersion", resources[kind].api_version) ||
+    if (!t || !tm || !ts ||
+        !cJSON_AddStringToObject(t, "apiVersion", resources[kind].api_version) ||
         !cJSON_AddStringToObject(t, "kind", cv_kind_name(kind)) ||
-        copy_fields(tm, meta, kv_meta) != 0 || (cJSON_IsObject(spec) && copy_fields(ts, spec, kv_spec) != 0)) {
+        copy_fields(tm, meta, kv_meta) != 0 ||
+        (cJSON_IsObject(spec) && copy_fields(ts, spec, kv_spec) != 0)) {
         cJSON_Delete(t);
         return NULL;
     }
@@ -265,8 +269,7 @@ static int same_object(const cJSON *a, const char *ns, const char *name)
 static cJSON *find_in(const cJSON *arr, const char *ns, const char *name)
 {
     cJSON *o;
-    cJSON_ArrayForEach(o, arr)
-    {
+    cJSON_ArrayForEach (o, arr) {
         if (same_object(o, ns, name))
             return o;
     }
@@ -336,8 +339,8 @@ static void append_escaped(char *dst, size_t dstlen, const char *s)
     static const char hex[] = "0123456789ABCDEF";
     for (; *s && n + 4 < dstlen; s++) {
         unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-            ch == '_' || ch == '.' || ch == '~') {
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
             dst[n++] = (char)ch;
         } else {
             dst[n++] = '%';
@@ -363,9 +366,9 @@ static void delete_items(struct intern_pool *pool, cJSON *arr)
  * delete_items) and the list's resourceVersion in rv, or NULL with err
  * (*code = HTTP code of the failing page).
  */
-static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const char *base, const char *query,
-                         struct intern_pool *trim, long long deadline_ms, char *rv, size_t rvlen, long *code, char *err,
-                         size_t errlen)
+static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const char *base,
+                         const char *query, struct intern_pool *trim, long long deadline_ms,
+                         char *rv, size_t rvlen, long *code, char *err, size_t errlen)
 {
     cJSON *all = cJSON_CreateArray();
     char cont[1024] = "";
@@ -375,7 +378,8 @@ static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const ch
     }
     for (int page = 0; page < MW_KUBE_LIST_MAX_PAGES; page++) {
         char path[2048];
-        snprintf(path, sizeof(path), "%s?limit=%d%s%s", base, MW_KUBE_LIST_PAGE_LIMIT, *query ? "&" : "", query);
+        snprintf(path, sizeof(path), "%s?limit=%d%s%s", base, MW_KUBE_LIST_PAGE_LIMIT,
+                 *query ? "&" : "", query);
         if (*cont) {
             strncat(path, "&continue=", sizeof(path) - strlen(path) - 1);
             append_escaped(path, sizeof(path), cont);
@@ -390,8 +394,7 @@ static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const ch
         }
         cJSON *items = cJSON_GetObjectItemCaseSensitive(body, "items");
         cJSON *item;
-        cJSON_ArrayForEach(item, items)
-        {
+        cJSON_ArrayForEach (item, items) {
             cJSON *o = trim ? trim_object(trim, kind, item) : cJSON_Duplicate(item, 1);
             if (!o)
                 continue; /* not an object with a name: skip */
@@ -402,7 +405,8 @@ static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const ch
             cJSON_AddItemToArray(all, o);
         }
         const cJSON *meta = cJSON_GetObjectItemCaseSensitive(body, "metadata");
-        const char *list_rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
+        const char *list_rv =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
         const char *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "continue"));
         if (page == 0 && rv)
             snprintf(rv, rvlen, "%s", list_rv ? list_rv : "");
@@ -421,7 +425,8 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
     char base[256];
     long code = 0;
     snprintf(base, sizeof(base), "%s/%s", resources[c->kind].prefix, resources[c->kind].plural);
-    cJSON *items = list_pages(c->lv->client, c->kind, base, "", c->lv->pool, 0, c->rv, sizeof(c->rv), &code, err, errlen);
+    cJSON *items = list_pages(c->lv->client, c->kind, base, "", c->lv->pool, 0, c->rv,
+                              sizeof(c->rv), &code, err, errlen);
     if (!items) {
         if (code != 404 || c->kind != CV_KUBEVIRT)
             return -1;
@@ -432,7 +437,8 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
     }
     struct objset fresh = {0};
     while (items->child) {
-        struct shared_obj *o = shared_new(c->lv->pool, cJSON_DetachItemViaPointer(items, items->child));
+        struct shared_obj *o =
+            shared_new(c->lv->pool, cJSON_DetachItemViaPointer(items, items->child));
         if (!o || objset_append(&fresh, o) != 0) {
             shared_put(o);
             objset_clear(&fresh);
@@ -469,7 +475,8 @@ static void apply_change(struct cache *c, enum watch_type type, const cJSON *obj
     long at = objset_find(&c->work, c->kind == CV_NODE ? NULL : ns, name);
     cJSON *t = type != WATCH_DELETED ? trim_object(c->lv->pool, c->kind, object) : NULL;
     if (at >= 0 && t && cJSON_Compare(c->work.v[at]->obj, t, 1)) {
-        intern_tree_delete(c->lv->pool, t); /* nothing the rules read has changed: no new snapshot */
+        intern_tree_delete(c->lv->pool,
+                           t); /* nothing the rules read has changed: no new snapshot */
         return;
     }
     if (at >= 0)
@@ -492,7 +499,8 @@ static int on_watch_event(void *ctx, enum watch_type type, cJSON *event, cJSON *
         if (code == 410) {
             c->need_relist = 1;
         } else {
-            const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, "message"));
+            const char *msg =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, "message"));
             c->stream_failed = 1;
             snprintf(c->stream_err, sizeof(c->stream_err), "watch %s: ERROR event %d: %s",
                      resources[c->kind].plural, code, msg ? msg : "");
@@ -511,12 +519,14 @@ static int on_watch_event(void *ctx, enum watch_type type, cJSON *event, cJSON *
 static int on_watch_data(void *ctx, const char *data, size_t len)
 {
     struct cache *c = ctx;
-    enum watch_feed_result r = watch_feed(c->parser, data, len, c->stream_err, sizeof(c->stream_err));
+    enum watch_feed_result r =
+        watch_feed(c->parser, data, len, c->stream_err, sizeof(c->stream_err));
     if (r == WATCH_FEED_ERROR)
         c->stream_failed = 1;
     if (c->dirty && cache_publish(c) != 0) {
         c->stream_failed = 1;
-        snprintf(c->stream_err, sizeof(c->stream_err), "watch %s: out of memory", resources[c->kind].plural);
+        snprintf(c->stream_err, sizeof(c->stream_err), "watch %s: out of memory",
+                 resources[c->kind].plural);
     }
     return r != WATCH_FEED_OK || c->stream_failed || stopping(c->lv);
 }
@@ -532,12 +542,15 @@ static int cache_watch_once(struct cache *c, char *err, size_t errlen)
 {
     char path[512];
     long code = 0;
-    snprintf(path, sizeof(path), "%s/%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d",
-             resources[c->kind].prefix, resources[c->kind].plural, c->rv, MW_KUBE_WATCH_TIMEOUT_SECONDS);
+    snprintf(path, sizeof(path),
+             "%s/%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d",
+             resources[c->kind].prefix, resources[c->kind].plural, c->rv,
+             MW_KUBE_WATCH_TIMEOUT_SECONDS);
     watch_parser_reset(c->parser);
     c->stream_failed = 0;
-    enum kube_result r = kube_stream(c->lv->client, path, (MW_KUBE_WATCH_TIMEOUT_SECONDS + 30) * 1000L,
-                                     on_watch_data, on_watch_poll, c, &code, err, errlen);
+    enum kube_result r =
+        kube_stream(c->lv->client, path, (MW_KUBE_WATCH_TIMEOUT_SECONDS + 30) * 1000L,
+                    on_watch_data, on_watch_poll, c, &code, err, errlen);
     if (r != KUBE_OK && code == 410)
         c->need_relist = 1;
     if (c->need_relist)
@@ -651,7 +664,8 @@ static int label_matches(const cJSON *obj, const char *key, const char *value)
     if (!key)
         return 1;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "labels"), key);
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "labels"), key);
     return cJSON_IsString(v) && (!value || strcmp(v->valuestring, value) == 0);
 }
 
@@ -660,8 +674,8 @@ static const char *namespace_or_default(const char *ns)
     return ns && *ns ? ns : "default";
 }
 
-static enum cv_result cached_get(struct cache *c, struct cv_scope *s, const char *ns, const char *name,
-                                 const cJSON **out)
+static enum cv_result cached_get(struct cache *c, struct cv_scope *s, const char *ns,
+                                 const char *name, const cJSON **out)
 {
     struct snapshot *snap = snapshot_for_scope(c, s);
     if (!snap)
@@ -670,8 +684,8 @@ static enum cv_result cached_get(struct cache *c, struct cv_scope *s, const char
     return *out ? CV_OK : CV_NOT_FOUND;
 }
 
-static enum cv_result cached_list(struct cache *c, struct cv_scope *s, const char *ns, const char *key,
-                                  const char *value, const cJSON **out)
+static enum cv_result cached_list(struct cache *c, struct cv_scope *s, const char *ns,
+                                  const char *key, const char *value, const cJSON **out)
 {
     struct snapshot *snap = snapshot_for_scope(c, s);
     if (!snap)
@@ -684,10 +698,10 @@ static enum cv_result cached_list(struct cache *c, struct cv_scope *s, const cha
     if (!arr || cv_scope_hold_json(s, arr) != 0)
         return cv_scope_fail(s, "out of memory");
     const cJSON *o;
-    cJSON_ArrayForEach(o, snap->items)
-    {
+    cJSON_ArrayForEach (o, snap->items) {
         const char *ons = meta_str(o, "namespace");
-        if (ns && c->kind != CV_NODE && strcmp(ons ? ons : "default", namespace_or_default(ns)) != 0)
+        if (ns && c->kind != CV_NODE &&
+            strcmp(ons ? ons : "default", namespace_or_default(ns)) != 0)
             continue;
         if (label_matches(o, key, value) && !cJSON_AddItemReferenceToArray(arr, (cJSON *)o))
             return cv_scope_fail(s, "out of memory");
@@ -708,7 +722,8 @@ static enum cv_result fetched_get(const struct live_view *lv, struct cv_scope *s
     append_escaped(path, sizeof(path), name);
     cJSON *obj = NULL;
     err[0] = '\0';
-    enum kube_result kr = kube_get_json(lv->client, path, s->deadline_ms, &obj, NULL, err, sizeof(err));
+    enum kube_result kr =
+        kube_get_json(lv->client, path, s->deadline_ms, &obj, NULL, err, sizeof(err));
     if (kr == KUBE_NOT_FOUND)
         return CV_NOT_FOUND;
     if (kr != KUBE_OK)
@@ -719,8 +734,9 @@ static enum cv_result fetched_get(const struct live_view *lv, struct cv_scope *s
     return CV_OK;
 }
 
-static enum cv_result fetched_list(const struct live_view *lv, struct cv_scope *s, enum cv_kind kind,
-                                   const char *ns, const char *key, const char *value, const cJSON **out)
+static enum cv_result fetched_list(const struct live_view *lv, struct cv_scope *s,
+                                   enum cv_kind kind, const char *ns, const char *key,
+                                   const char *value, const cJSON **out)
 {
     char base[512], query[768] = "", err[256];
     const struct resource *r = &resources[kind];
@@ -739,7 +755,8 @@ static enum cv_result fetched_list(const struct live_view *lv, struct cv_scope *
     }
     long code = 0;
     err[0] = '\0';
-    cJSON *items = list_pages(lv->client, kind, base, query, NULL, s->deadline_ms, NULL, 0, &code, err, sizeof(err));
+    cJSON *items = list_pages(lv->client, kind, base, query, NULL, s->deadline_ms, NULL, 0, &code,
+                              err, sizeof(err));
     if (!items && code == 404) {
         items = cJSON_CreateArray(); /* the kind is not served: nothing of it exists */
         if (!items)
@@ -764,13 +781,15 @@ static enum cv_result live_get(const struct cluster_view *v, struct cv_scope *s,
 }
 
 static enum cv_result live_list(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                                const char *ns, const char *key, const char *value, const cJSON **out)
+                                const char *ns, const char *key, const char *value,
+                                const cJSON **out)
 {
     const struct live_view *lv = v->impl;
     if ((unsigned)kind >= CV_KIND_COUNT)
         return cv_scope_fail(s, "unknown kind");
     struct cache *c = cache_for(lv, kind);
-    return c ? cached_list(c, s, ns, key, value, out) : fetched_list(lv, s, kind, ns, key, value, out);
+    return c ? cached_list(c, s, ns, key, value, out)
+             : fetched_list(lv, s, kind, ns, key, value, out);
 }
 
 static int live_ready(const struct cluster_view *v)
@@ -835,7 +854,8 @@ struct cluster_view *live_view_new(const struct kube_config *cfg, char *err, siz
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&lv->stop_cv, &ca);
     pthread_condattr_destroy(&ca);
-    static const enum cv_kind kinds[CACHE_COUNT] = {[CACHE_NODES] = CV_NODE, [CACHE_KUBEVIRT] = CV_KUBEVIRT};
+    static const enum cv_kind kinds[CACHE_COUNT] = {
+        [CACHE_NODES] = CV_NODE, [CACHE_KUBEVIRT] = CV_KUBEVIRT};
     for (int i = 0; i < CACHE_COUNT; i++) {
         struct cache *c = &lv->caches[i];
         c->lv = lv;

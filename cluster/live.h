@@ -36,7 +36,7 @@ struct live_stats {
     unsigned long relists;                    /* lists after the first, both caches */
     unsigned long watch_restarts;             /* watch requests after the first, both caches */
     unsigned long watch_events;               /* events applied, both caches */
-    char last_error[256];                     /* current cache error, the Node cache's first ("" when healthy) */
+    char last_error[256]; /* current cache error, the Node cache's first ("" when healthy) */
 };
 
 /* Fills *out.  Returns 0, or -1 when `v` is not a live view. */

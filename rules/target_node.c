@@ -78,6 +78,8 @@ static bool list_contains(char *const *list, size_t n, const char *s)
 
 static void free_strings(char **list, size_t n)
 {
+    if (!list)
+        return;
     for (size_t i = 0; i < n; i++)
         free(list[i]);
     free(list);

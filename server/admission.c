@@ -364,8 +364,7 @@ static int run_rule(const struct admission_context *ctx, admission_rule_fn rule,
 {
     const char *ns = string_field(request, "namespace");
     struct rule_settings defaults;
-    if (!ctx->settings)
-        rule_settings_default(&defaults);
+    rule_settings_default(&defaults); /* used only when the context has no settings */
     struct rule_input in = {
         .object = object,
         .ns = ns ? ns : "",

@@ -112,7 +112,8 @@ static const char *route_label(enum route r)
 
 /* Queues `body` (malloc'd, taken over); while draining it asks the client to close. */
 static enum MHD_Result send_body(struct http_server *s, struct MHD_Connection *conn, int status,
-                                 char *body, size_t len, const char *content_type, const char *allow)
+                                 char *body, size_t len, const char *content_type,
+                                 const char *allow)
 {
     if (!body)
         return MHD_NO;
@@ -149,15 +150,19 @@ static void log_http_error(struct request *req, const char *path, int status, co
     char path_buf[MW_LOG_MAX_FIELD_BYTES];
     long long took = now_us() - req->start_us;
     struct review_log line = {.path = http_clamp_for_log(path_buf, sizeof(path_buf), path),
-                              .verdict = "error", .status = status, .error = text, .duration_us = took};
+                              .verdict = "error",
+                              .status = status,
+                              .error = text,
+                              .duration_us = took};
     log_review(&line);
     if (is_review_route_id(req->route))
         metrics_record_request(route_label(req->route), NULL, NULL, "error", (double)took / 1e6);
 }
 
 /* Answers on the first call and remembers it, so later calls only drain the body. */
-static enum MHD_Result refuse(struct http_server *s, struct MHD_Connection *conn, struct request *req,
-                              const char *path, int status, const char *text, const char *allow)
+static enum MHD_Result refuse(struct http_server *s, struct MHD_Connection *conn,
+                              struct request *req, const char *path, int status, const char *text,
+                              const char *allow)
 {
     req->answered = 1;
     log_http_error(req, path, status, text);
@@ -208,7 +213,8 @@ static int is_json_content_type(const char *ct)
 /* Content-Length as a number; -1 when absent, -2 when unreadable. */
 static long long content_length(struct MHD_Connection *conn)
 {
-    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!v)
         return -1;
     char *end;
@@ -239,16 +245,18 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     if (is_review_route(req->route)) {
         /* Probes come from the kubelet, which has no client certificate. */
         if (s->verify_clients && !client_certificate_trusted(conn))
-            return refuse(s, conn, req, url, 403, "a client certificate signed by the client CA is required",
-                          NULL);
+            return refuse(s, conn, req, url, 403,
+                          "a client certificate signed by the client CA is required", NULL);
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-            return refuse(s, conn, req, url, 405, "method not allowed; use POST", MHD_HTTP_METHOD_POST);
+            return refuse(s, conn, req, url, 405, "method not allowed; use POST",
+                          MHD_HTTP_METHOD_POST);
         long long cl = content_length(conn);
         if (cl == -2)
             return refuse(s, conn, req, url, 400, "Content-Length is not a number", NULL);
         if (cl > (long long)s->max_body)
             return refuse(s, conn, req, url, 413, "the body is larger than the limit", NULL);
-        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *ct =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!is_json_content_type(ct))
             return refuse(s, conn, req, url, 415, "Content-Type must be application/json", NULL);
         if (cl > 0) {
@@ -310,7 +318,8 @@ static enum MHD_Result answer_probe(struct http_server *s, struct MHD_Connection
                                     struct request *req)
 {
     if (req->route == ROUTE_READYZ && !server_ready(s))
-        return send_error(s, conn, 503, atomic_load(&s->draining) ? "draining" : "the cluster view is not loaded",
+        return send_error(s, conn, 503,
+                          atomic_load(&s->draining) ? "draining" : "the cluster view is not loaded",
                           NULL);
     if (req->route == ROUTE_METRICS) {
         size_t len = 0;
@@ -328,7 +337,8 @@ static enum MHD_Result answer_probe(struct http_server *s, struct MHD_Connection
 }
 
 /* Counter, histogram and rule hits for one answered review. */
-static void record_review_metrics(enum route route, const struct admission_outcome *out, long long took_us)
+static void record_review_metrics(enum route route, const struct admission_outcome *out,
+                                  long long took_us)
 {
     metrics_record_request(route_label(route), out->resource, out->operation, out->verdict,
                            (double)took_us / 1e6);
@@ -343,7 +353,8 @@ static enum MHD_Result answer_review(struct http_server *s, struct MHD_Connectio
         return refuse(s, conn, req, url, 413, "the body is larger than the limit", NULL);
     const char *timeout = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout");
     struct admission_outcome out;
-    admission_review(s->admission, req->route == ROUTE_VALIDATE ? ADMISSION_VALIDATE : ADMISSION_MUTATE,
+    admission_review(s->admission,
+                     req->route == ROUTE_VALIDATE ? ADMISSION_VALIDATE : ADMISSION_MUTATE,
                      req->body, req->len, timeout, &out);
     long long took = now_us() - req->start_us;
     /* Request-supplied values are clamped: a log line never carries a whole object. */
@@ -356,8 +367,12 @@ static enum MHD_Result answer_review(struct http_server *s, struct MHD_Connectio
         .operation = http_clamp_for_log(op, sizeof(op), out.operation),
         .ns = http_clamp_for_log(ns, sizeof(ns), out.ns),
         .name = http_clamp_for_log(name, sizeof(name), out.name),
-        .verdict = out.verdict, .rules = out.fired, .nrules = out.nfired, .status = out.status,
-        .error = out.error, .duration_us = took,
+        .verdict = out.verdict,
+        .rules = out.fired,
+        .nrules = out.nfired,
+        .status = out.status,
+        .error = out.error,
+        .duration_us = took,
     };
     log_review(&line);
     record_review_metrics(req->route, &out, took);
@@ -512,26 +527,25 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct MHD_OptionItem tls_trust[] = {
-        {opt->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)opt->client_ca_pem},
+        {opt->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+         (void *)opt->client_ca_pem},
         {MHD_OPTION_END, 0, NULL},
     };
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_HTTPS_CERT_CALLBACK, tls_store_activate(opt->tls),
-        MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES,
-        MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MW_HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_CONNECTION_LIMIT, opt->max_connections ? opt->max_connections : (unsigned)MW_HTTP_MAX_CONNECTIONS,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_HTTPS_CERT_CALLBACK,
+        tls_store_activate(opt->tls), MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES,
+        MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+        opt->max_connections ? opt->max_connections : (unsigned)MW_HTTP_MAX_CONNECTIONS,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)MW_HTTP_LISTEN_BACKLOG,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_ARRAY, tls_trust,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls_trust, MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(err, errlen, "cannot start the HTTPS server on %s (address in use, or a bad certificate or key)",
-                 opt->listen);
+        snprintf(
+            err, errlen,
+            "cannot start the HTTPS server on %s (address in use, or a bad certificate or key)",
+            opt->listen);
         free(s);
         return NULL;
     }
@@ -556,7 +570,8 @@ int http_in_flight(const struct http_server *s)
 
 static unsigned open_connections(struct http_server *s)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     return info ? info->num_connections : 0;
 }
 
@@ -573,7 +588,8 @@ int http_finish(struct http_server *s, long long seconds)
     while (now_us() < deadline) {
         if (atomic_load(&s->in_flight) > 0)
             quiet_since = now_us();
-        else if (open_connections(s) == 0 || now_us() - quiet_since >= MW_DRAIN_IDLE_GRACE_MS * 1000LL)
+        else if (open_connections(s) == 0 ||
+                 now_us() - quiet_since >= MW_DRAIN_IDLE_GRACE_MS * 1000LL)
             break;
         struct timespec pause = {0, 10 * 1000 * 1000};
         nanosleep(&pause, NULL);

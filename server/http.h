@@ -27,8 +27,8 @@ struct http_server;
 
 /*
  * Starts serving.  The options' strings are copied by libmicrohttpd as it
- * needs them; `tls` and `admission` are borrowed and must outlive the server.  Returns the server, or NULL with one
- * line in err.  Stop with http_stop.
+ * needs them; `tls` and `admission` are borrowed and must outlive the server.  Returns the server,
+ * or NULL with one line in err.  Stop with http_stop.
  */
 struct http_server *http_start(const struct http_options *opt, char *err, size_t errlen);
 

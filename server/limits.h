@@ -19,10 +19,11 @@
 /* ---- HTTP ---- */
 #define MW_HTTP_MAX_BODY_BYTES (8u * 1024u * 1024u) /* exactly 8 MiB is accepted */
 #define MW_HTTP_CONNECTION_TIMEOUT_S 120 /* idle or stalled connections (above Go's 90 s idle) */
-#define MW_HTTP_CONNECTION_MEMORY (32u * 1024u) /* per-connection pool: headers and read buffer; bodies stream out of it */
-#define MW_HTTP_MAX_CONNECTIONS 2048             /* open connections, all threads together */
-#define MW_HTTP_LISTEN_BACKLOG 512               /* connections waiting to be accepted */
-#define MW_HTTP_MAX_THREADS 64                   /* upper bound on the thread pool */
+#define MW_HTTP_CONNECTION_MEMORY                                                                  \
+    (32u * 1024u) /* per-connection pool: headers and read buffer; bodies stream out of it */
+#define MW_HTTP_MAX_CONNECTIONS 2048 /* open connections, all threads together */
+#define MW_HTTP_LISTEN_BACKLOG 512   /* connections waiting to be accepted */
+#define MW_HTTP_MAX_THREADS 64       /* upper bound on the thread pool */
 #define MW_HTTP_DEFAULT_LISTEN "0.0.0.0:8443"
 #define MW_HTTP_DEV_LISTEN "127.0.0.1:8443"
 #define MW_HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -44,8 +45,9 @@
 #define MW_DRAIN_MAX_SECONDS 600
 #define MW_DRAIN_FINISH_SECONDS                                                                    \
     35 /* then wait at most this long for in-flight reviews (> review timeout) */
-#define MW_DRAIN_IDLE_GRACE_MS 1000 /* nothing in flight this long: the open connections are idle  \
-                                     */
+#define MW_DRAIN_IDLE_GRACE_MS                                                                     \
+    1000 /* nothing in flight this long: the open connections are idle                             \
+          */
 
 /* ---- Kubernetes API client (cluster/kubeclient.c, cluster/live.c) ---- */
 

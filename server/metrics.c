@@ -128,7 +128,8 @@ struct textbuf {
     int failed;
 };
 
-static void tb_printf(struct textbuf *tb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tb_printf(struct textbuf *tb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void tb_printf(struct textbuf *tb, const char *fmt, ...)
 {
     if (tb->failed)
@@ -209,14 +210,16 @@ char *metrics_render(size_t *len)
                   bucket_bounds[b], cumulative);
     }
     cumulative += atomic_load(&m.buckets[MW_METRICS_BUCKETS]);
-    tb_printf(&tb, "migration_webhook_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cumulative);
+    tb_printf(&tb, "migration_webhook_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+              cumulative);
     tb_printf(&tb, "migration_webhook_request_duration_seconds_sum %.9f\n",
               (double)atomic_load(&m.duration_sum_ns) / 1e9);
     tb_printf(&tb, "migration_webhook_request_duration_seconds_count %llu\n",
               (unsigned long long)atomic_load(&m.duration_count));
 
-    tb_printf(&tb, "# HELP migration_webhook_rule_hits_total Rule findings kept, by rule and mode.\n"
-                   "# TYPE migration_webhook_rule_hits_total counter\n");
+    tb_printf(&tb,
+              "# HELP migration_webhook_rule_hits_total Rule findings kept, by rule and mode.\n"
+              "# TYPE migration_webhook_rule_hits_total counter\n");
     for (int r = 0; r < RULE_COUNT; r++)
         for (int k = 0; k < MODE_OFF; k++) {
             unsigned long long n = atomic_load(&m.rule_hits[r][k]);
@@ -225,15 +228,18 @@ char *metrics_render(size_t *len)
                           rule_id_name(r), rule_mode_name(k), n);
         }
 
-    tb_printf(&tb, "# HELP migration_webhook_requests_in_flight Reviews being answered now.\n"
-                   "# TYPE migration_webhook_requests_in_flight gauge\n"
-                   "migration_webhook_requests_in_flight %lld\n",
+    tb_printf(&tb,
+              "# HELP migration_webhook_requests_in_flight Reviews being answered now.\n"
+              "# TYPE migration_webhook_requests_in_flight gauge\n"
+              "migration_webhook_requests_in_flight %lld\n",
               (long long)atomic_load(&m.in_flight));
     double expiry = atomic_load(&m.cert_expiry);
     if (expiry > 0)
-        tb_printf(&tb, "# HELP migration_webhook_certificate_expiry_timestamp_seconds notAfter of the serving certificate.\n"
-                       "# TYPE migration_webhook_certificate_expiry_timestamp_seconds gauge\n"
-                       "migration_webhook_certificate_expiry_timestamp_seconds %.0f\n",
+        tb_printf(&tb,
+                  "# HELP migration_webhook_certificate_expiry_timestamp_seconds notAfter of the "
+                  "serving certificate.\n"
+                  "# TYPE migration_webhook_certificate_expiry_timestamp_seconds gauge\n"
+                  "migration_webhook_certificate_expiry_timestamp_seconds %.0f\n",
                   expiry);
     if (m.provider)
         m.provider(m.provider_ctx, tb_append, &tb);

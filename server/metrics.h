@@ -15,7 +15,8 @@
 
 /* Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit. */
 #define MW_METRICS_BUCKETS 14
-/* Distinct (path, resource, operation, verdict) series kept; more are counted under resource "other". */
+/* Distinct (path, resource, operation, verdict) series kept; more are counted under resource
+ * "other". */
 #define MW_METRICS_MAX_SERIES 128
 
 void metrics_init(void);

@@ -78,7 +78,10 @@ static char *read_text_file(const char *path, char *err, size_t errlen)
     size_t n = buf ? fread(buf, 1, MAX_PEM_BYTES + 1, f) : 0;
     fclose(f);
     if (!buf || n > MAX_PEM_BYTES || n == 0) {
-        snprintf(err, errlen, "%s: %s", path, !buf ? "out of memory" : n == 0 ? "empty" : "too large");
+        snprintf(err, errlen, "%s: %s", path,
+                 !buf     ? "out of memory"
+                 : n == 0 ? "empty"
+                          : "too large");
         free(buf);
         return NULL;
     }
@@ -104,7 +107,8 @@ static int load_tls(const struct mw_config *c, struct tls_material *t, char *err
         b.cert_pem = b.key_pem = NULL;
         certs_bundle_free(&b);
     } else {
-        snprintf(err, errlen, "--tls-cert and --tls-key are required (or --dev for a throwaway certificate)");
+        snprintf(err, errlen,
+                 "--tls-cert and --tls-key are required (or --dev for a throwaway certificate)");
         return -1;
     }
     if (c->client_ca && !(t->client_ca_pem = read_text_file(c->client_ca, err, errlen)))
@@ -121,7 +125,8 @@ static int choose_cluster_dir(struct mw_config *c, char *err, size_t errlen)
 {
     if (c->cluster_dir || c->kubeconfig || !c->dev)
         return 0;
-    const char *dir = is_directory("examples/cluster") ? "examples/cluster" : MW_SOURCE_DIR "/examples/cluster";
+    const char *dir =
+        is_directory("examples/cluster") ? "examples/cluster" : MW_SOURCE_DIR "/examples/cluster";
     c->cluster_dir = strdup(dir);
     if (!c->cluster_dir) {
         snprintf(err, errlen, "out of memory");
@@ -132,7 +137,8 @@ static int choose_cluster_dir(struct mw_config *c, char *err, size_t errlen)
 
 static void print_dev_hint(unsigned port)
 {
-    const char *reviews = is_directory("examples/reviews") ? "examples/reviews" : MW_SOURCE_DIR "/examples/reviews";
+    const char *reviews =
+        is_directory("examples/reviews") ? "examples/reviews" : MW_SOURCE_DIR "/examples/reviews";
     printf("migration-webhook is serving on https://127.0.0.1:%u (self-signed certificate). Try:\n"
            "  curl -sk https://127.0.0.1:%u/validate -H 'Content-Type: application/json' "
            "--data @%s/vmim-cdrom.json\n",
@@ -168,7 +174,8 @@ static void reload_certificate(struct tls_store *store)
             cJSON_AddNumberToObject(f, "notAfter", (double)tls_store_expiry(store));
         log_json(LOG_INFO, "certificate reloaded", f);
     } else if (rc < 0) {
-        log_message(LOG_WARN, "certificate not reloaded", "%s (the previous one stays in use)", err);
+        log_message(LOG_WARN, "certificate not reloaded", "%s (the previous one stays in use)",
+                    err);
     }
 }
 
@@ -271,8 +278,9 @@ static int run_server(struct mw_config *c)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     char warning[256], cluster[512];
-    struct cluster_view *view = cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,
-                                                  sizeof(cluster), err, sizeof(err));
+    struct cluster_view *view =
+        cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,
+                          sizeof(cluster), err, sizeof(err));
     if (warning[0])
         log_message(LOG_WARN, "cluster view", "%s", warning);
     if (!view) {
@@ -295,7 +303,8 @@ static int run_server(struct mw_config *c)
         return 2;
     }
 
-    struct tls_store *store = tls_store_new(tls.cert_pem, tls.key_pem, c->tls_cert, c->tls_key, err, sizeof(err));
+    struct tls_store *store =
+        tls_store_new(tls.cert_pem, tls.key_pem, c->tls_cert, c->tls_key, err, sizeof(err));
     if (!store) {
         fprintf(stderr, "migration-webhook serve: %s\n", err);
         close(sigfd);

@@ -90,7 +90,8 @@ static struct generation *generation_new(const char *cert_pem, const char *key_p
     gnutls_datum_t cert = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
     gnutls_datum_t key = {(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
     if (!key_matches_certificate(&cert, &key)) {
-        snprintf(err, errlen, "the TLS certificate and key cannot be read, or do not belong together");
+        snprintf(err, errlen,
+                 "the TLS certificate and key cannot be read, or do not belong together");
         return NULL;
     }
     struct generation *g = calloc(1, sizeof(*g));
@@ -220,8 +221,8 @@ static void watch_directory_of(int fd, const char *path)
     else
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
     inotify_add_watch(fd, dir,
-                      IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-                          IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
+                      IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO |
+                          IN_MOVED_FROM | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
 }
 
 int tls_store_watch_fd(struct tls_store *s)
@@ -254,10 +255,10 @@ long long tls_store_expiry(const struct tls_store *s)
     return t;
 }
 
-static int retrieve_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
-                                const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
-                                gnutls_pcert_st **pcert, unsigned int *pcert_length,
-                                gnutls_privkey_t *pkey)
+static int retrieve_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
+                                int nreqs, const gnutls_pk_algorithm_t *pk_algos,
+                                int pk_algos_length, gnutls_pcert_st **pcert,
+                                unsigned int *pcert_length, gnutls_privkey_t *pkey)
 {
     (void)session;
     (void)req_ca_dn;

@@ -32,7 +32,8 @@ static void append_sample(metrics_append_fn append, void *buf, const char *name,
 static void append_api_calls(const struct live_stats *st, metrics_append_fn append, void *buf)
 {
     static const char name[] = "migration_webhook_apiserver_requests_total";
-    append_header(append, buf, name, "counter", "Kubernetes API requests by HTTP status code (0 = no answer).");
+    append_header(append, buf, name, "counter",
+                  "Kubernetes API requests by HTTP status code (0 = no answer).");
     if (!st)
         return;
     for (int code = 0; code < KUBE_CODE_SLOTS; code++) {

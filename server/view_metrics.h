@@ -19,7 +19,8 @@
  */
 void view_metrics_provide(void *ctx, metrics_append_fn append, void *buf);
 
-/* Makes /metrics show `view`'s series (metrics_set_provider).  The view must outlive the HTTP server. */
+/* Makes /metrics show `view`'s series (metrics_set_provider).  The view must outlive the HTTP
+ * server. */
 void view_metrics_register(const struct cluster_view *view);
 
 #endif

@@ -72,17 +72,19 @@ static void trimmed_node_keeps_what_rules_read(void **state)
     cJSON *node = cJSON_Parse(NODE);
     cJSON *t = intern_trimmed_node(pool, node);
     assert_non_null(t);
-    cJSON *expect = cJSON_Parse(
-        "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\",\"uid\":\"u-1\","
-        "\"labels\":{\"kubevirt.io/schedulable\":\"true\",\"cpu-model.node.kubevirt.io/"
-        "Skylake-Server\":\"true\"},\"annotations\":{\"a\":\"1\"}},\"spec\":{\"unschedulable\":true,"
-        "\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]}}");
+    cJSON *expect =
+        cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\","
+                    "\"uid\":\"u-1\","
+                    "\"labels\":{\"kubevirt.io/schedulable\":\"true\",\"cpu-model.node.kubevirt.io/"
+                    "Skylake-Server\":\"true\"},\"annotations\":{\"a\":\"1\"}},\"spec\":{"
+                    "\"unschedulable\":true,"
+                    "\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]}}");
     assert_true(cJSON_Compare(t, expect, 1));
 
     /* a second node shares every repeated string */
     cJSON *t2 = intern_trimmed_node(pool, node);
-    const cJSON *l1 = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(t, "metadata"), "labels");
+    const cJSON *l1 =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t, "metadata"), "labels");
     const cJSON *l2 = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(t2, "metadata"), "labels");
     assert_ptr_equal(l1->child->string, l2->child->string);
@@ -111,7 +113,8 @@ static void trimmed_node_refuses_bad_shapes(void **state)
 {
     (void)state;
     struct intern_pool *pool = intern_pool_new();
-    static const char *bad[] = {"[]", "{}", "{\"metadata\":[]}", "{\"metadata\":{\"name\":7}}", "\"x\""};
+    static const char *bad[] = {"[]", "{}", "{\"metadata\":[]}", "{\"metadata\":{\"name\":7}}",
+                                "\"x\""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         cJSON *j = cJSON_Parse(bad[i]);
         assert_null(intern_trimmed_node(pool, j));
@@ -122,8 +125,8 @@ static void trimmed_node_refuses_bad_shapes(void **state)
                              "\"spec\":\"nope\"}");
     cJSON *t = intern_trimmed_node(pool, odd);
     assert_non_null(t);
-    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(t, "metadata"), "labels");
+    const cJSON *labels =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t, "metadata"), "labels");
     assert_true(cJSON_IsArray(labels));
     assert_int_equal(cJSON_GetArraySize(labels), 4);
     assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(t, "spec")));

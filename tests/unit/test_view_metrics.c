@@ -1,4 +1,5 @@
-/* Unit tests for server/view_metrics.c: the cluster view's series as a Prometheus scrape reads them. */
+/* Unit tests for server/view_metrics.c: the cluster view's series as a Prometheus scrape reads
+ * them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -48,10 +49,12 @@ static void static_view_counts_every_kind(void **state)
     struct text t = {""};
     view_metrics_provide(v, append_text, &t);
     assert_non_null(strstr(t.data, "# TYPE migration_webhook_apiserver_requests_total counter\n"));
-    assert_null(strstr(t.data, "migration_webhook_apiserver_requests_total{")); /* no API server: no samples */
+    assert_null(strstr(
+        t.data, "migration_webhook_apiserver_requests_total{")); /* no API server: no samples */
     assert_non_null(strstr(t.data, "# TYPE migration_webhook_cache_objects gauge\n"));
     assert_non_null(strstr(t.data, "migration_webhook_cache_objects{kind=\"Node\"} 2\n"));
-    assert_non_null(strstr(t.data, "migration_webhook_cache_objects{kind=\"VirtualMachineInstance\"} 1\n"));
+    assert_non_null(
+        strstr(t.data, "migration_webhook_cache_objects{kind=\"VirtualMachineInstance\"} 1\n"));
     assert_non_null(strstr(t.data, "migration_webhook_cache_objects{kind=\"KubeVirt\"} 1\n"));
     assert_non_null(strstr(t.data, "migration_webhook_cache_objects{kind=\"Pod\"} 0\n"));
     cv_destroy(v);
@@ -71,7 +74,8 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* A live view whose API server does not answer: failed calls count under code 0, the caches hold nothing. */
+/* A live view whose API server does not answer: failed calls count under code 0, the caches hold
+ * nothing. */
 static void live_view_counts_calls_and_cache(void **state)
 {
     (void)state;
