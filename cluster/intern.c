@@ -19,6 +19,22 @@
  * a node's labels next to each other in memory, so a walk over every node's
  * labels reads memory in order instead of chasing items scattered through
  * the holes an earlier parse left in the heap.
+ *
+ * Label chains: nodes of one hardware model carry the same labels but for a
+ * few naming the node itself.  A trimmed node's labels are split into its own
+ * ones (kubernetes.io/hostname, and any label whose value contains the node's
+ * name), kept first in the node's block, and the rest, sorted by key and
+ * interned as one shared chain: a block of cJSON string items linked by
+ * next/prev, looked up by content in a second table of the pool and
+ * reference-counted like a string.  The last own item's next (or the labels
+ * object's child, when the node has no own label) is the chain's first item,
+ * so lookups and iteration see every label; labels->child->prev is the
+ * chain's tail, the real tail of the whole list.  Chain items carry a private
+ * type bit (CHAIN_ITEM): every walk that frees, counts or gives back
+ * references stops there and drops one reference on the chain instead, and
+ * the chain gives back its keys and values with its last reference.  Nothing
+ * may append to, detach from or modify a cached node's labels: the chain is
+ * shared by every node holding it.
  */
 #include "cluster/intern.h"
 
@@ -34,17 +50,36 @@ struct entry {
     char str[];
 };
 
+/* A shared label chain: `n` string items with pooled keys and values, linked in key order. */
+struct chain {
+    struct chain *next; /* in its bucket */
+    uint32_t hash;
+    uint32_t refs;
+    size_t n;
+    cJSON items[];
+};
+
 struct intern_pool {
     pthread_mutex_t mu;
     struct entry **buckets;
     size_t nbuckets; /* a power of two */
     size_t count;
     size_t entry_bytes; /* heap held by the entries, allocator overhead included */
+    struct chain **chain_buckets;
+    size_t nchain_buckets; /* a power of two */
+    size_t chain_count;
+    size_t chain_bytes; /* heap held by the chains, allocator overhead included */
 };
 
-enum { INITIAL_BUCKETS = 256 };
+const char *const intern_node_annotations[] = {"harvesterhci.io/maintain-status",
+                                               "harvesterhci.io/drain-requested", NULL};
+
+enum { INITIAL_BUCKETS = 256, INITIAL_CHAIN_BUCKETS = 64 };
 
 #define COMPACT_ROOT (1 << 14) /* root of a tree laid out in one block */
+#define CHAIN_ITEM (1 << 13)   /* an item of a shared label chain */
+
+static const char HOSTNAME_LABEL[] = "kubernetes.io/hostname";
 
 /* What the allocator really spends on a request of n bytes (glibc: 8-byte header, 16-byte steps).
  */
@@ -79,6 +114,13 @@ struct intern_pool *intern_pool_new(void)
         return NULL;
     }
     pool->nbuckets = INITIAL_BUCKETS;
+    pool->chain_buckets = calloc(INITIAL_CHAIN_BUCKETS, sizeof(pool->chain_buckets[0]));
+    if (!pool->chain_buckets) {
+        free(pool->buckets);
+        free(pool);
+        return NULL;
+    }
+    pool->nchain_buckets = INITIAL_CHAIN_BUCKETS;
     pthread_mutex_init(&pool->mu, NULL);
     return pool;
 }
@@ -93,7 +135,14 @@ void intern_pool_free(struct intern_pool *pool)
             free(e);
         }
     }
+    for (size_t i = 0; i < pool->nchain_buckets; i++) {
+        for (struct chain *c = pool->chain_buckets[i], *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+    }
     free(pool->buckets);
+    free(pool->chain_buckets);
     pthread_mutex_destroy(&pool->mu);
     free(pool);
 }
@@ -183,9 +232,178 @@ size_t intern_pool_bytes(struct intern_pool *pool)
 {
     pthread_mutex_lock(&pool->mu);
     size_t n = heap_chunk(sizeof(*pool)) + heap_chunk(pool->nbuckets * sizeof(pool->buckets[0])) +
-               pool->entry_bytes;
+               pool->entry_bytes +
+               heap_chunk(pool->nchain_buckets * sizeof(pool->chain_buckets[0])) +
+               pool->chain_bytes;
     pthread_mutex_unlock(&pool->mu);
     return n;
+}
+
+size_t intern_chain_count(struct intern_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    size_t n = pool->chain_count;
+    pthread_mutex_unlock(&pool->mu);
+    return n;
+}
+
+/* ---- label chains ---- */
+
+/* A label on its way into a chain: pooled key and value, and its place among the node's labels. */
+struct label {
+    const char *key, *value;
+    size_t at;
+};
+
+/* Key order; labels with equal keys keep their order, so the first still answers a lookup. */
+static int by_key(const void *a, const void *b)
+{
+    const struct label *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* The chain's hash: pooled strings are one per content, so their addresses stand for them. */
+static uint32_t chain_hash(const struct label *labels, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t kv[2] = {(uintptr_t)labels[i].key, (uintptr_t)labels[i].value};
+        const unsigned char *b = (const unsigned char *)kv;
+        for (size_t j = 0; j < sizeof(kv); j++)
+            h = (h ^ b[j]) * 16777619u;
+    }
+    return h;
+}
+
+static int chain_holds(const struct chain *c, const struct label *labels, size_t n)
+{
+    if (c->n != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (c->items[i].string != labels[i].key || c->items[i].valuestring != labels[i].value)
+            return 0;
+    return 1;
+}
+
+static struct chain *chain_of(cJSON *first)
+{
+    return (struct chain *)(void *)((char *)first - offsetof(struct chain, items));
+}
+
+/* Doubles the chain table; keeps the old one when out of memory. */
+static void chain_grow(struct intern_pool *pool)
+{
+    size_t n = pool->nchain_buckets * 2;
+    struct chain **b = calloc(n, sizeof(*b));
+    if (!b)
+        return;
+    for (size_t i = 0; i < pool->nchain_buckets; i++) {
+        for (struct chain *c = pool->chain_buckets[i], *next; c; c = next) {
+            next = c->next;
+            c->next = b[c->hash & (n - 1)];
+            b[c->hash & (n - 1)] = c;
+        }
+    }
+    free(pool->chain_buckets);
+    pool->chain_buckets = b;
+    pool->nchain_buckets = n;
+}
+
+/* An equal chain already in the table, with one more reference, or NULL. */
+static struct chain *chain_find(struct intern_pool *pool, uint32_t h, const struct label *labels,
+                                size_t n)
+{
+    struct chain *found = NULL;
+    pthread_mutex_lock(&pool->mu);
+    for (struct chain *c = pool->chain_buckets[h & (pool->nchain_buckets - 1)]; c; c = c->next) {
+        if (c->hash == h && c->refs < UINT32_MAX && chain_holds(c, labels, n)) {
+            c->refs++;
+            found = c;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return found;
+}
+
+/*
+ * The shared chain of the `n` (n > 0) pooled labels sorted by key, with one
+ * more reference.  The labels' pool references pass to it (given back at once
+ * when an equal chain exists).  NULL when out of memory: they stay the caller's.
+ */
+static struct chain *chain_get(struct intern_pool *pool, const struct label *labels, size_t n)
+{
+    uint32_t h = chain_hash(labels, n);
+    struct chain *c = chain_find(pool, h, labels, n);
+    if (c) {
+        for (size_t i = 0; i < n; i++) {
+            intern_put(pool, labels[i].key);
+            intern_put(pool, labels[i].value);
+        }
+        return c;
+    }
+    c = malloc(sizeof(*c) + n * sizeof(cJSON));
+    if (!c)
+        return NULL;
+    c->hash = h;
+    c->refs = 1;
+    c->n = n;
+    memset(c->items, 0, n * sizeof(cJSON));
+    for (size_t i = 0; i < n; i++) {
+        cJSON *item = &c->items[i];
+        item->type = cJSON_String | cJSON_IsReference | cJSON_StringIsConst | CHAIN_ITEM;
+        item->string = (char *)(uintptr_t)labels[i].key;
+        item->valuestring = (char *)(uintptr_t)labels[i].value;
+        item->next = i + 1 < n ? &c->items[i + 1] : NULL;
+        item->prev = i ? &c->items[i - 1] : &c->items[n - 1]; /* the first keeps the tail */
+    }
+    pthread_mutex_lock(&pool->mu);
+    struct chain **slot = &pool->chain_buckets[h & (pool->nchain_buckets - 1)];
+    c->next = *slot;
+    *slot = c;
+    pool->chain_count++;
+    pool->chain_bytes += heap_chunk(sizeof(*c) + n * sizeof(cJSON));
+    if (pool->chain_count > pool->nchain_buckets)
+        chain_grow(pool);
+    pthread_mutex_unlock(&pool->mu);
+    return c;
+}
+
+/* Drops one reference to the chain starting at `first`; the last gives back its strings. */
+static void chain_put(struct intern_pool *pool, cJSON *first)
+{
+    struct chain *c = chain_of(first);
+    pthread_mutex_lock(&pool->mu);
+    int last = --c->refs == 0;
+    if (last) {
+        struct chain **p = &pool->chain_buckets[c->hash & (pool->nchain_buckets - 1)];
+        while (*p && *p != c)
+            p = &(*p)->next;
+        if (*p)
+            *p = c->next;
+        pool->chain_count--;
+        pool->chain_bytes -= heap_chunk(sizeof(*c) + c->n * sizeof(cJSON));
+    }
+    pthread_mutex_unlock(&pool->mu);
+    if (!last)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        intern_put(pool, c->items[i].string);
+        intern_put(pool, c->items[i].valuestring);
+    }
+    free(c);
+}
+
+/* Hangs the chain after the own items of `labels`; the head's prev becomes the chain's tail. */
+static void link_chain(cJSON *labels, struct chain *c)
+{
+    cJSON *first = &c->items[0];
+    if (labels->child)
+        labels->child->prev->next = first;
+    else
+        labels->child = first;
+    labels->child->prev = first->prev;
 }
 
 /* ---- trees ---- */
@@ -212,17 +430,32 @@ int intern_add(struct intern_pool *pool, cJSON *object, const char *key, cJSON *
     return 0;
 }
 
-/* Gives back the pool references held by `item`, its siblings and everything under them. */
-static void release_refs(struct intern_pool *pool, cJSON *item)
+/*
+ * Gives back the pool references held by the children of `parent` and
+ * everything under them.  A shared chain among them loses one reference and
+ * is cut off the list, so freeing the items afterwards leaves it alone.
+ */
+static void release_refs(struct intern_pool *pool, cJSON *parent)
 {
-    for (; item; item = item->next) {
+    cJSON *prev = NULL;
+    for (cJSON *item = parent->child; item; prev = item, item = item->next) {
+        if (item->type & CHAIN_ITEM) {
+            chain_put(pool, item);
+            if (prev)
+                prev->next = NULL;
+            else
+                parent->child = NULL;
+            if (parent->child)
+                parent->child->prev = prev;
+            return;
+        }
         if (item->type & cJSON_StringIsConst)
             intern_put(pool, item->string);
         if (item->type & cJSON_IsReference) {
             if (cJSON_IsString(item))
                 intern_put(pool, item->valuestring);
         } else {
-            release_refs(pool, item->child);
+            release_refs(pool, item);
         }
     }
 }
@@ -232,7 +465,7 @@ void intern_tree_delete(struct intern_pool *pool, cJSON *tree)
     if (!tree)
         return;
     if (tree->type & COMPACT_ROOT) {
-        release_refs(pool, tree->child); /* the root: an object without a pooled key */
+        release_refs(pool, tree); /* the root: an object without a pooled key */
         free(tree);
         return;
     }
@@ -242,7 +475,7 @@ void intern_tree_delete(struct intern_pool *pool, cJSON *tree)
         if (cJSON_IsString(tree))
             intern_put(pool, tree->valuestring);
     } else {
-        release_refs(pool, tree->child);
+        release_refs(pool, tree);
     }
     tree->type &= ~cJSON_StringIsConst; /* its key, if any, is given back: do not free it */
     tree->string = NULL;
@@ -300,8 +533,8 @@ cJSON *intern_copy(struct intern_pool *pool, const cJSON *src)
     }
 }
 
-/* Items in the tree under `item` (itself included), or 0 when one owns a string (not compactable).
- */
+/* Items in the tree under `item` (itself included, a shared chain not), or 0 when one owns a
+ * string (not compactable). */
 static size_t count_compactable(const cJSON *item)
 {
     if (item->string && !(item->type & cJSON_StringIsConst))
@@ -311,7 +544,7 @@ static size_t count_compactable(const cJSON *item)
     if (item->valuestring)
         return 0;
     size_t n = 1;
-    for (const cJSON *c = item->child; c; c = c->next) {
+    for (const cJSON *c = item->child; c && !(c->type & CHAIN_ITEM); c = c->next) {
         size_t k = count_compactable(c);
         if (!k)
             return 0;
@@ -320,16 +553,18 @@ static size_t count_compactable(const cJSON *item)
     return n;
 }
 
-/* Copies `src` and everything under it into block[*at...], in document order. */
+/* Copies `src` and everything under it into block[*at...], in document order; a shared chain is
+ * linked, not copied. */
 static cJSON *place(cJSON *block, size_t *at, const cJSON *src)
 {
     cJSON *dst = &block[(*at)++];
     *dst = *src;
+    cJSON *c = dst->child;
     dst->next = dst->prev = dst->child = NULL;
     if (src->type & cJSON_IsReference)
         return dst;
     cJSON *last = NULL;
-    for (const cJSON *c = src->child; c; c = c->next) {
+    for (; c && !(c->type & CHAIN_ITEM); c = c->next) {
         cJSON *d = place(block, at, c);
         d->prev = last;
         if (last)
@@ -338,9 +573,33 @@ static cJSON *place(cJSON *block, size_t *at, const cJSON *src)
             dst->child = d;
         last = d;
     }
+    if (c) {
+        if (last)
+            last->next = c;
+        else
+            dst->child = c;
+        last = c->prev; /* the chain's first item keeps the chain's tail */
+    }
     if (dst->child)
         dst->child->prev = last; /* cJSON keeps the tail in the head's prev */
     return dst;
+}
+
+/* Cuts every shared chain off the lists of `tree` (its reference is not dropped: it moved). */
+static void unlink_chains(cJSON *parent)
+{
+    cJSON *prev = NULL;
+    for (cJSON *item = parent->child; item; prev = item, item = item->next) {
+        if (item->type & CHAIN_ITEM) {
+            if (prev)
+                prev->next = NULL;
+            else
+                parent->child = NULL;
+            return;
+        }
+        if (!(item->type & cJSON_IsReference))
+            unlink_chains(item);
+    }
 }
 
 /* `tree` laid out in one block (its pool references move along), or `tree` itself when it cannot
@@ -354,7 +613,8 @@ static cJSON *compact(cJSON *tree)
     size_t at = 0;
     place(block, &at, tree);
     block->type |= COMPACT_ROOT;
-    cJSON_Delete(tree); /* frees the items only: keys are constant, strings references */
+    unlink_chains(tree); /* the block holds them now */
+    cJSON_Delete(tree);  /* frees the items only: keys are constant, strings references */
     return block;
 }
 
@@ -371,7 +631,7 @@ size_t intern_tree_bytes(const cJSON *tree)
             continue;
         if (item->valuestring)
             n += HEAP_CHUNK(strlen(item->valuestring) + 1);
-        for (const cJSON *c = item->child; c; c = c->next)
+        for (const cJSON *c = item->child; c && !(c->type & CHAIN_ITEM); c = c->next)
             n += intern_tree_bytes(c);
     }
     return n;
@@ -390,9 +650,108 @@ static int copy_fields(struct intern_pool *pool, cJSON *dst, const cJSON *src,
     return 0;
 }
 
+/* Labels a shared chain can hold: an object of strings. */
+static int chainable(const cJSON *labels)
+{
+    if (!cJSON_IsObject(labels))
+        return 0;
+    for (const cJSON *c = labels->child; c; c = c->next)
+        if (c->string && (!cJSON_IsString(c) || !c->valuestring))
+            return 0;
+    return 1;
+}
+
+/* A label naming the node itself, which no other node shares. */
+static int is_own_label(const cJSON *label, const char *node_name)
+{
+    return strcmp(label->string, HOSTNAME_LABEL) == 0 ||
+           (node_name[0] && strstr(label->valuestring, node_name));
+}
+
+/*
+ * Splits the object of strings `labels` into own items of `dst` and a shared
+ * chain after them.  0, or -1 when out of memory (`dst` then holds part).
+ */
+static int split_labels(struct intern_pool *pool, cJSON *dst, const cJSON *labels,
+                        const char *node_name)
+{
+    size_t n = 0;
+    for (const cJSON *c = labels->child; c; c = c->next)
+        n++;
+    struct label *shared = n ? malloc(n * sizeof(*shared)) : NULL;
+    if (!n || !shared)
+        return n ? -1 : 0;
+    size_t ns = 0;
+    int rc = 0;
+    for (const cJSON *c = labels->child; c && rc == 0; c = c->next) {
+        if (!c->string)
+            continue;
+        if (is_own_label(c, node_name)) {
+            rc = intern_add(pool, dst, c->string, intern_string(pool, c->valuestring));
+            continue;
+        }
+        const char *k = intern_get(pool, c->string), *v = intern_get(pool, c->valuestring);
+        if (!k || !v) {
+            intern_put(pool, k);
+            intern_put(pool, v);
+            rc = -1;
+            break;
+        }
+        shared[ns].key = k;
+        shared[ns].value = v;
+        shared[ns].at = ns;
+        ns++;
+    }
+    if (rc == 0 && ns) {
+        qsort(shared, ns, sizeof(*shared), by_key);
+        struct chain *chain = chain_get(pool, shared, ns);
+        if (chain) {
+            link_chain(dst, chain);
+            ns = 0; /* its references are the chain's now */
+        } else {
+            rc = -1;
+        }
+    }
+    for (size_t i = 0; i < ns; i++) {
+        intern_put(pool, shared[i].key);
+        intern_put(pool, shared[i].value);
+    }
+    free(shared);
+    return rc;
+}
+
+/* Adds `labels` to `meta`: an object of strings as own items and a shared chain, anything else
+ * copied as it is (the rules check types).  0, or -1 when out of memory. */
+static int add_labels(struct intern_pool *pool, cJSON *meta, const cJSON *labels,
+                      const char *node_name)
+{
+    if (!labels)
+        return 0;
+    if (!chainable(labels))
+        return intern_add(pool, meta, "labels", intern_copy(pool, labels));
+    cJSON *dst = cJSON_CreateObject();
+    if (intern_add(pool, meta, "labels", dst) != 0)
+        return -1;
+    return split_labels(pool, dst, labels, node_name);
+}
+
+/* Adds the annotations the rules read (intern_node_annotations) to `meta`; anything but an
+ * object is copied as it is.  0, or -1 when out of memory. */
+static int add_annotations(struct intern_pool *pool, cJSON *meta, const cJSON *annotations)
+{
+    if (!annotations)
+        return 0;
+    if (!cJSON_IsObject(annotations))
+        return intern_add(pool, meta, "annotations", intern_copy(pool, annotations));
+    cJSON *dst = cJSON_CreateObject();
+    if (intern_add(pool, meta, "annotations", dst) != 0)
+        return -1;
+    return copy_fields(pool, dst, annotations, intern_node_annotations);
+}
+
 cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
 {
-    static const char *const meta_fields[] = {"name", "uid", "labels", "annotations", NULL};
+    static const char *const meta_fields[] = {"name", "uid", NULL};
     static const char *const spec_fields[] = {"unschedulable", "taints", NULL};
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(node, "metadata");
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(node, "spec");
@@ -420,7 +779,10 @@ cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
         intern_tree_delete(pool, t);
         return NULL;
     }
+    const char *name = cJSON_GetObjectItemCaseSensitive(meta, "name")->valuestring;
     if (intern_add(pool, t, "spec", ts) != 0 || copy_fields(pool, tm, meta, meta_fields) != 0 ||
+        add_labels(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "labels"), name) != 0 ||
+        add_annotations(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "annotations")) != 0 ||
         (cJSON_IsObject(spec) && copy_fields(pool, ts, spec, spec_fields) != 0)) {
         intern_tree_delete(pool, t);
         return NULL;

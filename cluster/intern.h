@@ -12,6 +12,10 @@
  * that churn (heartbeat annotations, names of deleted nodes) do not pile up in
  * a long-running view.  All functions are thread-safe.
  *
+ * Nodes also share their labels: the labels every node of one hardware model
+ * carries are interned as one reference-counted "label chain" (see
+ * intern_trimmed_node), so a shared label costs no per-node item at all.
+ *
  * Trees built here must be freed with intern_tree_delete (not cJSON_Delete,
  * which would leave their pool references counted).  cJSON_Duplicate of such
  * a tree copies the values but keeps the constant keys pointing into the
@@ -43,7 +47,13 @@ void intern_put(struct intern_pool *pool, const char *pooled);
 /* Number of distinct strings in the pool. */
 size_t intern_pool_count(struct intern_pool *pool);
 
-/* Heap bytes the pool occupies: its table and its entries, with allocator overhead. */
+/* Number of distinct label chains in the pool (see intern_trimmed_node). */
+size_t intern_chain_count(struct intern_pool *pool);
+
+/*
+ * Heap bytes the pool occupies: its tables, its strings and its label chains
+ * (counted here once, not in the nodes sharing them), with allocator overhead.
+ */
 size_t intern_pool_bytes(struct intern_pool *pool);
 
 /*
@@ -69,13 +79,30 @@ void intern_tree_delete(struct intern_pool *pool, cJSON *tree);
 size_t intern_tree_bytes(const cJSON *tree);
 
 /*
+ * The node annotations rules read (NULL-terminated): a trimmed node keeps
+ * these and drops the others.  Add a key here when a rule starts reading it.
+ */
+extern const char *const intern_node_annotations[];
+
+/*
  * The part of a Node the rules read, built from the pool (caller frees with
- * intern_tree_delete): apiVersion, kind, metadata.name/uid/labels/annotations
- * and spec.unschedulable/taints, each when present.  NULL when `node` is not
- * an object with a string metadata.name, or when out of memory.  Its items
- * sit in one block: it is read like any cJSON tree, but only
- * intern_tree_delete may free it (never cJSON_Delete, nor cJSON_Delete of
- * an array or object it was added to: detach it first).
+ * intern_tree_delete): apiVersion, kind, metadata.name/uid/labels, the
+ * annotations in intern_node_annotations, and spec.unschedulable/taints, each
+ * when present.  NULL when `node` is not an object with a string
+ * metadata.name, or when out of memory.  Its items sit in one block: it is
+ * read like any cJSON tree, but only intern_tree_delete may free it (never
+ * cJSON_Delete, nor cJSON_Delete of an array or object it was added to:
+ * detach it first).
+ *
+ * Labels (when an object of strings) are all kept, in this order: the node's
+ * own ones (kubernetes.io/hostname and any whose value contains the node's
+ * name) in document order, then the others sorted by key.  Those others are a
+ * label chain shared with every node carrying the same ones: the last own item
+ * links to it (labels->child is its first item when the node has none), and
+ * labels->child->prev is the chain's tail, the last label.  cJSON lookups,
+ * cJSON_ArrayForEach, printing and cJSON_Duplicate see every label once;
+ * nothing may add to, detach from, replace or delete anything in a trimmed
+ * node, which would change or free labels other nodes share.
  */
 cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node);
 

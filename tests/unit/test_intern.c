@@ -1,7 +1,8 @@
 /*
  * Unit tests for cluster/intern.c: one copy per distinct string, reference
- * counts that empty the pool, pooled trees that read like the original, and
- * trimmed Nodes that keep exactly the fields the rules read.
+ * counts that empty the pool, pooled trees that read like the original,
+ * trimmed Nodes that keep exactly the fields the rules read, and label chains
+ * shared between nodes that read like each node's own labels.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,7 +62,9 @@ static void grows_and_keeps_every_string(void **state)
 static const char *NODE =
     "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\",\"uid\":\"u-1\","
     "\"resourceVersion\":\"42\",\"labels\":{\"kubevirt.io/schedulable\":\"true\","
-    "\"cpu-model.node.kubevirt.io/Skylake-Server\":\"true\"},\"annotations\":{\"a\":\"1\"}},"
+    "\"cpu-model.node.kubevirt.io/Skylake-Server\":\"true\"},\"annotations\":{\"a\":\"1\","
+    "\"harvesterhci.io/drain-requested\":\"true\",\"csi.volume.kubernetes.io/nodeid\":\"{}\","
+    "\"harvesterhci.io/maintain-status\":\"running\"}},"
     "\"spec\":{\"podCIDR\":\"10.0.0.0/24\",\"unschedulable\":true,\"taints\":[{\"key\":\"k\","
     "\"effect\":\"NoSchedule\"}]},\"status\":{\"capacity\":{\"cpu\":\"32\"},\"images\":[]}}";
 
@@ -72,13 +75,14 @@ static void trimmed_node_keeps_what_rules_read(void **state)
     cJSON *node = cJSON_Parse(NODE);
     cJSON *t = intern_trimmed_node(pool, node);
     assert_non_null(t);
-    cJSON *expect =
-        cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\","
-                    "\"uid\":\"u-1\","
-                    "\"labels\":{\"kubevirt.io/schedulable\":\"true\",\"cpu-model.node.kubevirt.io/"
-                    "Skylake-Server\":\"true\"},\"annotations\":{\"a\":\"1\"}},\"spec\":{"
-                    "\"unschedulable\":true,"
-                    "\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]}}");
+    cJSON *expect = cJSON_Parse(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"node-a\","
+        "\"uid\":\"u-1\","
+        "\"labels\":{\"kubevirt.io/schedulable\":\"true\",\"cpu-model.node.kubevirt.io/"
+        "Skylake-Server\":\"true\"},\"annotations\":{\"harvesterhci.io/drain-requested\":"
+        "\"true\",\"harvesterhci.io/maintain-status\":\"running\"}},\"spec\":{"
+        "\"unschedulable\":true,"
+        "\"taints\":[{\"key\":\"k\",\"effect\":\"NoSchedule\"}]}}");
     assert_true(cJSON_Compare(t, expect, 1));
 
     /* a second node shares every repeated string */
@@ -106,6 +110,130 @@ static void trimmed_node_keeps_what_rules_read(void **state)
     cJSON_Delete(reparsed);
     cJSON_Delete(expect);
     cJSON_Delete(node);
+    intern_pool_free(pool);
+}
+
+/* A Node named `name` with the labels of `labels` (a JSON object text) and a few annotations. */
+static cJSON *node_with_labels(const char *name, const char *labels)
+{
+    char text[4096];
+    snprintf(text, sizeof(text),
+             "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\","
+             "\"labels\":%s,\"annotations\":{\"x\":\"y\"}}}",
+             name, labels);
+    cJSON *node = cJSON_Parse(text);
+    assert_non_null(node);
+    return node;
+}
+
+static const cJSON *labels_of(const cJSON *trimmed)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(trimmed, "metadata"),
+                                            "labels");
+}
+
+/* The item after the first `own` labels: where the shared chain starts. */
+static const cJSON *after_own(const cJSON *labels, int own)
+{
+    const cJSON *c = labels->child;
+    while (own-- > 0)
+        c = c->next;
+    return c;
+}
+
+/* Every label of `want` is in `got` with its value, and `got` holds nothing else, each once. */
+static void assert_same_labels(const cJSON *got, const cJSON *want)
+{
+    int n = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach (c, got) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(want, c->string);
+        assert_non_null(w);
+        assert_string_equal(c->valuestring, w->valuestring);
+        assert_ptr_equal(cJSON_GetObjectItemCaseSensitive(got, c->string), c); /* once */
+        n++;
+    }
+    assert_int_equal(n, cJSON_GetArraySize(want));
+}
+
+#define SHARED_LABELS                                                                              \
+    "\"kubevirt.io/schedulable\":\"true\",\"cpu-model.node.kubevirt.io/Skylake-Server\":\"true\"," \
+    "\"cpu-feature.node.kubevirt.io/avx2\":\"true\",\"beta.kubernetes.io/arch\":\"amd64\","        \
+    "\"node-role.kubernetes.io/worker\":\"true\""
+
+static void nodes_share_label_chains(void **state)
+{
+    (void)state;
+    struct intern_pool *pool = intern_pool_new();
+    cJSON *a = node_with_labels("node-a", "{\"kubernetes.io/hostname\":\"node-a\"," SHARED_LABELS
+                                          ",\"example.io/id\":\"id-node-a-1\"}");
+    cJSON *b =
+        node_with_labels("node-b", "{" SHARED_LABELS ",\"kubernetes.io/hostname\":\"node-b\","
+                                   "\"example.io/id\":\"id-node-b-2\"}");
+    cJSON *c = node_with_labels("node-c", "{" SHARED_LABELS "}");
+    cJSON *d = node_with_labels("node-d", "{" SHARED_LABELS ",\"example.io/rack\":\"r7\"}");
+    cJSON *ta = intern_trimmed_node(pool, a), *tb = intern_trimmed_node(pool, b);
+    cJSON *tc = intern_trimmed_node(pool, c), *td = intern_trimmed_node(pool, d);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_non_null(tc);
+    assert_non_null(td);
+    const cJSON *la = labels_of(ta), *lb = labels_of(tb), *lc = labels_of(tc), *ld = labels_of(td);
+
+    /* own labels first, in document order, then the shared ones sorted by key */
+    assert_string_equal(la->child->string, "kubernetes.io/hostname");
+    assert_string_equal(la->child->next->string, "example.io/id");
+    assert_string_equal(after_own(la, 2)->string, "beta.kubernetes.io/arch");
+    assert_string_equal(la->child->prev->string, "node-role.kubernetes.io/worker"); /* the tail */
+    assert_null(la->child->prev->next);
+    assert_ptr_not_equal(la->child, lb->child);
+
+    /* same shared labels, same chain; a node without own labels starts on it */
+    assert_ptr_equal(after_own(la, 2), after_own(lb, 2));
+    assert_ptr_equal(lc->child, after_own(la, 2));
+    assert_ptr_not_equal(ld->child, after_own(la, 2)); /* one more label: a chain of its own */
+    assert_int_equal(intern_chain_count(pool), 2);
+
+    /* lookups and iteration see every label once */
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(la, "kubernetes.io/hostname")->valuestring,
+                        "node-a");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(lb, "example.io/id")->valuestring,
+                        "id-node-b-2");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(lb, "beta.kubernetes.io/arch")->valuestring, "amd64");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ld, "example.io/rack")->valuestring, "r7");
+    assert_null(cJSON_GetObjectItemCaseSensitive(lc, "kubernetes.io/hostname"));
+    const cJSON *src_labels[] = {labels_of(a), labels_of(b), labels_of(c), labels_of(d)};
+    const cJSON *got[] = {la, lb, lc, ld};
+    for (int i = 0; i < 4; i++)
+        assert_same_labels(got[i], src_labels[i]);
+
+    /* a node's own block holds its own items only: the chain is the pool's */
+    assert_true(intern_tree_bytes(tc) < intern_tree_bytes(ta));
+    assert_true(intern_tree_bytes(tc) < 14 * sizeof(cJSON));
+
+    /* freeing one node leaves the others whole */
+    intern_tree_delete(pool, ta);
+    assert_same_labels(lb, src_labels[1]);
+    assert_same_labels(lc, src_labels[2]);
+    intern_tree_delete(pool, tc);
+    assert_same_labels(lb, src_labels[1]);
+    assert_int_equal(intern_chain_count(pool), 2);
+    char *printed = cJSON_PrintUnformatted(tb);
+    cJSON *reparsed = cJSON_Parse(printed);
+    assert_true(cJSON_Compare(labels_of(reparsed), src_labels[1], 1));
+    intern_tree_delete(pool, tb);
+    assert_int_equal(intern_chain_count(pool), 1);
+    intern_tree_delete(pool, td);
+    assert_int_equal(intern_chain_count(pool), 0);
+    assert_int_equal(intern_pool_count(pool), 0); /* every reference given back */
+
+    free(printed);
+    cJSON_Delete(reparsed);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    cJSON_Delete(d);
     intern_pool_free(pool);
 }
 
@@ -179,6 +307,7 @@ int main(void)
         cmocka_unit_test(one_copy_per_string),
         cmocka_unit_test(grows_and_keeps_every_string),
         cmocka_unit_test(trimmed_node_keeps_what_rules_read),
+        cmocka_unit_test(nodes_share_label_chains),
         cmocka_unit_test(trimmed_node_refuses_bad_shapes),
         cmocka_unit_test(threads_share_a_pool),
     };
