@@ -220,8 +220,8 @@ static int wait_for_signal(int sigfd, struct tls_store *store, long long limit_m
                 return sig;
         }
         if (n > 0 && watch >= 0 && (fds[1].revents & POLLIN)) {
-            tls_store_watch_consume(store);
-            settling = 1;
+            if (tls_store_watch_consume(store))
+                settling = 1; /* other files in the directory (a log, say) do not count */
             continue;
         }
         if (n == 0 && store) {

@@ -238,13 +238,39 @@ int tls_store_watch_fd(struct tls_store *s)
     return fd;
 }
 
-void tls_store_watch_consume(struct tls_store *s)
+/* 1 when an inotify event named `name` (in a watched directory) may change the pair. */
+static int event_concerns_pair(const struct tls_store *s, const char *name)
+{
+    if (!*name)
+        return 1; /* the directory itself */
+    const char *paths[] = {s->cert_path, s->key_path};
+    for (size_t i = 0; i < 2; i++) {
+        const char *slash = strrchr(paths[i], '/');
+        const char *base = slash ? slash + 1 : paths[i];
+        if (strcmp(name, base) == 0)
+            return 1;
+    }
+    /* A mounted Secret changes by swapping its "..data" symlink to a new "..<timestamp>" directory.
+     */
+    return strncmp(name, "..", 2) == 0;
+}
+
+int tls_store_watch_consume(struct tls_store *s)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int relevant = 0;
     if (s->watch_fd < 0)
-        return;
-    while (read(s->watch_fd, buf, sizeof(buf)) > 0)
-        ;
+        return 0;
+    ssize_t n;
+    while ((n = read(s->watch_fd, buf, sizeof(buf))) > 0) {
+        for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+            relevant |=
+                (ev->mask & IN_Q_OVERFLOW) || event_concerns_pair(s, ev->len ? ev->name : "");
+            off += (ssize_t)sizeof(struct inotify_event) + ev->len;
+        }
+    }
+    return relevant;
 }
 
 long long tls_store_expiry(const struct tls_store *s)

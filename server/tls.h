@@ -46,8 +46,13 @@ int tls_store_reload_if_changed(struct tls_store *s, char *err, size_t errlen);
  */
 int tls_store_watch_fd(struct tls_store *s);
 
-/* Reads and discards the pending events of the watch descriptor. */
-void tls_store_watch_consume(struct tls_store *s);
+/*
+ * Reads the pending events of the watch descriptor.  Returns 1 when one of
+ * them may change the pair (the certificate or key file, a Secret's "..data"
+ * swap, the directory itself, or lost events), 0 when they only concern other
+ * files in the directory.
+ */
+int tls_store_watch_consume(struct tls_store *s);
 
 /* Expiry (notAfter, seconds since the epoch) of the certificate in use. */
 long long tls_store_expiry(const struct tls_store *s);

@@ -159,3 +159,30 @@ for s in $SCENARIOS; do
     [ "$o_err$n_err$h_err" = "000" ] || echo "  errors: ours $o_err, nginx $n_err, half-rate $h_err"
 done
 echo "server RSS: idle $((IDLE_RSS / 1024)).$(( (IDLE_RSS % 1024) * 10 / 1024 )) MiB ($IDLE_RSS KiB), peak under load $((LOAD_RSS / 1024)).$(( (LOAD_RSS % 1024) * 10 / 1024 )) MiB ($LOAD_RSS KiB)"
+
+# ---- the floor of our HTTP stack: libmicrohttpd + GnuTLS with the same options and a canned answer
+# (tests/bench/mhd_floor.c, built next to the binary): how much of the gap to nginx is the library's.
+FLOOR=${MW_FLOOR:-$(dirname "$BIN")/tests/mhd_floor}
+if [ -x "$FLOOR" ]; then
+    echo
+    echo "libmicrohttpd floor (same TLS and thread options, canned answer, no JSON, no decision):"
+    printf '%-12s | %9s %6s | %12s | %11s\n' review "floor r/s" cpu "floor/nginx" "ours/floor"
+    for s in $SCENARIOS; do
+        name=${s%%:*}
+        FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        "$FLOOR" "$WORK/tls.crt" "$WORK/tls.key" "$WORK/answer-$name.json" "$FPORT" &
+        FLOOR_PID=$!
+        for _ in $(seq 1 100); do
+            curl -sk -o /dev/null "https://127.0.0.1:$FPORT/" -d '{}' 2>/dev/null && break
+            sleep 0.05
+        done
+        read -r f_rps f_p50 f_p99 f_err f_cpu < <(run_wrk "$FLOOR_PID" "https://127.0.0.1:$FPORT/$name" "$WORK/bodies/$name.json")
+        kill -TERM "$FLOOR_PID" 2>/dev/null
+        wait "$FLOOR_PID" 2>/dev/null || true
+        read -r n_rps _ < <(run_wrk "$NGINX_PID" "https://127.0.0.1:$NGINX_PORT/$name" "$WORK/bodies/$name.json")
+        read -r o_rps _ < <(run_wrk "$PID" "https://127.0.0.1:$PORT/${s#*:}?timeout=10s" "$WORK/bodies/$name.json")
+        printf '%-12s | %9s %6s | %12s | %11s\n' "$name" "$f_rps" "$f_cpu" \
+            "$(awk -v a="$f_rps" -v b="$n_rps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')" \
+            "$(awk -v a="$o_rps" -v b="$f_rps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+    done
+fi
