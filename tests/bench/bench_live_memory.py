@@ -30,46 +30,8 @@ BUILD = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(SRC,
 NODES = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
 DRIVER = os.path.join(BUILD, "tests", "live_driver")
 
-
-def run(*cmd):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def make_certs(d):
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run("openssl", "req", "-x509", *ec, "-keyout", d + "/ca.key", "-out", d + "/ca.crt", "-days", "2",
-        "-subj", "/CN=bench CA")
-    run("openssl", "req", *ec, "-keyout", d + "/server.key", "-out", d + "/server.csr", "-subj", "/CN=127.0.0.1")
-    with open(d + "/ext.cnf", "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    run("openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
-        "-CAcreateserial", "-out", d + "/server.crt", "-days", "2", "-extfile", d + "/ext.cnf")
-
-
-def bulk_node(name):
-    """A KubeVirt worker node: hostname, OS, CPU models and ~50 CPU feature labels, annotations, status."""
-    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-              "kubevirt.io/schedulable": "true", "host-model-cpu.node.kubevirt.io/Skylake-Server-IBRS": "true",
-              "cpu-vendor.node.kubevirt.io/Intel": "true", "topology.kubernetes.io/zone": "zone-a"}
-    for model in ("Haswell-noTSX", "Broadwell-noTSX", "Skylake-Client", "Skylake-Server", "Cascadelake-Server",
-                  "IvyBridge", "SandyBridge", "Westmere", "Penryn", "Conroe"):
-        labels["cpu-model.node.kubevirt.io/" + model] = "true"
-    for feature in ("abm", "adx", "aes", "avx", "avx2", "avx512bw", "avx512cd", "avx512dq", "avx512f", "avx512vl",
-                    "bmi1", "bmi2", "clflushopt", "clwb", "erms", "f16c", "fma", "fsgsbase", "hle", "invpcid",
-                    "movbe", "mpx", "pcid", "pclmuldq", "pdpe1gb", "pku", "popcnt", "rdrand", "rdseed", "rtm",
-                    "smap", "smep", "spec-ctrl", "ssbd", "sse4.1", "sse4.2", "ssse3", "tsc-deadline", "vme",
-                    "x2apic", "xgetbv1", "xsave", "xsavec", "xsaveopt", "xsaves", "arat", "md-clear", "stibp",
-                    "umip", "vmx"):
-        labels["cpu-feature.node.kubevirt.io/" + feature] = "true"
-    annotations = {"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true",
-                   "kubevirt.io/heartbeat": "2026-01-01T00:00:00Z", "csi.volume.kubernetes.io/nodeid":
-                   '{"driver.longhorn.io":"%s"}' % name}
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "uid": "6c1f0e52-0000-4000-8000-%012d" % int(name.split("-")[-1]),
-                         "labels": labels, "annotations": annotations},
-            "spec": {"podCIDR": "10.52.1.0/24", "providerID": "rke2://" + name},
-            "status": {"capacity": {"cpu": "32", "memory": "131072Mi"},
-                       "images": [{"names": ["registry/image:%d" % i], "sizeBytes": 1} for i in range(20)]}}
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+from standin import bulk_node, make_certs  # noqa: E402  (shared with the live view test)
 
 
 class Cluster:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
 SRC = os.environ.get("MW_SOURCE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 BIN = os.environ.get("MW_BIN", os.path.join(SRC, "build", "migration-webhook"))
@@ -29,7 +30,8 @@ def write(path, text):
 
 
 def make_certs(d):
-    """ca.crt/ca.key and server.crt/server.key (SAN IP:127.0.0.1) in d."""
+    """In d: ca.crt/ca.key, server.crt/server.key (SAN IP:127.0.0.1), client.crt/client.key signed by the
+    same CA, and other.crt, a second CA that signed nothing here."""
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     run("openssl", "req", "-x509", *ec, "-keyout", d + "/ca.key", "-out", d + "/ca.crt", "-days", "2",
         "-subj", "/CN=stand-in test CA")
@@ -37,6 +39,11 @@ def make_certs(d):
     write(d + "/ext.cnf", "subjectAltName=IP:127.0.0.1\n")
     run("openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
         "-CAcreateserial", "-out", d + "/server.crt", "-days", "2", "-extfile", d + "/ext.cnf")
+    run("openssl", "req", *ec, "-keyout", d + "/client.key", "-out", d + "/client.csr", "-subj", "/CN=webhook")
+    run("openssl", "x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+        "-CAcreateserial", "-out", d + "/client.crt", "-days", "2")
+    run("openssl", "req", "-x509", *ec, "-keyout", d + "/other.key", "-out", d + "/other.crt", "-days", "2",
+        "-subj", "/CN=unrelated CA")
 
 
 def kubeconfig(path, server, ca_file, token_file):
@@ -77,6 +84,32 @@ def yaml_to_json_dir(src, dst):
               json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
 
 
+def bulk_node(name):
+    """A node shaped like a KubeVirt worker: ~70 labels (CPU models and features), a few annotations."""
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+              "kubevirt.io/schedulable": "true", "host-model-cpu.node.kubevirt.io/Skylake-Server-IBRS": "true",
+              "cpu-vendor.node.kubevirt.io/Intel": "true", "topology.kubernetes.io/zone": "zone-a"}
+    for model in ("Haswell-noTSX", "Broadwell-noTSX", "Skylake-Client", "Skylake-Server", "Cascadelake-Server",
+                  "IvyBridge", "SandyBridge", "Westmere", "Penryn", "Conroe"):
+        labels["cpu-model.node.kubevirt.io/" + model] = "true"
+    for feature in ("abm", "adx", "aes", "avx", "avx2", "avx512bw", "avx512cd", "avx512dq", "avx512f", "avx512vl",
+                    "bmi1", "bmi2", "clflushopt", "clwb", "erms", "f16c", "fma", "fsgsbase", "hle", "invpcid",
+                    "movbe", "mpx", "pcid", "pclmuldq", "pdpe1gb", "pku", "popcnt", "rdrand", "rdseed", "rtm",
+                    "smap", "smep", "spec-ctrl", "ssbd", "sse4.1", "sse4.2", "ssse3", "tsc-deadline", "vme",
+                    "x2apic", "xgetbv1", "xsave", "xsavec", "xsaveopt", "xsaves", "arat", "md-clear", "stibp",
+                    "umip", "vmx"):
+        labels["cpu-feature.node.kubevirt.io/" + feature] = "true"
+    annotations = {"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+                   "kubevirt.io/heartbeat": "2026-01-01T00:00:00Z", "csi.volume.kubernetes.io/nodeid":
+                   '{"driver.longhorn.io":"%s"}' % name}
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, name)), "labels": labels,
+                         "annotations": annotations},
+            "spec": {"podCIDR": "10.52.1.0/24", "providerID": "rke2://" + name},
+            "status": {"capacity": {"cpu": "32", "memory": "131072Mi"},
+                       "images": [{"names": ["registry/image:%d" % i], "sizeBytes": 1} for i in range(20)]}}
+
+
 def wait_for(pred, seconds, step=0.05):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -100,6 +133,10 @@ class Control:
 
     def counters(self):
         with urllib.request.urlopen(self.base + "/counters", timeout=10) as r:
+            return json.load(r)
+
+    def state(self):
+        with urllib.request.urlopen(self.base + "/state", timeout=10) as r:
             return json.load(r)
 
     def count(self, key):

@@ -16,7 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from standin import Control, bulk_node, make_certs, wait_for, write  # noqa: E402
 
 SRC = os.environ.get("MW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("MW_BUILD_DIR", os.path.join(SRC, "build"))
@@ -35,33 +37,6 @@ def check(cond, what):
         failures.append(what)
 
 
-def run(*cmd):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def make_certs(d):
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run("openssl", "req", "-x509", *ec, "-keyout", d + "/ca.key", "-out", d + "/ca.crt", "-days", "2",
-        "-subj", "/CN=stand-in test CA")
-    run("openssl", "req", *ec, "-keyout", d + "/server.key", "-out", d + "/server.csr", "-subj", "/CN=127.0.0.1")
-    with open(d + "/ext.cnf", "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    run("openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
-        "-CAcreateserial", "-out", d + "/server.crt", "-days", "2", "-extfile", d + "/ext.cnf")
-    # a client certificate signed by the same CA
-    run("openssl", "req", *ec, "-keyout", d + "/client.key", "-out", d + "/client.csr", "-subj", "/CN=webhook")
-    run("openssl", "x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
-        "-CAcreateserial", "-out", d + "/client.crt", "-days", "2")
-    # a second CA that did not sign the server
-    run("openssl", "req", "-x509", *ec, "-keyout", d + "/other.key", "-out", d + "/other.crt", "-days", "2",
-        "-subj", "/CN=unrelated CA")
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def kubeconfig(path, server, cluster_extra, token_file):
     cfg = {
         "apiVersion": "v1", "kind": "Config", "current-context": "test",
@@ -71,31 +46,6 @@ def kubeconfig(path, server, cluster_extra, token_file):
                      {"name": "test", "context": {"cluster": "stand-in", "user": "tester"}}],
     }
     write(path, json.dumps(cfg, indent=2))
-
-
-def bulk_node(name):
-    """A node shaped like a KubeVirt worker: ~70 labels (CPU models and features), a few annotations."""
-    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-              "kubevirt.io/schedulable": "true", "host-model-cpu.node.kubevirt.io/Skylake-Server-IBRS": "true",
-              "cpu-vendor.node.kubevirt.io/Intel": "true", "topology.kubernetes.io/zone": "zone-a"}
-    for model in ("Haswell-noTSX", "Broadwell-noTSX", "Skylake-Client", "Skylake-Server", "Cascadelake-Server",
-                  "IvyBridge", "SandyBridge", "Westmere", "Penryn", "Conroe"):
-        labels["cpu-model.node.kubevirt.io/" + model] = "true"
-    for feature in ("abm", "adx", "aes", "avx", "avx2", "avx512bw", "avx512cd", "avx512dq", "avx512f", "avx512vl",
-                    "bmi1", "bmi2", "clflushopt", "clwb", "erms", "f16c", "fma", "fsgsbase", "hle", "invpcid",
-                    "movbe", "mpx", "pcid", "pclmuldq", "pdpe1gb", "pku", "popcnt", "rdrand", "rdseed", "rtm",
-                    "smap", "smep", "spec-ctrl", "ssbd", "sse4.1", "sse4.2", "ssse3", "tsc-deadline", "vme",
-                    "x2apic", "xgetbv1", "xsave", "xsavec", "xsaveopt", "xsaves", "arat", "md-clear", "stibp",
-                    "umip", "vmx"):
-        labels["cpu-feature.node.kubevirt.io/" + feature] = "true"
-    annotations = {"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true",
-                   "kubevirt.io/heartbeat": "2026-01-01T00:00:00Z", "csi.volume.kubernetes.io/nodeid":
-                   '{"driver.longhorn.io":"%s"}' % name}
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": labels, "annotations": annotations},
-            "spec": {"podCIDR": "10.52.1.0/24", "providerID": "rke2://" + name},
-            "status": {"capacity": {"cpu": "32", "memory": "131072Mi"},
-                       "images": [{"names": ["registry/image:%d" % i], "sizeBytes": 1} for i in range(20)]}}
 
 
 class Driver:
@@ -119,37 +69,6 @@ class Driver:
         except BrokenPipeError:
             pass
         return self.p.wait(timeout=20)
-
-
-class Control:
-    def __init__(self, port):
-        self.base = "http://127.0.0.1:%d" % port
-
-    def post(self, path, body):
-        req = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.load(r)
-
-    def counters(self):
-        with urllib.request.urlopen(self.base + "/counters", timeout=10) as r:
-            return json.load(r)
-
-    def state(self):
-        with urllib.request.urlopen(self.base + "/state", timeout=10) as r:
-            return json.load(r)
-
-    def count(self, key):
-        return self.counters().get(key, 0)
-
-
-def wait_for(pred, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def main():
