@@ -11,6 +11,7 @@
  *      encode allowed / status / warnings / patch in the request's apiVersion.
  */
 #include "server/admission.h"
+#include "server/json_arena.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -459,17 +460,20 @@ int admission_review(const struct admission_context *ctx, enum admission_path pa
     if (!admission_utf8_valid(body, len))
         return fail(out, 400, "the body is not valid UTF-8");
     const char *end = NULL;
-    cJSON *review = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!review)
+    /* The request's tree lives in this thread's arena until json_arena_release below. */
+    cJSON *review = json_arena_parse(body, len, &end);
+    if (!review) {
+        json_arena_release();
         return fail(out, 400, "the body is not valid JSON");
+    }
     /* Only whitespace may follow the JSON value. */
     for (const char *p = end; p && p < body + len; p++)
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            cJSON_Delete(review);
+            json_arena_release();
             return fail(out, 400, "the body is not valid JSON");
         }
     int status = decode_and_answer(ctx, path, review, timeout_param, out);
-    cJSON_Delete(review);
+    json_arena_release();
     return status;
 }
 

@@ -28,6 +28,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/limits.h"
+#include "server/json_arena.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/view_metrics.h"
@@ -277,6 +278,7 @@ static int run_server(struct mw_config *c)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    json_arena_install(); /* before any thread starts: cJSON's hooks are process-wide */
     char warning[256], cluster[512];
     struct cluster_view *view =
         cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,
