@@ -230,3 +230,44 @@ class Webhook:
                 self.proc.kill()
                 return -9
         return self.proc.returncode
+
+
+# ---- AdmissionReviews as the API server sends them --------------------------------------------------
+
+def review(group, version, resource, kind, operation, obj, ns="default", name="", uid="test-0001", old=None,
+           api="admission.k8s.io/v1", dry_run=False):
+    return {
+        "apiVersion": api, "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": resource},
+            "requestKind": {"group": group, "version": version, "kind": kind},
+            "requestResource": {"group": group, "version": version, "resource": resource},
+            "name": name, "namespace": ns, "operation": operation,
+            "userInfo": {"username": "system:serviceaccount:harvester-system:harvester"},
+            "object": obj, "oldObject": old, "dryRun": dry_run,
+            "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"},
+        },
+    }
+
+
+def vmim(vmi, name=None, target=None):
+    """A VirtualMachineInstanceMigration of `vmi` as Harvester creates it, optionally to a picked node."""
+    obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
+           "metadata": {"name": name or vmi + "-mig", "namespace": "default",
+                        "labels": {"kubevirt.io/vmi-name": vmi}},
+           "spec": {"vmiName": vmi}}
+    if target:
+        obj["spec"]["addedNodeSelector"] = {"kubernetes.io/hostname": target}
+    return obj
+
+
+def denial(resp):
+    """The denial message of an answer (None when allowed); a denial is always 403 Forbidden."""
+    r = resp["response"]
+    if r["allowed"]:
+        return None
+    st = r["status"]
+    assert st["code"] == 403 and st["reason"] == "Forbidden" and st["status"] == "Failure", st
+    return st["message"]

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standin  # noqa: E402
+from standin import denial, review, vmim  # noqa: E402
 
 failures = []
 P = "VM default/{} cannot be live-migrated: "
@@ -34,34 +35,8 @@ def check(cond, what):
         failures.append(what)
 
 
-def review(group, version, resource, kind, operation, obj, ns="default", name="", uid="live-0001", old=None):
-    return {
-        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": {"group": group, "version": version, "kind": kind},
-            "resource": {"group": group, "version": version, "resource": resource},
-            "requestKind": {"group": group, "version": version, "kind": kind},
-            "requestResource": {"group": group, "version": version, "resource": resource},
-            "name": name, "namespace": ns, "operation": operation,
-            "userInfo": {"username": "system:serviceaccount:harvester-system:harvester"},
-            "object": obj, "oldObject": old, "dryRun": False,
-            "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"},
-        },
-    }
-
-
-def vmim(vmi, target=None):
-    obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
-           "metadata": {"name": vmi + "-mig", "namespace": "default", "labels": {"kubevirt.io/vmi-name": vmi}},
-           "spec": {"vmiName": vmi}}
-    if target:
-        obj["spec"]["addedNodeSelector"] = {"kubernetes.io/hostname": target}
-    return obj
-
-
 def vmim_review(vmi, target=None, uid="live-0001"):
-    obj = vmim(vmi, target)
+    obj = vmim(vmi, target=target)
     return review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
                   "CREATE", obj, name=obj["metadata"]["name"], uid=uid)
 
@@ -91,11 +66,6 @@ def new_vm(name):
                            "memory": {"guest": "2Gi"}},
                 "networks": [{"name": "default", "pod": {}}],
                 "volumes": [{"name": "rootdisk", "persistentVolumeClaim": {"claimName": "vm-migratable-rootdisk"}}]}}}}
-
-
-def denial(resp):
-    r = resp["response"]
-    return None if r["allowed"] else r["status"]["message"]
 
 
 def cases():

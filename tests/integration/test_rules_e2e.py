@@ -19,6 +19,9 @@ import tempfile
 import time
 import http.client
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from standin import denial, review, vmim  # noqa: E402
+
 try:
     import jsonpatch
 except ImportError:
@@ -76,47 +79,10 @@ class Client:
         return out
 
 
-def review(group, version, resource, kind, operation, obj, ns="default", name="", api="admission.k8s.io/v1",
-           dry_run=False, uid="e2e-0001"):
-    return {
-        "apiVersion": api, "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": {"group": group, "version": version, "kind": kind},
-            "resource": {"group": group, "version": version, "resource": resource},
-            "requestKind": {"group": group, "version": version, "kind": kind},
-            "requestResource": {"group": group, "version": version, "resource": resource},
-            "name": name, "namespace": ns, "operation": operation,
-            "userInfo": {"username": "system:serviceaccount:harvester-system:harvester"},
-            "object": obj, "oldObject": None, "dryRun": dry_run,
-            "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"},
-        },
-    }
-
-
-def vmim(vmi, name=None, target=None):
-    obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
-           "metadata": {"name": name or vmi + "-mig", "namespace": "default",
-                        "labels": {"kubevirt.io/vmi-name": vmi}},
-           "spec": {"vmiName": vmi}}
-    if target:
-        obj["spec"]["addedNodeSelector"] = {"kubernetes.io/hostname": target}
-    return obj
-
-
 def vmim_review(vmi, **kw):
     obj = vmim(vmi, target=kw.pop("target", None))
     return review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
                   kw.pop("operation", "CREATE"), obj, name=obj["metadata"]["name"], **kw)
-
-
-def denial(resp):
-    r = resp["response"]
-    if r["allowed"]:
-        return None
-    st = r["status"]
-    assert st["code"] == 403 and st["reason"] == "Forbidden" and st["status"] == "Failure", st
-    return st["message"]
 
 
 def patched(obj, resp):
