@@ -11,6 +11,7 @@
  *      encode allowed / status / warnings / patch in the request's apiVersion.
  */
 #include "server/admission.h"
+#include "rules/rules.h"
 #include "server/json_arena.h"
 
 #include <errno.h>
@@ -19,6 +20,15 @@
 #include <string.h>
 
 #include "server/limits.h"
+
+const struct admission_handlers admission_rule_handlers = {
+    .vmim_validate = rules_vmim_validate,
+    .vm_validate = rules_vm_validate,
+    .kubevirt_validate = rules_kubevirt_validate,
+    .pod_mutate = rules_pod_mutate,
+    .vmim_mutate = rules_vmim_mutate,
+    .kubevirt_mutate = rules_kubevirt_mutate,
+};
 
 #define API_V1 "admission.k8s.io/v1"
 #define API_V1BETA1 "admission.k8s.io/v1beta1"

@@ -30,6 +30,9 @@ struct admission_handlers {
     admission_rule_fn kubevirt_mutate;   /* /mutate KubeVirt CREATE/UPDATE */
 };
 
+/* The policy of rules/rules.h, one entry point per concern: what `serve` runs. */
+extern const struct admission_handlers admission_rule_handlers;
+
 enum admission_path { ADMISSION_VALIDATE, ADMISSION_MUTATE };
 
 /* Everything a review needs besides its body; shared by all threads, read-only. */

@@ -39,15 +39,6 @@
 
 #define MAX_PEM_BYTES (1024 * 1024)
 
-static const struct admission_handlers rule_handlers = {
-    .vmim_validate = rules_vmim_validate,
-    .vm_validate = rules_vm_validate,
-    .kubevirt_validate = rules_kubevirt_validate,
-    .pod_mutate = rules_pod_mutate,
-    .vmim_mutate = rules_vmim_mutate,
-    .kubevirt_mutate = rules_kubevirt_mutate,
-};
-
 /* The TLS material the server runs with; all owned. */
 struct tls_material {
     char *cert_pem, *key_pem, *client_ca_pem;
@@ -292,7 +283,7 @@ static int run_server(struct mw_config *c)
     }
     view_metrics_register(view);
     struct admission_context actx = {
-        .handlers = &rule_handlers,
+        .handlers = &admission_rule_handlers,
         .settings = &c->settings,
         .view = view,
         .timeout_margin_ms = c->review_timeout_margin_ms,

@@ -41,15 +41,6 @@
 #define MAX_RUNS 2000
 #define TARGET_SECONDS 0.3
 
-static const struct admission_handlers handlers = {
-    .vmim_validate = rules_vmim_validate,
-    .vm_validate = rules_vm_validate,
-    .kubevirt_validate = rules_kubevirt_validate,
-    .pod_mutate = rules_pod_mutate,
-    .vmim_mutate = rules_vmim_mutate,
-    .kubevirt_mutate = rules_kubevirt_mutate,
-};
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -166,7 +157,8 @@ static void bench_body(void)
         die(err);
     struct rule_settings settings;
     rule_settings_default(&settings);
-    struct admission_context ctx = {.handlers = &handlers, .settings = &settings, .view = view};
+    struct admission_context ctx = {
+        .handlers = &admission_rule_handlers, .settings = &settings, .view = view};
     size_t len;
     char *text = read_file(VM_REVIEW, &len);
     cJSON *review = cJSON_Parse(text);
@@ -328,7 +320,8 @@ static void bench_nodes(void)
         struct cluster_view *view = static_view_new(cluster_with_nodes(n));
         if (!view)
             die("view");
-        struct admission_context ctx = {.handlers = &handlers, .settings = &settings, .view = view};
+        struct admission_context ctx = {
+            .handlers = &admission_rule_handlers, .settings = &settings, .view = view};
         struct review_run vmim = {&ctx, ADMISSION_VALIDATE, vmim_body, strlen(vmim_body), "denied"};
         struct review_run vm = {&ctx, ADMISSION_VALIDATE, vm_body, vm_len, "warned"};
         struct cv_scope scope;

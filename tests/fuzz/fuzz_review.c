@@ -24,15 +24,6 @@
 #define MW_SOURCE_DIR "."
 #endif
 
-static const struct admission_handlers rule_handlers = {
-    .vmim_validate = rules_vmim_validate,
-    .vm_validate = rules_vm_validate,
-    .kubevirt_validate = rules_kubevirt_validate,
-    .pod_mutate = rules_pod_mutate,
-    .vmim_mutate = rules_vmim_mutate,
-    .kubevirt_mutate = rules_kubevirt_mutate,
-};
-
 static struct rule_settings settings;
 static struct admission_context context;
 
@@ -53,7 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(1);
     }
     rule_settings_default(&settings);
-    context.handlers = &rule_handlers;
+    context.handlers = &admission_rule_handlers;
     context.settings = &settings;
     context.view = view; /* lives as long as the process */
     context.timeout_margin_ms = MW_REVIEW_TIMEOUT_MARGIN_MS;
