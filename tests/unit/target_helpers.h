@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cluster/view.h"
+#include "cluster/yaml.h"
 
 /* Parses JSON written with ' for " (test objects never contain a quote of their own). */
 static inline cJSON *J(const char *text)
@@ -32,6 +33,20 @@ static inline cJSON *J(const char *text)
     return json;
 }
 
+/* The one JSON or YAML document of `path`, parsed by the project's own reader (caller frees). */
+static inline cJSON *read_document(const char *path)
+{
+    char err[512];
+    cJSON *docs = yaml_parse_file(path, err, sizeof(err));
+    if (!docs)
+        fail_msg("%s", err);
+    if (cJSON_GetArraySize(docs) != 1)
+        fail_msg("%s: expected one document", path);
+    cJSON *doc = cJSON_DetachItemFromArray(docs, 0);
+    cJSON_Delete(docs);
+    return doc;
+}
+
 /* The parsed file MW_TEST_DATA/target/<name>. */
 static inline cJSON *load_fixture(const char *name)
 {
@@ -39,22 +54,7 @@ static inline cJSON *load_fixture(const char *name)
     assert_non_null(dir);
     char path[1024];
     snprintf(path, sizeof(path), "%s/target/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = '\0';
-    fclose(f);
-    cJSON *json = cJSON_Parse(buf);
-    free(buf);
-    if (!json)
-        fail_msg("bad JSON in %s", path);
-    return json;
+    return read_document(path);
 }
 
 /* A copy of the item named `name` of a fixture List's items (or of an array). */

@@ -467,24 +467,6 @@ static struct generated generate_case(void)
     return g;
 }
 
-static cJSON *read_json_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = '\0';
-    fclose(f);
-    cJSON *json = cJSON_Parse(buf);
-    free(buf);
-    assert_non_null(json);
-    return json;
-}
-
 static void patches_apply_and_converge(void **state)
 {
     (void)state;
@@ -525,7 +507,7 @@ static void patches_apply_and_converge(void **state)
     snprintf(command, sizeof(command), "python3 '%s/tests/unit/apply_patches.py' '%s' '%s'",
              source_dir, in_path, out_path);
     int rc = system(command);
-    cJSON *patched = rc == 0 ? read_json_file(out_path) : NULL;
+    cJSON *patched = rc == 0 ? read_document(out_path) : NULL;
     unlink(in_path);
     unlink(out_path);
     if (rc != 0)
