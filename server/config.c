@@ -156,7 +156,8 @@ static int limits_section(struct file_ctx *fc, const cJSON *map)
         if (strcmp(item->string, "maxBodyBytes") != 0)
             FILE_ERROR(fc, "limits.%s: unknown key", item->string);
         long long v;
-        if (integer_value(fc, "limits.maxBodyBytes", item, 1024, MW_HTTP_MAX_BODY_BYTES, &v) != 0)
+        if (integer_value(fc, "limits.maxBodyBytes", item, MW_HTTP_MIN_BODY_BYTES,
+                          MW_HTTP_MAX_BODY_BYTES, &v) != 0)
             return -1;
         fc->c->max_body_bytes = (size_t)v;
     }

@@ -18,6 +18,7 @@
 
 /* ---- HTTP ---- */
 #define MW_HTTP_MAX_BODY_BYTES (8u * 1024u * 1024u) /* exactly 8 MiB is accepted */
+#define MW_HTTP_MIN_BODY_BYTES 1024u     /* smallest limits.maxBodyBytes a config may set */
 #define MW_HTTP_CONNECTION_TIMEOUT_S 120 /* idle or stalled connections (above Go's 90 s idle) */
 #define MW_HTTP_CONNECTION_MEMORY                                                                  \
     (32u * 1024u) /* per-connection pool: headers and read buffer; bodies stream out of it */
