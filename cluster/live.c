@@ -133,12 +133,14 @@ struct snapshot {
     size_t n;
     cJSON *items; /* array of references; deleting it leaves the objects */
     size_t bytes;
+    struct cv_memo memo; /* facts derived from this version of the list */
 };
 
 static void snapshot_release(void *p)
 {
     struct snapshot *s = p;
     if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        cv_memo_clear(&s->memo);
         cJSON_Delete(s->items);
         for (size_t i = 0; i < s->n; i++)
             shared_put(s->objs[i]);
@@ -291,6 +293,7 @@ static struct snapshot *snapshot_of(const struct objset *work)
     if (!s)
         return NULL;
     atomic_init(&s->refs, 1);
+    cv_memo_init(&s->memo);
     s->objs = malloc((work->n ? work->n : 1) * sizeof(s->objs[0]));
     s->items = cJSON_CreateArray();
     if (!s->objs || !s->items) {
@@ -792,6 +795,29 @@ static enum cv_result live_list(const struct cluster_view *v, struct cv_scope *s
              : fetched_list(lv, s, kind, ns, key, value, out);
 }
 
+/* Cached kinds: memoised per snapshot, so a fact is computed once per change of the list. */
+static enum cv_result live_derive(const struct cluster_view *v, struct cv_scope *s,
+                                  enum cv_kind kind, const struct cv_derivation *d,
+                                  const void **out)
+{
+    const struct live_view *lv = v->impl;
+    if ((unsigned)kind >= CV_KIND_COUNT)
+        return cv_scope_fail(s, "unknown kind");
+    struct cache *c = cache_for(lv, kind);
+    if (!c) {
+        const cJSON *all;
+        enum cv_result r = fetched_list(lv, s, kind, NULL, NULL, NULL, &all);
+        if (r != CV_OK)
+            return r;
+        return cv_derive_uncached(s, d, all, out);
+    }
+    struct snapshot *snap = snapshot_for_scope(c, s);
+    if (!snap)
+        return CV_ERROR;
+    *out = cv_memo_get(&snap->memo, s, d, snap->items);
+    return *out ? CV_OK : cv_scope_fail(s, "out of memory");
+}
+
 static int live_ready(const struct cluster_view *v)
 {
     struct live_view *lv = v->impl;
@@ -830,6 +856,7 @@ static void live_destroy(struct cluster_view *v)
 static const struct cluster_view_ops live_ops = {
     .get = live_get,
     .list = live_list,
+    .derive = live_derive,
     .ready = live_ready,
     .destroy = live_destroy,
 };

@@ -80,6 +80,25 @@ static enum cv_result overlay_list(const struct cluster_view *v, struct cv_scope
     return CV_OK;
 }
 
+/* The base's (memoised) value when the manifests hold no object of `kind`; computed per call
+ * over the merged list otherwise. */
+static enum cv_result overlay_derive(const struct cluster_view *v, struct cv_scope *s,
+                                     enum cv_kind kind, const struct cv_derivation *d,
+                                     const void **out)
+{
+    const struct overlay_view *ov = v->impl;
+    const cJSON *front, *all;
+    enum cv_result r = cv_list(ov->front, s, kind, NULL, NULL, NULL, &front);
+    if (r != CV_OK)
+        return r;
+    if (cJSON_GetArraySize(front) == 0)
+        return cv_derive(ov->base, s, kind, d, out);
+    r = overlay_list(v, s, kind, NULL, NULL, NULL, &all);
+    if (r != CV_OK)
+        return r;
+    return cv_derive_uncached(s, d, all, out);
+}
+
 static int overlay_ready(const struct cluster_view *v)
 {
     const struct overlay_view *ov = v->impl;
@@ -96,6 +115,7 @@ static void overlay_destroy(struct cluster_view *v)
 static const struct cluster_view_ops overlay_ops = {
     .get = overlay_get,
     .list = overlay_list,
+    .derive = overlay_derive,
     .ready = overlay_ready,
     .destroy = overlay_destroy,
 };

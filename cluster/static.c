@@ -38,7 +38,8 @@ struct static_view {
     struct cluster_view view;
     cJSON *by_kind[CV_KIND_COUNT]; /* arrays owning the objects */
     struct kind_index index[CV_KIND_COUNT];
-    struct intern_pool *pool; /* keys and strings of the trimmed nodes */
+    struct intern_pool *pool;           /* keys and strings of the trimmed nodes */
+    struct cv_memo memo[CV_KIND_COUNT]; /* derived facts: the lists never change */
 };
 
 static const char *meta_str(const cJSON *obj, const char *field)
@@ -176,6 +177,17 @@ static enum cv_result static_list(const struct cluster_view *v, struct cv_scope 
     return CV_OK;
 }
 
+static enum cv_result static_derive(const struct cluster_view *v, struct cv_scope *s,
+                                    enum cv_kind kind, const struct cv_derivation *d,
+                                    const void **out)
+{
+    struct static_view *sv = v->impl;
+    if ((unsigned)kind >= CV_KIND_COUNT)
+        return cv_scope_fail(s, "unknown kind");
+    *out = cv_memo_get(&sv->memo[kind], s, d, sv->by_kind[kind]);
+    return *out ? CV_OK : cv_scope_fail(s, "out of memory");
+}
+
 static int static_ready(const struct cluster_view *v)
 {
     (void)v;
@@ -189,6 +201,7 @@ static void static_destroy(struct cluster_view *v)
         intern_tree_delete(sv->pool, cJSON_DetachItemViaPointer(sv->by_kind[CV_NODE],
                                                                 sv->by_kind[CV_NODE]->child));
     for (int k = 0; k < CV_KIND_COUNT; k++) {
+        cv_memo_clear(&sv->memo[k]);
         cJSON_Delete(sv->by_kind[k]);
         free(sv->index[k].entries);
     }
@@ -199,6 +212,7 @@ static void static_destroy(struct cluster_view *v)
 static const struct cluster_view_ops static_ops = {
     .get = static_get,
     .list = static_list,
+    .derive = static_derive,
     .ready = static_ready,
     .destroy = static_destroy,
 };
@@ -226,6 +240,8 @@ struct cluster_view *static_view_new(cJSON *objects)
     }
     sv->view.ops = &static_ops;
     sv->view.impl = sv;
+    for (int k = 0; k < CV_KIND_COUNT; k++)
+        cv_memo_init(&sv->memo[k]);
     sv->pool = intern_pool_new();
     if (!sv->pool) {
         cJSON_Delete(objects);

@@ -68,6 +68,95 @@ enum cv_result cv_scope_fail(struct cv_scope *s, const char *fmt, ...)
     return CV_ERROR;
 }
 
+/* ---- derived facts ---- */
+
+void cv_memo_init(struct cv_memo *m)
+{
+    memset(m, 0, sizeof(*m));
+    pthread_mutex_init(&m->mu, NULL);
+    for (int i = 0; i < CV_MEMO_SLOTS; i++)
+        atomic_init(&m->slot[i].d, NULL);
+}
+
+void cv_memo_clear(struct cv_memo *m)
+{
+    for (int i = 0; i < CV_MEMO_SLOTS; i++) {
+        const struct cv_derivation *d = atomic_load(&m->slot[i].d);
+        if (d && m->slot[i].value)
+            d->release(m->slot[i].value);
+        atomic_store(&m->slot[i].d, NULL);
+        m->slot[i].value = NULL;
+    }
+    pthread_mutex_destroy(&m->mu);
+}
+
+/* The slot holding d's value, or NULL (acquire: the value is complete when d is seen). */
+static void *memo_lookup(struct cv_memo *m, const struct cv_derivation *d, int *found)
+{
+    for (int i = 0; i < CV_MEMO_SLOTS; i++)
+        if (atomic_load_explicit(&m->slot[i].d, memory_order_acquire) == d) {
+            *found = 1;
+            return m->slot[i].value;
+        }
+    *found = 0;
+    return NULL;
+}
+
+enum cv_result cv_derive_uncached(struct cv_scope *s, const struct cv_derivation *d,
+                                  const cJSON *all, const void **out)
+{
+    void *value = d->compute(all);
+    if (!value || cv_scope_hold(s, d->release, value) != 0) {
+        *out = NULL;
+        return cv_scope_fail(s, "out of memory");
+    }
+    *out = value;
+    return CV_OK;
+}
+
+const void *cv_memo_get(struct cv_memo *m, struct cv_scope *s, const struct cv_derivation *d,
+                        const cJSON *all)
+{
+    int found;
+    void *value = memo_lookup(m, d, &found);
+    if (found)
+        return value;
+    pthread_mutex_lock(&m->mu);
+    value = memo_lookup(m, d, &found);
+    if (!found) {
+        int i = 0;
+        while (i < CV_MEMO_SLOTS && atomic_load_explicit(&m->slot[i].d, memory_order_relaxed))
+            i++;
+        if (i == CV_MEMO_SLOTS) {
+            pthread_mutex_unlock(&m->mu);
+            const void *held;
+            return cv_derive_uncached(s, d, all, &held) == CV_OK ? held : NULL;
+        }
+        value = d->compute(all);
+        if (value) { /* out of memory is not remembered: the next reader tries again */
+            m->slot[i].value = value;
+            atomic_store_explicit(&m->slot[i].d, d, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+    return value;
+}
+
+enum cv_result cv_derive(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
+                         const struct cv_derivation *d, const void **out)
+{
+    *out = NULL;
+    if (v->ops->derive)
+        return v->ops->derive(v, s, kind, d, out);
+    const cJSON *all;
+    enum cv_result r = v->ops->list(v, s, kind, NULL, NULL, NULL, &all);
+    if (r != CV_OK)
+        return r;
+    return cv_derive_uncached(s, d, all, out);
+}
+
+/* ---- lookups ---- */
+
 enum cv_result cv_get(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
                       const char *ns, const char *name, const cJSON **out)
 {

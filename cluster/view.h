@@ -21,6 +21,8 @@
 #ifndef MW_CLUSTER_VIEW_H
 #define MW_CLUSTER_VIEW_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -55,6 +57,29 @@ struct cv_scope {
     char err[256];
 };
 
+/*
+ * A fact derived from every object of a kind (e.g. "do the nodes' host CPU
+ * models differ?"), so rules that ask on every review need not walk the whole
+ * list each time.  `compute` must be pure: its result depends only on the list
+ * it is given.  The view computes it at most once per version of the list and
+ * shares it between readers until that version is gone (see cv_derive).
+ * Derivations are static constants: the view keys its memo by their address.
+ */
+struct cv_derivation {
+    void *(*compute)(const cJSON *all); /* NULL = out of memory */
+    void (*release)(void *value);
+};
+
+/* Memo of derived facts for one version of one list (used by view implementations). */
+#define CV_MEMO_SLOTS 4
+struct cv_memo {
+    pthread_mutex_t mu; /* taken only to fill a slot */
+    struct {
+        _Atomic(const struct cv_derivation *) d; /* published after value */
+        void *value;
+    } slot[CV_MEMO_SLOTS];
+};
+
 struct cluster_view;
 
 struct cluster_view_ops {
@@ -69,6 +94,13 @@ struct cluster_view_ops {
     enum cv_result (*list)(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
                            const char *ns, const char *label_key, const char *label_value,
                            const cJSON **out_array);
+    /*
+     * d's value over every object of `kind` (the list `list` gives with no
+     * namespace and no filter), borrowed like any object until the scope is
+     * released.  May be NULL: cv_derive then computes it on each call.
+     */
+    enum cv_result (*derive)(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
+                             const struct cv_derivation *d, const void **out);
     /* 1 when the view has loaded what it needs to answer (readiness). */
     int (*ready)(const struct cluster_view *v);
     /* Frees the view and everything it holds. */
@@ -98,8 +130,26 @@ enum cv_result cv_get(const struct cluster_view *v, struct cv_scope *s, enum cv_
 enum cv_result cv_list(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
                        const char *ns, const char *label_key, const char *label_value,
                        const cJSON **out_array);
+/*
+ * d's value over every object of `kind`: from the view's memo when the list
+ * has not changed since it was computed, else computed now.  CV_ERROR when
+ * the list cannot be read (scope->err) or out of memory.
+ */
+enum cv_result cv_derive(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
+                         const struct cv_derivation *d, const void **out);
 int cv_ready(const struct cluster_view *v);
 void cv_destroy(struct cluster_view *v);
+
+/* For implementations: an empty memo; its values, released; d over `all`, memoised
+ * (computed under the memo's lock at most once; NULL when out of memory; when every slot is
+ * taken the value is computed and held by the scope). */
+void cv_memo_init(struct cv_memo *m);
+void cv_memo_clear(struct cv_memo *m);
+const void *cv_memo_get(struct cv_memo *m, struct cv_scope *s, const struct cv_derivation *d,
+                        const cJSON *all);
+/* d over `all`, computed now and held by the scope (CV_ERROR when out of memory). */
+enum cv_result cv_derive_uncached(struct cv_scope *s, const struct cv_derivation *d,
+                                  const cJSON *all, const void **out);
 
 /* Kind of an object from its `kind` field ("Node", ...); -1 when not one of ours. */
 int cv_kind_from_name(const char *kind);

@@ -77,24 +77,68 @@ static int host_models_differ(const cJSON *nodes)
     return 0;
 }
 
+/* What the host-model warning needs from the nodes; derived once per version of the node list. */
+struct host_model_summary {
+    int differ;   /* schedulable nodes carry more than one host-model-cpu label */
+    char *common; /* when they differ: the CPU models every schedulable node supports */
+};
+
+static void *summarise_host_models(const cJSON *nodes)
+{
+    struct host_model_summary *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->differ = host_models_differ(nodes);
+    if (h->differ && !(h->common = common_cpu_models(nodes))) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+static void free_host_model_summary(void *p)
+{
+    struct host_model_summary *h = p;
+    free(h->common);
+    free(h);
+}
+
+static const struct cv_derivation host_model_summary = {
+    .compute = summarise_host_models,
+    .release = free_host_model_summary,
+};
+
+/* The model the VM runs with: its own, else the KubeVirt CR's default, else host-model.
+ * NULL on a view error (recorded in out). */
+static const char *cpu_model_in_force(const struct rule_input *in, const cJSON *spec,
+                                      struct verdict *out)
+{
+    const char *model = obj_nonempty(obj_object(obj_object(spec, "domain"), "cpu"), "model");
+    const cJSON *kubevirt = NULL;
+    if (!model && kubevirt_cr_lookup(in->view, in->scope, &kubevirt) == CV_ERROR) {
+        verdict_view_error(out, "%s", in->scope->err);
+        return NULL;
+    }
+    if (!model)
+        model = kubevirt_cpu_model(kubevirt);
+    return model ? model : "host-model";
+}
+
 /* Returns CV_OK or CV_ERROR (recorded in out). */
 static enum cv_result check_cpu_model(const struct rule_input *in, const char *subject,
                                       const cJSON *spec, struct verdict *out)
 {
-    const char *model = obj_nonempty(obj_object(obj_object(spec, "domain"), "cpu"), "model");
-    const cJSON *nodes = NULL, *kubevirt = NULL;
-    if (cv_list(in->view, in->scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR ||
-        (!model && kubevirt_cr_lookup(in->view, in->scope, &kubevirt) == CV_ERROR)) {
-        verdict_view_error(out, "%s", in->scope->err);
+    const char *model = cpu_model_in_force(in, spec, out);
+    if (!model)
         return CV_ERROR;
-    }
-    if (!model)
-        model = kubevirt_cpu_model(kubevirt);
-    if (!model)
-        model = "host-model";
     if (strcmp(model, "host-passthrough") == 0)
         return CV_OK;
     if (strcmp(model, "host-model") != 0) {
+        const cJSON *nodes = NULL;
+        if (cv_list(in->view, in->scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR) {
+            verdict_view_error(out, "%s", in->scope->err);
+            return CV_ERROR;
+        }
         if (!some_node_supports(nodes, model))
             verdict_add_standalone(out, RULE_CPU_MODEL_UNSUPPORTED,
                                    "CPU model %s is not supported by any node (label "
@@ -102,15 +146,18 @@ static enum cv_result check_cpu_model(const struct rule_input *in, const char *s
                                    model, model);
         return CV_OK;
     }
-    if (host_models_differ(nodes)) {
-        char *common = common_cpu_models(nodes);
+    const void *derived = NULL;
+    if (cv_derive(in->view, in->scope, CV_NODE, &host_model_summary, &derived) == CV_ERROR) {
+        verdict_view_error(out, "%s", in->scope->err);
+        return CV_ERROR;
+    }
+    const struct host_model_summary *h = derived;
+    if (h->differ)
         verdict_add_standalone(
             out, RULE_HOST_MODEL_HETEROGENEOUS,
             "VM %s uses host-model: it can only live-migrate to nodes with the same host "
             "CPU model; CPU models supported by all nodes: %s",
-            subject, common ? common : "none");
-        free(common);
-    }
+            subject, h->common);
     return CV_OK;
 }
 

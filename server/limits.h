@@ -33,6 +33,7 @@
 #define MW_TLS_RELOAD_SETTLE_MS 200 /* quiet time after a file event before reading */
 
 /* ---- logs ---- */
+#define MW_LOG_LINE_BYTES 4096     /* a log line printed on the stack; longer ones use the heap */
 #define MW_LOG_MAX_FIELD_BYTES 256 /* longest request-supplied value (uid, name) in a log line */
 
 /* ---- reviews ---- */

@@ -220,9 +220,12 @@ static void watch_directory_of(int fd, const char *path)
         snprintf(dir, sizeof(dir), "/");
     else
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    /* No IN_MODIFY: a pair is read once its writer closes it (IN_CLOSE_WRITE) or swaps it in
+     * (moves, creates), and every append to another file in the directory (a log file beside
+     * the certificate) would otherwise wake the watcher. */
     inotify_add_watch(fd, dir,
-                      IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO |
-                          IN_MOVED_FROM | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
+                      IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+                          IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
 }
 
 int tls_store_watch_fd(struct tls_store *s)

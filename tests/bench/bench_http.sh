@@ -36,10 +36,10 @@ cleanup() {
 trap cleanup EXIT
 
 python3 "$HERE/make_reviews.py" "$WORK/bodies"
-"$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK" >/dev/null
+"$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/certs" >/dev/null  # as a Secret mount: its own directory
 
 # ---- the webhook
-"$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" \
+"$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/certs/tls.crt" --tls-key "$WORK/certs/tls.key" \
     --cluster-dir "$ROOT/examples/cluster" 2>"$WORK/server.log" &
 PID=$!
 PORT=
@@ -100,8 +100,8 @@ http {{
   client_body_buffer_size 256k;
   server {{
     listen 127.0.0.1:{port} ssl;
-    ssl_certificate {work}/tls.crt;
-    ssl_certificate_key {work}/tls.key;
+    ssl_certificate {work}/certs/tls.crt;
+    ssl_certificate_key {work}/certs/tls.key;
     ssl_protocols TLSv1.2 TLSv1.3;
 {chr(10).join(locs)}
   }}
@@ -170,7 +170,7 @@ if [ -x "$FLOOR" ]; then
     for s in $SCENARIOS; do
         name=${s%%:*}
         FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-        "$FLOOR" "$WORK/tls.crt" "$WORK/tls.key" "$WORK/answer-$name.json" "$FPORT" &
+        "$FLOOR" "$WORK/certs/tls.crt" "$WORK/certs/tls.key" "$WORK/answer-$name.json" "$FPORT" &
         FLOOR_PID=$!
         for _ in $(seq 1 100); do
             curl -sk -o /dev/null "https://127.0.0.1:$FPORT/" -d '{}' 2>/dev/null && break

@@ -78,10 +78,10 @@ end
 LUA
 
 # ---- server -----------------------------------------------------------------
-"$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK" >/dev/null
+"$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/certs" >/dev/null  # as a Secret mount: its own directory
 printf 'timeouts: {drainSeconds: 1}\n' >"$WORK/webhook.yaml"
-"$BIN" serve --config "$WORK/webhook.yaml" --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" \
-    --tls-key "$WORK/tls.key" --cluster-dir "$ROOT/examples/cluster" 2>"$WORK/server.log" &
+"$BIN" serve --config "$WORK/webhook.yaml" --listen 127.0.0.1:0 --tls-cert "$WORK/certs/tls.crt" \
+    --tls-key "$WORK/certs/tls.key" --cluster-dir "$ROOT/examples/cluster" 2>"$WORK/server.log" &
 PID=$!
 PORT=
 for _ in $(seq 1 100); do

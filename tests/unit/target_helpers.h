@@ -188,7 +188,10 @@ static inline void test_view_destroy(struct cluster_view *v)
 }
 
 static const struct cluster_view_ops test_view_ops
-    __attribute__((unused)) = {test_view_get, test_view_list, test_view_ready, test_view_destroy};
+    __attribute__((unused)) = {.get = test_view_get,
+                               .list = test_view_list,
+                               .ready = test_view_ready,
+                               .destroy = test_view_destroy};
 
 /* A view over a copy of the items of `objects`.  Free with cv_destroy. */
 static inline struct cluster_view *view_of_array(const cJSON *objects)
@@ -228,7 +231,7 @@ static inline void failing_destroy(struct cluster_view *v)
     (void)v;
 }
 
-static const struct cluster_view_ops failing_ops
-    __attribute__((unused)) = {failing_get, failing_list, failing_ready, failing_destroy};
+static const struct cluster_view_ops failing_ops __attribute__((unused)) = {
+    .get = failing_get, .list = failing_list, .ready = failing_ready, .destroy = failing_destroy};
 
 #endif
