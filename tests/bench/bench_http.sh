@@ -36,6 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 python3 "$HERE/make_reviews.py" "$WORK/bodies"
+mkdir -p "$WORK/certs"
 "$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/certs" >/dev/null  # as a Secret mount: its own directory
 
 # ---- the webhook

@@ -18,6 +18,7 @@ WORK=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
+mkdir -p "$WORK/certs"
 "$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/certs" >/dev/null  # as a Secret mount: its own directory
 "$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/certs/tls.crt" --tls-key "$WORK/certs/tls.key" \
     --cluster-dir "$ROOT/tests/data/server/cluster" 2>"$WORK/server.log" &

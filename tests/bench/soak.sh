@@ -78,6 +78,7 @@ end
 LUA
 
 # ---- server -----------------------------------------------------------------
+mkdir -p "$WORK/certs"
 "$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/certs" >/dev/null  # as a Secret mount: its own directory
 printf 'timeouts: {drainSeconds: 1}\n' >"$WORK/webhook.yaml"
 "$BIN" serve --config "$WORK/webhook.yaml" --listen 127.0.0.1:0 --tls-cert "$WORK/certs/tls.crt" \
