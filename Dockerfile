@@ -5,8 +5,9 @@
 # Stage "build" compiles on Debian bookworm with the -dev packages of
 # scripts/packages.txt and runs the unit tests (--build-arg RUN_UNIT_TESTS=0 skips
 # them).  Stage "runtime" is bookworm-slim plus only the shared libraries the
-# binary links; tests/integration/test_dockerfile.sh checks that list against
-# `ldd` of the built binary.  The server runs as uid/gid 65532, needs no shell,
+# binary links, and libcurl4, which it loads on first use (dlopen) when it
+# talks to an API server; tests/integration/test_dockerfile.sh checks that
+# list against `ldd` of the built binary and of libcurl.so.4.  The server runs as uid/gid 65532, needs no shell,
 # and writes nothing to its root filesystem (the chart mounts it read-only).
 
 FROM debian:bookworm AS build
@@ -34,6 +35,8 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
  && strip /build/migration-webhook
 
 FROM debian:bookworm-slim AS runtime
+# libcurl4 is not linked: it is loaded on first use, by --kubeconfig / in-cluster
+# mode and `certs patch` (a --cluster-dir server never maps it).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libmicrohttpd12 \

@@ -1,6 +1,7 @@
 /*
  * cluster/kubeclient.c - GETs and watch streams against the Kubernetes API
- * through libcurl.
+ * through libcurl, loaded by the first kube_client_new (cluster/curl_loader.h)
+ * and called through its table.
  *
  * Each request borrows a curl easy handle from a small pool (a handle keeps
  * its connections, so reuse means TLS reuse), resets it, and sets the TLS
@@ -17,13 +18,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
-
+#include "cluster/curl_loader.h"
 #include "cluster/view.h"
 #include "server/limits.h"
 
 struct kube_client {
-    struct kube_config cfg; /* deep copy */
+    const struct curl_api *curl; /* libcurl's functions */
+    struct kube_config cfg;      /* deep copy */
 
     pthread_mutex_t token_mu;
     char *token;             /* current bearer token (from cfg.token or the file) */
@@ -36,12 +37,6 @@ struct kube_client {
 
     _Atomic unsigned long calls[KUBE_CODE_SLOTS];
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void init_curl_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ---- configuration copy ---- */
 
@@ -147,9 +142,9 @@ static CURL *take_handle(struct kube_client *c)
         h = c->idle[--c->nidle];
     pthread_mutex_unlock(&c->pool_mu);
     if (h)
-        curl_easy_reset(h); /* keeps the connection cache */
+        c->curl->easy_reset(h); /* keeps the connection cache */
     else
-        h = curl_easy_init();
+        h = c->curl->easy_init();
     return h;
 }
 
@@ -162,17 +157,19 @@ static void give_back_handle(struct kube_client *c, CURL *h)
     }
     pthread_mutex_unlock(&c->pool_mu);
     if (h)
-        curl_easy_cleanup(h);
+        c->curl->easy_cleanup(h);
 }
 
 struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, size_t errlen)
 {
-    pthread_once(&curl_once, init_curl_once);
     if (!cfg->server || strncmp(cfg->server, "https://", 8) != 0) {
         snprintf(err, errlen, "API server URL \"%s\" is not https://",
                  cfg->server ? cfg->server : "");
         return NULL;
     }
+    const struct curl_api *curl = curl_api_load(err, errlen);
+    if (!curl)
+        return NULL;
     struct kube_client *c = calloc(1, sizeof(*c));
     if (!c || copy_config(&c->cfg, cfg) != 0 || (cfg->token && !(c->token = strdup(cfg->token)))) {
         if (c) {
@@ -182,6 +179,7 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
         snprintf(err, errlen, "API client: out of memory");
         return NULL;
     }
+    c->curl = curl;
     pthread_mutex_init(&c->token_mu, NULL);
     pthread_mutex_init(&c->pool_mu, NULL);
     return c;
@@ -192,7 +190,7 @@ void kube_client_free(struct kube_client *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->nidle; i++)
-        curl_easy_cleanup(c->idle[i]);
+        c->curl->easy_cleanup(c->idle[i]);
     pthread_mutex_destroy(&c->token_mu);
     pthread_mutex_destroy(&c->pool_mu);
     free(c->token);
@@ -216,6 +214,7 @@ static void count_call(struct kube_client *c, long code)
 /* ---- one exchange ---- */
 
 struct exchange {
+    const struct curl_api *curl;
     CURL *h;
     /* body buffer (whole answer, or the error body of a stream) */
     char *buf;
@@ -264,7 +263,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     if (x->data) {
         long code = 0;
-        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+        x->curl->easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
         if (code >= 200 && code < 300) {
             if (x->data(x->ctx, p, n) != 0) {
                 x->ended_by_caller = 1;
@@ -289,25 +288,25 @@ static int on_progress(void *userdata, curl_off_t a, curl_off_t b, curl_off_t c,
 static void set_tls(struct kube_client *c, CURL *h)
 {
     if (c->cfg.insecure) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        c->curl->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        c->curl->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     } else if (c->cfg.ca_data) {
         struct curl_blob blob = {c->cfg.ca_data, c->cfg.ca_data_len, CURL_BLOB_COPY};
-        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+        c->curl->easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     } else if (c->cfg.ca_file) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
+        c->curl->easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
     }
     if (c->cfg.cert_data) {
         struct curl_blob blob = {c->cfg.cert_data, c->cfg.cert_data_len, CURL_BLOB_COPY};
-        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
+        c->curl->easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
     } else if (c->cfg.cert_file) {
-        curl_easy_setopt(h, CURLOPT_SSLCERT, c->cfg.cert_file);
+        c->curl->easy_setopt(h, CURLOPT_SSLCERT, c->cfg.cert_file);
     }
     if (c->cfg.key_data) {
         struct curl_blob blob = {c->cfg.key_data, c->cfg.key_data_len, CURL_BLOB_COPY};
-        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
+        c->curl->easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
     } else if (c->cfg.key_file) {
-        curl_easy_setopt(h, CURLOPT_SSLKEY, c->cfg.key_file);
+        c->curl->easy_setopt(h, CURLOPT_SSLKEY, c->cfg.key_file);
     }
 }
 
@@ -381,43 +380,43 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
     }
     char *auth = authorization_header(c, token_gen);
     char *content_type = NULL;
-    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+    struct curl_slist *headers = c->curl->slist_append(NULL, "Accept: application/json");
     if (auth)
-        headers = curl_slist_append(headers, auth);
+        headers = c->curl->slist_append(headers, auth);
     CURL *h = x->h;
     if (x->body) {
         if (asprintf(&content_type, "Content-Type: %s",
                      x->content_type ? x->content_type : "application/json") >= 0)
-            headers = curl_slist_append(headers, content_type);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
+            headers = c->curl->slist_append(headers, content_type);
+        c->curl->easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+        c->curl->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
     }
     if (strcmp(method, "GET") != 0)
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     timeout_ms < MW_KUBE_CONNECT_TIMEOUT_MS ? timeout_ms
-                                                             : (long)MW_KUBE_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+        c->curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    c->curl->easy_setopt(h, CURLOPT_URL, url);
+    c->curl->easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    c->curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->curl->easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    c->curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    c->curl->easy_setopt(h, CURLOPT_WRITEDATA, x);
+    c->curl->easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    c->curl->easy_setopt(
+        h, CURLOPT_CONNECTTIMEOUT_MS,
+        timeout_ms < MW_KUBE_CONNECT_TIMEOUT_MS ? timeout_ms : (long)MW_KUBE_CONNECT_TIMEOUT_MS);
+    c->curl->easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    c->curl->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
     if (x->stop) {
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+        c->curl->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        c->curl->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        c->curl->easy_setopt(h, CURLOPT_XFERINFODATA, x);
     }
     set_tls(c, h);
     x->len = 0;
     x->too_large = 0;
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = c->curl->easy_perform(h);
     long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    curl_slist_free_all(headers);
+    c->curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    c->curl->slist_free_all(headers);
     free(content_type);
     free(auth);
     free(url);
@@ -434,7 +433,7 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
                  timeout_ms);
     else
         snprintf(err, errlen, "%s %.*s: %s", method, path_len(path), path,
-                 curl_err[0] ? curl_err : curl_easy_strerror(rc));
+                 curl_err[0] ? curl_err : c->curl->easy_strerror(rc));
     return 0;
 }
 
@@ -448,7 +447,7 @@ static long perform(struct kube_client *c, struct exchange *x, const char *path,
     long code = perform_once(c, x, path, timeout_ms, &gen, err, errlen);
     long left = timeout_ms - (long)(cv_now_ms() - start);
     if (code == 401 && c->cfg.token_file && left > 0 && reread_token(c) != gen) {
-        curl_easy_reset(x->h);
+        c->curl->easy_reset(x->h);
         code = perform_once(c, x, path, left, &gen, err, errlen);
     }
     return code;
@@ -474,8 +473,11 @@ static enum kube_result request_json(struct kube_client *c, const char *method, 
         if (left < timeout_ms)
             timeout_ms = (long)left;
     }
-    struct exchange x = {
-        .h = take_handle(c), .method = method, .body = body, .content_type = content_type};
+    struct exchange x = {.curl = c->curl,
+                         .h = take_handle(c),
+                         .method = method,
+                         .body = body,
+                         .content_type = content_type};
     if (!x.h) {
         snprintf(err, errlen, "%s %.*s: out of memory", method, path_len(path), path);
         return KUBE_ERROR;
@@ -533,7 +535,8 @@ enum kube_result kube_stream(struct kube_client *c, const char *path, long timeo
                              kube_data_fn data, kube_stop_fn stop, void *ctx, long *code_out,
                              char *err, size_t errlen)
 {
-    struct exchange x = {.h = curl_easy_init(), .data = data, .stop = stop, .ctx = ctx};
+    struct exchange x = {
+        .curl = c->curl, .h = c->curl->easy_init(), .data = data, .stop = stop, .ctx = ctx};
     if (code_out)
         *code_out = 0;
     if (!x.h) {
@@ -541,7 +544,7 @@ enum kube_result kube_stream(struct kube_client *c, const char *path, long timeo
         return KUBE_ERROR;
     }
     long code = perform(c, &x, path, timeout_ms, err, errlen);
-    curl_easy_cleanup(x.h);
+    c->curl->easy_cleanup(x.h);
     if (code_out)
         *code_out = code;
     enum kube_result r = KUBE_OK;

@@ -4,6 +4,10 @@
 #    package the runtime stage installs (or one those pull in, or the base
 #    image's essential set), and every library the binary links directly from a
 #    package the runtime stage names;
+#  - the same for the libraries the binary dlopen()s on first use (the
+#    *_SONAME names of the sources' headers: libcurl.so.4) and for everything
+#    `ldd` lists for them: they are missing only when first needed, so a
+#    container that never talks to an API server would not notice;
 #  - the runtime stage runs as 65532:65532 with the binary as exec-form ENTRYPOINT;
 #  - the binary works as uid/gid 65532 (setpriv) and on a read-only root
 #    (a private mount namespace, unshare -m), as the chart runs it.
@@ -150,6 +154,26 @@ cat "$work/base" >>"$work/provided"
 
 needed=$(readelf -d "$MW_BIN" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 ldd "$MW_BIN" >"$work/ldd" 2>&1 || { fail "ldd $MW_BIN: $(cat "$work/ldd")"; exit 1; }
+
+# Libraries loaded at run time (dlopen): each one as if linked directly (its
+# package named in the runtime stage), followed by what `ldd` lists for it.
+# The file is the one ldconfig knows for the binary's ABI (that of its libc).
+loaded=$(cat "$src"/*/*.h | sed -n 's/^#define [A-Z_]*_SONAME "\([^"]*\)".*/\1/p' | sort -u)
+ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
+libc_path=$(sed -n 's/^[[:space:]]*libc\.so\.6 => \([^ ]*\).*/\1/p' "$work/ldd")
+abi=$("$ldconfig_bin" -p 2>/dev/null | awk -v p="$libc_path" '$1 == "libc.so.6" && $NF == p {print $2; exit}')
+for soname in $loaded; do
+    path=$("$ldconfig_bin" -p 2>/dev/null | awk -v s="$soname" -v a="$abi" '$1 == s && $2 == a {print $NF; exit}')
+    if [ -z "$path" ]; then
+        fail "$soname (loaded at run time) is not installed here ($ldconfig_bin -p, ABI $abi)"
+        continue
+    fi
+    needed="$needed
+$soname"
+    echo "	$soname => $path (loaded at run time)" >>"$work/ldd"
+    ldd "$path" >>"$work/ldd" 2>&1 || fail "ldd $path: $(ldd "$path" 2>&1)"
+done
+[ -n "$loaded" ] && note "loaded at run time, checked with their libraries: $(echo "$loaded" | tr '\n' ' ')"
 # A sanitizer build links libasan / libubsan, which bring their own libraries
 # (libstdc++, ...): those are not part of the image unless the binary needs them.
 : >"$work/sanitizer-deps"
@@ -170,6 +194,8 @@ while read -r line; do
     case "$soname" in
         libasan.so*|libubsan.so*|liblsan.so*|libtsan.so*) sanitizer=1; continue ;;
     esac
+    grep -qx "$soname" "$work/seen" 2>/dev/null && continue
+    echo "$soname" >>"$work/seen"
     if grep -qx "$soname" "$work/sanitizer-deps" && ! echo "$needed" | grep -qx "$soname"; then
         continue
     fi
@@ -187,7 +213,7 @@ while read -r line; do
     echo "$pkg" >>"$work/used"
 done <"$work/ldd"
 [ "$sanitizer" = 1 ] && note "sanitizer runtime libraries (libasan, libubsan) and what only they load skipped: the image is built without them"
-[ "$failed" = 0 ] && pass "all $checked shared libraries of $(basename "$MW_BIN") come from the runtime stage's packages"
+[ "$failed" = 0 ] && pass "all $checked shared libraries of $(basename "$MW_BIN")${loaded:+ and of what it loads at run time} come from the runtime stage's packages"
 for p in $runtime_packages; do
     grep -qx "$p" "$work/used" 2>/dev/null ||
         note "runtime package $p provides no library this build of the binary links yet"

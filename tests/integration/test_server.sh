@@ -2,6 +2,8 @@
 # tests/integration/test_server.sh - the real binary over TLS: a CA and a
 # serving certificate from `certs create`, then good and bad requests with
 # curl --cacert (the SAN is checked, no -k), and a clean SIGTERM exit.
+# Serving from --cluster-dir (and --dev) never maps libcurl: it is loaded only
+# to talk to an API server.
 set -u
 
 for tool in curl jq python3; do
@@ -44,6 +46,17 @@ PID=$!
 PORT=$(wait_for_port "$WORK/server.log") || { cat "$WORK/server.log"; echo "FAIL: server did not start"; exit 1; }
 BASE="https://localhost:$PORT"
 CURL=(curl -sS --max-time 20 --cacert "$WORK/ca.crt")
+
+# no_libcurl_mapped PID WHAT: the running server has not loaded libcurl.
+no_libcurl_mapped() {
+    if [ ! -r "/proc/$1/maps" ]; then
+        fail "$2: cannot read /proc/$1/maps"
+    elif grep -q 'libcurl' "/proc/$1/maps"; then
+        fail "$2 maps libcurl: $(grep -m1 libcurl "/proc/$1/maps")"
+    else
+        pass "$2 does not map libcurl"
+    fi
+}
 
 # post PATH BODYFILE [curl args...] -> prints "<status>" and leaves the body in $WORK/out
 post() {
@@ -195,6 +208,9 @@ curl -s --max-time 10 --cacert "$OLD_CA" -o /dev/null "$BASE/healthz"
 rc=$?
 [ "$rc" = 60 ] && pass "old CA no longer verifies" || fail "old CA: curl exit $rc"
 
+# ---- libraries ----------------------------------------------------------
+no_libcurl_mapped "$PID" "serve --cluster-dir, after the reviews above,"
+
 # ---- SIGTERM ------------------------------------------------------------
 kill -TERM "$PID"
 for _ in $(seq 1 150); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
@@ -212,6 +228,7 @@ PID=
 PID=$!
 DEVPORT=$(wait_for_port "$WORK/dev.log") || fail "--dev did not start: $(cat "$WORK/dev.log")"
 if [ -n "${DEVPORT:-}" ]; then
+    no_libcurl_mapped "$PID" "serve --dev"
     for _ in $(seq 1 50); do grep -q curl "$WORK/dev.out" && break; sleep 0.1; done
     grep -q "curl -sk https://127.0.0.1:$DEVPORT/validate -H 'Content-Type: application/json' --data @.*examples/reviews/vmim-cdrom.json" \
         "$WORK/dev.out" && pass "--dev prints a curl line" || fail "--dev output: $(cat "$WORK/dev.out")"
