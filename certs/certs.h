@@ -1,5 +1,5 @@
 /*
- * certs/certs.h - certificate generation with OpenSSL 3: a private CA and a
+ * certs/certs.h - certificate generation with GnuTLS: a private CA and a
  * serving certificate signed by it, both ECDSA P-256, PEM in memory.
  */
 #ifndef MW_CERTS_CERTS_H
@@ -16,7 +16,8 @@ struct certs_bundle {
 /*
  * Generates a CA and a serving certificate for `hosts` (DNS names; a name
  * that parses as an IPv4 or IPv6 address becomes an IP SAN), valid `days`
- * days.  The first host is the subject CN.  Fills `out` (free with
+ * days.  The first host is the subject CN (at most MW_CERT_MAX_CN_BYTES
+ * characters, server/limits.h).  Fills `out` (free with
  * certs_bundle_free) and returns 0, or -1 with one line in err.
  */
 int certs_generate(const char *const *hosts, size_t nhosts, int days, struct certs_bundle *out,

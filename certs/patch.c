@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <gnutls/gnutls.h>
 
 #include "certs/certs.h"
 #include "cluster/kubeclient.h"
@@ -99,32 +99,41 @@ static int parse_patch_args(int argc, char **argv, struct patch_args *a)
 
 /* ---- base64 ---- */
 
-/* Standard base64 of len bytes; caller frees.  NULL when out of memory. */
+/* A GnuTLS datum copied into a NUL-terminated string; caller frees.  NULL when out of memory. */
+static char *string_of_datum(const gnutls_datum_t *d)
+{
+    char *s = malloc((size_t)d->size + 1);
+    if (s) {
+        memcpy(s, d->data, d->size);
+        s[d->size] = '\0';
+    }
+    return s;
+}
+
+/* Standard base64 (padded, one line) of len bytes; caller frees.  NULL when out of memory. */
 static char *base64_encode(const char *in, size_t len)
 {
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
-    if (out)
-        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+    const gnutls_datum_t raw = {(unsigned char *)in, (unsigned)len};
+    gnutls_datum_t b64 = {NULL, 0};
+    char *out = gnutls_base64_encode2(&raw, &b64) == 0 ? string_of_datum(&b64) : NULL;
+    gnutls_free(b64.data);
     return out;
 }
 
-/* Decodes standard base64 into a NUL-terminated string; caller frees.  NULL when invalid. */
+/*
+ * Decodes standard padded base64 (no whitespace, as the API server writes
+ * Secret data) into a NUL-terminated string; caller frees.  NULL when invalid.
+ */
 static char *base64_decode_text(const char *in)
 {
     size_t n = strlen(in);
     if (n == 0 || n % 4 != 0)
         return NULL;
-    unsigned char *out = malloc(n / 4 * 3 + 1);
-    int len = out ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)n) : -1;
-    if (len < 0) {
-        free(out);
-        return NULL;
-    }
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    for (size_t i = n; i > 0 && in[i - 1] == '='; i--)
-        len--;
-    out[len] = '\0';
-    return (char *)out;
+    const gnutls_datum_t b64 = {(unsigned char *)in, (unsigned)n};
+    gnutls_datum_t raw = {NULL, 0};
+    char *out = gnutls_base64_decode2(&b64, &raw) == 0 ? string_of_datum(&raw) : NULL;
+    gnutls_free(raw.data);
+    return out;
 }
 
 /* ---- the Secret ---- */

@@ -4,7 +4,7 @@
  *
  * The kubeconfig is parsed into cJSON by cluster/yaml.h, then looked up the
  * way kubectl does: context -> cluster + user by name.  Base64 data fields
- * are decoded with OpenSSL; file fields are made absolute against the
+ * are decoded with GnuTLS; file fields are made absolute against the
  * kubeconfig's directory.
  */
 #include "cluster/kubeconfig.h"
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <gnutls/gnutls.h>
 
 #include "cluster/yaml.h"
 #include "server/limits.h"
@@ -84,7 +84,11 @@ static const cJSON *find_named(const cJSON *doc, const char *list, const char *i
     return NULL;
 }
 
-/* Decodes standard base64 (whitespace ignored).  Returns bytes (caller frees) or NULL. */
+/*
+ * Decodes standard padded base64, whitespace (line breaks of a wrapped value)
+ * ignored.  Returns the bytes, NUL-terminated (caller frees), or NULL when
+ * invalid.
+ */
 static char *base64_decode(const char *in, size_t *outlen)
 {
     size_t n = strlen(in);
@@ -96,26 +100,18 @@ static char *base64_decode(const char *in, size_t *outlen)
         if (in[i] != ' ' && in[i] != '\n' && in[i] != '\r' && in[i] != '\t')
             clean[m++] = in[i];
     clean[m] = '\0';
-    if (m == 0 || m % 4 != 0) {
-        free(clean);
-        return NULL;
+    char *out = NULL;
+    const gnutls_datum_t b64 = {(unsigned char *)clean, (unsigned)m};
+    gnutls_datum_t raw = {NULL, 0};
+    if (m > 0 && m % 4 == 0 && gnutls_base64_decode2(&b64, &raw) == 0 &&
+        (out = malloc((size_t)raw.size + 1))) {
+        memcpy(out, raw.data, raw.size);
+        out[raw.size] = '\0';
+        *outlen = raw.size;
     }
-    unsigned char *out = malloc(m / 4 * 3 + 1);
-    int len = out ? EVP_DecodeBlock(out, (const unsigned char *)clean, (int)m) : -1;
-    if (len < 0) {
-        free(clean);
-        free(out);
-        return NULL;
-    }
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    if (clean[m - 1] == '=')
-        len--;
-    if (clean[m - 2] == '=')
-        len--;
+    gnutls_free(raw.data);
     free(clean);
-    out[len] = '\0';
-    *outlen = (size_t)len;
-    return (char *)out;
+    return out;
 }
 
 /* `path` made absolute against `base_dir` (caller frees). */

@@ -1,7 +1,11 @@
 /*
- * tests/unit/test_certs.c - certificate generation: the serving certificate
- * carries the hosts as DNS and IP SANs, its key is EC P-256, it verifies
- * against the CA, and the files are written with the key private.
+ * tests/unit/test_certs.c - certificate generation, checked with OpenSSL (an
+ * implementation independent of the GnuTLS that makes them): the serving
+ * certificate carries the hosts as DNS and IP SANs, its key is EC P-256 as
+ * unencrypted PKCS#8, it verifies against the CA; the CA and the serving
+ * certificate have the flags, key usages, key identifiers, subjects, serials
+ * and validity `certs create` promises; the files are written with the key
+ * private.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +28,9 @@
 #include <openssl/x509v3.h>
 
 #include "certs/certs.h"
+#include "server/limits.h"
+
+#define DAYS 30
 
 static X509 *parse_cert(const char *pem)
 {
@@ -48,8 +56,15 @@ static struct certs_bundle make(void)
                                         "127.0.0.1", "::1"};
     struct certs_bundle b;
     char err[256] = "";
-    assert_int_equal(certs_generate(hosts, 4, 30, &b, err, sizeof(err)), 0);
+    assert_int_equal(certs_generate(hosts, 4, DAYS, &b, err, sizeof(err)), 0);
     return b;
+}
+
+/* Whether the extension `nid` of `x` is marked critical (-1: absent). */
+static int ext_critical(X509 *x, int nid)
+{
+    int i = X509_get_ext_by_NID(x, nid, -1);
+    return i < 0 ? -1 : X509_EXTENSION_get_critical(X509_get_ext(x, i));
 }
 
 static void sans_hold_every_host(void **state)
@@ -109,6 +124,190 @@ static void certificate_verifies_against_the_ca(void **state)
     certs_bundle_free(&b);
 }
 
+static void ca_signs_certificates_and_the_serving_certificate_serves(void **state)
+{
+    (void)state;
+    struct certs_bundle b = make();
+    X509 *ca = parse_cert(b.ca_cert_pem);
+    X509 *cert = parse_cert(b.cert_pem);
+
+    assert_true(X509_get_extension_flags(ca) & EXFLAG_CA);
+    assert_int_equal(X509_get_pathlen(ca), -1); /* no path length limit */
+    assert_int_equal(ext_critical(ca, NID_basic_constraints), 1);
+    assert_int_equal(X509_get_key_usage(ca), KU_KEY_CERT_SIGN | KU_CRL_SIGN);
+    assert_int_equal(ext_critical(ca, NID_key_usage), 1);
+    assert_int_equal(ext_critical(ca, NID_ext_key_usage), -1);
+    assert_int_equal(ext_critical(ca, NID_subject_alt_name), -1);
+
+    assert_false(X509_get_extension_flags(cert) & EXFLAG_CA);
+    assert_int_equal(ext_critical(cert, NID_basic_constraints), 1);
+    assert_int_equal(X509_get_key_usage(cert), KU_DIGITAL_SIGNATURE);
+    assert_int_equal(ext_critical(cert, NID_key_usage), 1);
+    assert_int_equal(X509_get_extended_key_usage(cert), XKU_SSL_SERVER);
+    assert_int_equal(ext_critical(cert, NID_ext_key_usage), 0);
+    assert_int_equal(ext_critical(cert, NID_subject_alt_name), 0);
+
+    X509_free(cert);
+    X509_free(ca);
+    certs_bundle_free(&b);
+}
+
+/* The subject key identifier is the SHA-1 of the public key bits (RFC 5280 method 1). */
+static void assert_key_id_is_sha1_of_the_key(X509 *x)
+{
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
+    assert_non_null(ski);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    assert_int_equal(X509_pubkey_digest(x, EVP_sha1(), md, &mdlen), 1);
+    assert_int_equal(ASN1_STRING_length(ski), mdlen);
+    assert_memory_equal(ASN1_STRING_get0_data(ski), md, mdlen);
+}
+
+static void key_identifiers_link_the_certificate_to_its_ca(void **state)
+{
+    (void)state;
+    struct certs_bundle b = make();
+    X509 *ca = parse_cert(b.ca_cert_pem);
+    X509 *cert = parse_cert(b.cert_pem);
+    assert_key_id_is_sha1_of_the_key(ca);
+    assert_key_id_is_sha1_of_the_key(cert);
+    assert_int_equal(ext_critical(ca, NID_subject_key_identifier), 0);
+    assert_int_equal(ext_critical(cert, NID_subject_key_identifier), 0);
+
+    assert_null(X509_get0_authority_key_id(ca));
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(cert);
+    assert_non_null(aki);
+    assert_int_equal(ASN1_STRING_cmp(aki, X509_get0_subject_key_id(ca)), 0);
+    assert_null(X509_get0_authority_issuer(cert)); /* the key id alone */
+    assert_null(X509_get0_authority_serial(cert));
+    assert_int_equal(ext_critical(cert, NID_authority_key_identifier), 0);
+    X509_free(cert);
+    X509_free(ca);
+    certs_bundle_free(&b);
+}
+
+/* The CN of `name` as a UTF8String, copied into buf. */
+static void common_name(const X509_NAME *name, char *buf, size_t len)
+{
+    assert_int_equal(X509_NAME_entry_count(name), 1);
+    int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    assert_true(i >= 0);
+    const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+    assert_int_equal(ASN1_STRING_type(s), V_ASN1_UTF8STRING);
+    assert_true((size_t)ASN1_STRING_length(s) < len);
+    memcpy(buf, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+    buf[ASN1_STRING_length(s)] = '\0';
+}
+
+/* A positive serial of at most 16 bytes; its decimal text into buf. */
+static void assert_random_serial(X509 *x, char *buf, size_t len)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    assert_non_null(bn);
+    assert_false(BN_is_negative(bn));
+    assert_false(BN_is_zero(bn));
+    assert_true(BN_num_bytes(bn) <= 16);
+    char *dec = BN_bn2dec(bn);
+    snprintf(buf, len, "%s", dec);
+    OPENSSL_free(dec);
+    BN_free(bn);
+}
+
+/* Valid from an hour back (clock skew) to `days` days on. */
+static void assert_validity(X509 *x, int days)
+{
+    int pday = 0, psec = 0;
+    assert_int_equal(ASN1_TIME_diff(&pday, &psec, X509_get0_notBefore(x), X509_get0_notAfter(x)),
+                     1);
+    assert_int_equal(pday * 86400 + psec, days * 86400 + 3600);
+    assert_true(X509_cmp_current_time(X509_get0_notBefore(x)) < 0);
+    assert_true(X509_cmp_current_time(X509_get0_notAfter(x)) > 0);
+}
+
+static void subjects_serials_and_validity(void **state)
+{
+    (void)state;
+    struct certs_bundle b = make();
+    X509 *ca = parse_cert(b.ca_cert_pem);
+    X509 *cert = parse_cert(b.cert_pem);
+    char cn[128], ca_serial[64], serial[64];
+
+    common_name(X509_get_subject_name(ca), cn, sizeof(cn));
+    assert_string_equal(cn, "migration-webhook CA");
+    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(ca), X509_get_subject_name(ca)), 0);
+    common_name(X509_get_subject_name(cert), cn, sizeof(cn));
+    assert_string_equal(cn, "migration-webhook.kube-system.svc");
+    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(ca)), 0);
+
+    assert_int_equal(X509_get_version(ca), X509_VERSION_3);
+    assert_int_equal(X509_get_version(cert), X509_VERSION_3);
+    assert_int_equal(X509_get_signature_nid(ca), NID_ecdsa_with_SHA256);
+    assert_int_equal(X509_get_signature_nid(cert), NID_ecdsa_with_SHA256);
+    assert_random_serial(ca, ca_serial, sizeof(ca_serial));
+    assert_random_serial(cert, serial, sizeof(serial));
+    assert_string_not_equal(ca_serial, serial);
+    assert_validity(ca, DAYS);
+    assert_validity(cert, DAYS);
+
+    EVP_PKEY *ca_key = X509_get0_pubkey(ca);
+    assert_true(EVP_PKEY_is_a(ca_key, "EC"));
+    char group[64];
+    size_t len = 0;
+    assert_int_equal(EVP_PKEY_get_utf8_string_param(ca_key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                                    sizeof(group), &len),
+                     1);
+    assert_string_equal(group, "prime256v1");
+    X509_free(cert);
+    X509_free(ca);
+    certs_bundle_free(&b);
+}
+
+static void key_is_unencrypted_pkcs8_pem(void **state)
+{
+    (void)state;
+    struct certs_bundle b = make();
+    const char head[] = "-----BEGIN PRIVATE KEY-----\n";
+    const char tail[] = "-----END PRIVATE KEY-----\n";
+    assert_memory_equal(b.key_pem, head, strlen(head));
+    size_t n = strlen(b.key_pem);
+    assert_true(n > strlen(tail));
+    assert_string_equal(b.key_pem + n - strlen(tail), tail);
+    assert_memory_equal(b.ca_cert_pem, "-----BEGIN CERTIFICATE-----\n", 28);
+    assert_memory_equal(b.cert_pem, "-----BEGIN CERTIFICATE-----\n", 28);
+    certs_bundle_free(&b);
+}
+
+static void the_first_host_must_fit_the_common_name(void **state)
+{
+    (void)state;
+    struct certs_bundle b;
+    char err[512], longest[MW_CERT_MAX_CN_BYTES + 2];
+    memset(longest, 'a', MW_CERT_MAX_CN_BYTES);
+    longest[MW_CERT_MAX_CN_BYTES] = '\0';
+    const char *fits[] = {longest};
+    assert_int_equal(certs_generate(fits, 1, DAYS, &b, err, sizeof(err)), 0);
+    certs_bundle_free(&b);
+
+    strcat(longest, "a");
+    const char *too_long[] = {longest, "localhost"};
+    assert_int_equal(certs_generate(too_long, 2, DAYS, &b, err, sizeof(err)), -1);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "certificate: the first host \"%s\" is the subject CN, which holds at most 64 "
+             "characters (list a shorter name first)",
+             longest);
+    assert_string_equal(err, want);
+
+    /* The same name further down the list is only a SAN. */
+    const char *second[] = {"localhost", longest};
+    assert_int_equal(certs_generate(second, 2, DAYS, &b, err, sizeof(err)), 0);
+    X509 *cert = parse_cert(b.cert_pem);
+    assert_int_equal(X509_check_host(cert, longest, 0, 0, NULL), 1);
+    X509_free(cert);
+    certs_bundle_free(&b);
+}
+
 static void each_generation_has_its_own_ca(void **state)
 {
     (void)state;
@@ -165,6 +364,11 @@ int main(void)
         cmocka_unit_test(sans_hold_every_host),
         cmocka_unit_test(key_is_ec_p256_and_matches_the_certificate),
         cmocka_unit_test(certificate_verifies_against_the_ca),
+        cmocka_unit_test(ca_signs_certificates_and_the_serving_certificate_serves),
+        cmocka_unit_test(key_identifiers_link_the_certificate_to_its_ca),
+        cmocka_unit_test(subjects_serials_and_validity),
+        cmocka_unit_test(key_is_unencrypted_pkcs8_pem),
+        cmocka_unit_test(the_first_host_must_fit_the_common_name),
         cmocka_unit_test(each_generation_has_its_own_ca),
         cmocka_unit_test(bad_hosts_and_days_are_refused),
         cmocka_unit_test(files_are_written_with_a_private_key),

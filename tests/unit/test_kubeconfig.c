@@ -109,6 +109,49 @@ static void bad_contexts_are_errors(void **state)
     assert_int_equal(kubeconfig_from_json(NULL, "/", NULL, &c, err, sizeof(err)), -1);
 }
 
+/* A kubeconfig whose cluster has certificate-authority-data `b64`: 0 and the bytes in c, or -1. */
+static int load_ca_data(const char *b64, struct kube_config *c, char *err, size_t errlen)
+{
+    cJSON *doc =
+        cJSON_Parse("{\"current-context\":\"x\",\"contexts\":[{\"name\":\"x\",\"context\":{"
+                    "\"cluster\":\"c\"}}],"
+                    "\"clusters\":[{\"name\":\"c\",\"cluster\":{\"server\":\"https://h\"}}]}");
+    cJSON *cluster =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "clusters"), 0), "cluster");
+    cJSON_AddStringToObject(cluster, "certificate-authority-data", b64);
+    int rc = kubeconfig_from_json(doc, "/", NULL, c, err, errlen);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void base64_data_may_be_wrapped_but_must_be_whole(void **state)
+{
+    (void)state;
+    struct kube_config c;
+    char err[256] = "";
+    /* Wrapped the way `base64` and YAML block scalars wrap it. */
+    assert_int_equal(
+        load_ca_data("LS0tLS1CRUdJTiBD\r\nRVJUSUZJ Q0FURS0t\tLS0tCg==\n", &c, err, sizeof(err)), 0);
+    assert_int_equal(c.ca_data_len, 28);
+    assert_memory_equal(c.ca_data, "-----BEGIN CERTIFICATE-----\n", 28);
+    kube_config_free(&c);
+    /* One and two padding characters, and none. */
+    const char *const good[] = {"QQ==", "QUI=", "QUJD"};
+    const char *const want[] = {"A", "AB", "ABC"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(load_ca_data(good[i], &c, err, sizeof(err)), 0);
+        assert_int_equal(c.ca_data_len, strlen(want[i]));
+        assert_string_equal(c.ca_data, want[i]);
+        kube_config_free(&c);
+    }
+    /* Missing padding, padding inside, a character outside the alphabet, nothing at all. */
+    const char *const bad[] = {"QUI", "QQ==QUJD", "QU=I", "QUJ-", "QUJD_w==", " \n "};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(load_ca_data(bad[i], &c, err, sizeof(err)), -1);
+        assert_string_equal(err, "kubeconfig: certificate-authority-data is not valid base64");
+    }
+}
+
 static void file_paths_are_relative_to_the_kubeconfig(void **state)
 {
     (void)state;
@@ -205,6 +248,7 @@ int main(void)
         cmocka_unit_test(current_context_with_inline_data),
         cmocka_unit_test(named_context_with_files_and_insecure),
         cmocka_unit_test(bad_contexts_are_errors),
+        cmocka_unit_test(base64_data_may_be_wrapped_but_must_be_whole),
         cmocka_unit_test(file_paths_are_relative_to_the_kubeconfig),
         cmocka_unit_test(in_cluster_ipv4_and_ipv6),
     };
