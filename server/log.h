@@ -4,7 +4,7 @@
  * The only place in the server that prints.  Every line carries "ts" (RFC 3339
  * UTC with milliseconds), "level" and "msg"; the review line adds what an
  * operator needs to find a request again.  Lines never echo whole objects.
- * Thread-safe: each line is written with one locked writev.
+ * Thread-safe: each line is written whole, with one writev.
  */
 #ifndef MW_SERVER_LOG_H
 #define MW_SERVER_LOG_H

@@ -257,6 +257,18 @@ want1=$(openssl x509 -in crt1.pem -noout -serial)
 [ "$(count_lines "$WORK/rotate.log" "certificate reloaded")" = 3 ] && [ "$(count_lines "$WORK/rotate.log" "certificate not reloaded")" = 1 ] &&
     pass "3 reloads and 1 refusal logged, once each" ||
     fail "reload lines: $(grep -c certificate "$WORK/rotate.log") $(grep certificate "$WORK/rotate.log")"
+# Two server threads logged thousands of reviews at once: every line must still be one whole JSON object.
+whole=$(python3 -c 'import json, sys
+n = bad = 0
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    n += 1
+    try:
+        bad += not isinstance(json.loads(line), dict)
+    except ValueError:
+        bad += 1
+print(n, bad)' "$WORK/rotate.log")
+[ "${whole#* }" = 0 ] && [ "${whole% *}" -gt 1000 ] && pass "${whole% *} log lines written by concurrent threads, each one whole JSON object" ||
+    fail "log lines (total, broken): $whole"
 expiry=$(curl -sS --cacert ca.crt "https://localhost:$PORT/metrics" | sed -n 's/^migration_webhook_certificate_expiry_timestamp_seconds //p')
 want=$(date -d "$(openssl x509 -in crt1.pem -noout -enddate | cut -d= -f2)" +%s)
 [ "$expiry" = "$want" ] && pass "expiry metric follows the rotation" || fail "expiry metric $expiry, want $want"
