@@ -2,12 +2,11 @@
  * server/http.c - the HTTPS server on libmicrohttpd.
  *
  * One daemon, TLS 1.2/1.3 through GnuTLS, an internal epoll thread pool with
- * one thread per core.  Requests follow the POST shape of libmicrohttpd's
- * doc/examples: the first call for a request allocates a per-request context
- * (and answers at once when the path, method, size or content type is wrong),
- * the following calls append the body to it, and the last call (no more
- * upload data) answers.  The context is freed in the completion callback,
- * which also counts the request out of the in-flight total used by draining.
+ * one thread per core, fed evenly by server/acceptor.c.  Requests follow the POST shape of
+ * libmicrohttpd's doc/examples: the first call for a request allocates a per-request context (and
+ * answers at once when the path, method, size or content type is wrong), the following calls append
+ * the body to it, and the last call (no more upload data) answers.  The context is freed in the
+ * completion callback, which also counts the request out of the in-flight total used by draining.
  *
  * Checks in order: 404, client certificate on /validate and /mutate (403 when
  * a client CA is set and the peer has no certificate it signed, before any
@@ -38,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/acceptor.h"
 #include "server/limits.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -49,6 +49,7 @@ enum route { ROUTE_NONE, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READ
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    struct acceptor *acceptor; /* the listening socket; hands connections to the daemon */
     const struct admission_context *admission;
     size_t max_body;
     int verify_clients;
@@ -522,10 +523,18 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
     s->admission = opt->admission;
     s->max_body = opt->max_body_bytes ? opt->max_body_bytes : MW_HTTP_MAX_BODY_BYTES;
     s->verify_clients = opt->client_ca_pem != NULL;
+    s->acceptor = acceptor_open(&addr, err, errlen);
+    if (!s->acceptor) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, errlen, "cannot listen on %s: %s", opt->listen, why);
+        free(s);
+        return NULL;
+    }
+    unsigned max_connections =
+        opt->max_connections ? opt->max_connections : (unsigned)MW_HTTP_MAX_CONNECTIONS;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
-    if (addr.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
     struct MHD_OptionItem tls_trust[] = {
         {opt->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
          (void *)opt->client_ca_pem},
@@ -533,19 +542,22 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
     };
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_HTTPS_CERT_CALLBACK,
-        tls_store_activate(opt->tls), MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES,
-        MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads), MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
-        opt->max_connections ? opt->max_connections : (unsigned)MW_HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)MW_HTTP_LISTEN_BACKLOG,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls_trust, MHD_OPTION_END);
+        MHD_OPTION_HTTPS_CERT_CALLBACK, tls_store_activate(opt->tls), MHD_OPTION_HTTPS_PRIORITIES,
+        MW_HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MW_HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_CONNECTION_LIMIT, max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_ARRAY, tls_trust, MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(
-            err, errlen,
-            "cannot start the HTTPS server on %s (address in use, or a bad certificate or key)",
-            opt->listen);
+        snprintf(err, errlen, "cannot start the HTTPS server on %s (a bad certificate or key)",
+                 opt->listen);
+        acceptor_free(s->acceptor);
+        free(s);
+        return NULL;
+    }
+    if (acceptor_start(s->acceptor, s->daemon, max_connections, err, errlen) != 0) {
+        acceptor_free(s->acceptor);
+        MHD_stop_daemon(s->daemon);
         free(s);
         return NULL;
     }
@@ -554,8 +566,7 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
 
 unsigned http_port(const struct http_server *s)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? info->port : 0;
+    return acceptor_port(s->acceptor);
 }
 
 void http_begin_drain(struct http_server *s)
@@ -578,9 +589,7 @@ static unsigned open_connections(struct http_server *s)
 int http_finish(struct http_server *s, long long seconds)
 {
     atomic_store(&s->draining, 1);
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    acceptor_close(s->acceptor); /* new connections are refused from here on */
     /* A connection accepted just before may still be sending its headers: wait until
        nothing is open, or nothing has been in flight for a short grace time. */
     long long deadline = now_us() + seconds * 1000000LL;
@@ -601,6 +610,7 @@ void http_stop(struct http_server *s)
 {
     if (!s)
         return;
+    acceptor_free(s->acceptor);
     MHD_stop_daemon(s->daemon);
     free(s);
 }

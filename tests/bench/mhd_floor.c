@@ -1,20 +1,25 @@
 /*
  * tests/bench/mhd_floor.c - the floor of our HTTP stack: libmicrohttpd over
  * GnuTLS with the options server/http.c uses (internal epoll thread pool, one
- * thread per core, the same TLS priorities and per-connection memory), reading
+ * thread per core fed by server/acceptor.c, the same TLS priorities and
+ * per-connection memory), reading
  * each POST body and answering a canned body, with no JSON and no decision.
- * tests/bench/bench_floor.sh puts it between nginx and the webhook, to tell the
+ * tests/bench/bench_http.sh puts it between nginx and the webhook, to tell the
  * cost of the HTTP/TLS library from the cost of the review itself.
  *
  *   mhd_floor CERT KEY ANSWER_FILE PORT
  */
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "server/acceptor.h"
 #include "server/limits.h"
 
 static char *answer;
@@ -80,15 +85,29 @@ int main(int argc, char **argv)
         fprintf(stderr, "mhd_floor: cannot read the certificate, key or answer\n");
         return 2;
     }
+    /* The server's own front: its acceptor (server/acceptor.c) feeding the worker pool. */
+    char err[256];
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)atoi(argv[4])),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_storage listen_addr;
+    memset(&listen_addr, 0, sizeof(listen_addr));
+    memcpy(&listen_addr, &addr, sizeof(addr));
+    struct acceptor *a = acceptor_open(&listen_addr, err, sizeof(err));
+    if (!a) {
+        fprintf(stderr, "mhd_floor: cannot listen on port %s: %s\n", argv[4], err);
+        return 2;
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC,
-        (unsigned short)atoi(argv[4]), NULL, NULL, on_request, NULL, MHD_OPTION_HTTPS_MEM_CERT,
-        cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
-    if (!d) {
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
+            MHD_USE_NO_LISTEN_SOCKET,
+        0, NULL, NULL, on_request, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
+        key, MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(cores > 0 ? cores : 1), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
+    if (!d || acceptor_start(a, d, MW_HTTP_MAX_CONNECTIONS, err, sizeof(err)) != 0) {
         fprintf(stderr, "mhd_floor: cannot start on port %s\n", argv[4]);
         return 2;
     }
@@ -99,6 +118,7 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     int sig;
     sigwait(&set, &sig);
+    acceptor_free(a);
     MHD_stop_daemon(d);
     free(cert);
     free(key);

@@ -208,6 +208,30 @@ curl -s --max-time 10 --cacert "$OLD_CA" -o /dev/null "$BASE/healthz"
 rc=$?
 [ "$rc" = 60 ] && pass "old CA no longer verifies" || fail "old CA: curl exit $rc"
 
+# ---- connections ----------------------------------------------------------
+# Connections opened at once are spread over the server threads, not all kept by one of them.
+if command -v wrk >/dev/null; then
+    workers=$(cat /proc/"$PID"/task/*/comm | grep -c '^MHD-worker$')
+    conns=$((4 * workers))
+    wrk -t1 -c"$conns" -d2s "$BASE/healthz" >"$WORK/wrk.out" 2>&1 || fail "wrk: $(cat "$WORK/wrk.out")"
+    busy= idle=
+    for t in /proc/"$PID"/task/*; do
+        [ "$(cat "$t/comm")" = MHD-worker ] || continue
+        ticks=$(awk '{print $14 + $15}' "$t/stat")
+        if [ "$ticks" -gt 0 ]; then busy="$busy $ticks"; else idle="$idle $ticks"; fi
+    done
+    [ -n "$busy" ] && [ -z "$idle" ] && pass "$conns connections at once: each of the $workers server threads served (CPU ticks:$busy)" ||
+        fail "$conns connections at once: threads busy:$busy idle:$idle"
+else
+    echo "skip: wrk not installed (thread spread)"
+fi
+"$BIN" serve --listen "127.0.0.1:$PORT" --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" \
+    --cluster-dir "$DATA/server/cluster" 2>"$WORK/second.log"
+rc=$?
+[ "$rc" = 2 ] && grep -q "cannot listen on 127.0.0.1:$PORT: Address already in use" "$WORK/second.log" &&
+    pass "a second server on the same port: one line, exit 2" || fail "second server: exit $rc $(cat "$WORK/second.log")"
+still_answers "a second server on the same port"
+
 # ---- libraries ----------------------------------------------------------
 no_libcurl_mapped "$PID" "serve --cluster-dir, after the reviews above,"
 
