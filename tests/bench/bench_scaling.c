@@ -312,8 +312,8 @@ static void bench_nodes(void)
     char *vm_body = read_file(VM_REVIEW, &vm_len);
     char *vmim_body = vmim_review("vm-icelake");
     printf("## time per review as the cluster grows (node-c + copies of node-a)\n");
-    printf("%7s %14s %14s %14s %12s %13s %8s\n", "nodes", "no-target ms", "candidates ms",
-           "VM CREATE ms", "lookup us", "no-target/node", "growth");
+    printf("%7s %14s %14s %14s %12s %12s %13s %8s\n", "nodes", "no-target ms", "candidates ms",
+           "VM 1st ms", "VM CREATE ms", "lookup us", "no-target/node", "growth");
     double first_per_node = 0;
     for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
         int n = counts[c];
@@ -332,6 +332,11 @@ static void bench_nodes(void)
         struct candidates_run cand = {view, vmi, (size_t)n - 1};
         struct lookup_run lookup = {view, ""};
         snprintf(lookup.name, sizeof(lookup.name), "node-%05d", n - 1);
+        /* The first VM review on a new node list derives the host-model facts; later ones reuse
+         * them. */
+        double t_first = now_s();
+        run_review(&vm);
+        t_first = now_s() - t_first;
         double t_vmim = median_time(run_review, &vmim);
         double t_cand = median_time(run_candidates, &cand);
         double t_vm = median_time(run_review, &vm);
@@ -339,8 +344,8 @@ static void bench_nodes(void)
         double per_node = t_vmim / n;
         if (!first_per_node)
             first_per_node = per_node;
-        printf("%7d %14.3f %14.3f %14.3f %12.3f %11.3fus %8s\n", n, t_vmim * 1e3, t_cand * 1e3,
-               t_vm * 1e3, t_lookup * 1e6, per_node * 1e6,
+        printf("%7d %14.3f %14.3f %14.3f %12.3f %12.3f %11.3fus %8s\n", n, t_vmim * 1e3,
+               t_cand * 1e3, t_first * 1e3, t_vm * 1e3, t_lookup * 1e6, per_node * 1e6,
                c == 0                            ? "-"
                : per_node / first_per_node < 1.5 ? "linear"
                                                  : "SUPER");
