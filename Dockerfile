@@ -5,9 +5,11 @@
 # Stage "build" compiles on Debian bookworm with the -dev packages of
 # scripts/packages.txt and runs the unit tests (--build-arg RUN_UNIT_TESTS=0 skips
 # them).  Stage "runtime" is bookworm-slim plus only the shared libraries the
-# binary links, and libcurl4, which it loads on first use (dlopen) when it
-# talks to an API server; tests/integration/test_dockerfile.sh checks that
-# list against `ldd` of the built binary and of libcurl.so.4.  The server runs as uid/gid 65532, needs no shell,
+# binary links, and libcurl3-gnutls, which it loads on first use (dlopen) when
+# it talks to an API server (the GnuTLS flavour of libcurl: GnuTLS is mapped
+# already, no OpenSSL at run time); tests/integration/test_dockerfile.sh checks
+# that list against `ldd` of the built binary and of libcurl-gnutls.so.4.
+# The server runs as uid/gid 65532, needs no shell,
 # and writes nothing to its root filesystem (the chart mounts it read-only).
 
 FROM debian:bookworm AS build
@@ -35,15 +37,14 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
  && strip /build/migration-webhook
 
 FROM debian:bookworm-slim AS runtime
-# libcurl4 is not linked: it is loaded on first use, by --kubeconfig / in-cluster
+# libcurl3-gnutls is not linked: it is loaded on first use, by --kubeconfig / in-cluster
 # mode and `certs patch` (a --cluster-dir server never maps it).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libmicrohttpd12 \
       libcjson1 \
       libyaml-0-2 \
-      libssl3 \
-      libcurl4 \
+      libcurl3-gnutls \
       libgnutls30 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /build/migration-webhook /usr/local/bin/migration-webhook

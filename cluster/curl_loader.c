@@ -18,7 +18,7 @@ static struct curl_api api;
 static const struct curl_api *loaded; /* &api once everything resolved */
 static char load_error[512];          /* why not, when loaded is NULL */
 
-/* Records the failure line "cannot load libcurl.so.4: <why>". */
+/* Records the failure line "cannot load libcurl-gnutls.so.4: <why>". */
 static void remember_failure(const char *why)
 {
     snprintf(load_error, sizeof(load_error), "cannot load %s: %s", CURL_LOADER_SONAME,

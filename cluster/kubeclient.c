@@ -8,15 +8,26 @@
  * material, the bearer token and the time left.  The token file is stat()ed
  * before each request and re-read when it changed; a 401 forces a re-read and
  * one retry.  Non-2xx answers are turned into one line from their Status body.
+ *
+ * PEM data carried in the kubeconfig (certificate-authority-data,
+ * client-certificate-data, client-key-data) reaches libcurl as a file name:
+ * the TLS backend (GnuTLS) reads CA, certificate and key from files only, so
+ * each is written once into an anonymous in-memory file (memfd, sealed, never
+ * on disk) owned by the client and passed as "/proc/self/fd/N".  A configured
+ * CA is the only trust anchor: the default CA directory is switched off.
  */
 #include "cluster/kubeclient.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cluster/curl_loader.h"
 #include "cluster/view.h"
@@ -25,6 +36,10 @@
 struct kube_client {
     const struct curl_api *curl; /* libcurl's functions */
     struct kube_config cfg;      /* deep copy */
+
+    /* PEM data of cfg as in-memory files: "/proc/self/fd/N", or "" when absent */
+    int ca_fd, cert_fd, key_fd; /* -1 when absent */
+    char ca_path[32], cert_path[32], key_path[32];
 
     pthread_mutex_t token_mu;
     char *token;             /* current bearer token (from cfg.token or the file) */
@@ -160,6 +175,68 @@ static void give_back_handle(struct kube_client *c, CURL *h)
         c->curl->easy_cleanup(h);
 }
 
+/* ---- PEM data as in-memory files ---- */
+
+/*
+ * Writes n bytes of data into a new sealed anonymous file and names it in
+ * path ("/proc/self/fd/N").  Returns the descriptor (the client closes it) or
+ * -1 with one line in err.
+ */
+static int pem_memfd(const char *what, const char *data, size_t n, char *path, size_t pathlen,
+                     char *err, size_t errlen)
+{
+    int fd = memfd_create(what, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) {
+        snprintf(err, errlen, "API client: %s: memfd_create: %s", what, strerror(errno));
+        return -1;
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, data + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, errlen, "API client: %s: write: %s", what,
+                     w < 0 ? strerror(errno) : "short write");
+            close(fd);
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    /* best effort: the content can no longer change */
+    (void)fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+    snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+/* The kubeconfig's PEM data as in-memory files; 0, or -1 with one line in err. */
+static int open_pem_files(struct kube_client *c, char *err, size_t errlen)
+{
+    if (c->cfg.ca_data && (c->ca_fd = pem_memfd("certificate-authority-data", c->cfg.ca_data,
+                                                c->cfg.ca_data_len, c->ca_path,
+                                                sizeof(c->ca_path), err, errlen)) < 0)
+        return -1;
+    if (c->cfg.cert_data && (c->cert_fd = pem_memfd("client-certificate-data", c->cfg.cert_data,
+                                                    c->cfg.cert_data_len, c->cert_path,
+                                                    sizeof(c->cert_path), err, errlen)) < 0)
+        return -1;
+    if (c->cfg.key_data &&
+        (c->key_fd = pem_memfd("client-key-data", c->cfg.key_data, c->cfg.key_data_len,
+                               c->key_path, sizeof(c->key_path), err, errlen)) < 0)
+        return -1;
+    return 0;
+}
+
+static void close_pem_files(struct kube_client *c)
+{
+    int *fds[] = {&c->ca_fd, &c->cert_fd, &c->key_fd};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+        if (*fds[i] >= 0) {
+            close(*fds[i]);
+            *fds[i] = -1;
+        }
+}
+
 struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, size_t errlen)
 {
     if (!cfg->server || strncmp(cfg->server, "https://", 8) != 0) {
@@ -180,6 +257,14 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
         return NULL;
     }
     c->curl = curl;
+    c->ca_fd = c->cert_fd = c->key_fd = -1;
+    if (open_pem_files(c, err, errlen) != 0) {
+        close_pem_files(c);
+        free(c->token);
+        kube_config_free(&c->cfg);
+        free(c);
+        return NULL;
+    }
     pthread_mutex_init(&c->token_mu, NULL);
     pthread_mutex_init(&c->pool_mu, NULL);
     return c;
@@ -193,6 +278,7 @@ void kube_client_free(struct kube_client *c)
         c->curl->easy_cleanup(c->idle[i]);
     pthread_mutex_destroy(&c->token_mu);
     pthread_mutex_destroy(&c->pool_mu);
+    close_pem_files(c);
     free(c->token);
     kube_config_free(&c->cfg);
     free(c);
@@ -290,23 +376,20 @@ static void set_tls(struct kube_client *c, CURL *h)
     if (c->cfg.insecure) {
         c->curl->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         c->curl->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    } else if (c->cfg.ca_data) {
-        struct curl_blob blob = {c->cfg.ca_data, c->cfg.ca_data_len, CURL_BLOB_COPY};
-        c->curl->easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
-    } else if (c->cfg.ca_file) {
-        c->curl->easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_file);
+    } else if (c->cfg.ca_data || c->cfg.ca_file) {
+        /* the configured CA only, as kubectl: no default CA directory */
+        c->curl->easy_setopt(h, CURLOPT_CAINFO, c->cfg.ca_data ? c->ca_path : c->cfg.ca_file);
+        c->curl->easy_setopt(h, CURLOPT_CAPATH, (char *)NULL);
     }
-    if (c->cfg.cert_data) {
-        struct curl_blob blob = {c->cfg.cert_data, c->cfg.cert_data_len, CURL_BLOB_COPY};
-        c->curl->easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
-    } else if (c->cfg.cert_file) {
-        c->curl->easy_setopt(h, CURLOPT_SSLCERT, c->cfg.cert_file);
+    const char *cert = c->cfg.cert_data ? c->cert_path : c->cfg.cert_file;
+    if (cert) {
+        c->curl->easy_setopt(h, CURLOPT_SSLCERT, cert);
+        c->curl->easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
     }
-    if (c->cfg.key_data) {
-        struct curl_blob blob = {c->cfg.key_data, c->cfg.key_data_len, CURL_BLOB_COPY};
-        c->curl->easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
-    } else if (c->cfg.key_file) {
-        c->curl->easy_setopt(h, CURLOPT_SSLKEY, c->cfg.key_file);
+    const char *key = c->cfg.key_data ? c->key_path : c->cfg.key_file;
+    if (key) {
+        c->curl->easy_setopt(h, CURLOPT_SSLKEY, key);
+        c->curl->easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
     }
 }
 

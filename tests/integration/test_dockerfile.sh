@@ -5,7 +5,7 @@
 #    image's essential set), and every library the binary links directly from a
 #    package the runtime stage names;
 #  - the same for the libraries the binary dlopen()s on first use (the
-#    *_SONAME names of the sources' headers: libcurl.so.4) and for everything
+#    *_SONAME names of the sources' headers: libcurl-gnutls.so.4) and for everything
 #    `ldd` lists for them: they are missing only when first needed, so a
 #    container that never talks to an API server would not notice;
 #  - the runtime stage runs as 65532:65532 with the binary as exec-form ENTRYPOINT;

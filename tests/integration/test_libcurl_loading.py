@@ -6,7 +6,7 @@ names every library it opens); `serve --kubeconfig` against the stand-in API
 server maps it (/proc/PID/maps) and answers reviews.  When libcurl cannot be
 loaded (here: an empty file bind-mounted over it in a private mount
 namespace, which needs root), `serve --kubeconfig` and `check --kubeconfig`
-print one line, "cannot load libcurl.so.4: <why>", and exit 2.
+print one line, "cannot load libcurl-gnutls.so.4: <why>", and exit 2.
 """
 import os
 import shutil
@@ -32,7 +32,7 @@ def mapped_libcurl(pid):
     with open("/proc/%d/maps" % pid) as f:
         for line in f:
             fields = line.split()
-            if len(fields) >= 6 and os.path.basename(fields[5]).startswith("libcurl.so"):
+            if len(fields) >= 6 and os.path.basename(fields[5]).startswith("libcurl-gnutls.so"):
                 return fields[5]
     return None
 
@@ -93,15 +93,15 @@ def missing_libcurl_is_one_line(work, si, lib):
         print("skip: needs root and unshare -m: missing-library check skipped")
         return
     tls = os.path.join(work, "live")
-    want = "cannot load libcurl.so.4: "  # then dlerror's text, naming the file as the loader found it
+    want = "cannot load libcurl-gnutls.so.4: "  # then dlerror's text, naming the file as the loader found it
     rc, err = without_libcurl(lib, [standin.BIN, "serve", "--kubeconfig", si.kubeconfig, "--listen", "127.0.0.1:0",
                                     "--tls-cert", tls + "/tls.crt", "--tls-key", tls + "/tls.key"])
     check(rc == 2 and len(err) == 1 and err[0].startswith("migration-webhook serve: " + want)
-          and "libcurl.so.4: " in err[0][len("migration-webhook serve: " + want):],
+          and "libcurl-gnutls.so.4: " in err[0][len("migration-webhook serve: " + want):],
           "serve --kubeconfig without libcurl: exit 2, one line: %d %r" % (rc, err))
     rc, err = without_libcurl(lib, [standin.BIN, "check", "--kubeconfig", si.kubeconfig, "vm-cdrom"])
     check(rc == 2 and len(err) == 1 and err[0].startswith("migration-webhook check: " + want)
-          and "libcurl.so.4: " in err[0][len("migration-webhook check: " + want):],
+          and "libcurl-gnutls.so.4: " in err[0][len("migration-webhook check: " + want):],
           "check --kubeconfig without libcurl: exit 2, one line: %d %r" % (rc, err))
     rc, err = without_libcurl(lib, [standin.BIN, "check", "--cluster-dir", "examples/cluster", "vm-migratable"])
     check(rc == 0, "check --cluster-dir without libcurl still works: %d %r" % (rc, err))

@@ -256,11 +256,20 @@ def main():
         kubeconfig(tmp + "/kubeconfig-wrong", url, {"certificate-authority": tmp + "/other.crt"}, client_token)
         d3 = Driver(tmp + "/kubeconfig-wrong", 1500)
         drivers.append(d3)
-        check(d3.first.startswith("NOTREADY GET /api/v1/nodes: SSL certificate problem"),
+        refused = "server certificate verification failed"  # libcurl's words (GnuTLS)
+        check(d3.first.startswith("NOTREADY GET /api/v1/nodes: " + refused),
               "an unknown server certificate is refused: " + d3.first)
-        check(d3.ask("get VMI default vm1").startswith("ERROR GET %s: SSL certificate problem" % VMI_PATH),
+        check(d3.ask("get VMI default vm1").startswith("ERROR GET %s: %s" % (VMI_PATH, refused)),
               "on-demand reads fail the same way")
         check(d3.close() == 0, "driver exits cleanly")
+        with open(tmp + "/other.crt", "rb") as f:
+            other_data = base64.b64encode(f.read()).decode()
+        kubeconfig(tmp + "/kubeconfig-wrong-data", url, {"certificate-authority-data": other_data}, client_token)
+        d3b = Driver(tmp + "/kubeconfig-wrong-data", 1500)
+        drivers.append(d3b)
+        check(d3b.first.startswith("NOTREADY GET /api/v1/nodes: " + refused),
+              "an unknown server certificate is refused with certificate-authority-data: " + d3b.first)
+        check(d3b.close() == 0, "driver exits cleanly")
 
         # insecure-skip-tls-verify accepts the unknown certificate
         kubeconfig(tmp + "/kubeconfig-insecure", url, {"certificate-authority": tmp + "/other.crt",
@@ -281,6 +290,27 @@ def main():
         check(d5.first == "READY" and d5.ask("get VMI default vm1").startswith("{"),
               "client certificate authenticates: " + d5.first)
         check(d5.close() == 0, "driver exits cleanly")
+
+        # the same client certificate and key given inline (base64)
+        def b64(name):
+            with open(tmp + "/" + name, "rb") as f:
+                return base64.b64encode(f.read()).decode()
+        cfg["clusters"][0]["cluster"] = {"server": url, "certificate-authority-data": b64("ca.crt")}
+        cfg["users"][0]["user"] = {"client-certificate-data": b64("client.crt"), "client-key-data": b64("client.key")}
+        write(tmp + "/kubeconfig-cert-data", json.dumps(cfg))
+        d6 = Driver(tmp + "/kubeconfig-cert-data")
+        drivers.append(d6)
+        check(d6.first == "READY" and d6.ask("get VMI default vm1").startswith("{"),
+              "client-certificate-data and client-key-data authenticate: " + d6.first)
+        check(d6.close() == 0, "driver exits cleanly")
+        # without the certificate (and no token) the API server refuses
+        cfg["users"][0]["user"] = {}
+        write(tmp + "/kubeconfig-no-cred", json.dumps(cfg))
+        d7 = Driver(tmp + "/kubeconfig-no-cred", 1500)
+        drivers.append(d7)
+        check(d7.first.startswith("NOTREADY GET /api/v1/nodes: 401"),
+              "no client certificate and no token is refused: " + d7.first)
+        check(d7.close() == 0, "driver exits cleanly")
     finally:
         for d in drivers:
             if d.p.poll() is None:
