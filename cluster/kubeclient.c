@@ -212,17 +212,17 @@ static int pem_memfd(const char *what, const char *data, size_t n, char *path, s
 /* The kubeconfig's PEM data as in-memory files; 0, or -1 with one line in err. */
 static int open_pem_files(struct kube_client *c, char *err, size_t errlen)
 {
-    if (c->cfg.ca_data && (c->ca_fd = pem_memfd("certificate-authority-data", c->cfg.ca_data,
-                                                c->cfg.ca_data_len, c->ca_path,
-                                                sizeof(c->ca_path), err, errlen)) < 0)
+    if (c->cfg.ca_data &&
+        (c->ca_fd = pem_memfd("certificate-authority-data", c->cfg.ca_data, c->cfg.ca_data_len,
+                              c->ca_path, sizeof(c->ca_path), err, errlen)) < 0)
         return -1;
-    if (c->cfg.cert_data && (c->cert_fd = pem_memfd("client-certificate-data", c->cfg.cert_data,
-                                                    c->cfg.cert_data_len, c->cert_path,
-                                                    sizeof(c->cert_path), err, errlen)) < 0)
+    if (c->cfg.cert_data &&
+        (c->cert_fd = pem_memfd("client-certificate-data", c->cfg.cert_data, c->cfg.cert_data_len,
+                                c->cert_path, sizeof(c->cert_path), err, errlen)) < 0)
         return -1;
     if (c->cfg.key_data &&
-        (c->key_fd = pem_memfd("client-key-data", c->cfg.key_data, c->cfg.key_data_len,
-                               c->key_path, sizeof(c->key_path), err, errlen)) < 0)
+        (c->key_fd = pem_memfd("client-key-data", c->cfg.key_data, c->cfg.key_data_len, c->key_path,
+                               sizeof(c->key_path), err, errlen)) < 0)
         return -1;
     return 0;
 }
