@@ -52,9 +52,12 @@ void metrics_init(void)
     atomic_store(&m.in_flight, 0);
 }
 
+/* src (NULL = "") into dst, cut to cap - 1 bytes. */
 static void copy_label(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
 }
 
 static int series_matches(const struct request_series *s, const char *path, const char *resource,
