@@ -16,6 +16,7 @@
  * unencrypted PKCS#8) until certs_write_dir puts it on disk.
  */
 #include "certs/certs.h"
+#include "certs/datum.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,17 +53,6 @@ struct keyed_cert {
 static void gnutls_error(char *err, size_t errlen, const char *what, int ret)
 {
     snprintf(err, errlen, "%s: %s", what, gnutls_strerror(ret));
-}
-
-/* Copies a GnuTLS datum into a NUL-terminated string; caller frees. */
-static char *string_of_datum(const gnutls_datum_t *d)
-{
-    char *s = malloc((size_t)d->size + 1);
-    if (s) {
-        memcpy(s, d->data, d->size);
-        s[d->size] = '\0';
-    }
-    return s;
 }
 
 /* Writes the big-endian integer `v` right-aligned into `width` bytes, zeros in front. */

@@ -18,6 +18,7 @@
  * The API server comes from --kubeconfig, else the pod's service account.
  */
 #include "certs/patch.h"
+#include "certs/datum.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,17 +99,6 @@ static int parse_patch_args(int argc, char **argv, struct patch_args *a)
 }
 
 /* ---- base64 ---- */
-
-/* A GnuTLS datum copied into a NUL-terminated string; caller frees.  NULL when out of memory. */
-static char *string_of_datum(const gnutls_datum_t *d)
-{
-    char *s = malloc((size_t)d->size + 1);
-    if (s) {
-        memcpy(s, d->data, d->size);
-        s[d->size] = '\0';
-    }
-    return s;
-}
 
 /* Standard base64 (padded, one line) of len bytes; caller frees.  NULL when out of memory. */
 static char *base64_encode(const char *in, size_t len)
