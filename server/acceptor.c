@@ -1,13 +1,16 @@
 /*
  * server/acceptor.c - the listening socket and the thread that accepts
- * connections and spreads them over libmicrohttpd's workers (see the header
- * for why).
+ * connections and spreads them over the server's daemons (see the header for
+ * why).
  *
  * The thread polls the listening socket and an eventfd that asks it to stop;
- * it accepts everything waiting, non-blocking, and hands each connection to
- * MHD_add_connection, which closes it when the server cannot take it.  At the
- * connection limit it stops accepting and looks again every
- * MW_ACCEPT_FULL_PAUSE_MS, so waiting clients stay in the backlog.
+ * it accepts everything waiting, non-blocking, and hands each connection with
+ * MHD_add_connection (which closes it when the daemon cannot take it) to the
+ * daemon holding the fewest connections.  Each daemon's count is kept here:
+ * in when a connection is handed over, out when libmicrohttpd notifies that
+ * it closed.  At the connection limit it
+ * stops accepting and looks again every MW_ACCEPT_FULL_PAUSE_MS, so waiting
+ * clients stay in the backlog.
  */
 #include "server/acceptor.h"
 
@@ -16,6 +19,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +35,10 @@ struct acceptor {
     int stop_fd; /* eventfd: readable when the thread must stop */
     pthread_t thread;
     int started;
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemons[MW_HTTP_MAX_THREADS]; /* borrowed */
+    atomic_uint open[MW_HTTP_MAX_THREADS];           /* connections each daemon holds */
+    size_t ndaemons;
+    size_t next; /* where the search for the least busy daemon starts */
     unsigned max_connections;
 };
 
@@ -71,11 +78,50 @@ unsigned acceptor_port(const struct acceptor *a)
     return ntohs(((struct sockaddr_in *)&bound)->sin_port);
 }
 
-static int server_full(const struct acceptor *a)
+void *acceptor_counter(struct acceptor *a, size_t i)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(a->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return info && info->num_connections >= a->max_connections;
+    return i < MW_HTTP_MAX_THREADS ? &a->open[i] : NULL;
+}
+
+void acceptor_on_connection(void *counter, struct MHD_Connection *connection, void **socket_context,
+                            enum MHD_ConnectionNotificationCode toe)
+{
+    (void)connection;
+    (void)socket_context;
+    if (!counter)
+        return;
+    /* Counted in when handed over (see accept_waiting): a burst is spread before it starts. */
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub((atomic_uint *)counter, 1);
+}
+
+/*
+ * The daemon holding the fewest connections; the search starts after the one
+ * picked last, so daemons that tie (a burst of connections not started yet)
+ * take turns.
+ */
+static size_t least_busy(struct acceptor *a)
+{
+    size_t best = a->next % a->ndaemons;
+    unsigned fewest = atomic_load(&a->open[best]);
+    for (size_t k = 1; k < a->ndaemons && fewest > 0; k++) {
+        size_t i = (a->next + k) % a->ndaemons;
+        unsigned n = atomic_load(&a->open[i]);
+        if (n < fewest) {
+            fewest = n;
+            best = i;
+        }
+    }
+    a->next = best + 1;
+    return best;
+}
+
+static int server_full(struct acceptor *a)
+{
+    unsigned open = 0;
+    for (size_t i = 0; i < a->ndaemons; i++)
+        open += atomic_load(&a->open[i]);
+    return open >= a->max_connections;
 }
 
 static void pause_ms(long ms)
@@ -92,8 +138,10 @@ static void accept_waiting(struct acceptor *a)
         socklen_t len = sizeof(peer);
         int c = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c >= 0) {
-            MHD_add_connection(a->daemon, c, (struct sockaddr *)&peer,
-                               len); /* closes c if refused */
+            size_t i = least_busy(a);
+            atomic_fetch_add(&a->open[i], 1); /* out again when libmicrohttpd closes it */
+            if (MHD_add_connection(a->daemons[i], c, (struct sockaddr *)&peer, len) != MHD_YES)
+                atomic_fetch_sub(&a->open[i], 1); /* refused: libmicrohttpd closed c */
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -120,10 +168,15 @@ static void *accept_loop(void *arg)
     return NULL;
 }
 
-int acceptor_start(struct acceptor *a, struct MHD_Daemon *daemon, unsigned max_connections,
-                   char *err, size_t errlen)
+int acceptor_start(struct acceptor *a, struct MHD_Daemon *const *daemons, size_t n,
+                   unsigned max_connections, char *err, size_t errlen)
 {
-    a->daemon = daemon;
+    if (n == 0 || n > MW_HTTP_MAX_THREADS) {
+        snprintf(err, errlen, "cannot accept for %zu daemons", n);
+        return -1;
+    }
+    memcpy(a->daemons, daemons, n * sizeof(daemons[0]));
+    a->ndaemons = n;
     a->max_connections = max_connections;
     int rc = pthread_create(&a->thread, NULL, accept_loop, a);
     if (rc != 0) {

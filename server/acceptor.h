@@ -2,14 +2,17 @@
  * server/acceptor.h - the listening socket, and one thread that accepts
  * connections and hands each to libmicrohttpd's thread pool.
  *
- * Why not let libmicrohttpd accept: each of its worker threads accepts from a
- * shared listening socket for itself and keeps every connection it took, so a
- * client that opens its connections at once (the API server after a restart,
- * a load test) can land all of them on one thread and leave the other cores
- * idle.  Measured on 2 cores with 16 keep-alive connections: 2 runs in 4 put
- * every connection on one thread and served 30 % fewer reviews.  A connection
- * given with MHD_add_connection goes to worker (socket number mod pool size),
- * so consecutive connections are spread over the threads evenly.
+ * Why not let libmicrohttpd accept: the workers of its thread pool each
+ * accept from a shared listening socket for themselves and keep every
+ * connection they took, so a client that opens its connections at once (the
+ * API server after a restart, a load test) can land all of them on one thread
+ * and leave the other cores idle.  Measured on 2 cores with 16 keep-alive
+ * connections: 2 runs in 4 put every connection on one thread and served 30 %
+ * fewer reviews.  Handing connections to a pool with MHD_add_connection is not
+ * exact either (the pool places them by socket number, which descriptors
+ * opened meanwhile skew), so the server runs one single-threaded daemon per
+ * core and the acceptor gives each new connection to the daemon holding the
+ * fewest (counted in at hand-over, out through MHD_OPTION_NOTIFY_CONNECTION).
  *
  * While the server holds its connection limit, the acceptor leaves new
  * connections waiting in the listen backlog, as libmicrohttpd would.
@@ -20,7 +23,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-struct MHD_Daemon;
+#include <microhttpd.h>
+
 struct acceptor;
 
 /* Binds `addr` and listens (IPv6 sockets are IPv6-only).  NULL with one line in err. */
@@ -30,12 +34,23 @@ struct acceptor *acceptor_open(const struct sockaddr_storage *addr, char *err, s
 unsigned acceptor_port(const struct acceptor *a);
 
 /*
- * Starts the thread that accepts and hands each connection to `daemon`
- * (started with MHD_USE_NO_LISTEN_SOCKET and MHD_USE_ITC), holding back while
- * `max_connections` are open.  0, or -1 with one line in err.
+ * Starts the thread that accepts and hands each connection to the one of the
+ * `n` daemons with the fewest open connections (the next in turn on a tie),
+ * holding back while `max_connections` are open in all.  Daemon i must have
+ * been started with MHD_USE_NO_LISTEN_SOCKET, MHD_USE_ITC, its own internal
+ * thread, and MHD_OPTION_NOTIFY_CONNECTION, acceptor_on_connection,
+ * acceptor_counter(a, i).  The daemons are borrowed and must outlive the
+ * accepting thread (acceptor_close).  0, or -1 with one line in err.
  */
-int acceptor_start(struct acceptor *a, struct MHD_Daemon *daemon, unsigned max_connections,
-                   char *err, size_t errlen);
+int acceptor_start(struct acceptor *a, struct MHD_Daemon *const *daemons, size_t n,
+                   unsigned max_connections, char *err, size_t errlen);
+
+/* The closure for daemon i's MHD_OPTION_NOTIFY_CONNECTION (i < MW_HTTP_MAX_THREADS). */
+void *acceptor_counter(struct acceptor *a, size_t i);
+
+/* MHD_NotifyConnectionCallback: counts a connection out when it closes. */
+void acceptor_on_connection(void *counter, struct MHD_Connection *connection, void **socket_context,
+                            enum MHD_ConnectionNotificationCode toe);
 
 /* Stops accepting and closes the listening socket: new connections are refused. Idempotent. */
 void acceptor_close(struct acceptor *a);

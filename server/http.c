@@ -1,8 +1,8 @@
 /*
  * server/http.c - the HTTPS server on libmicrohttpd.
  *
- * One daemon, TLS 1.2/1.3 through GnuTLS, an internal epoll thread pool with
- * one thread per core, fed evenly by server/acceptor.c.  Requests follow the POST shape of
+ * One libmicrohttpd daemon per core, each with its own epoll thread, TLS
+ * 1.2/1.3 through GnuTLS, fed evenly by server/acceptor.c.  Requests follow the POST shape of
  * libmicrohttpd's doc/examples: the first call for a request allocates a per-request context (and
  * answers at once when the path, method, size or content type is wrong), the following calls append
  * the body to it, and the last call (no more upload data) answers.  The context is freed in the
@@ -48,8 +48,9 @@ enum route { ROUTE_NONE, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READ
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
 struct http_server {
-    struct MHD_Daemon *daemon;
-    struct acceptor *acceptor; /* the listening socket; hands connections to the daemon */
+    struct MHD_Daemon *daemons[MW_HTTP_MAX_THREADS]; /* one single-threaded daemon per core */
+    unsigned ndaemons;
+    struct acceptor *acceptor; /* the listening socket; hands connections to the daemons */
     const struct admission_context *admission;
     size_t max_body;
     int verify_clients;
@@ -540,25 +541,27 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
          (void *)opt->client_ca_pem},
         {MHD_OPTION_END, 0, NULL},
     };
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_HTTPS_CERT_CALLBACK, tls_store_activate(opt->tls), MHD_OPTION_HTTPS_PRIORITIES,
-        MW_HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, thread_count(opt->threads),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MW_HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_CONNECTION_LIMIT, max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_ARRAY, tls_trust, MHD_OPTION_END);
-    if (!s->daemon) {
-        snprintf(err, errlen, "cannot start the HTTPS server on %s (a bad certificate or key)",
-                 opt->listen);
-        acceptor_free(s->acceptor);
-        free(s);
-        return NULL;
+    unsigned n = thread_count(opt->threads);
+    for (s->ndaemons = 0; s->ndaemons < n; s->ndaemons++) {
+        struct MHD_Daemon *d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_HTTPS_CERT_CALLBACK, tls_store_activate(opt->tls),
+            MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, max_connections,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+            acceptor_on_connection, acceptor_counter(s->acceptor, s->ndaemons), MHD_OPTION_ARRAY,
+            tls_trust, MHD_OPTION_END);
+        if (!d) {
+            snprintf(err, errlen, "cannot start the HTTPS server on %s (a bad certificate or key)",
+                     opt->listen);
+            http_stop(s);
+            return NULL;
+        }
+        s->daemons[s->ndaemons] = d;
     }
-    if (acceptor_start(s->acceptor, s->daemon, max_connections, err, errlen) != 0) {
-        acceptor_free(s->acceptor);
-        MHD_stop_daemon(s->daemon);
-        free(s);
+    if (acceptor_start(s->acceptor, s->daemons, s->ndaemons, max_connections, err, errlen) != 0) {
+        http_stop(s);
         return NULL;
     }
     return s;
@@ -581,9 +584,13 @@ int http_in_flight(const struct http_server *s)
 
 static unsigned open_connections(struct http_server *s)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return info ? info->num_connections : 0;
+    unsigned open = 0;
+    for (unsigned i = 0; i < s->ndaemons; i++) {
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(s->daemons[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        open += info ? info->num_connections : 0;
+    }
+    return open;
 }
 
 int http_finish(struct http_server *s, long long seconds)
@@ -610,7 +617,8 @@ void http_stop(struct http_server *s)
 {
     if (!s)
         return;
-    acceptor_free(s->acceptor);
-    MHD_stop_daemon(s->daemon);
+    acceptor_free(s->acceptor); /* first: its thread hands connections to the daemons */
+    for (unsigned i = 0; i < s->ndaemons; i++)
+        MHD_stop_daemon(s->daemons[i]);
     free(s);
 }

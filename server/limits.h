@@ -26,7 +26,7 @@
 #define MW_HTTP_MAX_CONNECTIONS 2048 /* open connections, all threads together */
 #define MW_HTTP_LISTEN_BACKLOG 512   /* connections waiting to be accepted */
 #define MW_ACCEPT_FULL_PAUSE_MS 10   /* at the connection limit: look again after this long */
-#define MW_HTTP_MAX_THREADS 64       /* upper bound on the thread pool */
+#define MW_HTTP_MAX_THREADS 64       /* upper bound on server threads (one daemon each) */
 #define MW_HTTP_DEFAULT_LISTEN "0.0.0.0:8443"
 #define MW_HTTP_DEV_LISTEN "127.0.0.1:8443"
 #define MW_HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"

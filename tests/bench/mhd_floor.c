@@ -1,7 +1,7 @@
 /*
  * tests/bench/mhd_floor.c - the floor of our HTTP stack: libmicrohttpd over
- * GnuTLS with the options server/http.c uses (internal epoll thread pool, one
- * thread per core fed by server/acceptor.c, the same TLS priorities and
+ * GnuTLS with the options server/http.c uses (one daemon with its own epoll
+ * thread per core, fed by server/acceptor.c, the same TLS priorities and
  * per-connection memory), reading
  * each POST body and answering a canned body, with no JSON and no decision.
  * tests/bench/bench_http.sh puts it between nginx and the webhook, to tell the
@@ -99,16 +99,25 @@ int main(int argc, char **argv)
         return 2;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
-            MHD_USE_NO_LISTEN_SOCKET,
-        0, NULL, NULL, on_request, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
-        key, MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(cores > 0 ? cores : 1), MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
-    if (!d || acceptor_start(a, d, MW_HTTP_MAX_CONNECTIONS, err, sizeof(err)) != 0) {
-        fprintf(stderr, "mhd_floor: cannot start on port %s\n", argv[4]);
+    size_t nd = cores < 1 ? 1 : cores > MW_HTTP_MAX_THREADS ? MW_HTTP_MAX_THREADS : (size_t)cores;
+    struct MHD_Daemon *d[MW_HTTP_MAX_THREADS];
+    for (size_t i = 0; i < nd; i++) {
+        d[i] = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
+                                    MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET,
+                                0, NULL, NULL, on_request, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert,
+                                MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_PRIORITIES,
+                                MW_HTTP_TLS_PRIORITIES, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_CONNECTION,
+                                acceptor_on_connection, acceptor_counter(a, i), MHD_OPTION_END);
+        if (!d[i]) {
+            fprintf(stderr, "mhd_floor: cannot start on port %s\n", argv[4]);
+            return 2;
+        }
+    }
+    if (acceptor_start(a, d, nd, MW_HTTP_MAX_CONNECTIONS, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mhd_floor: %s\n", err);
         return 2;
     }
     sigset_t set;
@@ -119,7 +128,8 @@ int main(int argc, char **argv)
     int sig;
     sigwait(&set, &sig);
     acceptor_free(a);
-    MHD_stop_daemon(d);
+    for (size_t i = 0; i < nd; i++)
+        MHD_stop_daemon(d[i]);
     free(cert);
     free(key);
     free(answer);

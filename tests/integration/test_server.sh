@@ -211,12 +211,12 @@ rc=$?
 # ---- connections ----------------------------------------------------------
 # Connections opened at once are spread over the server threads, not all kept by one of them.
 if command -v wrk >/dev/null; then
-    workers=$(cat /proc/"$PID"/task/*/comm | grep -c '^MHD-worker$')
+    workers=$(cat /proc/"$PID"/task/*/comm | grep -c '^MHD-single$') # one daemon thread per core
     conns=$((4 * workers))
     wrk -t1 -c"$conns" -d2s "$BASE/healthz" >"$WORK/wrk.out" 2>&1 || fail "wrk: $(cat "$WORK/wrk.out")"
     busy= idle=
     for t in /proc/"$PID"/task/*; do
-        [ "$(cat "$t/comm")" = MHD-worker ] || continue
+        [ "$(cat "$t/comm")" = MHD-single ] || continue
         ticks=$(awk '{print $14 + $15}' "$t/stat")
         if [ "$ticks" -gt 0 ]; then busy="$busy $ticks"; else idle="$idle $ticks"; fi
     done
