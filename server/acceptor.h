@@ -55,7 +55,8 @@ void acceptor_on_connection(void *counter, struct MHD_Connection *connection, vo
 /* Stops accepting and closes the listening socket: new connections are refused. Idempotent. */
 void acceptor_close(struct acceptor *a);
 
-/* acceptor_close, then frees it (NULL is fine). */
+/* acceptor_close, then frees it (NULL is fine): only after the daemons are stopped, since they
+ * count closing connections out in it. */
 void acceptor_free(struct acceptor *a);
 
 #endif

@@ -617,8 +617,9 @@ void http_stop(struct http_server *s)
 {
     if (!s)
         return;
-    acceptor_free(s->acceptor); /* first: its thread hands connections to the daemons */
+    acceptor_close(s->acceptor); /* first: its thread hands connections to the daemons */
     for (unsigned i = 0; i < s->ndaemons; i++)
         MHD_stop_daemon(s->daemons[i]);
+    acceptor_free(s->acceptor); /* last: the daemons count closing connections out in it */
     free(s);
 }

@@ -127,9 +127,10 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     int sig;
     sigwait(&set, &sig);
-    acceptor_free(a);
+    acceptor_close(a);
     for (size_t i = 0; i < nd; i++)
         MHD_stop_daemon(d[i]);
+    acceptor_free(a);
     free(cert);
     free(key);
     free(answer);

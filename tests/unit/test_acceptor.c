@@ -91,9 +91,10 @@ static void server_start(struct server *s, unsigned max_connections)
 
 static void server_stop(struct server *s)
 {
-    acceptor_free(s->acceptor);
+    acceptor_close(s->acceptor);
     for (size_t i = 0; i < 2; i++)
         MHD_stop_daemon(s->daemons[i]);
+    acceptor_free(s->acceptor); /* after the daemons: they count connections out in it */
 }
 
 /* ---- the client side (in the child) */
