@@ -1,10 +1,9 @@
 /*
  * server/http.h - the HTTPS front: libmicrohttpd with its GnuTLS, one epoll
  * daemon thread per core fed by one accepting thread, the routes /validate,
- * /mutate, /healthz, /readyz
- * and /metrics, the HTTP error answers (404, 403, 405, 413, 415, 400), bounded
- * connections, and graceful draining in two steps (http_begin_drain, then
- * http_finish).
+ * /mutate, /healthz, /readyz and /metrics, the HTTP error answers (404, 403,
+ * 405, 413, 415, 400), bounded connections, and graceful draining in two steps
+ * (http_begin_drain, then http_finish).
  */
 #ifndef MW_SERVER_HTTP_H
 #define MW_SERVER_HTTP_H
