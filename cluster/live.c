@@ -804,18 +804,12 @@ static enum cv_result live_derive(const struct cluster_view *v, struct cv_scope 
     if ((unsigned)kind >= CV_KIND_COUNT)
         return cv_scope_fail(s, "unknown kind");
     struct cache *c = cache_for(lv, kind);
-    if (!c) {
-        const cJSON *all;
-        enum cv_result r = fetched_list(lv, s, kind, NULL, NULL, NULL, &all);
-        if (r != CV_OK)
-            return r;
-        return cv_derive_uncached(s, d, all, out);
-    }
+    if (!c) /* fetched on demand: nothing to remember it with */
+        return cv_derive_from_list(v, s, kind, d, out);
     struct snapshot *snap = snapshot_for_scope(c, s);
     if (!snap)
         return CV_ERROR;
-    *out = cv_memo_get(&snap->memo, s, d, snap->items);
-    return *out ? CV_OK : cv_scope_fail(s, "out of memory");
+    return cv_memo_get(&snap->memo, s, d, snap->items, out);
 }
 
 static int live_ready(const struct cluster_view *v)

@@ -87,16 +87,13 @@ static enum cv_result overlay_derive(const struct cluster_view *v, struct cv_sco
                                      const void **out)
 {
     const struct overlay_view *ov = v->impl;
-    const cJSON *front, *all;
+    const cJSON *front;
     enum cv_result r = cv_list(ov->front, s, kind, NULL, NULL, NULL, &front);
     if (r != CV_OK)
         return r;
     if (cJSON_GetArraySize(front) == 0)
         return cv_derive(ov->base, s, kind, d, out);
-    r = overlay_list(v, s, kind, NULL, NULL, NULL, &all);
-    if (r != CV_OK)
-        return r;
-    return cv_derive_uncached(s, d, all, out);
+    return cv_derive_from_list(v, s, kind, d, out);
 }
 
 static int overlay_ready(const struct cluster_view *v)

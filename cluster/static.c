@@ -184,8 +184,7 @@ static enum cv_result static_derive(const struct cluster_view *v, struct cv_scop
     struct static_view *sv = v->impl;
     if ((unsigned)kind >= CV_KIND_COUNT)
         return cv_scope_fail(s, "unknown kind");
-    *out = cv_memo_get(&sv->memo[kind], s, d, sv->by_kind[kind]);
-    return *out ? CV_OK : cv_scope_fail(s, "out of memory");
+    return cv_memo_get(&sv->memo[kind], s, d, sv->by_kind[kind], out);
 }
 
 static int static_ready(const struct cluster_view *v)

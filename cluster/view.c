@@ -102,8 +102,9 @@ static void *memo_lookup(struct cv_memo *m, const struct cv_derivation *d, int *
     return NULL;
 }
 
-enum cv_result cv_derive_uncached(struct cv_scope *s, const struct cv_derivation *d,
-                                  const cJSON *all, const void **out)
+/* d over `all`, computed now and held by the scope. */
+static enum cv_result derive_into_scope(struct cv_scope *s, const struct cv_derivation *d,
+                                        const cJSON *all, const void **out)
 {
     void *value = d->compute(all);
     if (!value || cv_scope_hold(s, d->release, value) != 0) {
@@ -114,32 +115,43 @@ enum cv_result cv_derive_uncached(struct cv_scope *s, const struct cv_derivation
     return CV_OK;
 }
 
-const void *cv_memo_get(struct cv_memo *m, struct cv_scope *s, const struct cv_derivation *d,
-                        const cJSON *all)
+enum cv_result cv_memo_get(struct cv_memo *m, struct cv_scope *s, const struct cv_derivation *d,
+                           const cJSON *all, const void **out)
 {
     int found;
     void *value = memo_lookup(m, d, &found);
-    if (found)
-        return value;
-    pthread_mutex_lock(&m->mu);
-    value = memo_lookup(m, d, &found);
     if (!found) {
-        int i = 0;
-        while (i < CV_MEMO_SLOTS && atomic_load_explicit(&m->slot[i].d, memory_order_relaxed))
-            i++;
-        if (i == CV_MEMO_SLOTS) {
-            pthread_mutex_unlock(&m->mu);
-            const void *held;
-            return cv_derive_uncached(s, d, all, &held) == CV_OK ? held : NULL;
+        pthread_mutex_lock(&m->mu);
+        value = memo_lookup(m, d, &found);
+        if (!found) {
+            int i = 0;
+            while (i < CV_MEMO_SLOTS && atomic_load_explicit(&m->slot[i].d, memory_order_relaxed))
+                i++;
+            if (i == CV_MEMO_SLOTS) { /* every slot taken: computed for this scope only */
+                pthread_mutex_unlock(&m->mu);
+                return derive_into_scope(s, d, all, out);
+            }
+            value = d->compute(all);
+            if (value) { /* out of memory is not remembered: the next reader tries again */
+                m->slot[i].value = value;
+                atomic_store_explicit(&m->slot[i].d, d, memory_order_release);
+            }
         }
-        value = d->compute(all);
-        if (value) { /* out of memory is not remembered: the next reader tries again */
-            m->slot[i].value = value;
-            atomic_store_explicit(&m->slot[i].d, d, memory_order_release);
-        }
+        pthread_mutex_unlock(&m->mu);
     }
-    pthread_mutex_unlock(&m->mu);
-    return value;
+    *out = value;
+    return value ? CV_OK : cv_scope_fail(s, "out of memory");
+}
+
+enum cv_result cv_derive_from_list(const struct cluster_view *v, struct cv_scope *s,
+                                   enum cv_kind kind, const struct cv_derivation *d,
+                                   const void **out)
+{
+    const cJSON *all;
+    enum cv_result r = v->ops->list(v, s, kind, NULL, NULL, NULL, &all);
+    if (r != CV_OK)
+        return r;
+    return derive_into_scope(s, d, all, out);
 }
 
 enum cv_result cv_derive(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
@@ -148,11 +160,7 @@ enum cv_result cv_derive(const struct cluster_view *v, struct cv_scope *s, enum 
     *out = NULL;
     if (v->ops->derive)
         return v->ops->derive(v, s, kind, d, out);
-    const cJSON *all;
-    enum cv_result r = v->ops->list(v, s, kind, NULL, NULL, NULL, &all);
-    if (r != CV_OK)
-        return r;
-    return cv_derive_uncached(s, d, all, out);
+    return cv_derive_from_list(v, s, kind, d, out);
 }
 
 /* ---- lookups ---- */

@@ -140,16 +140,21 @@ enum cv_result cv_derive(const struct cluster_view *v, struct cv_scope *s, enum 
 int cv_ready(const struct cluster_view *v);
 void cv_destroy(struct cluster_view *v);
 
-/* For implementations: an empty memo; its values, released; d over `all`, memoised
- * (computed under the memo's lock at most once; NULL when out of memory; when every slot is
- * taken the value is computed and held by the scope). */
+/*
+ * For implementations.  cv_memo_init / cv_memo_clear: an empty memo; its
+ * values released.  cv_memo_get: d's value over `all` (one version of a list)
+ * from the memo, computed under its lock at most once; when every slot is
+ * taken it is computed for this scope only.  cv_derive_from_list: d over the
+ * view's own `list` of `kind`, computed now and held by the scope.  Both give
+ * CV_ERROR (scope->err) when out of memory or the list cannot be read.
+ */
 void cv_memo_init(struct cv_memo *m);
 void cv_memo_clear(struct cv_memo *m);
-const void *cv_memo_get(struct cv_memo *m, struct cv_scope *s, const struct cv_derivation *d,
-                        const cJSON *all);
-/* d over `all`, computed now and held by the scope (CV_ERROR when out of memory). */
-enum cv_result cv_derive_uncached(struct cv_scope *s, const struct cv_derivation *d,
-                                  const cJSON *all, const void **out);
+enum cv_result cv_memo_get(struct cv_memo *m, struct cv_scope *s, const struct cv_derivation *d,
+                           const cJSON *all, const void **out);
+enum cv_result cv_derive_from_list(const struct cluster_view *v, struct cv_scope *s,
+                                   enum cv_kind kind, const struct cv_derivation *d,
+                                   const void **out);
 
 /* Kind of an object from its `kind` field ("Node", ...); -1 when not one of ours. */
 int cv_kind_from_name(const char *kind);
