@@ -8,9 +8,8 @@
  * MHD_add_connection (which closes it when the daemon cannot take it) to the
  * daemon holding the fewest connections.  Each daemon's count is kept here:
  * in when a connection is handed over, out when libmicrohttpd notifies that
- * it closed.  At the connection limit it
- * stops accepting and looks again every MW_ACCEPT_FULL_PAUSE_MS, so waiting
- * clients stay in the backlog.
+ * it closed.  At the connection limit it stops accepting and looks again
+ * every MW_ACCEPT_FULL_PAUSE_MS, so waiting clients stay in the backlog.
  */
 #include "server/acceptor.h"
 
@@ -116,12 +115,17 @@ static size_t least_busy(struct acceptor *a)
     return best;
 }
 
-static int server_full(struct acceptor *a)
+unsigned acceptor_open_connections(const struct acceptor *a)
 {
     unsigned open = 0;
     for (size_t i = 0; i < a->ndaemons; i++)
         open += atomic_load(&a->open[i]);
-    return open >= a->max_connections;
+    return open;
+}
+
+static int server_full(const struct acceptor *a)
+{
+    return acceptor_open_connections(a) >= a->max_connections;
 }
 
 static void pause_ms(long ms)

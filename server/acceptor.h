@@ -1,6 +1,6 @@
 /*
  * server/acceptor.h - the listening socket, and one thread that accepts
- * connections and hands each to libmicrohttpd's thread pool.
+ * connections and hands each to one of the server's libmicrohttpd daemons.
  *
  * Why not let libmicrohttpd accept: the workers of its thread pool each
  * accept from a shared listening socket for themselves and keep every
@@ -51,6 +51,9 @@ void *acceptor_counter(struct acceptor *a, size_t i);
 /* MHD_NotifyConnectionCallback: counts a connection out when it closes. */
 void acceptor_on_connection(void *counter, struct MHD_Connection *connection, void **socket_context,
                             enum MHD_ConnectionNotificationCode toe);
+
+/* Connections handed over and not closed yet, all daemons together. */
+unsigned acceptor_open_connections(const struct acceptor *a);
 
 /* Stops accepting and closes the listening socket: new connections are refused. Idempotent. */
 void acceptor_close(struct acceptor *a);

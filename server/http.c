@@ -2,11 +2,13 @@
  * server/http.c - the HTTPS server on libmicrohttpd.
  *
  * One libmicrohttpd daemon per core, each with its own epoll thread, TLS
- * 1.2/1.3 through GnuTLS, fed evenly by server/acceptor.c.  Requests follow the POST shape of
- * libmicrohttpd's doc/examples: the first call for a request allocates a per-request context (and
- * answers at once when the path, method, size or content type is wrong), the following calls append
- * the body to it, and the last call (no more upload data) answers.  The context is freed in the
- * completion callback, which also counts the request out of the in-flight total used by draining.
+ * 1.2/1.3 through GnuTLS, fed evenly by server/acceptor.c.  Requests follow
+ * the POST shape of libmicrohttpd's doc/examples: the first call for a request
+ * allocates a per-request context (and answers at once when the path, method,
+ * size or content type is wrong), the following calls append the body to it,
+ * and the last call (no more upload data) answers.  The context is freed in
+ * the completion callback, which also counts the request out of the in-flight
+ * total used by draining.
  *
  * Checks in order: 404, client certificate on /validate and /mutate (403 when
  * a client CA is set and the peer has no certificate it signed, before any
@@ -582,17 +584,6 @@ int http_in_flight(const struct http_server *s)
     return atomic_load(&((struct http_server *)s)->in_flight);
 }
 
-static unsigned open_connections(struct http_server *s)
-{
-    unsigned open = 0;
-    for (unsigned i = 0; i < s->ndaemons; i++) {
-        const union MHD_DaemonInfo *info =
-            MHD_get_daemon_info(s->daemons[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        open += info ? info->num_connections : 0;
-    }
-    return open;
-}
-
 int http_finish(struct http_server *s, long long seconds)
 {
     atomic_store(&s->draining, 1);
@@ -604,7 +595,7 @@ int http_finish(struct http_server *s, long long seconds)
     while (now_us() < deadline) {
         if (atomic_load(&s->in_flight) > 0)
             quiet_since = now_us();
-        else if (open_connections(s) == 0 ||
+        else if (acceptor_open_connections(s->acceptor) == 0 ||
                  now_us() - quiet_since >= MW_DRAIN_IDLE_GRACE_MS * 1000LL)
             break;
         struct timespec pause = {0, 10 * 1000 * 1000};
