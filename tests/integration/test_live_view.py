@@ -245,10 +245,20 @@ def main():
         check(st["api_calls"].get("401", 0) >= 1 and st["api_calls"].get("503", 0) >= 2, "API calls counted by code")
         check(d.close() == 0, "driver exits cleanly")
 
+        def b64(name):
+            """A file of tmp, base64-encoded as a kubeconfig *-data field."""
+            with open(tmp + "/" + name, "rb") as f:
+                return base64.b64encode(f.read()).decode()
+
+        def driver_for(name, cfg, *ready_ms):
+            """A driver on the kubeconfig cfg, written to tmp/name."""
+            write(tmp + "/" + name, json.dumps(cfg))
+            d = Driver(tmp + "/" + name, *ready_ms)
+            drivers.append(d)
+            return d
+
         # CA given inline (base64) works; a CA that did not sign the server does not
-        with open(tmp + "/ca.crt", "rb") as f:
-            ca_data = base64.b64encode(f.read()).decode()
-        kubeconfig(tmp + "/kubeconfig-data", url, {"certificate-authority-data": ca_data}, client_token)
+        kubeconfig(tmp + "/kubeconfig-data", url, {"certificate-authority-data": b64("ca.crt")}, client_token)
         d2 = Driver(tmp + "/kubeconfig-data")
         drivers.append(d2)
         check(d2.first == "READY", "certificate-authority-data is honoured: " + d2.first)
@@ -262,9 +272,8 @@ def main():
         check(d3.ask("get VMI default vm1").startswith("ERROR GET %s: %s" % (VMI_PATH, refused)),
               "on-demand reads fail the same way")
         check(d3.close() == 0, "driver exits cleanly")
-        with open(tmp + "/other.crt", "rb") as f:
-            other_data = base64.b64encode(f.read()).decode()
-        kubeconfig(tmp + "/kubeconfig-wrong-data", url, {"certificate-authority-data": other_data}, client_token)
+        kubeconfig(tmp + "/kubeconfig-wrong-data", url, {"certificate-authority-data": b64("other.crt")},
+                   client_token)
         d3b = Driver(tmp + "/kubeconfig-wrong-data", 1500)
         drivers.append(d3b)
         check(d3b.first.startswith("NOTREADY GET /api/v1/nodes: " + refused),
@@ -284,30 +293,21 @@ def main():
                "clusters": [{"name": "c", "cluster": {"server": url, "certificate-authority": "ca.crt"}}],
                "users": [{"name": "u", "user": {"client-certificate": "client.crt", "client-key": "client.key"}}],
                "contexts": [{"name": "cert", "context": {"cluster": "c", "user": "u"}}]}
-        write(tmp + "/kubeconfig-cert", json.dumps(cfg))
-        d5 = Driver(tmp + "/kubeconfig-cert")
-        drivers.append(d5)
+        d5 = driver_for("kubeconfig-cert", cfg)
         check(d5.first == "READY" and d5.ask("get VMI default vm1").startswith("{"),
               "client certificate authenticates: " + d5.first)
         check(d5.close() == 0, "driver exits cleanly")
 
         # the same client certificate and key given inline (base64)
-        def b64(name):
-            with open(tmp + "/" + name, "rb") as f:
-                return base64.b64encode(f.read()).decode()
         cfg["clusters"][0]["cluster"] = {"server": url, "certificate-authority-data": b64("ca.crt")}
         cfg["users"][0]["user"] = {"client-certificate-data": b64("client.crt"), "client-key-data": b64("client.key")}
-        write(tmp + "/kubeconfig-cert-data", json.dumps(cfg))
-        d6 = Driver(tmp + "/kubeconfig-cert-data")
-        drivers.append(d6)
+        d6 = driver_for("kubeconfig-cert-data", cfg)
         check(d6.first == "READY" and d6.ask("get VMI default vm1").startswith("{"),
               "client-certificate-data and client-key-data authenticate: " + d6.first)
         check(d6.close() == 0, "driver exits cleanly")
         # without the certificate (and no token) the API server refuses
         cfg["users"][0]["user"] = {}
-        write(tmp + "/kubeconfig-no-cred", json.dumps(cfg))
-        d7 = Driver(tmp + "/kubeconfig-no-cred", 1500)
-        drivers.append(d7)
+        d7 = driver_for("kubeconfig-no-cred", cfg, 1500)
         check(d7.first.startswith("NOTREADY GET /api/v1/nodes: 401"),
               "no client certificate and no token is refused: " + d7.first)
         check(d7.close() == 0, "driver exits cleanly")
