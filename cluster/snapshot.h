@@ -36,4 +36,13 @@ struct cluster_view *snapshot_view_load(struct kube_client *client, const char *
                                         snapshot_progress_fn progress, void *ctx,
                                         struct snapshot_stats *stats, char *err, size_t errlen);
 
+/*
+ * A view over `base` (a static view; owned, destroyed with the result) that
+ * answers the lookup every rule evaluation makes once per VM, "the launcher
+ * pods of VMI <uid>" (pods by label kubevirt.io/created-by), from an index
+ * built once, instead of scanning every pod.  Everything else is `base`'s
+ * answer.  NULL when out of memory (base destroyed).
+ */
+struct cluster_view *snapshot_view_indexed(struct cluster_view *base);
+
 #endif

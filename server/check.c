@@ -935,6 +935,8 @@ static struct cluster_view *open_view(const struct check_args *a, bool bulk, cha
         struct cluster_view *v = static_view_load(a->cluster_dir, err, sizeof(err));
         if (!v)
             fprintf(stderr, "migration-webhook check: %s\n", err);
+        else if (bulk && !(v = snapshot_view_indexed(v)))
+            fprintf(stderr, "migration-webhook check: out of memory\n");
         return v;
     }
     struct kube_config cfg;
@@ -957,6 +959,8 @@ static struct cluster_view *open_view(const struct check_args *a, bool bulk, cha
             const char *snap_ns = a->all && !a->all_namespaces ? (a->ns ? a->ns : *ctx_ns) : NULL;
             view = snapshot_view_load(client, snap_ns, tty ? show_progress : NULL, NULL, NULL, err,
                                       sizeof(err));
+            if (view && !(view = snapshot_view_indexed(view)))
+                snprintf(err, sizeof(err), "out of memory");
             if (tty) {
                 fputs("\r\033[K", stderr);
                 fflush(stderr);
