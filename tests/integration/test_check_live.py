@@ -202,7 +202,7 @@ def run_exec(work, si):
 
     # An expired token makes the plugin run again: a 1 s token and a slow list in between.
     os.remove(log)
-    ctl.post("/fault", {"prefix": "/api/v1/persistentvolumeclaims", "delay_ms": 2100})
+    ctl.post("/fault", {"prefix": "/api/v1/namespaces/default/persistentvolumeclaims", "delay_ms": 2100})
     try:
         rc, out, err = run(["--kubeconfig", kc, "--all"], clean_env(home, PLUGIN_TTL="1"))
     finally:
