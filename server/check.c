@@ -201,6 +201,10 @@ static int parse_check_args(int argc, char **argv, struct check_args *a)
                                          "NODE or --all");
     if (a->node && !*a->node)
         return usage_error("%s", "--node needs a node name");
+    if (a->ns && a->mode == MODE_NODE)
+        return usage_error("%s",
+                           "-n does not go with --node: the node's VMs in every namespace are "
+                           "checked");
     if (a->all_namespaces && a->mode != MODE_ALL)
         return usage_error("%s", "-A (--all-namespaces) goes with --all");
     if (a->all_namespaces && a->ns)

@@ -117,6 +117,7 @@ usage_error node-and-all --node node-a --all
 usage_error node-and-vm --node node-a vm-cdrom
 usage_error all-and-target --all --target-node node-b
 usage_error all-namespaces-without-all --node node-a -A
+usage_error namespace-with-node --node node-a -n default
 usage_error all-namespaces-and-namespace --all -A -n default
 usage_error unknown-node --node node-x
 usage_error node-without-value --node
