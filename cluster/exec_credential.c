@@ -192,6 +192,15 @@ static int run_child(const struct kube_exec *e, struct sink *out, struct sink *e
             open_out = sink_read(po[0], out);
         if (open_err && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
             open_err = sink_read(pe[0], errs);
+        /* a pipe no longer read is closed: a plugin still writing to it gets EPIPE, never blocks */
+        if (!open_out && po[0] >= 0) {
+            close(po[0]);
+            po[0] = -1;
+        }
+        if (!open_err && pe[0] >= 0) {
+            close(pe[0]);
+            pe[0] = -1;
+        }
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
