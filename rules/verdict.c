@@ -12,6 +12,7 @@
 static const char *const rule_names[RULE_COUNT] = {
     [RULE_NOT_RUNNING] = "not-running",
     [RULE_IN_FLIGHT] = "in-flight",
+    [RULE_NOT_MIGRATABLE] = "not-migratable",
     [RULE_MANAGEMENT_BRIDGE] = "management-bridge",
     [RULE_CDROM] = "cdrom",
     [RULE_CONTAINER_DISK] = "container-disk",
