@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rules/fields.h"
+#include "rules/update.h"
 
 /* Interfaces with a bridge binding, by name. */
 static const char *bridge_interface_name(const cJSON *iface)

@@ -9,12 +9,10 @@
 #include <stdbool.h>
 #include "rules/verdict.h"
 
-/* The annotation with which KubeVirt migrates a VM with a bridge on the pod network. */
-#define ANNOTATION_ALLOW_POD_BRIDGE "kubevirt.io/allow-pod-bridge-network-live-migration"
-
 /*
  * true when `annotations` (a metadata.annotations object: the VMI's, or a
- * VM's spec.template.metadata.annotations) holds the opt-in annotation, with
+ * VM's spec.template.metadata.annotations) holds the opt-in annotation
+ * kubevirt.io/allow-pod-bridge-network-live-migration (rules/update.h), with
  * any value (KubeVirt's VerifyVMIMigratable only asks whether it is there).
  */
 bool pod_bridge_migration_allowed(const cJSON *annotations);
