@@ -81,6 +81,9 @@ struct verdict {
     enum rule_id fired[RULE_COUNT]; /* ids of findings kept (deny or warn), in order */
     enum rule_mode fired_mode[RULE_COUNT];
     size_t nfired;
+    enum rule_mode modes[RULE_COUNT]; /* the mode of every rule in this review (it may differ
+                                         from the settings: system migrations, the pod-bridge
+                                         opt-in) */
 };
 
 /*
