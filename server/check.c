@@ -470,15 +470,14 @@ static void add_nodes(cJSON *report, const struct migration_ctx *ctx, const char
     node_checks_free(checks, n);
 }
 
-static void add_verdict(cJSON *report, const struct verdict *v,
-                        const struct rule_settings *settings)
+static void add_verdict(cJSON *report, const struct verdict *v)
 {
     cJSON_AddBoolToObject(report, "migratable", v->allowed);
     if (v->message)
         cJSON_AddStringToObject(report, "message", v->message);
     cJSON *violations = cJSON_AddArrayToObject(report, "violations");
     for (size_t i = 0; i < v->nfindings; i++) {
-        enum rule_mode mode = settings->migration[v->findings[i].rule];
+        enum rule_mode mode = v->modes[v->findings[i].rule];
         if (mode == MODE_OFF)
             continue;
         cJSON *f = cJSON_CreateObject();
@@ -518,7 +517,7 @@ static cJSON *build_report(const struct cluster_view *view, const struct rule_se
     char subject[512];
     snprintf(subject, sizeof(subject), "%s/%s", ns, name);
     cJSON_AddStringToObject(report, "vm", subject);
-    add_verdict(report, &v, settings);
+    add_verdict(report, &v);
 
     const cJSON *vmi = NULL;
     if (!v.view_error && cv_get(view, &scope, CV_VMI, ns, name, &vmi) == CV_OK) {
@@ -610,22 +609,35 @@ static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_se
         cJSON_AddStringToObject(row, "node", node);
     else
         cJSON_AddNullToObject(row, "node");
-    add_verdict(row, &v, settings);
+    add_verdict(row, &v);
 
-    /* the first reason: the first denying finding, else the first warning */
-    const char *reason = NULL, *rule = NULL;
+    /*
+     * The first reason: the first denying finding; else (allowed) the first
+     * finding in warn mode, as "warning: <text>" (a system migration through
+     * a CD-ROM, say), else the first plain warning.
+     */
+    const char *reason = NULL, *rule = NULL, *warned = NULL, *warned_rule = NULL;
     bool not_running = false;
     for (size_t i = 0; i < v.nfindings; i++) {
-        enum rule_mode mode = settings->migration[v.findings[i].rule];
+        enum rule_mode mode = v.modes[v.findings[i].rule]; /* as the review gave it */
         if (v.findings[i].rule == RULE_NOT_RUNNING && mode == MODE_DENY)
             not_running = true;
         if (mode == MODE_DENY && !reason) {
             reason = v.findings[i].text;
             rule = rule_id_name(v.findings[i].rule);
+        } else if (mode == MODE_WARN && !warned) {
+            warned = v.findings[i].text;
+            warned_rule = rule_id_name(v.findings[i].rule);
         }
     }
+    char warning_text[1024];
     if (!reason && v.view_error)
         reason = v.message;
+    if (!reason && warned) {
+        snprintf(warning_text, sizeof(warning_text), "warning: %s", warned);
+        reason = warning_text;
+        rule = warned_rule;
+    }
     if (!reason && v.nwarnings > 0)
         reason = v.warnings[0];
     cJSON_AddStringToObject(row, "verdict",

@@ -310,6 +310,16 @@ void check_print_node(const cJSON *report, FILE *out, bool color)
         fputc('\n', out);
     }
     bool blocked = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "blocking")) > 0;
+    if (blocked) {
+        /* what blocks the drain, in full: the table cuts it */
+        fprintf(out, "%sBlocking the drain%s\n", p->bold, p->reset);
+        const cJSON *row;
+        cJSON_ArrayForEach (row, rows)
+            if (strcmp(str(row, "outcome"), "blocks-drain") == 0)
+                fprintf(out, "  %s/%s: %s\n", str(row, "namespace"), str(row, "name"),
+                        str(row, "reason"));
+        fputc('\n', out);
+    }
     fprintf(out, "%s%s%s\n", blocked ? p->bad : p->ok, str(report, "summary"), p->reset);
 }
 

@@ -56,7 +56,9 @@ usage_error() {
     grep -q "^migration-webhook check: " "$TMP/err" || fail "$name: stderr does not name the command"
 }
 
-# Drain preflight: node-a runs two LiveMigrate VMs that cannot migrate (they block the drain).
+# Drain preflight: node-a runs a LiveMigrate VM that cannot migrate (it blocks the drain), a
+# LiveMigrate VM with a CD-ROM (a drain's migration goes through it, with a warning), and a
+# migratable VM with evictionStrategy None (shut down).
 golden node-a.txt 1 --node node-a
 golden node-a.json 1 --node node-a -o json
 # node-c runs vm-icelake, which cannot migrate but is LiveMigrateIfPossible: it is shut down.
@@ -68,20 +70,28 @@ golden all-other-namespace.txt 0 --all -n kube-system
 
 # What a user checks in the drain report.
 run --node node-a -o json
-jq -e '.node == "node-a" and .total == 13 and .canLeave == 11
-       and .blocking == ["default/vm-drain-cdrom", "default/vm-drain-pinned"]
+jq -e '.node == "node-a" and .total == 17 and .canLeave == 16 and .blocking == ["default/vm-drain-pinned"]
+       and ([.vms[] | select(.name == "vm-drain-pinned")][0] | .outcome == "blocks-drain"
+            and .rule == "node-pinned" and .evictionStrategy == "LiveMigrate")
+       and ([.vms[] | select(.name == "vm-drain-cdrom")][0] | .outcome == "live-migrate" and .migratable == true
+            and .violations[0].rule == "cdrom" and .violations[0].mode == "warn"
+            and (.reason | startswith("warning: disk \"cdrom1\" is a CD-ROM")))
        and ([.vms[] | select(.name == "vm-drain-none")][0] | .outcome == "shut-down" and .migratable == true
             and .evictionStrategy == "None" and .evictionStrategySource == "VMI spec.evictionStrategy")
-       and ([.vms[] | select(.name == "vm-cdrom")][0] | .outcome == "shut-down" and .rule == "cdrom")
+       and ([.vms[] | select(.name == "vm-gpu")][0] | .outcome == "shut-down" and .rule == "gpu")
        and ([.vms[] | select(.name == "vm-migratable")][0] | .outcome == "live-migrate" and .candidates == ["node-b"])
-       and (.summary | startswith("11 of 13 VMs can leave node-a"))' "$TMP/out" >/dev/null ||
+       and (.summary | startswith("16 of 17 VMs can leave node-a"))' "$TMP/out" >/dev/null ||
     fail "node-a JSON report"
-grep -q "^11 of 13 VMs can leave node-a .*; 2 block the drain: default/vm-drain-cdrom, default/vm-drain-pinned$" \
+grep -q "^16 of 17 VMs can leave node-a .*; 1 blocks the drain: default/vm-drain-pinned$" \
     "$GOLD/node-a.txt" || fail "node-a summary line"
+grep -q '^  default/vm-drain-pinned: it is pinned to node "node-a" by nodeSelector kubernetes.io/hostname$' \
+    "$GOLD/node-a.txt" || fail "node-a: the blocker's reason in full"
+# The same CD-ROM VM as a user's migration (--all) is denied: only a drain's migration goes through it.
 run --all -o json
-jq -e '(.vms | length) == 15 and ([.vms[] | .namespace + "/" + .name] == ([.vms[] | .namespace + "/" + .name] | sort))
+jq -e '(.vms | length) == 20 and ([.vms[] | .namespace + "/" + .name] == ([.vms[] | .namespace + "/" + .name] | sort))
        and ([.vms[] | select(.name == "vm-stopped")][0] | .verdict == "not running" and .candidates == null)
-       and .counts == {"vms": 15, "migratable": 4, "blocked": 10, "notRunning": 1}
+       and ([.vms[] | select(.name == "vm-drain-cdrom")][0] | .verdict == "blocked" and .rule == "cdrom")
+       and .counts == {"vms": 20, "migratable": 7, "blocked": 11, "notRunning": 2}
        and .rules.cdrom == 2 and .rules["node-pinned"] == 2' "$TMP/out" >/dev/null || fail "--all JSON report"
 
 # The tables fit 100 columns (a cut reason ends with "…"), and long reasons are cut, never wrapped.
@@ -93,7 +103,7 @@ table = lines[:lines.index("")]
 sys.exit(0 if all(len(l) <= 100 for l in table) and any(l.endswith("…") for l in table) else 1)
 PY
 done
-[ "$(grep -c '^default ' "$GOLD/all.txt")" = 15 ] || fail "all.txt: one line per VM"
+[ "$(grep -c '^default ' "$GOLD/all.txt")" = 20 ] || fail "all.txt: one line per VM"
 
 # Every spelling of the flags: --flag value, --flag=value, -o json, -ojson, -n ns, --namespace=ns.
 same node-eq node-a.txt --node=node-a

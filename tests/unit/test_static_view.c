@@ -98,8 +98,8 @@ static void example_cluster_counts(void **state)
     struct cluster_view *v = load_view(dir);
     assert_int_equal(static_view_count(v, CV_NODE), 4);
     assert_int_equal(static_view_count(v, CV_VM), 4);
-    /* 11 in vmis.yaml, 3 in vms-drain.yaml (with their pods and disks) */
-    assert_int_equal(static_view_count(v, CV_VMI), 14);
+    /* 11 in vmis.yaml, 5 in vmis-rev2.yaml, 3 in vms-drain.yaml (with their pods and disks) */
+    assert_int_equal(static_view_count(v, CV_VMI), 19);
     assert_int_equal(static_view_count(v, CV_VMIM), 0);
     assert_int_equal(static_view_count(v, CV_PVC), 16);
     assert_int_equal(static_view_count(v, CV_POD), 14);
