@@ -233,9 +233,9 @@ static const char *count_text(const cJSON *row, char *buf, size_t len)
 static const char *outcome_text(const char *outcome)
 {
     if (strcmp(outcome, "live-migrate") == 0)
-        return "live-migrates";
+        return "migrates";
     if (strcmp(outcome, "blocks-drain") == 0)
-        return "BLOCKS DRAIN";
+        return "BLOCKS";
     if (strcmp(outcome, "shut-down") == 0)
         return "shut down";
     return "external";
@@ -292,7 +292,7 @@ void check_print_node(const cJSON *report, FILE *out, bool color)
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(report, "vms");
     if (cJSON_GetArraySize(rows) > 0) {
         struct table t = {
-            5, {"VM", "EVICTION", "ON DRAIN", "TARGETS", "REASON"}, {32, 21, 13, 7, 0}, {0}};
+            5, {"VM", "EVICTION", "ON DRAIN", "TARGETS", "REASON"}, {32, 21, 9, 7, 0}, {0}};
         size_columns(&t, rows, node_cell);
         print_titles(out, &t, p);
         const cJSON *row;
