@@ -109,7 +109,8 @@ def cases():
                 else "cpu-model.node.kubevirt.io/Cascadelake-Server-noTSX")
         out.append(("target pod of %s mutated" % vm, "/mutate", review("", "v1", "pods", "Pod", "CREATE", pod),
                     lambda r, want=want: r["response"]["allowed"] and want in patch_text(r)))
-    for vm, completion in (("vm-migratable", "3200"), ("vm-model", "6400")):
+    # memory in whole 10^9 bytes, rounded up: 4Gi -> 5, 8Gi -> 9; vm-multus has the MigrationPolicy demo-multus
+    for vm, completion in (("vm-migratable", "4000"), ("vm-model", "7200"), ("vm-multus", "900")):
         obj = vmim(vm)
         out.append(("VMIM %s timeout annotations" % vm, "/mutate",
                     review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
