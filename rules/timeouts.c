@@ -3,8 +3,8 @@
  * (docs/rules.md, timeouts) and the VMIM mutation that records them as
  * annotations.
  *
- * KubeVirt (virt-controller's migration manager, getVMIMigrationDataSize)
- * takes the VMI's memory as a Kubernetes quantity scaled to whole 10^9 bytes,
+ * KubeVirt (virt-launcher's domain manager, getVMIMigrationDataSize) takes
+ * the VMI's memory as a Kubernetes quantity scaled to whole 10^9 bytes,
  * rounded up, and multiplies it by completionTimeoutPerGiB.  The per-GiB value
  * comes from the MigrationPolicy matched as virt-controller's matchPolicy
  * does, else the KubeVirt CR, else KubeVirt's default, which depends on its

@@ -188,6 +188,10 @@ def main():
               "the cached policy keeps its name, selectors and completionTimeoutPerGiB: %s" % json.dumps(mp))
         check(d.ask("get MP default fast") == d.ask("get MP - fast"), "a MigrationPolicy is cluster-scoped")
         check(d.ask("list MP -").startswith("1 ") and d.stats()["migration_policies"] == 1, "listed from the cache")
+        ctl.post("/expire", {"resource": "migrationpolicies"})
+        check(wait_for(lambda: ctl.count("LIST " + MP_PATH) == mp_lists + 1, 5) and
+              d.ask("get MP - fast").startswith("{"), "410 Gone relists the MigrationPolicies, the policy stays")
+        mp_lists += 1
         ctl.post("/delete", {"resource": "migrationpolicies", "name": "fast"})
         check(wait_for(lambda: d.ask("get MP - fast") == "NOTFOUND", 2), "a deleted MigrationPolicy leaves the cache")
         check(ctl.count("LIST " + MP_PATH) == mp_lists, "followed through the watch, without a relist")
