@@ -1,11 +1,11 @@
 /*
  * cluster/live.c - the cluster view over the Kubernetes API.
  *
- * Caches.  One thread per cached kind (Node, KubeVirt, MigrationPolicy) lists the kind page
- * by page, then watches from the list's resourceVersion with bookmarks,
- * applying each event to a private working set of trimmed objects (only the
- * fields the rules read; an update that changes none of them, such as a Node
- * status heartbeat, is dropped).  Objects are immutable and reference-counted,
+ * Caches.  One thread per cached kind (Node, KubeVirt, MigrationPolicy)
+ * lists the kind page by page, then watches from the list's resourceVersion
+ * with bookmarks, applying each event to a private working set of trimmed
+ * objects (only the fields the rules read; an update that changes none of
+ * them, such as a Node status heartbeat, is dropped).  Objects are immutable and reference-counted,
  * so after each received chunk with changes a new snapshot is made cheaply: a
  * cJSON array of references to the current objects.  Readers take a snapshot
  * under the cache mutex and hold it through their scope, so a snapshot and
@@ -291,7 +291,7 @@ static int copy_section(cJSON *dst, const cJSON *src, const char *section, const
         return 0;
     cJSON *to = NULL;
     for (; *names; names++) {
-        if (!cJSON_HasObjectItem(from, *names))
+        if (!cJSON_GetObjectItemCaseSensitive(from, *names))
             continue;
         if (!to && !(to = cJSON_AddObjectToObject(dst, section)))
             return -1;
