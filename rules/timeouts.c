@@ -144,11 +144,14 @@ const cJSON *migration_policy_match(const cJSON *policies, const cJSON *vmi_labe
     return best;
 }
 
-bool migration_policies_read_namespace(const cJSON *policies)
+bool migration_policies_read_namespace(const cJSON *policies, const cJSON *vmi_labels)
 {
     const cJSON *policy;
     cJSON_ArrayForEach (policy, policies) {
-        const cJSON *selectors = obj_get(obj_object(policy, "spec"), "selectors");
+        const cJSON *selectors = obj_object(obj_object(policy, "spec"), "selectors");
+        if (!selectors || selector_score(obj_get(selectors, "virtualMachineInstanceSelector"),
+                                         vmi_labels, NULL, NULL) < 0)
+            continue; /* cannot match, whatever the Namespace's labels */
         const cJSON *key;
         cJSON_ArrayForEach (key, obj_object(selectors, "namespaceSelector"))
             if (key->string && strcmp(key->string, NAMESPACE_NAME_LABEL) != 0)
@@ -235,13 +238,14 @@ enum cv_result migration_timeouts_lookup(const struct cluster_view *view, struct
     const char *vmi_ns = obj_nonempty(obj_object(vmi, "metadata"), "namespace");
     if (!vmi_ns)
         vmi_ns = ns && *ns ? ns : "default";
-    /* Only a policy that selects on other Namespace labels costs a read of the Namespace. */
-    if (migration_policies_read_namespace(policies) &&
+    /* Only a policy that selects the VMI and other Namespace labels costs a read of the Namespace.
+     */
+    const cJSON *vmi_labels = obj_object(obj_object(vmi, "metadata"), "labels");
+    if (migration_policies_read_namespace(policies, vmi_labels) &&
         cv_get(view, scope, CV_NAMESPACE, NULL, vmi_ns, &ns_obj) == CV_ERROR)
         return CV_ERROR;
-    const cJSON *policy =
-        migration_policy_match(policies, obj_object(obj_object(vmi, "metadata"), "labels"), vmi_ns,
-                               obj_object(obj_object(ns_obj, "metadata"), "labels"));
+    const cJSON *policy = migration_policy_match(
+        policies, vmi_labels, vmi_ns, obj_object(obj_object(ns_obj, "metadata"), "labels"));
     *memory_ok = migration_timeouts_compute(vmi, kubevirt, policy, out, err, errlen) == 0;
     return CV_OK;
 }

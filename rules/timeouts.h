@@ -79,10 +79,11 @@ const cJSON *migration_policy_match(const cJSON *policies, const cJSON *vmi_labe
                                     const char *ns_name, const cJSON *ns_labels);
 
 /*
- * 1 when matching `policies` needs the Namespace's labels: some policy with
- * selectors has a namespaceSelector key other than kubernetes.io/metadata.name.
+ * 1 when matching `policies` against a VMI with labels `vmi_labels` needs its
+ * Namespace's labels: some policy whose VMI selector matches has a
+ * namespaceSelector key other than kubernetes.io/metadata.name.
  */
-bool migration_policies_read_namespace(const cJSON *policies);
+bool migration_policies_read_namespace(const cJSON *policies, const cJSON *vmi_labels);
 
 /*
  * Computes the timeouts of `vmi` under KubeVirt CR `kubevirt` (may be NULL)

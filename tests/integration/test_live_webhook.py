@@ -275,6 +275,9 @@ def run_policies(live, si):
                                      "namespaceSelector": {"environment": "demo"}}}}
     want = "MigrationPolicy live-fast: 200 s/GiB x 5 (4Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR"
     before = ctl.count("GET /api/v1/namespaces/default")
+    timeouts_from(live, "vm-migratable")
+    check(ctl.count("GET /api/v1/namespaces/default") == before,
+          "no Namespace read while no policy selecting the VMI selects on its Namespace's labels")
     ctl.post("/put", policy)
     check(standin.wait_for(lambda: timeouts_from(live, "vm-migratable") == want, 2),
           "a MigrationPolicy created is applied within 2 s: %s" % timeouts_from(live, "vm-migratable"))

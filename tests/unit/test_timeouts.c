@@ -320,8 +320,22 @@ static void policy_without_selectors_matches_nothing(void **state)
                                                         "{\"fast\":true}}"));
     cJSON_AddItemToArray(odd, policy_json("list-selector", "{\"namespaceSelector\":[1]}"));
     assert_string_equal(matched(odd, "{\"fast\":\"true\"}", "default", NULL), "(none)");
-    assert_false(migration_policies_read_namespace(odd));
-    assert_true(migration_policies_read_namespace(policies) == false);
+    cJSON *db = json("{\"workload\":\"db\"}");
+    assert_false(migration_policies_read_namespace(odd, db));
+    assert_false(migration_policies_read_namespace(policies, db));
+    /* The Namespace is read only for a policy selecting the VMI and another Namespace label. */
+    cJSON_AddItemToArray(policies,
+                         policy_json("by-name", "{\"namespaceSelector\":"
+                                                "{\"kubernetes.io/metadata.name\":\"a\"}}"));
+    assert_false(migration_policies_read_namespace(policies, db));
+    cJSON_AddItemToArray(
+        policies, policy_json("web-prod", "{\"virtualMachineInstanceSelector\":{\"workload\":"
+                                          "\"web\"},\"namespaceSelector\":{\"tier\":\"prod\"}}"));
+    assert_false(migration_policies_read_namespace(policies, db));
+    cJSON *web = json("{\"workload\":\"web\"}");
+    assert_true(migration_policies_read_namespace(policies, web));
+    cJSON_Delete(web);
+    cJSON_Delete(db);
     cJSON_Delete(odd);
     cJSON_Delete(policies);
 }
