@@ -36,9 +36,9 @@ struct live_stats {
     unsigned long api_calls[KUBE_CODE_SLOTS];    /* by HTTP code; [0] = no HTTP answer */
     size_t nodes, kubevirts, migration_policies; /* objects in the caches */
     size_t node_cache_bytes;                     /* approximate bytes held by the Node snapshot */
-    unsigned long relists;                       /* lists after the first, both caches */
-    unsigned long watch_restarts;                /* watch requests after the first, both caches */
-    unsigned long watch_events;                  /* events applied, both caches */
+    unsigned long relists;                       /* lists after the first, every cache */
+    unsigned long watch_restarts;                /* watch requests after the first, every cache */
+    unsigned long watch_events;                  /* events applied, every cache */
     char last_error[256]; /* current cache error, the Node cache's first ("" when healthy) */
 };
 
