@@ -27,6 +27,8 @@ static const struct snapshot_resource resources[CV_KIND_COUNT] = {
     [CV_POD] = {"/api/v1", "pods", "kubevirt.io%2Fcreated-by"},
     [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", NULL},
     [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", NULL},
+    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies", NULL},
+    [CV_NAMESPACE] = {"/api/v1", "namespaces", NULL},
 };
 
 /* Kinds narrowed to the namespace asked for (the others are read whole). */

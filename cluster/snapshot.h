@@ -26,8 +26,8 @@ struct snapshot_stats {
 /*
  * Lists every kind the view holds with `client` and returns a static view of
  * them.  `ns` (NULL = every namespace) narrows the VMs, VMIs, VMIMs, PVCs and
- * pods to one namespace; nodes, KubeVirt CRs and NADs are always listed
- * whole.  Pods are only KubeVirt's launcher pods (label
+ * pods to one namespace; nodes, KubeVirt CRs, NADs, MigrationPolicies and
+ * Namespaces are always listed whole.  Pods are only KubeVirt's launcher pods (label
  * kubevirt.io/created-by).  A kind whose resource the server does not serve
  * (its CRD is not installed) is empty.  `progress` may be NULL; `stats` may
  * be NULL.  Returns the view (cv_destroy), or NULL with one line in err.

@@ -71,7 +71,8 @@ golden manifest-containerdisk.txt 1 -f tests/data/check/vm-new-containerdisk.yam
 (cd "$SRC" && "$BIN" check --cluster-dir examples/cluster vm-cdrom -o json) | jq -e \
     '.vm == "default/vm-cdrom" and .migratable == false and (.violations[0].rule == "cdrom")
      and (.violations[0].mode == "deny") and (.candidates | type == "array")
-     and .timeouts.completionTimeoutSeconds == 1600' >/dev/null || fail "json shape"
+     and .timeouts.completionTimeoutSeconds == 2400
+     and .timeouts.from == "KubeVirt CR: 800 s/GiB x 3 (2Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR"' >/dev/null || fail "json shape"
 
 # The rule modes of --config apply: cdrom in warn mode lets vm-cdrom migrate.
 printf 'rules:\n  cdrom: warn\n' >"$TMP/warn.yaml"

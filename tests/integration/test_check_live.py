@@ -92,8 +92,11 @@ def run_sources(work, si):
     gets = [k for k in counters if k.startswith("GET ")]
     check(not gets, "--all makes no GET of single objects: %s" % gets[:5])
     check(counters.get("LIST /apis/kubevirt.io/v1/namespaces/default/virtualmachines") == 1 and
-          counters.get("LIST /api/v1/nodes") == 1,
-          "--all lists the context namespace's VMs and the nodes once each: %s" % sorted(counters))
+          counters.get("LIST /api/v1/nodes") == 1 and
+          counters.get("LIST /apis/migrations.kubevirt.io/v1alpha1/migrationpolicies") == 1 and
+          counters.get("LIST /api/v1/namespaces") == 1,
+          "--all lists the context namespace's VMs, the nodes, MigrationPolicies and Namespaces once each: %s"
+          % sorted(counters))
     rc, out, err = run(["--node", "node-a"], clean_env(home))
     check(rc == 1 and out == gold("node-a.txt"), "~/.kube/config: --node node-a equals the golden output")
     rc, out, err = run(["--node", "node-a", "-o", "json"], clean_env(home))
@@ -232,6 +235,22 @@ def run_exec(work, si):
     one_line_error(rc, out, err, "missing exec plugin", "install the cloud CLI")
 
 
+def run_without_policies(work):
+    """A cluster without the MigrationPolicy CRD (its list is 404): nothing of that kind, no error."""
+    data = os.path.join(work, "cluster")
+    pwork = os.path.join(work, "no-policies")
+    os.makedirs(pwork)
+    for f in ("ca.crt", "server.crt", "server.key"):
+        shutil.copy(os.path.join(work, f), pwork)
+    si = standin.StandIn(pwork, data, extra_args=("--without-migration-policies",))
+    try:
+        rc, out, err = run(["--kubeconfig", si.kubeconfig, "--node", "node-a"], clean_env(work))
+        check(rc == 1 and out == gold("node-a.txt") and err == "",
+              "no MigrationPolicy CRD: --node node-a as usual (rc %d, %s)" % (rc, err.strip()))
+    finally:
+        si.stop()
+
+
 def run_bulk(work):
     """2,000 generated VMIs: paged lists, no GET per VM."""
     data = os.path.join(work, "bulk-cluster")
@@ -288,6 +307,7 @@ def main():
         si = standin.StandIn(work, data)
         run_sources(work, si)
         run_exec(work, si)
+        run_without_policies(work)
         run_bulk(work)
     finally:
         if si:
