@@ -78,7 +78,7 @@ static const char CHECK_USAGE[] =
     "Exit status: 0 the VM can migrate / every VM can leave the node / no VM is blocked;\n"
     "1 it cannot / a VM blocks the drain / a VM is blocked; 2 usage, input or cluster error.\n";
 
-enum check_mode { MODE_VM, MODE_NODE, MODE_ALL };
+enum check_mode { CHECK_ONE_VM, CHECK_NODE, CHECK_ALL };
 
 struct check_args {
     const char *cluster_dir;
@@ -194,18 +194,18 @@ static int parse_check_args(int argc, char **argv, struct check_args *a)
                                            "--target-node with it"
                                          : "--all checks every VM: no VM, -f or --target-node "
                                            "with it");
-    a->mode = a->node ? MODE_NODE : a->all ? MODE_ALL : MODE_VM;
-    if (a->mode == MODE_VM && !a->vm == !a->file)
+    a->mode = a->node ? CHECK_NODE : a->all ? CHECK_ALL : CHECK_ONE_VM;
+    if (a->mode == CHECK_ONE_VM && !a->vm == !a->file)
         return usage_error("%s", a->vm ? "give a VM name or -f FILE, not both"
                                        : "name a VM, give a manifest with -f FILE, or use --node "
                                          "NODE or --all");
     if (a->node && !*a->node)
         return usage_error("%s", "--node needs a node name");
-    if (a->ns && a->mode == MODE_NODE)
+    if (a->ns && a->mode == CHECK_NODE)
         return usage_error("%s",
                            "-n does not go with --node: the node's VMs in every namespace are "
                            "checked");
-    if (a->all_namespaces && a->mode != MODE_ALL)
+    if (a->all_namespaces && a->mode != CHECK_ALL)
         return usage_error("%s", "-A (--all-namespaces) goes with --all");
     if (a->all_namespaces && a->ns)
         return usage_error("%s", "give -n NAMESPACE or -A, not both");
@@ -1011,18 +1011,18 @@ static int check_many(const struct check_args *a, const struct rule_settings *se
     if (!view)
         return 2;
     const char *ns = a->ns ? a->ns : ctx_ns ? ctx_ns : "default";
-    cJSON *report = a->mode == MODE_NODE
+    cJSON *report = a->mode == CHECK_NODE
                         ? node_report(view, settings, a->node)
                         : all_report(view, settings, a->all_namespaces ? NULL : ns);
     int rc = 2;
     if (report) {
         if (strcmp(a->output, "json") == 0)
             print_json(report);
-        else if (a->mode == MODE_NODE)
+        else if (a->mode == CHECK_NODE)
             check_print_node(report, stdout, use_color());
         else
             check_print_all(report, stdout, use_color());
-        if (a->mode == MODE_NODE)
+        if (a->mode == CHECK_NODE)
             rc = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "blocking")) ? 1 : 0;
         else
             rc = cJSON_GetObjectItemCaseSensitive(
@@ -1047,7 +1047,7 @@ int cmd_check(int argc, char **argv)
     struct rule_settings settings;
     if (load_check_settings(a.config, &settings) != 0)
         return 2;
-    if (a.mode != MODE_VM)
+    if (a.mode != CHECK_ONE_VM)
         return check_many(&a, &settings);
     char *ctx_ns = NULL;
     struct cluster_view *base = open_view(&a, false, &ctx_ns);
