@@ -467,7 +467,8 @@ static int host_model_keys(struct requirements *r, const cJSON *pod, const cJSON
     size_t n = 0;
     if (host_model_selector(pod, node, &keys, &n, &r->host_model_cpu, &r->host_model_from_pod) != 0)
         return -1;
-    r->host_model_unknown = n == 0;
+    /* no node at all (the VMI is not running anywhere): nothing to judge the host model by */
+    r->host_model_unknown = n == 0 && r->source_node;
     enum req_origin origin = r->host_model_from_pod ? REQ_FROM_SOURCE_POD : REQ_FROM_SOURCE_NODE;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
