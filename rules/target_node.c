@@ -4,9 +4,13 @@
  *
  * migration_ctx_init() reads everything from the cluster view once: the
  * nodes, the CPU model in force, the source node and launcher pod, the
- * NetworkAttachmentDefinitions.  After that every check is a pure function of
- * the context and a node, so the target-node rule, the no-target rule and the
- * `check` command's candidate list all give the same answer.
+ * NetworkAttachmentDefinitions, and derives from them the requirements R of
+ * the target pod (rules/requirements.c).  After that every check is a pure
+ * function of the context and a node, so the target-node rule, the no-target
+ * rule and the `check` command's candidate list all give the same answer.
+ * A node is judged against R in the order of docs/rules.md (target-node):
+ * exists, schedulable VM node and taints vs R's tolerations, R's scheduling
+ * rules, cluster networks, R's hardware keys.
  */
 #include "rules/target_node.h"
 

@@ -3,8 +3,10 @@
  * the CPU requirement a migration puts on the target (SPEC §4 step 5, §5).
  *
  * One eligibility function serves three callers: the `target-node` rule (a
- * picked node), the `no-target` rule (every node), and `check`'s candidate
- * list.  Pure: reads only the objects it is given and the cluster view.
+ * picked node), the `no-target` rule (every other VM node), and `check`'s
+ * candidate list; each judges a node by the requirements R of the target pod
+ * KubeVirt will create (rules/requirements.h).  Pure: reads only the objects
+ * it is given and the cluster view.
  */
 #ifndef MW_RULES_TARGET_NODE_H
 #define MW_RULES_TARGET_NODE_H
