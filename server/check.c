@@ -38,6 +38,7 @@
 #include "rules/rules.h"
 #include "rules/target_node.h"
 #include "rules/timeouts.h"
+#include "server/check_explain.h"
 #include "server/check_output.h"
 #include "server/commands.h"
 #include "server/config.h"
@@ -505,8 +506,10 @@ static cJSON *build_report(const struct cluster_view *view, const struct rule_se
     const cJSON *vmi = NULL;
     if (!v.view_error && cv_get(view, &scope, CV_VMI, ns, name, &vmi) == CV_OK) {
         struct migration_ctx ctx;
-        if (migration_ctx_init(&ctx, vmi, ns, view, &scope) == CV_OK) {
+        if (migration_ctx_init(&ctx, vmi, ns, view, &scope) == CV_OK &&
+            migration_ctx_use_migration(&ctx, vmim) == 0) {
             add_cpu(report, &ctx);
+            check_explain_add(report, &ctx);
             add_nodes(report, &ctx, target);
         }
         migration_ctx_free(&ctx);

@@ -6,6 +6,8 @@
  */
 #include "server/check_output.h"
 
+#include "server/check_explain.h"
+
 #include <string.h>
 
 struct palette {
@@ -138,6 +140,7 @@ void check_print_text(const cJSON *report, FILE *out, bool color)
             ok ? "can be live-migrated" : "cannot be live-migrated", p->reset);
     print_findings(out, report, p);
     print_cpu(out, report, p);
+    check_explain_print(report, out, color);
     print_nodes(out, report, p);
     print_timeouts(out, report, p);
 }

@@ -125,7 +125,7 @@ def cases():
                 lambda r: (denial(r) or "").startswith("cluster CPU model Icelake-Server is not supported by nodes: "
                                                        "node-a, node-b")))
     out.append(("KubeVirt CR update with a shared CPU model", "/validate",
-                review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kubevirt_cr("IvyBridge-IBRS"),
+                review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kubevirt_cr("Penryn"),
                        ns="harvester-system", name="kubevirt", old=kubevirt_cr()),
                 lambda r: r["response"]["allowed"]))
     out.append(("KubeVirt CR on /mutate", "/mutate",
@@ -183,17 +183,20 @@ def run_live(live, si, nodes):
     check(ctl.count(NODES) == lists, "no node relist for these changes (%d LIST calls)" % ctl.count(NODES))
 
     # facts derived from the node list (do the host CPU models differ?) follow the nodes: with the
-    # only Icelake node cordoned, every schedulable node has one host model and the warning goes
+    # AMD node and then the only Icelake node cordoned, every schedulable node has one host model and the
+    # warning goes
     def host_model_warned():
         r = live.review("/validate", review("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "CREATE",
                                              new_vm("vm-new"), name="vm-new"))
         return any("uses host-model" in w for w in r["response"].get("warnings", []))
     check(host_model_warned(), "host-model warning with node-c's Icelake host model schedulable")
+    ctl.post("/put", dict(copy.deepcopy(nodes["node-e"]), spec={"unschedulable": True}))
     ctl.post("/put", dict(copy.deepcopy(nodes["node-c"]), spec={"unschedulable": True}))
     check(standin.wait_for(lambda: not host_model_warned(), 2),
           "no host-model warning within 2 s once node-c is cordoned")
     ctl.post("/put", copy.deepcopy(nodes["node-c"]))
     check(standin.wait_for(host_model_warned, 2), "the host-model warning is back with node-c uncordoned")
+    ctl.post("/put", copy.deepcopy(nodes["node-e"]))
 
     # 410 Gone relists
     ctl.post("/expire", {"resource": "nodes"})

@@ -96,7 +96,7 @@ static void example_cluster_counts(void **state)
     char dir[PATH_MAX];
     example_cluster_dir(dir, sizeof(dir));
     struct cluster_view *v = load_view(dir);
-    assert_int_equal(static_view_count(v, CV_NODE), 4);
+    assert_int_equal(static_view_count(v, CV_NODE), 6);
     assert_int_equal(static_view_count(v, CV_VM), 4);
     /* 11 in vmis.yaml, 5 in vmis-rev2.yaml, 3 in vms-drain.yaml (with their pods and disks) */
     assert_int_equal(static_view_count(v, CV_VMI), 19);
