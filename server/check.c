@@ -766,8 +766,14 @@ static cJSON *node_report(const struct cluster_view *view, const struct rule_set
         return NULL;
     }
     const cJSON *kubevirt = cJSON_GetArrayItem(kubevirts, 0);
+    /* a VM node carries kubevirt.io/schedulable (virt-handler runs there), with any value */
+    bool vm_node =
+        cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
+                            LABEL_SCHEDULABLE);
     cJSON *report = cJSON_CreateObject();
     cJSON_AddStringToObject(report, "node", node);
+    cJSON_AddBoolToObject(report, "vmNode", vm_node);
     cJSON *rows = cJSON_AddArrayToObject(report, "vms");
     const cJSON *vmi;
     cJSON_ArrayForEach (vmi, vmis) {
@@ -819,7 +825,11 @@ static cJSON *node_report(const struct cluster_view *view, const struct rule_set
 
     char summary[4096];
     if (total == 0) {
-        snprintf(summary, sizeof(summary), "no VM runs on %s: nothing blocks the drain", node);
+        snprintf(summary, sizeof(summary), "no VM runs on %s%s: nothing blocks the drain", node,
+                 vm_node ? ""
+                         : " (no " LABEL_SCHEDULABLE
+                           " label: a node that never runs VMs, such as a "
+                           "witness node)");
     } else {
         snprintf(summary, sizeof(summary), "%d of %d VM%s can leave %s (%d by live migration",
                  total - nblock, total, total == 1 ? "" : "s", node, migrate);

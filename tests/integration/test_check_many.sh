@@ -64,6 +64,9 @@ golden node-a.json 1 --node node-a -o json
 # node-c runs vm-icelake, which cannot migrate but is LiveMigrateIfPossible: it is shut down.
 golden node-c.txt 0 --node node-c
 golden node-b.txt 0 --node node-b
+# node-w is a witness node: it never runs VMs.
+golden node-w.txt 0 --node node-w
+golden node-w.json 0 --node node-w -o json
 golden all.txt 1 --all
 golden all.json 1 --all -o json
 golden all-other-namespace.txt 0 --all -n kube-system
