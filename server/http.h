@@ -1,9 +1,10 @@
 /*
  * server/http.h - the HTTPS front: libmicrohttpd with its GnuTLS, one epoll
  * daemon thread per core fed by one accepting thread, the routes /validate,
- * /mutate, /healthz, /readyz and /metrics, the HTTP error answers (404, 403,
- * 405, 413, 415, 400), bounded connections, and graceful draining in two steps
- * (http_begin_drain, then http_finish).
+ * /mutate, /healthz, /readyz and /metrics, the HTTP error answers (400, 403,
+ * 404, 405, 411, 413, 414, 415, 431), bounded connections, and graceful
+ * draining in two steps (http_begin_drain, then http_finish).  Optionally a
+ * plain-HTTP listener serving only GET/HEAD /healthz, /readyz and /metrics.
  */
 #ifndef MW_SERVER_HTTP_H
 #define MW_SERVER_HTTP_H
@@ -21,7 +22,21 @@ struct http_options {
     unsigned threads;          /* 0 = one per core */
     unsigned max_connections;  /* 0 = MW_HTTP_MAX_CONNECTIONS */
     const struct admission_context *admission; /* borrowed; outlives the server */
+    const char
+        *metrics_listen; /* plain-HTTP "ADDR:PORT" for /healthz, /readyz, /metrics; NULL: none */
+    unsigned headers_seconds; /* per-connection deadlines (server/acceptor.h); 0 = default */
+    unsigned body_seconds;
+    unsigned max_per_source; /* open connections from one address, per listener; 0 = default */
 };
+
+struct http_server;
+
+/* What SIGHUP may change while serving. */
+struct http_live_limits {
+    size_t max_body_bytes;                                  /* 0 = MW_HTTP_MAX_BODY_BYTES */
+    unsigned headers_seconds, body_seconds, max_per_source; /* 0 = defaults */
+};
+void http_set_limits(struct http_server *s, const struct http_live_limits *l);
 
 struct http_server;
 
@@ -34,6 +49,9 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
 
 /* The TCP port actually bound (useful with port 0). */
 unsigned http_port(const struct http_server *s);
+
+/* The plain-HTTP port bound, 0 when there is none. */
+unsigned http_metrics_port(const struct http_server *s);
 
 /*
  * First step of a graceful end: /readyz answers 503 from now on and every

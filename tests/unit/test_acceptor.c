@@ -72,7 +72,7 @@ static void server_start(struct server *s, unsigned max_connections)
     char err[256];
     struct sockaddr_storage addr;
     loopback(&addr, 0);
-    s->acceptor = acceptor_open(&addr, err, sizeof(err));
+    s->acceptor = acceptor_open(&addr, "https", err, sizeof(err));
     assert_non_null(s->acceptor);
     s->port = acceptor_port(s->acceptor);
     assert_true(s->port > 0);
@@ -218,7 +218,7 @@ static void a_port_in_use_is_one_line(void **state)
     char err[256] = "";
     struct sockaddr_storage addr;
     loopback(&addr, s.port);
-    assert_null(acceptor_open(&addr, err, sizeof(err)));
+    assert_null(acceptor_open(&addr, "https", err, sizeof(err)));
     assert_string_equal(err, "Address already in use");
     server_stop(&s);
 }
