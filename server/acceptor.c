@@ -298,8 +298,7 @@ void acceptor_request_done(struct MHD_Connection *c)
 /* TLS: the versions a ClientHello offers                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The newest TLS version (0x0303 = 1.2) a ClientHello body offers; 0 when unreadable. */
-static unsigned offered_version(const unsigned char *p, size_t n)
+unsigned acceptor_offered_tls_version(const unsigned char *p, size_t n)
 {
     if (n > 4 && p[0] == 1 && p[4] == 3) { /* with its handshake header */
         p += 4;
@@ -359,7 +358,7 @@ static int handshake_hook(gnutls_session_t session, unsigned htype, unsigned whe
     if (htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || when != GNUTLS_HOOK_PRE || !incoming || !msg)
         return 0;
     sl->hello_seen = 1;
-    unsigned v = offered_version(msg->data, msg->size);
+    unsigned v = acceptor_offered_tls_version(msg->data, msg->size);
     if (v == 0 || v >= 0x0303)
         return 0;
     /* Nothing newer than TLS 1.1: say so with a protocol_version alert, in the clear. */

@@ -79,6 +79,11 @@ int acceptor_start(struct acceptor *a, struct MHD_Daemon *const *daemons, size_t
 /* The closure for daemon i's MHD_OPTION_NOTIFY_CONNECTION (i < MW_HTTP_MAX_THREADS). */
 void *acceptor_counter(struct acceptor *a, size_t i);
 
+/* The newest TLS version a ClientHello offers (0x0303 = TLS 1.2, 0x0304 = 1.3), from its
+ * supported_versions extension or else its legacy version; `msg` is the handshake message, with
+ * or without its 4-byte header.  0 when it is too short to tell. */
+unsigned acceptor_offered_tls_version(const unsigned char *msg, size_t n);
+
 /* Connections closed by a deadline or refused by the per-source cap, since the start. */
 unsigned long long acceptor_dropped(const struct acceptor *a);
 

@@ -89,7 +89,7 @@ struct http_server {
 struct request {
     int started;       /* the first call happened */
     size_t uri_len;    /* the request target as sent, query included */
-    int too_many_args; /* more than MW_HTTP_MAX_QUERY_ARGS query arguments */
+    size_t query_args; /* as sent (the query is cut when there are too many) */
     enum route route;
     int answered;  /* a response was queued on the first call */
     int in_gauge;  /* counted in the in-flight reviews gauge */
@@ -283,23 +283,10 @@ static int client_certificate_trusted(struct MHD_Connection *conn)
     return rc == GNUTLS_E_SUCCESS && status == 0;
 }
 
-/* What the first call needs to know about the header lines. */
-struct header_scan {
-    size_t bytes;
-    unsigned count;
-    const char *content_length; /* the first one */
-    int lengths_differ;         /* another Content-Length with a different value */
-    const char *transfer_encoding;
-    unsigned transfer_encodings;
-};
-
-static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+void http_head_add(struct http_head *h, const char *key, const char *value)
 {
-    struct header_scan *h = cls;
-    (void)kind;
     if (!key)
-        return MHD_YES;
+        return;
     if (!value)
         value = "";
     h->bytes += strlen(key) + strlen(value) + 4; /* "key: value\r\n" */
@@ -313,6 +300,21 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
         h->transfer_encoding = value;
         h->transfer_encodings++;
     }
+}
+
+size_t http_query_args(const char *target)
+{
+    size_t n = 0;
+    for (const char *p = target ? strchr(target, '?') : NULL; p; p = strchr(p + 1, '&'))
+        n++;
+    return n;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    http_head_add(cls, key, value);
     return MHD_YES;
 }
 
@@ -329,39 +331,44 @@ static int is_chunked_only(const char *te)
     return *te == '\0';
 }
 
-/* Size and framing checks that apply to every route; 0 when the request passes. */
-static int request_shape_error(struct MHD_Connection *conn, const struct request *req,
-                               const char **text)
+int http_head_verdict(const struct http_head *h, const char **text)
 {
-    if (req->too_many_args) {
+    if (h->query_args > MW_HTTP_MAX_QUERY_ARGS) {
         *text = "the query has more than " MW_STR(MW_HTTP_MAX_QUERY_ARGS) " arguments";
         return 414;
     }
-    if (req->uri_len > MW_HTTP_MAX_URL_BYTES) {
+    if (h->target_len > MW_HTTP_MAX_URL_BYTES) {
         *text = "the request target is longer than " MW_STR(MW_HTTP_MAX_URL_BYTES) " bytes";
         return 414;
     }
-    struct header_scan h = {0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
-    if (h.bytes > MW_HTTP_MAX_HEADER_BYTES || h.count > MW_HTTP_MAX_HEADERS) {
+    if (h->bytes > MW_HTTP_MAX_HEADER_BYTES || h->count > MW_HTTP_MAX_HEADERS) {
         *text = "the request headers are larger than " MW_STR(
             MW_HTTP_MAX_HEADER_BYTES) " bytes or more than " MW_STR(MW_HTTP_MAX_HEADERS) " lines";
         return 431;
     }
-    if (h.transfer_encoding && h.content_length) {
+    if (h->transfer_encoding && h->content_length) {
         *text = "Transfer-Encoding and Content-Length together";
         return 400;
     }
-    if (h.lengths_differ) {
+    if (h->lengths_differ) {
         *text = "two different Content-Length values";
         return 400;
     }
-    if (h.transfer_encodings > 1 ||
-        (h.transfer_encoding && !is_chunked_only(h.transfer_encoding))) {
+    if (h->transfer_encodings > 1 ||
+        (h->transfer_encoding && !is_chunked_only(h->transfer_encoding))) {
         *text = "the only transfer coding accepted is chunked";
         return 400;
     }
     return 0;
+}
+
+/* Size and framing checks that apply to every route; 0 when the request passes. */
+static int request_shape_error(struct MHD_Connection *conn, const struct request *req,
+                               const char **text)
+{
+    struct http_head h = {.target_len = req->uri_len, .query_args = req->query_args};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    return http_head_verdict(&h, text);
 }
 
 static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *conn,
@@ -544,13 +551,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
      * the client would get no answer at all.
      */
     char *query = uri && req ? strchr(uri, '?') : NULL;
-    size_t args = 0;
-    for (const char *p = query; p; p = strchr(p + 1, '&'))
-        args++;
-    if (req && args > MW_HTTP_MAX_QUERY_ARGS)
-        req->too_many_args = 1;
-    if (query && (req->uri_len > MW_HTTP_MAX_URL_BYTES || req->too_many_args))
-        query[1] = '\0';
+    if (query) {
+        req->query_args = http_query_args(uri);
+        if (req->uri_len > MW_HTTP_MAX_URL_BYTES || req->query_args > MW_HTTP_MAX_QUERY_ARGS)
+            query[1] = '\0';
+    }
     return req;
 }
 

@@ -81,6 +81,26 @@ void http_stop(struct http_server *s);
  */
 const char *http_clamp_for_log(char *buf, size_t cap, const char *text);
 
+/*
+ * The size and framing checks of a request head, applied before any route
+ * (docs/operations.md, "HTTP errors from the HTTP library"): fill an
+ * http_head (target length, query arguments, then http_head_add for each
+ * header line, values borrowed) and ask http_head_verdict: 0 when the request
+ * may go on, else 414, 431 or 400 with a one-line reason in *text.
+ */
+struct http_head {
+    size_t target_len, query_args;
+    size_t bytes, count;
+    const char *content_length; /* the first one */
+    int lengths_differ;         /* another Content-Length with a different value */
+    const char *transfer_encoding;
+    unsigned transfer_encodings;
+};
+void http_head_add(struct http_head *h, const char *key, const char *value);
+int http_head_verdict(const struct http_head *h, const char **text);
+/* Query arguments in a request target as libmicrohttpd splits them (0 without a query). */
+size_t http_query_args(const char *target);
+
 /* Splits "ADDR:PORT" into a socket address.  0, or -1 with err. */
 struct sockaddr_storage;
 int http_parse_listen(const char *listen, struct sockaddr_storage *out, char *err, size_t errlen);
