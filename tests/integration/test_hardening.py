@@ -332,6 +332,10 @@ def test_plain_listener(work, srv):
     check(status == 404 and is_json_error(404, body), f"no reviews over plain HTTP: {status} {body!r}")
     status, body = http_plain(srv.metrics_port, "GET", "/nope")
     check(status == 404 and is_json_error(404, body), "unknown path on the plain port: JSON 404")
+    slow = socket.create_connection(("127.0.0.1", srv.metrics_port), timeout=20)
+    slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # the headers never end
+    check(closed_by_server(slow, 30), "the plain port closes a client whose headers never end (deadline)")
+    slow.close()
 
 
 class Reviewer(threading.Thread):
@@ -462,11 +466,22 @@ def test_signals(work):
         check(srv.wait_for('"config not reloaded"'), "a bad config is refused on SIGHUP")
         check(post_review(work, srv.port)[0] == 200, "the old settings stay after a bad config")
 
-        # Live: the body limit and the log level; fixed: the listen address.
+        # Live: a rule mode.  The review is denied by not-running; switched off, it is allowed.
+        def allowed():
+            status, answer = post_review(work, srv.port)
+            return status == 200 and json.loads(answer)["response"]["allowed"]
+        check(not allowed(), "the review is denied (not-running) before the reload")
+        with open(srv.config, "w") as f:
+            f.write(config + "rules: {not-running: 'off'}\n")
+        srv.proc.send_signal(signal.SIGHUP)
+        check(srv.wait_for('"config reloaded"'), "SIGHUP reloads the config")
+        check(allowed(), "the new rule mode applies: the review is allowed")
+
+        # Live: the body limit and the log level; fixed: the metrics address.
         with open(srv.config, "w") as f:
             f.write(config + "limits: {maxBodyBytes: 1024}\nlogLevel: debug\nmetricsListen: 127.0.0.1:1\n")
         srv.proc.send_signal(signal.SIGHUP)
-        check(srv.wait_for('"config reloaded"'), "SIGHUP reloads the config")
+        check(srv.wait_for('"maxBodyBytes":1024'), "SIGHUP reloads the config again")
         status, answer = post_review(work, srv.port)
         check(len(body) > 1024 and status == 413, f"the new body limit applies: {status}")
         s = socket.create_connection(("127.0.0.1", srv.port))
