@@ -55,7 +55,7 @@ struct slot {
     long long deadline_ms; /* monotonic; 0 = none */
     int dropped;           /* shut down by a deadline */
     /* Seen only by the connection's daemon thread: */
-    int hello_seen, handshake_done, version_refused, request_seen;
+    int tls, hello_seen, handshake_done, version_refused, request_seen;
 };
 
 struct daemon_counter {
@@ -391,17 +391,18 @@ static void on_started(struct acceptor *a, struct MHD_Connection *connection, vo
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (found && tls && tls->tls_session) {
         gnutls_session_t session = (gnutls_session_t)tls->tls_session;
+        found->tls = 1;
         gnutls_db_set_ptr(session, found);
         gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH,
                                            handshake_hook);
     }
 }
 
-static void on_closed(struct acceptor *a, struct MHD_Connection *connection, struct slot *sl)
+/* libmicrohttpd has freed the connection's TLS session and memory by now, not yet closed the
+ * descriptor: only the slot is looked at. */
+static void on_closed(struct acceptor *a, struct slot *sl)
 {
-    const union MHD_ConnectionInfo *tls =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (tls && tls->tls_session && !sl->request_seen && !sl->dropped) {
+    if (sl->tls && !sl->request_seen && !sl->dropped) {
         char source[INET6_ADDRSTRLEN];
         format_source(sl, source, sizeof(source));
         cJSON *f = cJSON_CreateObject();
@@ -418,9 +419,6 @@ static void on_closed(struct acceptor *a, struct MHD_Connection *connection, str
         else
             cJSON_Delete(f);
     }
-    gnutls_session_t session = tls ? (gnutls_session_t)tls->tls_session : NULL;
-    if (session)
-        gnutls_db_set_ptr(session, NULL);
     pthread_mutex_lock(&a->lock);
     if (sl->fd >= 0)
         unlink_slot(a, (int)(sl - a->slots));
@@ -440,7 +438,7 @@ void acceptor_on_connection(void *counter, struct MHD_Connection *connection, vo
     /* Counted in when handed over (see accept_waiting): a burst is spread before it starts. */
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         if (*socket_context)
-            on_closed(dc->a, connection, *socket_context);
+            on_closed(dc->a, *socket_context);
         *socket_context = NULL;
         atomic_fetch_sub(&dc->open, 1);
     }
