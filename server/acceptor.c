@@ -272,11 +272,20 @@ static void set_deadline(struct MHD_Connection *c, int which)
         sl->deadline_ms = now + 1000LL * atomic_load(&a->body_s);
     } else if (which == 1) {
         sl->deadline_ms = 0;
+    } else if (which == 3) {
+        long long headers_by = now + 1000LL * atomic_load(&a->headers_s);
+        if (sl->deadline_ms == 0 || headers_by < sl->deadline_ms)
+            sl->deadline_ms = headers_by;
     } else {
         sl->deadline_ms =
             now + 1000LL * (MW_HTTP_CONNECTION_TIMEOUT_S + (long long)atomic_load(&a->headers_s));
     }
     pthread_mutex_unlock(&a->lock);
+}
+
+void acceptor_request_line_received(struct MHD_Connection *c)
+{
+    set_deadline(c, 3);
 }
 
 void acceptor_headers_received(struct MHD_Connection *c)

@@ -23,7 +23,8 @@
  * stream and closes it): the TLS handshake plus the request headers within
  * headers_seconds of accept, the whole body within body_seconds of the
  * headers, the next request on a kept-alive connection within the idle
- * timeout plus headers_seconds.  It also refuses (accepts and closes at once)
+ * timeout plus headers_seconds and its headers within headers_seconds of its
+ * request line.  It also refuses (accepts and closes at once)
  * a connection from a source address that already holds per_source
  * connections on this listener.  Dropped clients are logged, at most one line
  * every MW_HTTP_DROP_LOG_INTERVAL_S.
@@ -57,6 +58,7 @@ struct acceptor_limits {
 void acceptor_set_limits(struct acceptor *a, const struct acceptor_limits *l);
 
 /* The request phases of a connection, told by the request handler (they move its deadline). */
+void acceptor_request_line_received(struct MHD_Connection *c); /* headers due in headers_seconds */
 void acceptor_headers_received(struct MHD_Connection *c); /* first call: the body deadline runs */
 void acceptor_body_received(struct MHD_Connection *c); /* last call: no deadline while answering */
 void acceptor_request_done(struct MHD_Connection *c);  /* answered: the next request's deadline */

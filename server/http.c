@@ -537,7 +537,7 @@ static enum MHD_Result answer_review(struct http_server *s, struct MHD_Connectio
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls;
-    (void)conn;
+    acceptor_request_line_received(conn);
     struct request *req = calloc(1, sizeof(*req));
     if (req) {
         req->start_us = now_us();

@@ -420,6 +420,18 @@ def test_slowloris(work, srv):
     check(0 < len(drops) <= 3, f"the drop log is rate-limited: {len(drops)} line(s) for 30 drops")
     for kind, s in socks:
         s.close()
+    # A kept-alive connection that answered one request, then trickles the next one's headers.
+    s = tls_socket(work, srv.port)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, _ = read_answer(s)
+    s.sendall(b"GET /healthz HTTP/1.1\r\n")
+    stop = threading.Event()
+    t = threading.Thread(target=trickle, args=([("headers", s)], stop), daemon=True)
+    t.start()
+    check(status == 200 and closed_by_server(s, 30),
+          "a kept-alive connection trickling its next request's headers is closed by the deadline")
+    stop.set()
+    s.close()
 
 
 def test_per_source_cap(work):
