@@ -9,13 +9,16 @@
  *   clusterDir: DIR  | kubeconfig: FILE
  *   rules:         {<rule id>: deny|warn|off, ...}   modes of the migration rules
  *   earlyWarnings: {<rule id>: deny|warn|off, ...}   modes of the early VM/VMI warnings
+ *   systemMigrations: {<rule id>: deny|warn|off, ...} modes for migrations KubeVirt starts
+ *                  itself (node drain, workload update); unset rules: cdrom and
+ *                  container-disk warn instead of deny, the others keep their mode
  *   kubevirt:      {defaultTimeouts: bool}
  *   limits:        {maxBodyBytes: int, maxConnectionsPerSource: int}
  *   timeouts:      {reviewTimeoutMarginMs: int, drainSeconds: int, shutdownSeconds: int,
  *                   headersSeconds: int, bodySeconds: int}
- * SIGHUP re-reads the file (and re-applies the flags): rules, earlyWarnings, kubevirt, limits,
- * timeouts and logLevel change live; the listen addresses, TLS paths and cluster source need a
- * restart.
+ * SIGHUP re-reads the file (and re-applies the flags): rules, earlyWarnings, systemMigrations,
+ * kubevirt, limits, timeouts and logLevel change live; the listen addresses, TLS paths, client
+ * CA and cluster source need a restart.
  * An unknown key, a bad mode or a wrong type is an error naming the file and key.
  */
 #ifndef MW_SERVER_CONFIG_H
