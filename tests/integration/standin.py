@@ -8,9 +8,11 @@ to both (the control port, AdmissionReviews over TLS).
 import http.client
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -18,6 +20,24 @@ import uuid
 SRC = os.environ.get("MW_SOURCE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 BIN = os.environ.get("MW_BIN", os.path.join(SRC, "build", "migration-webhook"))
 CLUSTER = os.path.join(SRC, "examples", "cluster")
+
+failures = []
+
+
+def check(cond, what):
+    """Prints one line for a check and remembers it when it fails; returns cond."""
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def finish():
+    """The exit code of a test: 1 when a check failed, else 0."""
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    return 0
 
 
 def run(*cmd):
@@ -271,3 +291,34 @@ def denial(resp):
     st = r["status"]
     assert st["code"] == 403 and st["reason"] == "Forbidden" and st["status"] == "Failure", st
     return st["message"]
+
+
+def with_standin(prefix, body, fill=None):
+    """Runs body(work, si, data) with certificates in a fresh directory work and a stand-in API server
+    serving data (the example cluster, or what fill(data) writes there); stops every process body
+    registered in si.others and the stand-in, removes work, and returns the test's exit code
+    (77 without openssl)."""
+    if not shutil.which("openssl"):
+        print("skipped: no openssl")
+        return 77
+    work = tempfile.mkdtemp(prefix=prefix)
+    si = None
+    others = []
+    try:
+        make_certs(work)
+        data = os.path.join(work, "cluster")
+        if fill:
+            os.makedirs(data)
+            fill(data)
+        else:
+            yaml_to_json_dir(CLUSTER, data)
+        si = StandIn(work, data)
+        si.others = others
+        body(work, si, data)
+    finally:
+        for p in others:
+            p.stop()
+        if si:
+            si.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return finish()

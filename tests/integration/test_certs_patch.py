@@ -12,28 +12,20 @@ import base64
 import json
 import os
 import re
-import shutil
 import ssl
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standin  # noqa: E402
+from standin import check  # noqa: E402
 
-failures = []
 NS, SECRET, HOOK = "migration-webhook", "migration-webhook-tls", "migration-webhook"
 HOSTS = "migration-webhook,migration-webhook.migration-webhook,migration-webhook.migration-webhook.svc"
 SECRET_PATH = "/api/v1/namespaces/%s/secrets/%s" % (NS, SECRET)
 CONFIG_PATH = "/apis/admissionregistration.k8s.io/v1/%swebhookconfigurations/" + HOOK
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def webhook_configurations():
@@ -196,27 +188,14 @@ def chart_flags_match():
 
 
 def main():
-    if not shutil.which("openssl"):
-        print("skipped: no openssl")
-        return 77
-    work = tempfile.mkdtemp(prefix="mw-certs-patch-")
-    si = None
-    try:
-        standin.make_certs(work)
-        data = os.path.join(work, "cluster")
-        os.makedirs(data)
+    def fill(data):
         standin.write(os.path.join(data, "webhooks.json"), json.dumps(webhook_configurations()))
-        si = standin.StandIn(work, data)
+
+    def body(work, si, data):
         run(work, si)
         chart_flags_match()
-    finally:
-        if si:
-            si.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
+
+    return standin.with_standin("mw-certs-patch-", body, fill)
 
 
 if __name__ == "__main__":

@@ -15,21 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import many_vms  # noqa: E402
 import standin  # noqa: E402
+from standin import check  # noqa: E402
 
-failures = []
 GOLD = os.path.join(standin.SRC, "tests", "data", "check")
 PLUGIN = os.path.join(standin.SRC, "tests", "integration", "exec_credential_plugin.sh")
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def gold(name):
@@ -295,28 +288,13 @@ def run_bulk(work):
 
 
 def main():
-    if not shutil.which("openssl"):
-        print("skipped: no openssl")
-        return 77
-    work = tempfile.mkdtemp(prefix="mw-check-live-")
-    si = None
-    try:
-        standin.make_certs(work)
-        data = os.path.join(work, "cluster")
-        standin.yaml_to_json_dir(standin.CLUSTER, data)
-        si = standin.StandIn(work, data)
+    def body(work, si, data):
         run_sources(work, si)
         run_exec(work, si)
         run_without_policies(work)
         run_bulk(work)
-    finally:
-        if si:
-            si.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
+
+    return standin.with_standin("mw-check-live-", body)
 
 
 if __name__ == "__main__":

@@ -30,25 +30,19 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import standin  # noqa: E402
+from standin import check  # noqa: E402
+
 BIN = os.environ["MW_BIN"]
 DATA = os.environ["MW_TEST_DATA"]
 CLUSTER = os.path.join(DATA, "server", "cluster")
 REVIEW = os.path.join(DATA, "server", "constructed-admissionreview-vmim-create-request.json")
-failures = 0
 
 for tool in ("openssl",):
     if not shutil.which(tool):
         print(f"SKIP: {tool} is missing")
         sys.exit(77)
-
-
-def check(cond, what):
-    global failures
-    if cond:
-        print("ok:", what)
-    else:
-        failures += 1
-        print("FAIL:", what)
 
 
 def openssl(*args, cwd):
@@ -564,8 +558,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print(f"{failures} failure(s)")
+    if standin.finish():
         sys.exit(1)
     print("all passed")
 

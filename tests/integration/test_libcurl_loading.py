@@ -12,19 +12,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standin  # noqa: E402
-from standin import review, vmim  # noqa: E402
+from standin import check, review, vmim  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def mapped_libcurl(pid):
@@ -108,27 +100,12 @@ def missing_libcurl_is_one_line(work, si, lib):
 
 
 def main():
-    if not shutil.which("openssl"):
-        print("skipped: no openssl")
-        return 77
-    work = tempfile.mkdtemp(prefix="mw-libcurl-")
-    si = None
-    try:
-        standin.make_certs(work)
-        data = os.path.join(work, "cluster")
-        standin.yaml_to_json_dir(standin.CLUSTER, data)
-        si = standin.StandIn(work, data)
+    def body(work, si, data):
         static_check_loads_no_libcurl()
         lib = live_serve_maps_libcurl(work, si)
         missing_libcurl_is_one_line(work, si, lib)
-    finally:
-        if si:
-            si.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
+
+    return standin.with_standin("mw-libcurl-", body)
 
 
 if __name__ == "__main__":

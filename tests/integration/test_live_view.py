@@ -20,7 +20,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from standin import Control, StandIn, bulk_node, make_certs, wait_for, write  # noqa: E402
+import standin  # noqa: E402
+from standin import Control, StandIn, bulk_node, check, make_certs, wait_for, write  # noqa: E402
 
 SRC = os.environ.get("MW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("MW_BUILD_DIR", os.path.join(SRC, "build"))
@@ -31,13 +32,6 @@ PVC_PATH = "/api/v1/namespaces/default/persistentvolumeclaims/disk1"
 BULK_NODES = 1200
 MP_PATH = "/apis/migrations.kubevirt.io/v1alpha1/migrationpolicies"
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def kubeconfig(path, server, cluster_extra, token_file):
@@ -394,10 +388,7 @@ def main():
             server.terminate()
             server.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
+    return standin.finish()
 
 
 if __name__ == "__main__":

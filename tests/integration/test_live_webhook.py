@@ -18,22 +18,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standin  # noqa: E402
-from standin import denial, review, vmim  # noqa: E402
+from standin import check, denial, review, vmim  # noqa: E402
 
-failures = []
 P = "VM default/{} cannot be live-migrated: "
 NODES = "LIST /api/v1/nodes"
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def vmim_review(vmi, target=None, uid="live-0001"):
@@ -437,20 +429,13 @@ def run_check(si):
 
 
 def main():
-    if not shutil.which("openssl"):
-        print("skipped: no openssl")
-        return 77
-    work = tempfile.mkdtemp(prefix="mw-live-webhook-")
-    si = static = live = None
-    try:
-        standin.make_certs(work)
-        data = os.path.join(work, "cluster")
-        standin.yaml_to_json_dir(standin.CLUSTER, data)
+    def body(work, si, data):
         with open(os.path.join(data, "nodes.json")) as f:
             nodes = {n["metadata"]["name"]: n for n in json.load(f)["items"]}
-        si = standin.StandIn(work, data)
         static = standin.Webhook(work, "static", ["--cluster-dir", standin.CLUSTER])
+        si.others.append(static)
         live = standin.Webhook(work, "live", ["--kubeconfig", si.kubeconfig])
+        si.others.append(live)
         check(standin.wait_for(lambda: live.ready() == 200, 10, step=0.1), "live webhook becomes ready")
         run_table(static, live)
         run_live(live, si, nodes)
@@ -461,15 +446,8 @@ def main():
         run_without_policies(work, data)
         check(live.stop() == 0, "live webhook exits 0 on SIGTERM")
         check(static.stop() == 0, "static webhook exits 0 on SIGTERM")
-    finally:
-        for p in (static, live, si):
-            if p:
-                p.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
+
+    return standin.with_standin("mw-live-webhook-", body)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ import time
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from standin import denial, review, vmim  # noqa: E402
+import standin  # noqa: E402
+from standin import check, denial, review, vmim  # noqa: E402
 
 try:
     import jsonpatch
@@ -31,16 +32,6 @@ except ImportError:
 BIN = os.environ["MW_BIN"]
 SRC = os.environ.get("MW_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 CLUSTER = os.path.join(SRC, "examples", "cluster")
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if cond:
-        print("ok:", what)
-    else:
-        failures += 1
-        print("FAIL:", what)
 
 
 def start_server(work, extra=()):
@@ -119,8 +110,7 @@ def main():
             proc.terminate()
             rc = proc.wait(timeout=20)
             check(rc == 0, f"configured server exits 0 on SIGTERM (got {rc})")
-    if failures:
-        print(f"{failures} check(s) failed")
+    if standin.finish():
         sys.exit(1)
 
 

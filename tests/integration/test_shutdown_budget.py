@@ -20,19 +20,15 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import standin  # noqa: E402
+from standin import check  # noqa: E402
+
 BIN = os.environ["MW_BIN"]
 DATA = os.environ["MW_TEST_DATA"]
 SRC = os.environ.get("MW_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 CHART = os.path.join(SRC, "charts", "migration-webhook")
 MARGIN = 5
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures += 1
 
 
 try:
@@ -137,7 +133,6 @@ finally:
         proc.kill()
     shutil.rmtree(work, ignore_errors=True)
 
-if failures:
-    print(f"{failures} failure(s)")
+if standin.finish():
     sys.exit(1)
 print("all passed")

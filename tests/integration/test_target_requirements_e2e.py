@@ -16,6 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_rules_e2e as e2e  # noqa: E402
+import standin  # noqa: E402
 from standin import denial, review, vmim  # noqa: E402
 
 P = "VM default/{} cannot be live-migrated: "
@@ -142,8 +143,7 @@ def main():
         with open(os.path.join(cluster, "node-t.yaml"), "w") as f:
             f.write(TAINTED_NODE)
         run(cluster, tainted_cluster)
-    if e2e.failures:
-        print(f"{e2e.failures} check(s) failed")
+    if standin.finish():
         sys.exit(1)
 
 
