@@ -33,7 +33,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "server/limits.h"
+#include "certs/limits.h"
 
 #define CA_COMMON_NAME "migration-webhook CA"
 #define SERIAL_BYTES 16

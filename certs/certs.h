@@ -17,7 +17,7 @@ struct certs_bundle {
  * Generates a CA and a serving certificate for `hosts` (DNS names; a name
  * that parses as an IPv4 or IPv6 address becomes an IP SAN), valid `days`
  * days.  The first host is the subject CN (at most MW_CERT_MAX_CN_BYTES
- * characters, server/limits.h).  Fills `out` (free with
+ * characters, certs/limits.h).  Fills `out` (free with
  * certs_bundle_free) and returns 0, or -1 with one line in err.
  */
 int certs_generate(const char *const *hosts, size_t nhosts, int days, struct certs_bundle *out,
@@ -31,5 +31,11 @@ void certs_bundle_free(struct certs_bundle *b);
  * exist.  Returns 0 or -1 with err naming the file.
  */
 int certs_write_dir(const struct certs_bundle *b, const char *dir, char *err, size_t errlen);
+
+/*
+ * `migration-webhook certs create|patch ...`; argv[0] = "certs".  Returns the
+ * exit code (certs/certs_cmd.c).
+ */
+int cmd_certs(int argc, char **argv);
 
 #endif

@@ -27,10 +27,11 @@
 
 #include <gnutls/gnutls.h>
 
+#include "certs/args.h"
 #include "certs/certs.h"
+#include "certs/limits.h"
 #include "cluster/kubeclient.h"
 #include "cluster/kubeconfig.h"
-#include "server/limits.h"
 
 #define WEBHOOK_API "/apis/admissionregistration.k8s.io/v1"
 

@@ -1,7 +1,7 @@
 /*
  * certs/patch.h - `migration-webhook certs patch`: the serving certificate
  * set up inside the cluster (a TLS Secret, the caBundle of the webhook
- * configurations), and the argument helpers the certs subcommands share.
+ * configurations).
  */
 #ifndef MW_CERTS_PATCH_H
 #define MW_CERTS_PATCH_H
@@ -16,17 +16,5 @@
  * cluster said no (or W does not exist yet), 2 usage or configuration error.
  */
 int certs_patch(int argc, char **argv);
-
-/* Usage text of the certs command (certs/certs_cmd.c). */
-extern const char certs_usage[];
-
-/*
- * Splits "a,b,c" in place into `hosts` (pointers into `list`).  Returns the
- * count, or -1 when there are more than `max` or an empty name.
- */
-int certs_split_hosts(char *list, const char **hosts, int max);
-
-/* Parses --days: 1 to MW_CERT_MAX_DAYS.  Returns 0, or -1 when out of range or not a number. */
-int certs_parse_days(const char *s, int *days);
 
 #endif

@@ -33,7 +33,7 @@
 #include "cluster/curl_loader.h"
 #include "cluster/exec_credential.h"
 #include "cluster/view.h"
-#include "server/limits.h"
+#include "cluster/limits.h"
 
 struct kube_client {
     const struct curl_api *curl; /* libcurl's functions */

@@ -17,7 +17,7 @@
 #include <gnutls/gnutls.h>
 
 #include "cluster/yaml.h"
-#include "server/limits.h"
+#include "cluster/limits.h"
 
 static void free_strings(char **v, size_t n)
 {

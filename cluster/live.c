@@ -32,7 +32,7 @@
 
 #include "cluster/intern.h"
 #include "cluster/watch.h"
-#include "server/limits.h"
+#include "cluster/limits.h"
 
 /* ---- where each kind lives in the API ---- */
 

@@ -12,13 +12,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-/* Limits of the YAML reader (the cluster side keeps its limits here). */
-#define MW_MAX_FILE_BYTES (64u * 1024u * 1024u) /* largest file yaml_parse_file reads */
-#define MW_MAX_YAML_DEPTH 64                    /* deepest nesting of sequences and mappings */
-#define MW_MAX_YAML_NODES 4000000u              /* nodes per parse, aliases expanded */
-#define MW_MAX_YAML_ALIAS_NODES                                                                    \
-    100000u                         /* nodes copied through aliases per parse ("billion laughs") */
-#define MW_MAX_CLUSTER_DIR_DEPTH 16 /* sub-directory levels static_load_dir descends */
+#include "cluster/limits.h" /* MW_MAX_FILE_BYTES, MW_MAX_YAML_* */
 
 /*
  * Parses `len` bytes of `text` (one or more YAML documents) into a cJSON

@@ -1,18 +1,11 @@
 /*
- * server/limits.h - every size, count and time limit of the process, named,
- * in one place.  Sorted by area.  Rule-side limits live in the rule headers
- * (rules/ does not include server/ headers).
+ * server/limits.h - every size, count and time limit of the server, named, in
+ * one place.  Sorted by area.  Each layer below keeps its own: the
+ * certificates' in certs/limits.h, the Kubernetes API client's in
+ * cluster/limits.h, the rules' in the rule headers.
  */
 #ifndef MW_SERVER_LIMITS_H
 #define MW_SERVER_LIMITS_H
-
-/* ---- certificates ---- */
-#define MW_CERT_DEFAULT_DAYS 365 /* validity of `certs create` output */
-#define MW_CERT_MAX_DAYS 36500   /* refuse absurd --days values */
-#define MW_CERT_MAX_HOSTS 64     /* SAN entries per certificate */
-#define MW_CERT_MAX_CN_BYTES 64  /* subject CN (X.520 ub-common-name): the first host */
-#define MW_CERT_DEV_DAYS 7       /* the throwaway --dev certificate */
-#define MW_CERT_PATCH_RETRIES 3  /* `certs patch`: GET+PUT rounds after a 409 Conflict */
 
 /* ---- configuration ---- */
 #define MW_CONFIG_MAX_PATH 4096 /* longest path accepted in the config */
@@ -54,7 +47,8 @@
     "+AES-256-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
 #define MW_TLS_RELOAD_CHECK_MS                                                                     \
     10000 /* slow poll of the certificate files (inotify is the fast path) */
-#define MW_TLS_RELOAD_SETTLE_MS 200 /* quiet time after a file event before reading */
+#define MW_TLS_MAX_PEM_BYTES (1024 * 1024) /* largest certificate or key file read */
+#define MW_TLS_RELOAD_SETTLE_MS 200        /* quiet time after a file event before reading */
 
 /* ---- logs ---- */
 #define MW_LOG_LINE_BYTES 4096     /* a log line printed on the stack; longer ones use the heap */
@@ -78,33 +72,5 @@
 #define MW_DRAIN_IDLE_GRACE_MS                                                                     \
     1000 /* nothing in flight this long: the open connections are idle                             \
           */
-
-/* ---- Kubernetes API client (cluster/kubeclient.c, cluster/live.c) ---- */
-
-/* Largest response body read from the API server (one list page). */
-#define MW_KUBE_MAX_RESPONSE_BYTES (64L * 1024 * 1024)
-/* Largest single watch event line. */
-#define MW_KUBE_MAX_WATCH_LINE_BYTES (8L * 1024 * 1024)
-/* Idle connections kept for reuse by on-demand reads. */
-#define MW_KUBE_IDLE_HANDLES 8
-/* Time kept back from a lookup's deadline for the answer to travel on. */
-#define MW_KUBE_DEADLINE_MARGIN_MS 250
-/* A lookup without a deadline gives up after this long. */
-#define MW_KUBE_DEFAULT_TIMEOUT_MS 10000
-/* Connecting (TCP + TLS) gives up after this long at most. */
-#define MW_KUBE_CONNECT_TIMEOUT_MS 5000
-/* Largest kubeconfig / token / CA file read. */
-#define MW_KUBE_MAX_FILE_BYTES (1L * 1024 * 1024)
-/* Objects per list page (limit=). */
-#define MW_KUBE_LIST_PAGE_LIMIT 500
-/* Pages per list before giving up (bounds a misbehaving server). */
-#define MW_KUBE_LIST_MAX_PAGES 1000
-/* Server-side length of one watch request (timeoutSeconds=). */
-#define MW_KUBE_WATCH_TIMEOUT_SECONDS 300
-/* A watch ending sooner than this with no event counts towards back-off. */
-#define MW_KUBE_WATCH_MIN_LIFETIME_MS 1000
-/* Back-off after cache errors: first delay and cap (doubling, with jitter). */
-#define MW_KUBE_BACKOFF_MIN_MS 200
-#define MW_KUBE_BACKOFF_MAX_MS 30000
 
 #endif

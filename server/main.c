@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "certs/certs.h"
 #include "server/commands.h"
 
 struct command {

@@ -32,6 +32,7 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/http.h"
+#include "certs/limits.h"
 #include "server/limits.h"
 #include "server/json_arena.h"
 #include "server/log.h"
@@ -41,8 +42,6 @@
 #ifndef MW_SOURCE_DIR
 #define MW_SOURCE_DIR "."
 #endif
-
-#define MAX_PEM_BYTES (1024 * 1024)
 
 /* The TLS material the server runs with; all owned. */
 struct tls_material {
@@ -71,10 +70,10 @@ static char *read_text_file(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    char *buf = malloc(MAX_PEM_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MAX_PEM_BYTES + 1, f) : 0;
+    char *buf = malloc(MW_TLS_MAX_PEM_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MW_TLS_MAX_PEM_BYTES + 1, f) : 0;
     fclose(f);
-    if (!buf || n > MAX_PEM_BYTES || n == 0) {
+    if (!buf || n > MW_TLS_MAX_PEM_BYTES || n == 0) {
         snprintf(err, errlen, "%s: %s", path,
                  !buf     ? "out of memory"
                  : n == 0 ? "empty"

@@ -28,7 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "certs/certs.h"
-#include "server/limits.h"
+#include "certs/limits.h"
 
 #define DAYS 30
 
