@@ -33,6 +33,7 @@
 #include "cluster/intern.h"
 #include "cluster/watch.h"
 #include "cluster/limits.h"
+#include "kube/object.h"
 
 /* ---- where each kind lives in the API ---- */
 
@@ -328,16 +329,10 @@ static cJSON *trim_object(struct intern_pool *pool, enum cv_kind kind, const cJS
     return t;
 }
 
-static const char *meta_str(const cJSON *obj, const char *field)
-{
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, field));
-}
-
 static int same_object(const cJSON *a, const char *ns, const char *name)
 {
-    const char *an = meta_str(a, "name");
-    const char *ans = meta_str(a, "namespace");
+    const char *an = meta_string(a, "name");
+    const char *ans = meta_string(a, "namespace");
     return an && strcmp(an, name) == 0 && strcmp(ans ? ans : "", ns ? ns : "") == 0;
 }
 
@@ -554,8 +549,8 @@ static long objset_find(const struct objset *set, const char *ns, const char *na
 /* Applies one event; on out of memory, asks for a relist. */
 static void apply_change(struct cache *c, enum watch_type type, const cJSON *object)
 {
-    const char *name = meta_str(object, "name");
-    const char *ns = meta_str(object, "namespace");
+    const char *name = meta_string(object, "name");
+    const char *ns = meta_string(object, "namespace");
     if (!name)
         return;
     long at = objset_find(&c->work, scoped_ns(c->kind, ns), name);
@@ -751,16 +746,6 @@ static struct snapshot *snapshot_for_scope(struct cache *c, struct cv_scope *s)
     return snap;
 }
 
-static int label_matches(const cJSON *obj, const char *key, const char *value)
-{
-    if (!key)
-        return 1;
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *v =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "labels"), key);
-    return cJSON_IsString(v) && (!value || strcmp(v->valuestring, value) == 0);
-}
-
 static const char *namespace_or_default(const char *ns)
 {
     return ns && *ns ? ns : "default";
@@ -792,11 +777,11 @@ static enum cv_result cached_list(struct cache *c, struct cv_scope *s, const cha
         return cv_scope_fail(s, "out of memory");
     const cJSON *o;
     cJSON_ArrayForEach (o, snap->items) {
-        const char *ons = meta_str(o, "namespace");
+        const char *ons = meta_string(o, "namespace");
         if (ns && cv_kind_namespaced(c->kind) &&
             strcmp(ons ? ons : "default", namespace_or_default(ns)) != 0)
             continue;
-        if (label_matches(o, key, value) && !cJSON_AddItemReferenceToArray(arr, (cJSON *)o))
+        if (meta_label_matches(o, key, value) && !cJSON_AddItemReferenceToArray(arr, (cJSON *)o))
             return cv_scope_fail(s, "out of memory");
     }
     *out = arr;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cluster/static.h"
+#include "kube/object.h"
 
 struct overlay_view {
     struct cluster_view view;
@@ -18,16 +19,10 @@ struct overlay_view {
     struct cluster_view *front; /* a static view over the overlay objects */
 };
 
-static const char *meta_str(const cJSON *obj, const char *field)
-{
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, field));
-}
-
 static int same_object(const cJSON *a, const cJSON *b)
 {
-    const char *na = meta_str(a, "name"), *nb = meta_str(b, "name");
-    const char *sa = meta_str(a, "namespace"), *sb = meta_str(b, "namespace");
+    const char *na = meta_string(a, "name"), *nb = meta_string(b, "name");
+    const char *sa = meta_string(a, "namespace"), *sb = meta_string(b, "namespace");
     return na && nb && strcmp(na, nb) == 0 && strcmp(sa ? sa : "", sb ? sb : "") == 0;
 }
 

@@ -16,6 +16,7 @@
  */
 #include "cluster/static.h"
 #include "cluster/intern.h"
+#include "kube/object.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,33 +43,14 @@ struct static_view {
     struct cv_memo memo[CV_KIND_COUNT]; /* derived facts: the lists never change */
 };
 
-static const char *meta_str(const cJSON *obj, const char *field)
-{
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, field);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int ns_matches(const cJSON *obj, const char *ns)
 {
     if (!ns)
         return 1;
-    const char *ons = meta_str(obj, "namespace");
+    const char *ons = meta_string(obj, "namespace");
     if (!ons || !*ons)
         ons = "default";
     return strcmp(ons, *ns ? ns : "default") == 0;
-}
-
-static int label_matches(const cJSON *obj, const char *key, const char *value)
-{
-    if (!key)
-        return 1;
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, key);
-    if (!cJSON_IsString(v))
-        return 0;
-    return value == NULL || strcmp(v->valuestring, value) == 0;
 }
 
 /* The namespace an object or a lookup is filed under. */
@@ -104,13 +86,13 @@ static int index_kind(struct kind_index *ix, enum cv_kind kind, const cJSON *obj
     size_t position = 0;
     const cJSON *obj;
     cJSON_ArrayForEach (obj, objects) {
-        const char *name = meta_str(obj, "name");
+        const char *name = meta_string(obj, "name");
         position++;
         if (!name)
             continue;
         struct index_entry *e = &ix->entries[ix->n++];
         e->name = name;
-        e->ns = namespace_key(kind, meta_str(obj, "namespace"));
+        e->ns = namespace_key(kind, meta_string(obj, "namespace"));
         e->position = position;
         e->obj = obj;
     }
@@ -168,7 +150,7 @@ static enum cv_result static_list(const struct cluster_view *v, struct cv_scope 
     const cJSON *obj;
     cJSON_ArrayForEach (obj, sv->by_kind[kind]) {
         if ((!cv_kind_namespaced(kind) || ns_matches(obj, ns)) &&
-            label_matches(obj, label_key, label_value)) {
+            meta_label_matches(obj, label_key, label_value)) {
             if (!cJSON_AddItemReferenceToArray(arr, (cJSON *)obj))
                 return cv_scope_fail(s, "out of memory");
         }

@@ -4,7 +4,7 @@
  */
 #include "rules/devices.h"
 
-#include "rules/fields.h"
+#include "kube/object.h"
 
 static const cJSON *devices_list(const cJSON *spec, const char *key)
 {

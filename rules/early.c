@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "rules/devices.h"
-#include "rules/fields.h"
+#include "kube/object.h"
 #include "rules/kubevirt_cr.h"
 #include "rules/network.h"
 #include "rules/rules.h"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/fields.h"
+#include "kube/object.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"
 #include "rules/update.h"

@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "rules/devices.h"
-#include "rules/fields.h"
+#include "kube/object.h"
 #include "rules/network.h"
 #include "rules/rules.h"
 #include "rules/state.h"

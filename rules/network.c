@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "rules/fields.h"
+#include "kube/object.h"
 #include "rules/update.h"
 
 /* Interfaces with a bridge binding, by name. */

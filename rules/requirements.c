@@ -12,21 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/object.h"
 #include "rules/affinity.h"
 #include "rules/target_node.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static const cJSON *field(const cJSON *obj, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(obj, name);
-}
-
-static const char *string_field(const cJSON *obj, const char *name)
-{
-    const cJSON *v = field(obj, name);
-    return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
-}
 
 static bool starts_with(const char *s, const char *prefix)
 {
@@ -192,7 +182,7 @@ static bool has_kind(const struct requirements *r, enum req_kind kind)
  */
 static bool rendered_from_vmi(const char *key, const cJSON *vmi_selector)
 {
-    if (cJSON_IsObject(vmi_selector) && field(vmi_selector, key))
+    if (cJSON_IsObject(vmi_selector) && obj_get(vmi_selector, key))
         return true;
     if (strcmp(key, LABEL_ARCH) == 0 || strcmp(key, LABEL_CPUMANAGER) == 0)
         return true;
@@ -216,26 +206,26 @@ static int copy_json(cJSON **dst, const cJSON *src)
 
 static int from_source_pod(struct requirements *r, const cJSON *pod, const cJSON *vmi)
 {
-    const cJSON *spec = field(pod, "spec");
-    const cJSON *vmi_selector = field(field(vmi, "spec"), "nodeSelector");
+    const cJSON *spec = obj_get(pod, "spec");
+    const cJSON *vmi_selector = obj_get(obj_get(vmi, "spec"), "nodeSelector");
     const cJSON *item;
-    cJSON_ArrayForEach (item, field(spec, "nodeSelector")) {
+    cJSON_ArrayForEach (item, obj_get(spec, "nodeSelector")) {
         if (!item->string || !cJSON_IsString(item) ||
             !rendered_from_vmi(item->string, vmi_selector))
             continue;
         if (add_label(r, item->string, item->valuestring, REQ_FROM_SOURCE_POD) != 0)
             return -1;
     }
-    const cJSON *required = field(field(field(spec, "affinity"), "nodeAffinity"),
-                                  "requiredDuringSchedulingIgnoredDuringExecution");
+    const cJSON *required = obj_get(obj_get(obj_get(spec, "affinity"), "nodeAffinity"),
+                                    "requiredDuringSchedulingIgnoredDuringExecution");
     if (cJSON_IsObject(required) && copy_json(&r->affinity, required) != 0)
         return -1;
     r->affinity_origin = REQ_FROM_SOURCE_POD;
-    const cJSON *tolerations = field(spec, "tolerations");
+    const cJSON *tolerations = obj_get(spec, "tolerations");
     if (cJSON_IsArray(tolerations) && copy_json(&r->tolerations, tolerations) != 0)
         return -1;
     r->tolerations_origin = REQ_FROM_SOURCE_POD;
-    const char *name = string_field(field(pod, "metadata"), "name");
+    const char *name = obj_nonempty(obj_get(pod, "metadata"), "name");
     r->source_pod = strdup(name ? name : "");
     return r->source_pod ? 0 : -1;
 }
@@ -290,16 +280,16 @@ static int add_obsolete_host_model_term(struct requirements *r)
 
 static int from_vmi(struct requirements *r, const cJSON *vmi, const char *cpu_mode)
 {
-    const cJSON *spec = field(vmi, "spec");
+    const cJSON *spec = obj_get(vmi, "spec");
     if (add_label(r, LABEL_SCHEDULABLE, "true", REQ_FROM_VMI) != 0)
         return -1;
     const cJSON *item;
-    cJSON_ArrayForEach (item, field(spec, "nodeSelector"))
+    cJSON_ArrayForEach (item, obj_get(spec, "nodeSelector"))
         if (item->string && cJSON_IsString(item) &&
             add_label(r, item->string, item->valuestring, REQ_FROM_VMI) != 0)
             return -1;
-    const cJSON *cpu = field(field(spec, "domain"), "cpu");
-    if (cJSON_IsTrue(field(cpu, "dedicatedCpuPlacement")) &&
+    const cJSON *cpu = obj_get(obj_get(spec, "domain"), "cpu");
+    if (cJSON_IsTrue(obj_get(cpu, "dedicatedCpuPlacement")) &&
         add_label(r, LABEL_CPUMANAGER, "true", REQ_FROM_VMI) != 0)
         return -1;
     bool explicit_model = cpu_mode && strcmp(cpu_mode, CPU_MODE_HOST_MODEL) != 0 &&
@@ -311,9 +301,9 @@ static int from_vmi(struct requirements *r, const cJSON *vmi, const char *cpu_mo
         if (rc != 0)
             return -1;
         const cJSON *feature;
-        cJSON_ArrayForEach (feature, field(cpu, "features")) {
-            const char *name = string_field(feature, "name");
-            const cJSON *policy = field(feature, "policy");
+        cJSON_ArrayForEach (feature, obj_get(cpu, "features")) {
+            const char *name = obj_nonempty(feature, "name");
+            const cJSON *policy = obj_get(feature, "policy");
             bool required = !cJSON_IsString(policy) || !*policy->valuestring ||
                             strcmp(policy->valuestring, "require") == 0;
             if (!name || !required)
@@ -325,14 +315,14 @@ static int from_vmi(struct requirements *r, const cJSON *vmi, const char *cpu_mo
                 return -1;
         }
     }
-    const cJSON *required = field(field(field(spec, "affinity"), "nodeAffinity"),
-                                  "requiredDuringSchedulingIgnoredDuringExecution");
+    const cJSON *required = obj_get(obj_get(obj_get(spec, "affinity"), "nodeAffinity"),
+                                    "requiredDuringSchedulingIgnoredDuringExecution");
     if (cJSON_IsObject(required) && copy_json(&r->affinity, required) != 0)
         return -1;
     r->affinity_origin = REQ_FROM_VMI;
     if (r->host_model && add_obsolete_host_model_term(r) != 0)
         return -1;
-    const cJSON *tolerations = field(spec, "tolerations");
+    const cJSON *tolerations = obj_get(spec, "tolerations");
     if (cJSON_IsArray(tolerations) && copy_json(&r->tolerations, tolerations) != 0)
         return -1;
     r->tolerations_origin = REQ_FROM_VMI;
@@ -342,7 +332,7 @@ static int from_vmi(struct requirements *r, const cJSON *vmi, const char *cpu_mo
 /* VMI status.machine.type is what KubeVirt renders the target from. */
 static int machine_type_from_status(struct requirements *r, const cJSON *vmi)
 {
-    const char *type = string_field(field(field(vmi, "status"), "machine"), "type");
+    const char *type = obj_nonempty(obj_get(obj_get(vmi, "status"), "machine"), "type");
     if (!type)
         return 0;
     remove_kind(r, REQ_MACHINE_TYPE);
@@ -359,7 +349,7 @@ static const char *node_host_model(const cJSON *node)
 {
     const cJSON *item;
     size_t plen = strlen(LABEL_HOST_MODEL_CPU);
-    cJSON_ArrayForEach (item, field(field(node, "metadata"), "labels"))
+    cJSON_ArrayForEach (item, obj_get(obj_get(node, "metadata"), "labels"))
         if (item->string && starts_with(item->string, LABEL_HOST_MODEL_CPU) && is_true(item) &&
             item->string[plen])
             return item->string + plen;
@@ -370,7 +360,7 @@ const char *node_cpu_vendor(const cJSON *node)
 {
     const cJSON *item;
     size_t plen = strlen(LABEL_CPU_VENDOR);
-    cJSON_ArrayForEach (item, field(field(node, "metadata"), "labels"))
+    cJSON_ArrayForEach (item, obj_get(obj_get(node, "metadata"), "labels"))
         if (item->string && starts_with(item->string, LABEL_CPU_VENDOR) && is_true(item) &&
             item->string[plen])
             return item->string + plen;
@@ -381,7 +371,7 @@ const char *node_cpu_vendor(const cJSON *node)
 static int copy_pod_keys(const cJSON *pod, char ***keys, size_t *n, char **host_model)
 {
     const cJSON *item;
-    cJSON_ArrayForEach (item, field(field(pod, "spec"), "nodeSelector")) {
+    cJSON_ArrayForEach (item, obj_get(obj_get(pod, "spec"), "nodeSelector")) {
         const char *key = item->string;
         if (!key ||
             !(starts_with(key, LABEL_CPU_MODEL_MIGRATION) || starts_with(key, LABEL_CPU_FEATURE)))
@@ -410,7 +400,7 @@ static int keys_from_node(const cJSON *node, const char *h, char ***keys, size_t
     size_t first = *n;
     const cJSON *item;
     size_t plen = strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES);
-    cJSON_ArrayForEach (item, field(field(node, "metadata"), "labels")) {
+    cJSON_ArrayForEach (item, obj_get(obj_get(node, "metadata"), "labels")) {
         const char *key = item->string;
         if (!key || !starts_with(key, LABEL_HOST_MODEL_REQUIRED_FEATURES) || !is_true(item) ||
             !key[plen])
@@ -496,7 +486,7 @@ int requirements_derive(struct requirements *r, const struct requirements_input 
 {
     memset(r, 0, sizeof(*r));
     r->host_model = in->cpu_mode && strcmp(in->cpu_mode, CPU_MODE_HOST_MODEL) == 0;
-    const char *node = string_field(field(in->vmi, "status"), "nodeName");
+    const char *node = obj_nonempty(obj_get(in->vmi, "status"), "nodeName");
     int rc = node && !(r->source_node = strdup(node)) ? -1 : 0;
     if (rc == 0)
         rc = in->source_pod ? from_source_pod(r, in->source_pod, in->vmi)
@@ -515,7 +505,7 @@ int requirements_derive(struct requirements *r, const struct requirements_input 
 int requirements_add_migration(struct requirements *r, const cJSON *vmim)
 {
     const cJSON *item;
-    cJSON_ArrayForEach (item, field(field(vmim, "spec"), "addedNodeSelector"))
+    cJSON_ArrayForEach (item, obj_get(obj_get(vmim, "spec"), "addedNodeSelector"))
         if (item->string && cJSON_IsString(item) &&
             add_label(r, item->string, item->valuestring, REQ_FROM_VMIM) != 0)
             return -1;
@@ -547,13 +537,13 @@ const cJSON *requirements_pick_source_pod(const cJSON *pods, const char *vmi_uid
     const char *best_ts = NULL;
     cJSON_ArrayForEach (pod, pods) {
         const char *uid = object_label(pod, LABEL_CREATED_BY);
-        const char *phase = string_field(field(pod, "status"), "phase");
-        const char *on = string_field(field(pod, "spec"), "nodeName");
+        const char *phase = obj_nonempty(obj_get(pod, "status"), "phase");
+        const char *on = obj_nonempty(obj_get(pod, "spec"), "nodeName");
         if (!uid || strcmp(uid, vmi_uid) != 0 || !phase || strcmp(phase, "Running") != 0 || !on ||
             strcmp(on, node) != 0)
             continue;
         /* RFC 3339 times in UTC (as the API server writes them) order as strings. */
-        const char *ts = string_field(field(pod, "metadata"), "creationTimestamp");
+        const char *ts = obj_nonempty(obj_get(pod, "metadata"), "creationTimestamp");
         if (!best || (ts && (!best_ts || strcmp(ts, best_ts) > 0))) {
             best = pod;
             best_ts = ts;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/fields.h"
+#include "kube/object.h"
 
 void rule_not_running(const cJSON *vmi, struct verdict *out)
 {

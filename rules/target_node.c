@@ -18,20 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/object.h"
 #include "rules/affinity.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static const cJSON *field(const cJSON *obj, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(obj, name);
-}
-
-static const char *string_field(const cJSON *obj, const char *name)
-{
-    const cJSON *v = field(obj, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static const char *nonempty(const char *s)
 {
@@ -104,15 +94,15 @@ static const cJSON *find_node(const cJSON *nodes, const char *name)
 static enum cv_result find_cpu_model(struct migration_ctx *ctx, const struct cluster_view *view,
                                      struct cv_scope *scope)
 {
-    const cJSON *cpu = field(field(field(ctx->vmi, "spec"), "domain"), "cpu");
-    const char *model = nonempty(string_field(cpu, "model"));
+    const cJSON *cpu = obj_get(obj_get(obj_get(ctx->vmi, "spec"), "domain"), "cpu");
+    const char *model = nonempty(obj_string(cpu, "model"));
     enum cpu_model_source source = CPU_FROM_VM;
     if (!model) {
         const cJSON *crs = NULL;
         if (cv_list(view, scope, CV_KUBEVIRT, NULL, NULL, NULL, &crs) == CV_ERROR)
             return CV_ERROR;
         const cJSON *first = cJSON_IsArray(crs) ? cJSON_GetArrayItem(crs, 0) : NULL;
-        model = nonempty(string_field(field(field(first, "spec"), "configuration"), "cpuModel"));
+        model = nonempty(obj_string(obj_get(obj_get(first, "spec"), "configuration"), "cpuModel"));
         source = CPU_FROM_CLUSTER;
     }
     if (!model) {
@@ -128,7 +118,7 @@ static enum cv_result find_cpu_model(struct migration_ctx *ctx, const struct clu
 static enum cv_result find_source_pod(struct migration_ctx *ctx, const struct cluster_view *view,
                                       struct cv_scope *scope)
 {
-    const char *uid = nonempty(string_field(field(ctx->vmi, "metadata"), "uid"));
+    const char *uid = nonempty(obj_string(obj_get(ctx->vmi, "metadata"), "uid"));
     if (!uid || !ctx->current_node)
         return CV_OK;
     const cJSON *pods = NULL;
@@ -168,8 +158,8 @@ static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
 {
     const cJSON *net;
     int nmultus = 0;
-    cJSON_ArrayForEach (net, field(field(ctx->vmi, "spec"), "networks")) {
-        const char *ref = nonempty(string_field(field(net, "multus"), "networkName"));
+    cJSON_ArrayForEach (net, obj_get(obj_get(ctx->vmi, "spec"), "networks")) {
+        const char *ref = nonempty(obj_string(obj_get(net, "multus"), "networkName"));
         if (!ref)
             continue;
         if (++nmultus > MIGRATION_MAX_NETWORKS)
@@ -207,7 +197,7 @@ enum cv_result migration_ctx_init(struct migration_ctx *ctx, const cJSON *vmi, c
     ctx->vmi = vmi;
     ctx->ns = ns ? ns : "";
     ctx->vmi_name = object_name(vmi);
-    ctx->current_node = nonempty(string_field(field(vmi, "status"), "nodeName"));
+    ctx->current_node = nonempty(obj_string(obj_get(vmi, "status"), "nodeName"));
     const cJSON *nodes = NULL;
     if (cv_list(view, scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR)
         return CV_ERROR;
@@ -249,8 +239,8 @@ void migration_ctx_free(struct migration_ctx *ctx)
 static bool has_taint(const cJSON *node, const char *key)
 {
     const cJSON *taint;
-    cJSON_ArrayForEach (taint, field(field(node, "spec"), "taints")) {
-        const char *k = string_field(taint, "key");
+    cJSON_ArrayForEach (taint, obj_get(obj_get(node, "spec"), "taints")) {
+        const char *k = obj_string(taint, "key");
         if (k && strcmp(k, key) == 0)
             return true;
     }
@@ -259,14 +249,14 @@ static bool has_taint(const cJSON *node, const char *key)
 
 static bool has_annotation(const cJSON *node, const char *key)
 {
-    const cJSON *annotations = field(field(node, "metadata"), "annotations");
-    return cJSON_IsObject(annotations) && field(annotations, key) != NULL;
+    const cJSON *annotations = obj_get(obj_get(node, "metadata"), "annotations");
+    return cJSON_IsObject(annotations) && obj_get(annotations, key) != NULL;
 }
 
 /* §4 step 2 but its taint part, in the order of docs/rules.md: the reason, or NULL. */
 static const char *unschedulable_reason(const cJSON *node)
 {
-    if (cJSON_IsTrue(field(field(node, "spec"), "unschedulable")))
+    if (cJSON_IsTrue(obj_get(obj_get(node, "spec"), "unschedulable")))
         return "is cordoned";
     if (has_taint(node, TAINT_UNREACHABLE))
         return "is unreachable";
@@ -275,8 +265,8 @@ static const char *unschedulable_reason(const cJSON *node)
     if (has_annotation(node, ANNOTATION_MAINTAIN_STATUS) ||
         has_annotation(node, ANNOTATION_DRAIN_REQUESTED))
         return "is in maintenance mode";
-    const cJSON *labels = field(field(node, "metadata"), "labels");
-    const cJSON *schedulable = cJSON_IsObject(labels) ? field(labels, LABEL_SCHEDULABLE) : NULL;
+    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
+    const cJSON *schedulable = cJSON_IsObject(labels) ? obj_get(labels, LABEL_SCHEDULABLE) : NULL;
     if (cJSON_IsString(schedulable) && strcmp(schedulable->valuestring, "false") == 0)
         return "does not accept VMs (kubevirt.io/schedulable=false)";
     if (!schedulable)
@@ -291,8 +281,8 @@ int node_is_schedulable(const cJSON *node)
 
 bool node_runs_vms(const cJSON *node)
 {
-    const cJSON *labels = field(field(node, "metadata"), "labels");
-    return cJSON_IsObject(labels) && field(labels, LABEL_SCHEDULABLE) != NULL;
+    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
+    return cJSON_IsObject(labels) && obj_get(labels, LABEL_SCHEDULABLE) != NULL;
 }
 
 /* §4 step 2, taints: the first NoSchedule/NoExecute taint R does not tolerate, as
@@ -300,16 +290,16 @@ bool node_runs_vms(const cJSON *node)
 static char *untolerated_taint(const struct requirements *r, const cJSON *node, bool *nomem)
 {
     const cJSON *taint;
-    cJSON_ArrayForEach (taint, field(field(node, "spec"), "taints")) {
-        const char *key = string_field(taint, "key");
-        const char *effect = string_field(taint, "effect");
+    cJSON_ArrayForEach (taint, obj_get(obj_get(node, "spec"), "taints")) {
+        const char *key = obj_string(taint, "key");
+        const char *effect = obj_string(taint, "effect");
         if (!key || !effect || strcmp(key, TAINT_UNREACHABLE) == 0 ||
             strcmp(key, TAINT_UNSCHEDULABLE) == 0 ||
             (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "NoExecute") != 0))
             continue;
         if (taint_tolerated(taint, r->tolerations))
             continue;
-        const char *value = string_field(taint, "value");
+        const char *value = obj_string(taint, "value");
         char *text;
         if (asprintf(&text, "%s%s%s:%s", key, value ? "=" : "", value ? value : "", effect) < 0) {
             *nomem = true;
@@ -323,7 +313,7 @@ static char *untolerated_taint(const struct requirements *r, const cJSON *node, 
 /* The VMI's own kubernetes.io/hostname nodeSelector key: node-pinned reports it, not step 3. */
 static bool vmi_pins_hostname(const cJSON *vmi)
 {
-    return field(field(field(vmi, "spec"), "nodeSelector"), LABEL_HOSTNAME) != NULL;
+    return obj_get(obj_get(obj_get(vmi, "spec"), "nodeSelector"), LABEL_HOSTNAME) != NULL;
 }
 
 /*
@@ -520,12 +510,12 @@ void node_checks_free(struct node_check *checks, size_t n)
 
 const char *picked_target_node(const cJSON *vmim, const cJSON *vmi)
 {
-    const cJSON *added = field(field(vmim, "spec"), "addedNodeSelector");
-    const char *node = nonempty(string_field(added, LABEL_HOSTNAME));
+    const cJSON *added = obj_get(obj_get(vmim, "spec"), "addedNodeSelector");
+    const char *node = nonempty(obj_string(added, LABEL_HOSTNAME));
     if (node)
         return node;
     return nonempty(
-        string_field(field(field(vmi, "metadata"), "annotations"), ANNOTATION_TARGET_NODE));
+        obj_string(obj_get(obj_get(vmi, "metadata"), "annotations"), ANNOTATION_TARGET_NODE));
 }
 
 void rules_target_node(struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out)

@@ -9,7 +9,7 @@
  * comes from the MigrationPolicy matched as virt-controller's matchPolicy
  * does, else the KubeVirt CR, else KubeVirt's default, which depends on its
  * version.  The arithmetic is exact: the memory is read as a whole number of
- * bytes (rules/quantity.c) and the product is checked for overflow.
+ * bytes (kube/quantity.c) and the product is checked for overflow.
  */
 #include "rules/timeouts.h"
 
@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rules/fields.h"
+#include "kube/object.h"
 #include "rules/kubevirt_cr.h"
-#include "rules/quantity.h"
+#include "kube/quantity.h"
 #include "rules/rules.h"
 
 #define GIGA 1000000000LL

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "rules/fields.h"
+#include "kube/object.h"
 
 /* The number of members of an object or elements of an array. */
 static size_t count_children(const cJSON *v)

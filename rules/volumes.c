@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/fields.h"
+#include "kube/object.h"
 
 static const cJSON *not_null(const cJSON *v)
 {

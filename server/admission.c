@@ -11,6 +11,7 @@
  *      encode allowed / status / warnings / patch in the request's apiVersion.
  */
 #include "server/admission.h"
+#include "kube/object.h"
 #include "rules/rules.h"
 #include "server/json_arena.h"
 
@@ -197,12 +198,6 @@ long long admission_budget_ms(const char *param, long long margin_ms)
     return budget < MW_REVIEW_MIN_BUDGET_MS ? MW_REVIEW_MIN_BUDGET_MS : budget;
 }
 
-static const char *string_field(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
 static char *copy_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -236,14 +231,14 @@ static int fail(struct admission_outcome *out, int status, const char *text)
 /* The name the rules see: request.name, else metadata.name, else generateName. */
 static const char *review_name(const cJSON *request, const cJSON *object)
 {
-    const char *name = string_field(request, "name");
+    const char *name = obj_string(request, "name");
     if (name && *name)
         return name;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(object, "metadata");
-    name = string_field(meta, "name");
+    name = obj_string(meta, "name");
     if (name && *name)
         return name;
-    name = string_field(meta, "generateName");
+    name = obj_string(meta, "generateName");
     return name ? name : "";
 }
 
@@ -373,10 +368,10 @@ static int run_rule(const struct admission_context *ctx, admission_rule_fn rule,
                     const cJSON *request, const cJSON *object, const char *timeout_param,
                     struct admission_outcome *out)
 {
-    const char *ns = string_field(request, "namespace");
+    const char *ns = obj_string(request, "namespace");
     struct rule_settings defaults;
     rule_settings_default(&defaults); /* used only when the context has no settings */
-    const char *op = string_field(request, "operation");
+    const char *op = obj_string(request, "operation");
     const cJSON *old = cJSON_GetObjectItemCaseSensitive(request, "oldObject");
     struct rule_input in = {
         .object = object,
@@ -438,11 +433,11 @@ static int decode_and_answer(const struct admission_context *ctx, enum admission
     out->uid = copy_or_null(uid);
 
     const cJSON *resource = cJSON_GetObjectItemCaseSensitive(request, "resource");
-    const char *group = string_field(resource, "group");
-    const char *res = string_field(resource, "resource");
-    const char *op = string_field(request, "operation");
-    const char *sub = string_field(request, "subResource");
-    const char *ns = string_field(request, "namespace");
+    const char *group = obj_string(resource, "group");
+    const char *res = obj_string(resource, "resource");
+    const char *op = obj_string(request, "operation");
+    const char *sub = obj_string(request, "subResource");
+    const char *ns = obj_string(request, "namespace");
     out->resource = copy_or_null(res);
     out->operation = copy_or_null(op);
     out->ns = copy_or_null(ns);
@@ -451,7 +446,7 @@ static int decode_and_answer(const struct admission_context *ctx, enum admission
     if (res && op && !(sub && *sub))
         rule = find_handler(ctx->handlers, path, group ? group : "", res, op);
     if (!rule) {
-        const char *name = string_field(request, "name");
+        const char *name = obj_string(request, "name");
         out->name = copy_or_null(name);
         return encode_answer(out, api_version, uid, NULL, path) == 0
                    ? out->status

@@ -35,6 +35,7 @@
 #include "cluster/snapshot.h"
 #include "cluster/static.h"
 #include "cluster/yaml.h"
+#include "kube/object.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"
 #include "rules/timeouts.h"
@@ -545,12 +546,6 @@ static int vm_exists(const struct cluster_view *view, const char *ns, const char
 }
 
 /* ---- many VMs: --node and --all ---- */
-
-static const char *meta_string(const cJSON *obj, const char *key)
-{
-    return cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), key));
-}
 
 static const char *object_namespace(const cJSON *obj)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for rules/quantity.c: Kubernetes quantities read exactly, garbage and overflow
+/* Unit tests for kube/quantity.c: Kubernetes quantities read exactly, garbage and overflow
  * refused. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rules/quantity.h"
+#include "kube/quantity.h"
 
 struct quantity_case {
     const char *text;

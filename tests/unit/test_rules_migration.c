@@ -9,7 +9,7 @@
  * RWO) and the Harvester KubeVirt CR, plus the VMIs each test adds.
  */
 #include "rules_fixtures.h"
-#include "rules/fields.h"
+#include "kube/object.h"
 
 #define PVC_RWX "vm1-disk-0-hxzx7"
 #define PVC_RWO "vm-bridge-mgmt-disk-0-abcde"

@@ -8,7 +8,7 @@
  */
 #include "rules_fixtures.h"
 
-#include "rules/fields.h"
+#include "kube/object.h"
 #include "rules/update.h"
 
 static cJSON *cluster(void)

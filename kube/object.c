@@ -1,7 +1,7 @@
 /*
- * rules/fields.c - type-checked reads of Kubernetes objects (see fields.h).
+ * kube/object.c - type-checked reads of Kubernetes objects (see object.h).
  */
-#include "rules/fields.h"
+#include "kube/object.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +43,24 @@ const char *obj_string_or(const cJSON *obj, const char *key, const char *fallbac
     return s ? s : fallback;
 }
 
+const char *meta_string(const cJSON *obj, const char *field)
+{
+    return obj_string(obj_object(obj, "metadata"), field);
+}
+
 const char *meta_name(const cJSON *obj)
 {
-    return obj_string(obj_object(obj, "metadata"), "name");
+    return meta_string(obj, "name");
+}
+
+const char *meta_namespace(const cJSON *obj)
+{
+    return meta_string(obj, "namespace");
 }
 
 const char *meta_uid(const cJSON *obj)
 {
-    return obj_string(obj_object(obj, "metadata"), "uid");
+    return meta_string(obj, "uid");
 }
 
 const char *meta_label(const cJSON *obj, const char *key)
@@ -67,6 +77,14 @@ bool meta_label_is_true(const cJSON *obj, const char *key)
 {
     const char *v = meta_label(obj, key);
     return v && strcmp(v, "true") == 0;
+}
+
+bool meta_label_matches(const cJSON *obj, const char *key, const char *value)
+{
+    if (!key)
+        return true;
+    const char *v = meta_label(obj, key);
+    return v && (!value || strcmp(v, value) == 0);
 }
 
 /* ------------------------------------------------------------ name index */

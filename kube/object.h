@@ -1,13 +1,13 @@
 /*
- * rules/fields.h - type-checked reads of Kubernetes objects held as cJSON.
+ * kube/object.h - type-checked reads of Kubernetes objects held as cJSON.
  *
  * Every accessor accepts NULL or a value of the wrong type and then answers
  * NULL (or false), so a rule can walk `spec.domain.devices.disks` of any
  * input, however malformed, without checking each step itself.  Nothing here
  * allocates: every pointer returned is borrowed from the object passed in.
  */
-#ifndef MW_RULES_FIELDS_H
-#define MW_RULES_FIELDS_H
+#ifndef MW_KUBE_OBJECT_H
+#define MW_KUBE_OBJECT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,14 +26,22 @@ const char *obj_nonempty(const cJSON *obj, const char *key);
 /* Member `key` when it is a string, else `fallback`. */
 const char *obj_string_or(const cJSON *obj, const char *key, const char *fallback);
 
-/* metadata.name, metadata.namespace, metadata.uid (strings, else NULL). */
+/* metadata[field] (metadata.name, .namespace, .uid, ...) when a string, else NULL. */
+const char *meta_string(const cJSON *obj, const char *field);
 const char *meta_name(const cJSON *obj);
+const char *meta_namespace(const cJSON *obj);
 const char *meta_uid(const cJSON *obj);
 /* metadata.labels[key] / metadata.annotations[key] when a string, else NULL. */
 const char *meta_label(const cJSON *obj, const char *key);
 const char *meta_annotation(const cJSON *obj, const char *key);
 /* true when metadata.labels[key] is the string "true" (a boolean does not count). */
 bool meta_label_is_true(const cJSON *obj, const char *key);
+/*
+ * The label selector `key=value` (or `key` alone, when `value` is NULL: the
+ * label is there) matches the object; no `key` matches every object.  Values
+ * are compared exactly.
+ */
+bool meta_label_matches(const cJSON *obj, const char *key, const char *value);
 
 /*
  * An index of the objects of an array by a name (e.g. volumeStatus entries

@@ -1,5 +1,5 @@
 /*
- * rules/quantity.h - Kubernetes resource quantities ("8Gi", "1.5Gi", "1024M",
+ * kube/quantity.h - Kubernetes resource quantities ("8Gi", "1.5Gi", "1024M",
  * "1e3", "500m") read exactly, with integer arithmetic only.
  *
  * Grammar (k8s.io/apimachinery resource.Quantity): an optional sign, a decimal
@@ -7,8 +7,8 @@
  * (Ki Mi Gi Ti Pi Ei), a decimal SI suffix (m k M G T P E; `K` is accepted as
  * 1000 too), or a decimal exponent (`e3`, `E-2`).  No spaces.
  */
-#ifndef MW_RULES_QUANTITY_H
-#define MW_RULES_QUANTITY_H
+#ifndef MW_KUBE_QUANTITY_H
+#define MW_KUBE_QUANTITY_H
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /*
- * rules/quantity.c - Kubernetes quantities, read exactly.
+ * kube/quantity.c - Kubernetes quantities, read exactly.
  *
  * The text is split into a sign, a decimal mantissa with its digits as one
  * integer (the decimal point turns into a power of ten), and a multiplier
@@ -8,7 +8,7 @@
  * computed in unsigned 128-bit integers and rounded up, so "1.5Gi" is exactly
  * 1610612736 and no floating point rounding can creep in.
  */
-#include "rules/quantity.h"
+#include "kube/quantity.h"
 
 #include <stdbool.h>
 #include <string.h>
