@@ -18,20 +18,18 @@
  * The API server comes from --kubeconfig, else the pod's service account.
  */
 #include "certs/patch.h"
-#include "certs/datum.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-
 #include "certs/args.h"
 #include "certs/certs.h"
 #include "certs/limits.h"
 #include "cluster/kubeclient.h"
 #include "cluster/kubeconfig.h"
+#include "kube/base64.h"
 
 #define WEBHOOK_API "/apis/admissionregistration.k8s.io/v1"
 
@@ -124,34 +122,6 @@ static int parse_patch_args(int argc, char **argv, struct patch_args *a)
     return 0;
 }
 
-/* ---- base64 ---- */
-
-/* Standard base64 (padded, one line) of len bytes; caller frees.  NULL when out of memory. */
-static char *base64_encode(const char *in, size_t len)
-{
-    const gnutls_datum_t raw = {(unsigned char *)in, (unsigned)len};
-    gnutls_datum_t b64 = {NULL, 0};
-    char *out = gnutls_base64_encode2(&raw, &b64) == 0 ? string_of_datum(&b64) : NULL;
-    gnutls_free(b64.data);
-    return out;
-}
-
-/*
- * Decodes standard padded base64 (no whitespace, as the API server writes
- * Secret data) into a NUL-terminated string; caller frees.  NULL when invalid.
- */
-static char *base64_decode_text(const char *in)
-{
-    size_t n = strlen(in);
-    if (n == 0 || n % 4 != 0)
-        return NULL;
-    const gnutls_datum_t b64 = {(unsigned char *)in, (unsigned)n};
-    gnutls_datum_t raw = {NULL, 0};
-    char *out = gnutls_base64_decode2(&b64, &raw) == 0 ? string_of_datum(&raw) : NULL;
-    gnutls_free(raw.data);
-    return out;
-}
-
 /* ---- the Secret ---- */
 
 static cJSON *tls_secret(const struct patch_args *a, const struct certs_bundle *b)
@@ -185,7 +155,7 @@ static char *ca_of_secret(const struct patch_args *a, const cJSON *secret, char 
 {
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(secret, "data");
     const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "ca.crt"));
-    char *pem = b64 ? base64_decode_text(b64) : NULL;
+    char *pem = b64 ? base64_decode(b64, NULL) : NULL;
     if (!pem || !strstr(pem, "-----BEGIN CERTIFICATE-----")) {
         snprintf(err, errlen, "Secret %s/%s exists but has no CA certificate in data[\"ca.crt\"]",
                  a->namespace, a->secret_name);

@@ -14,10 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-
 #include "cluster/yaml.h"
 #include "cluster/limits.h"
+#include "kube/base64.h"
 
 static void free_strings(char **v, size_t n)
 {
@@ -103,7 +102,7 @@ static const cJSON *find_named(const cJSON *doc, const char *list, const char *i
  * ignored.  Returns the bytes, NUL-terminated (caller frees), or NULL when
  * invalid.
  */
-static char *base64_decode(const char *in, size_t *outlen)
+static char *base64_decode_wrapped(const char *in, size_t *outlen)
 {
     size_t n = strlen(in);
     char *clean = malloc(n + 1);
@@ -114,16 +113,7 @@ static char *base64_decode(const char *in, size_t *outlen)
         if (in[i] != ' ' && in[i] != '\n' && in[i] != '\r' && in[i] != '\t')
             clean[m++] = in[i];
     clean[m] = '\0';
-    char *out = NULL;
-    const gnutls_datum_t b64 = {(unsigned char *)clean, (unsigned)m};
-    gnutls_datum_t raw = {NULL, 0};
-    if (m > 0 && m % 4 == 0 && gnutls_base64_decode2(&b64, &raw) == 0 &&
-        (out = malloc((size_t)raw.size + 1))) {
-        memcpy(out, raw.data, raw.size);
-        out[raw.size] = '\0';
-        *outlen = raw.size;
-    }
-    gnutls_free(raw.data);
+    char *out = base64_decode(clean, outlen);
     free(clean);
     return out;
 }
@@ -145,7 +135,7 @@ static int take_data_or_file(const cJSON *obj, const char *data_field, const cha
     const char *d = str_field(obj, data_field);
     const char *f = str_field(obj, file_field);
     if (d) {
-        *data = base64_decode(d, data_len);
+        *data = base64_decode_wrapped(d, data_len);
         if (!*data) {
             snprintf(err, errlen, "kubeconfig: %s is not valid base64", data_field);
             return -1;

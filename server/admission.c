@@ -11,6 +11,7 @@
  *      encode allowed / status / warnings / patch in the request's apiVersion.
  */
 #include "server/admission.h"
+#include "kube/base64.h"
 #include "kube/object.h"
 #include "rules/rules.h"
 #include "server/json_arena.h"
@@ -273,37 +274,12 @@ static int add_warnings(cJSON *response, const struct verdict *v)
     return 0;
 }
 
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard base64 with padding; caller frees. */
-static char *base64_encode(const unsigned char *in, size_t len)
-{
-    size_t outlen = 4 * ((len + 2) / 3);
-    char *out = malloc(outlen + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t n = (uint32_t)in[i] << 16;
-        if (i + 1 < len)
-            n |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < len)
-            n |= in[i + 2];
-        out[o++] = b64chars[(n >> 18) & 63];
-        out[o++] = b64chars[(n >> 12) & 63];
-        out[o++] = i + 1 < len ? b64chars[(n >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? b64chars[n & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static int add_patch(cJSON *response, const cJSON *patch)
 {
     char *json = cJSON_PrintUnformatted(patch);
     if (!json)
         return -1;
-    char *b64 = base64_encode((const unsigned char *)json, strlen(json));
+    char *b64 = base64_encode(json, strlen(json));
     free(json);
     if (!b64)
         return -1;
