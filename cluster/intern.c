@@ -43,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/rule_fields.h"
+
 struct entry {
     struct entry *next;
     uint32_t hash;
@@ -70,9 +72,6 @@ struct intern_pool {
     size_t chain_count;
     size_t chain_bytes; /* heap held by the chains, allocator overhead included */
 };
-
-const char *const intern_node_annotations[] = {"harvesterhci.io/maintain-status",
-                                               "harvesterhci.io/drain-requested", NULL};
 
 enum { INITIAL_BUCKETS = 256, INITIAL_CHAIN_BUCKETS = 64 };
 
@@ -735,7 +734,7 @@ static int add_labels(struct intern_pool *pool, cJSON *meta, const cJSON *labels
     return split_labels(pool, dst, labels, node_name);
 }
 
-/* Adds the annotations the rules read (intern_node_annotations) to `meta`; anything but an
+/* Adds the annotations the rules read (rule_node_annotations) to `meta`; anything but an
  * object is copied as it is.  0, or -1 when out of memory. */
 static int add_annotations(struct intern_pool *pool, cJSON *meta, const cJSON *annotations)
 {
@@ -746,13 +745,11 @@ static int add_annotations(struct intern_pool *pool, cJSON *meta, const cJSON *a
     cJSON *dst = cJSON_CreateObject();
     if (intern_add(pool, meta, "annotations", dst) != 0)
         return -1;
-    return copy_fields(pool, dst, annotations, intern_node_annotations);
+    return copy_fields(pool, dst, annotations, rule_node_annotations);
 }
 
 cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
 {
-    static const char *const meta_fields[] = {"name", "uid", NULL};
-    static const char *const spec_fields[] = {"unschedulable", "taints", NULL};
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(node, "metadata");
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(node, "spec");
     if (!cJSON_IsObject(node) || !cJSON_IsObject(meta) ||
@@ -780,10 +777,11 @@ cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
         return NULL;
     }
     const char *name = cJSON_GetObjectItemCaseSensitive(meta, "name")->valuestring;
-    if (intern_add(pool, t, "spec", ts) != 0 || copy_fields(pool, tm, meta, meta_fields) != 0 ||
+    if (intern_add(pool, t, "spec", ts) != 0 ||
+        copy_fields(pool, tm, meta, rule_node_metadata) != 0 ||
         add_labels(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "labels"), name) != 0 ||
         add_annotations(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "annotations")) != 0 ||
-        (cJSON_IsObject(spec) && copy_fields(pool, ts, spec, spec_fields) != 0)) {
+        (cJSON_IsObject(spec) && copy_fields(pool, ts, spec, rule_node_spec) != 0)) {
         intern_tree_delete(pool, t);
         return NULL;
     }

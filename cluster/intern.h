@@ -79,16 +79,10 @@ void intern_tree_delete(struct intern_pool *pool, cJSON *tree);
 size_t intern_tree_bytes(const cJSON *tree);
 
 /*
- * The node annotations rules read (NULL-terminated): a trimmed node keeps
- * these and drops the others.  Add a key here when a rule starts reading it.
- */
-extern const char *const intern_node_annotations[];
-
-/*
  * The part of a Node the rules read, built from the pool (caller frees with
- * intern_tree_delete): apiVersion, kind, metadata.name/uid/labels, the
- * annotations in intern_node_annotations, and spec.unschedulable/taints, each
- * when present.  NULL when `node` is not an object with a string
+ * intern_tree_delete): apiVersion, kind, metadata.labels and the fields listed
+ * in kube/rule_fields.h (metadata.name/uid, two annotations,
+ * spec.unschedulable/taints), each when present.  NULL when `node` is not an object with a string
  * metadata.name, or when out of memory.  Its items sit in one block: it is
  * read like any cJSON tree, but only intern_tree_delete may free it (never
  * cJSON_Delete, nor cJSON_Delete of an array or object it was added to:

@@ -34,6 +34,7 @@
 #include "cluster/watch.h"
 #include "cluster/limits.h"
 #include "kube/object.h"
+#include "kube/rule_fields.h"
 
 /* ---- where each kind lives in the API ---- */
 
@@ -267,20 +268,16 @@ static int copy_fields(cJSON *dst, const cJSON *src, const char *const *names)
 
 /*
  * What a cached KubeVirt CR or MigrationPolicy keeps: the fields the rules
- * read (docs/rules.md, timeouts: the CR's settings and observed version; a
- * policy's selectors and completionTimeoutPerGiB).
+ * read (kube/rule_fields.h).
  */
 struct trim_fields {
     const char *const *spec, *const *status; /* NULL-terminated; status may be NULL */
 };
 
-static const char *const kv_spec[] = {"configuration", NULL};
-static const char *const kv_status[] = {"observedKubeVirtVersion", NULL};
-static const char *const policy_spec[] = {"selectors", "completionTimeoutPerGiB", NULL};
-
 static const struct trim_fields *trim_fields_of(enum cv_kind kind)
 {
-    static const struct trim_fields kv = {kv_spec, kv_status}, policy = {policy_spec, NULL};
+    static const struct trim_fields kv = {rule_kubevirt_spec, rule_kubevirt_status},
+                                    policy = {rule_policy_spec, NULL};
     return kind == CV_MIGRATION_POLICY ? &policy : &kv;
 }
 
@@ -307,7 +304,6 @@ static cJSON *trim_object(struct intern_pool *pool, enum cv_kind kind, const cJS
 {
     if (kind == CV_NODE)
         return intern_trimmed_node(pool, obj); /* labels repeat on every node: pooled */
-    static const char *const meta_fields[] = {"name", "namespace", NULL};
     const struct trim_fields *keep = trim_fields_of(kind);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     if (!cJSON_IsObject(obj) || !cJSON_IsObject(meta) ||
@@ -320,7 +316,7 @@ static cJSON *trim_object(struct intern_pool *pool, enum cv_kind kind, const cJS
     if (!t || !tm || !ts ||
         !cJSON_AddStringToObject(t, "apiVersion", resources[kind].api_version) ||
         !cJSON_AddStringToObject(t, "kind", cv_kind_name(kind)) ||
-        copy_fields(tm, meta, meta_fields) != 0 ||
+        copy_fields(tm, meta, rule_object_metadata) != 0 ||
         (cJSON_IsObject(spec) && copy_fields(ts, spec, keep->spec) != 0) ||
         copy_section(t, obj, "status", keep->status) != 0) {
         cJSON_Delete(t);

@@ -15,6 +15,10 @@
  * A view that must allocate to answer (a live GET, a filtered list) attaches
  * the allocation to the scope, so callers never free what they are given.
  *
+ * What a view hands out of a Node, a KubeVirt CR or a MigrationPolicy may be
+ * trimmed to the fields the rules read, listed in kube/rule_fields.h: a rule
+ * that starts reading another field of these kinds adds it there.
+ *
  * Return codes of every lookup: CV_OK (found), CV_NOT_FOUND, CV_ERROR (the
  * view could not answer: API server unreachable, too slow, erroring).  On
  * CV_ERROR, scope->err holds one line saying why.
