@@ -16,21 +16,6 @@
 
 #define HOSTNAME_LABEL "kubernetes.io/hostname"
 
-const char *object_label(const cJSON *obj, const char *key)
-{
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *v =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "labels"), key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-const char *object_name(const cJSON *obj)
-{
-    const cJSON *v =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "name");
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* ---------------------------------------------------------------- values */
 
 /* Number of values when `values` is absent/null or an array of strings, else -1 (invalid). */
@@ -85,8 +70,8 @@ static bool parse_int64(const char *s, long long *out)
 static const char *requirement_subject(const cJSON *node, const char *key, bool field)
 {
     if (!field)
-        return object_label(node, key);
-    return strcmp(key, "metadata.name") == 0 ? object_name(node) : NULL;
+        return meta_label(node, key);
+    return strcmp(key, "metadata.name") == 0 ? meta_name(node) : NULL;
 }
 
 static bool requirement_matches(const cJSON *req, const cJSON *node, bool field)
@@ -244,7 +229,7 @@ enum match_result node_selector_map_match(const cJSON *selector, const cJSON *no
     cJSON_ArrayForEach (item, selector) {
         if (!item->string || (skip_key && strcmp(item->string, skip_key) == 0))
             continue;
-        const char *have = object_label(node, item->string);
+        const char *have = meta_label(node, item->string);
         if (cJSON_IsString(item) && have && strcmp(have, item->valuestring) == 0)
             continue;
         char *value =

@@ -19,11 +19,7 @@
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
-/* The string value of label `key` of object `obj`; NULL when absent or not a string.  Borrowed. */
-const char *object_label(const cJSON *obj, const char *key);
-
-/* metadata.name of `obj`, or NULL.  Borrowed. */
-const char *object_name(const cJSON *obj);
+#include "kube/object.h" /* meta_label, meta_name */
 
 /*
  * Results of the match functions: MATCH_YES, MATCH_NO (with *why set, caller

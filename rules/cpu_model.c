@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/object.h"
 #include "rules/affinity.h"
 #include "rules/json_patch.h"
 #include "rules/target_node.h"
@@ -26,11 +27,6 @@
 #define ANNOTATION_MIGRATION_JOB_NAME "kubevirt.io/migrationJobName"
 #define NODE_SELECTOR_PATH "/spec/nodeSelector"
 
-static const cJSON *field(const cJSON *obj, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(obj, name);
-}
-
 static const char *nonempty_string(const cJSON *v)
 {
     return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
@@ -38,25 +34,25 @@ static const char *nonempty_string(const cJSON *v)
 
 static bool is_migration_target_pod(const cJSON *pod)
 {
-    const char *app = object_label(pod, LABEL_APP);
+    const char *app = meta_label(pod, LABEL_APP);
     return cJSON_IsObject(pod) && app && strcmp(app, "virt-launcher") == 0 &&
-           object_label(pod, LABEL_MIGRATION_JOB_UID) != NULL;
+           meta_label(pod, LABEL_MIGRATION_JOB_UID) != NULL;
 }
 
 /* The VMI's name: annotation kubevirt.io/domain, else the ownerReference of kind
  * VirtualMachineInstance. */
 static const char *pod_vmi_name(const cJSON *pod)
 {
-    const cJSON *meta = field(pod, "metadata");
-    const char *name = nonempty_string(field(field(meta, "annotations"), ANNOTATION_DOMAIN));
+    const cJSON *meta = obj_get(pod, "metadata");
+    const char *name = nonempty_string(obj_get(obj_get(meta, "annotations"), ANNOTATION_DOMAIN));
     if (name)
         return name;
     const cJSON *ref;
-    cJSON_ArrayForEach (ref, field(meta, "ownerReferences")) {
-        const char *kind = nonempty_string(field(ref, "kind"));
+    cJSON_ArrayForEach (ref, obj_get(meta, "ownerReferences")) {
+        const char *kind = nonempty_string(obj_get(ref, "kind"));
         if (kind && strcmp(kind, "VirtualMachineInstance") == 0 &&
-            nonempty_string(field(ref, "name")))
-            return field(ref, "name")->valuestring;
+            nonempty_string(obj_get(ref, "name")))
+            return obj_get(ref, "name")->valuestring;
     }
     return NULL;
 }
@@ -65,8 +61,8 @@ static const char *pod_vmi_name(const cJSON *pod)
 static enum cv_result find_pod_vmim(const struct rule_input *in, const char *ns, const cJSON **vmim)
 {
     *vmim = NULL;
-    const char *name = nonempty_string(
-        field(field(field(in->object, "metadata"), "annotations"), ANNOTATION_MIGRATION_JOB_NAME));
+    const char *name = nonempty_string(obj_get(
+        obj_get(obj_get(in->object, "metadata"), "annotations"), ANNOTATION_MIGRATION_JOB_NAME));
     if (!name)
         return CV_OK;
     enum cv_result r = cv_get(in->view, in->scope, CV_VMIM, ns, name, vmim);
@@ -108,7 +104,7 @@ static int add_missing_keys(struct verdict *out, const cJSON *selector,
     for (size_t i = 0; i < cpu->nkeys + 2 && n >= 0; i++) {
         const char *key = i < cpu->nkeys ? cpu->keys[i] : i == cpu->nkeys ? vendor : LABEL_HOSTNAME;
         const char *value = i < cpu->nkeys || i == cpu->nkeys ? "true" : hostname;
-        if (!key || !value || field(selector, key) || field(added, key))
+        if (!key || !value || obj_get(selector, key) || obj_get(added, key))
             continue;
         if (!cJSON_AddTrueToObject(added, key))
             n = -1;
@@ -131,10 +127,10 @@ static int add_missing_keys(struct verdict *out, const cJSON *selector,
 static int build_patch(struct verdict *out, const cJSON *pod, const struct cpu_requirement *cpu,
                        const char *hostname)
 {
-    const cJSON *spec = field(pod, "spec");
+    const cJSON *spec = obj_get(pod, "spec");
     if (!cJSON_IsObject(spec))
         return 0;
-    const cJSON *selector = field(spec, "nodeSelector");
+    const cJSON *selector = obj_get(spec, "nodeSelector");
     if (!cJSON_IsObject(selector))
         selector = NULL;
     int n = add_missing_keys(NULL, selector, cpu, hostname);
@@ -167,8 +163,9 @@ void rules_pod_mutate(const struct rule_input *in, struct verdict *out)
         finish(out, in, "");
         return;
     }
-    const char *ns =
-        in->ns && *in->ns ? in->ns : nonempty_string(field(field(pod, "metadata"), "namespace"));
+    const char *ns = in->ns && *in->ns
+                         ? in->ns
+                         : nonempty_string(obj_get(obj_get(pod, "metadata"), "namespace"));
     if (!ns)
         ns = "default";
     char *subject = NULL;

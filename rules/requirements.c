@@ -536,7 +536,7 @@ const cJSON *requirements_pick_source_pod(const cJSON *pods, const char *vmi_uid
     const cJSON *best = NULL, *pod;
     const char *best_ts = NULL;
     cJSON_ArrayForEach (pod, pods) {
-        const char *uid = object_label(pod, LABEL_CREATED_BY);
+        const char *uid = meta_label(pod, LABEL_CREATED_BY);
         const char *phase = obj_nonempty(obj_get(pod, "status"), "phase");
         const char *on = obj_nonempty(obj_get(pod, "spec"), "nodeName");
         if (!uid || strcmp(uid, vmi_uid) != 0 || !phase || strcmp(phase, "Running") != 0 || !on ||

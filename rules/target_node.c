@@ -28,12 +28,6 @@ static const char *nonempty(const char *s)
     return s && *s ? s : NULL;
 }
 
-static bool label_is_true(const cJSON *obj, const char *key)
-{
-    const char *v = object_label(obj, key);
-    return v && strcmp(v, "true") == 0;
-}
-
 static int push_string(char ***list, size_t *n, const char *s)
 {
     char *copy = strdup(s);
@@ -80,7 +74,7 @@ static const cJSON *find_node(const cJSON *nodes, const char *name)
     if (!name)
         return NULL;
     cJSON_ArrayForEach (node, nodes) {
-        const char *n = object_name(node);
+        const char *n = meta_name(node);
         if (n && strcmp(n, name) == 0)
             return node;
     }
@@ -180,7 +174,7 @@ static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
         free(copy);
         if (r == CV_ERROR)
             return CV_ERROR;
-        const char *cn = r == CV_OK ? nonempty(object_label(nad, LABEL_CLUSTER_NETWORK)) : NULL;
+        const char *cn = r == CV_OK ? nonempty(meta_label(nad, LABEL_CLUSTER_NETWORK)) : NULL;
         if (cn && !list_contains(ctx->cluster_networks, ctx->ncluster_networks, cn) &&
             push_string(&ctx->cluster_networks, &ctx->ncluster_networks, cn) != 0)
             return cv_scope_fail(scope, "out of memory");
@@ -196,7 +190,7 @@ enum cv_result migration_ctx_init(struct migration_ctx *ctx, const cJSON *vmi, c
     memset(ctx, 0, sizeof(*ctx));
     ctx->vmi = vmi;
     ctx->ns = ns ? ns : "";
-    ctx->vmi_name = object_name(vmi);
+    ctx->vmi_name = meta_name(vmi);
     ctx->current_node = nonempty(obj_string(obj_get(vmi, "status"), "nodeName"));
     const cJSON *nodes = NULL;
     if (cv_list(view, scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR)
@@ -334,7 +328,7 @@ static enum match_result scheduling_rules_match(const struct migration_ctx *ctx,
         bool hostname = strcmp(l->key, LABEL_HOSTNAME) == 0;
         if (hostname && (pinned || (candidate && l->origin == REQ_FROM_VMIM)))
             continue;
-        const char *have = object_label(node, l->key);
+        const char *have = meta_label(node, l->key);
         if (have && strcmp(have, l->value) == 0)
             continue;
         return asprintf(why, "(%s In %s)", l->key, l->value) < 0 ? (*why = NULL, MATCH_NOMEM)
@@ -400,7 +394,7 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
             const struct req_label *l = &r->labels[i];
             if (l->kind != order[k])
                 continue;
-            const char *have = object_label(node, l->key);
+            const char *have = meta_label(node, l->key);
             if (have && strcmp(have, l->value) == 0)
                 continue;
             return hardware_reason(ctx, l, node, why) < 0 ? (*why = NULL, -1) : 1;
@@ -444,7 +438,7 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
         char *key;
         if (asprintf(&key, "%s%s", LABEL_NETWORK_PREFIX, ctx->cluster_networks[i]) < 0)
             return -1;
-        bool attached = label_is_true(node, key);
+        bool attached = meta_label_is_true(node, key);
         free(key);
         if (!attached)
             return asprintf(reason, "is not attached to cluster network %s",
@@ -478,7 +472,7 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
     size_t count = 0;
     const cJSON *node;
     cJSON_ArrayForEach (node, ctx->nodes) {
-        const char *name = object_name(node);
+        const char *name = meta_name(node);
         if (!name || count == cap || !node_runs_vms(node) ||
             (ctx->current_node && strcmp(name, ctx->current_node) == 0))
             continue;
