@@ -444,16 +444,18 @@ static int run_server(struct mw_config *c, int argc, char **argv)
     char err[1024] = "";
     struct tls_material tls = {0};
     struct sockaddr_storage addr;
+    /* What is made below, released in reverse order at the end (one path for every exit). */
+    struct cluster_view *view = NULL;
+    int sigfd = -1;
+    struct tls_store *store = NULL;
+    struct http_server *srv = NULL;
+    struct live lv = {0};
+    int rc = 2;
     if (http_parse_listen(c->listen, &addr, err, sizeof(err)) != 0 ||
-        (c->metrics_listen && http_parse_listen(c->metrics_listen, &addr, err, sizeof(err)) != 0)) {
-        fprintf(stderr, "migration-webhook serve: %s\n", err);
-        return 2;
-    }
-    if (load_tls(c, &tls, err, sizeof(err)) != 0 || choose_cluster_dir(c, err, sizeof(err)) != 0) {
-        fprintf(stderr, "migration-webhook serve: %s\n", err);
-        tls_material_free(&tls);
-        return 2;
-    }
+        (c->metrics_listen && http_parse_listen(c->metrics_listen, &addr, err, sizeof(err)) != 0))
+        goto fail;
+    if (load_tls(c, &tls, err, sizeof(err)) != 0 || choose_cluster_dir(c, err, sizeof(err)) != 0)
+        goto fail;
     /*
      * Every thread started from here on (the live view's caches, the HTTP
      * pool) inherits this mask: only this thread takes the signals.
@@ -471,16 +473,12 @@ static int run_server(struct mw_config *c, int argc, char **argv)
     json_arena_install(); /* before any thread starts: cJSON's hooks are process-wide */
     live_view_set_log(log_cluster_view_line);
     char warning[256], cluster[512];
-    struct cluster_view *view =
-        cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,
-                          sizeof(cluster), err, sizeof(err));
+    view = cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,
+                             sizeof(cluster), err, sizeof(err));
     if (warning[0])
         log_message(LOG_WARN, "cluster view", "%s", warning);
-    if (!view) {
-        fprintf(stderr, "migration-webhook serve: %s\n", err);
-        tls_material_free(&tls);
-        return 2;
-    }
+    if (!view)
+        goto fail;
     view_metrics_register(view);
     struct admission_context actx = {
         .handlers = &admission_rule_handlers,
@@ -488,23 +486,15 @@ static int run_server(struct mw_config *c, int argc, char **argv)
         .view = view,
         .timeout_margin_ms = c->review_timeout_margin_ms,
     };
-    int sigfd = signalfd(-1, &stop, SFD_CLOEXEC);
+    sigfd = signalfd(-1, &stop, SFD_CLOEXEC);
     if (sigfd < 0) {
-        fprintf(stderr, "migration-webhook serve: signalfd: %s\n", strerror(errno));
-        cv_destroy(view);
-        tls_material_free(&tls);
-        return 2;
+        snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
+        goto fail;
     }
 
-    struct tls_store *store =
-        tls_store_new(tls.cert_pem, tls.key_pem, c->tls_cert, c->tls_key, err, sizeof(err));
-    if (!store) {
-        fprintf(stderr, "migration-webhook serve: %s\n", err);
-        close(sigfd);
-        cv_destroy(view);
-        tls_material_free(&tls);
-        return 2;
-    }
+    store = tls_store_new(tls.cert_pem, tls.key_pem, c->tls_cert, c->tls_key, err, sizeof(err));
+    if (!store)
+        goto fail;
     metrics_init();
     publish_certificate_expiry(store);
     struct http_options opt = {
@@ -518,15 +508,9 @@ static int run_server(struct mw_config *c, int argc, char **argv)
         .body_seconds = (unsigned)c->body_seconds,
         .max_per_source = (unsigned)c->max_per_source,
     };
-    struct http_server *srv = http_start(&opt, err, sizeof(err));
-    if (!srv) {
-        fprintf(stderr, "migration-webhook serve: %s\n", err);
-        close(sigfd);
-        tls_store_free(store);
-        cv_destroy(view);
-        tls_material_free(&tls);
-        return 2;
-    }
+    srv = http_start(&opt, err, sizeof(err));
+    if (!srv)
+        goto fail;
     unsigned port = http_port(srv);
     log_listening(c->listen, port, cluster, c->metrics_listen, http_metrics_port(srv));
     if (c->dev)
@@ -538,7 +522,7 @@ static int run_server(struct mw_config *c, int argc, char **argv)
                     c->drain_seconds, drain_within_budget(c->drain_seconds, c->shutdown_seconds),
                     MW_DRAIN_MIN_FINISH_SECONDS, c->shutdown_seconds);
 
-    struct live lv = {
+    lv = (struct live){
         .c = c, .argc = argc, .argv = argv, .srv = srv, .actx = &actx, .store = store};
     int sig;
     while (!is_stop_signal(sig = wait_for_signal(sigfd, store, -1))) {
@@ -548,16 +532,24 @@ static int run_server(struct mw_config *c, int argc, char **argv)
             log_ignored_signal(sig);
     }
     drain_and_stop(srv, sigfd, sig, c->drain_seconds, c->shutdown_seconds);
-    close(sigfd);
-    http_stop(srv);
+    rc = 0;
+    goto out;
+fail:
+    fprintf(stderr, "migration-webhook serve: %s\n", err);
+out:
+    if (sigfd >= 0)
+        close(sigfd);
+    if (srv)
+        http_stop(srv);
     for (size_t i = 0; i < lv.nretired; i++)
         free(lv.retired[i]);
     free(lv.retired);
     tls_store_free(store);
     cv_destroy(view);
     tls_material_free(&tls);
-    log_json(LOG_INFO, "stopped", NULL);
-    return 0;
+    if (rc == 0)
+        log_json(LOG_INFO, "stopped", NULL);
+    return rc;
 }
 
 int cmd_serve(int argc, char **argv)
