@@ -17,6 +17,7 @@
 #include "server/json_arena.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,37 +40,35 @@ const struct admission_handlers admission_rule_handlers = {
 /* Dispatch table                                                            */
 /* ------------------------------------------------------------------------ */
 
-enum handler_slot {
-    SLOT_VMIM_VALIDATE,
-    SLOT_VM_VALIDATE,
-    SLOT_KUBEVIRT_VALIDATE,
-    SLOT_POD_MUTATE,
-    SLOT_VMIM_MUTATE,
-    SLOT_KUBEVIRT_MUTATE
-};
-
+/*
+ * One row a route: the review's path, group, resource and operations, and
+ * which of the handlers (a member of struct admission_handlers) answers it.
+ */
 struct route {
     enum admission_path path;
     const char *group;
     const char *resource;
     unsigned operations; /* OP_* bits */
-    enum handler_slot slot;
+    size_t handler;      /* offsetof(struct admission_handlers, member) */
 };
 
 #define OP_CREATE 1u
 #define OP_UPDATE 2u
+#define HANDLER(member) offsetof(struct admission_handlers, member)
 
 static const struct route routes[] = {
     {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachineinstancemigrations", OP_CREATE,
-     SLOT_VMIM_VALIDATE},
-    {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachines", OP_CREATE | OP_UPDATE, SLOT_VM_VALIDATE},
+     HANDLER(vmim_validate)},
+    {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachines", OP_CREATE | OP_UPDATE,
+     HANDLER(vm_validate)},
     {ADMISSION_VALIDATE, "kubevirt.io", "virtualmachineinstances", OP_CREATE | OP_UPDATE,
-     SLOT_VM_VALIDATE},
-    {ADMISSION_VALIDATE, "kubevirt.io", "kubevirts", OP_CREATE | OP_UPDATE, SLOT_KUBEVIRT_VALIDATE},
-    {ADMISSION_MUTATE, "", "pods", OP_CREATE, SLOT_POD_MUTATE},
+     HANDLER(vm_validate)},
+    {ADMISSION_VALIDATE, "kubevirt.io", "kubevirts", OP_CREATE | OP_UPDATE,
+     HANDLER(kubevirt_validate)},
+    {ADMISSION_MUTATE, "", "pods", OP_CREATE, HANDLER(pod_mutate)},
     {ADMISSION_MUTATE, "kubevirt.io", "virtualmachineinstancemigrations", OP_CREATE,
-     SLOT_VMIM_MUTATE},
-    {ADMISSION_MUTATE, "kubevirt.io", "kubevirts", OP_CREATE | OP_UPDATE, SLOT_KUBEVIRT_MUTATE},
+     HANDLER(vmim_mutate)},
+    {ADMISSION_MUTATE, "kubevirt.io", "kubevirts", OP_CREATE | OP_UPDATE, HANDLER(kubevirt_mutate)},
 };
 
 static unsigned operation_bit(const char *op)
@@ -81,36 +80,18 @@ static unsigned operation_bit(const char *op)
     return 0;
 }
 
-static admission_rule_fn handler_in_slot(const struct admission_handlers *h, enum handler_slot slot)
-{
-    if (!h)
-        return NULL;
-    switch (slot) {
-    case SLOT_VMIM_VALIDATE:
-        return h->vmim_validate;
-    case SLOT_VM_VALIDATE:
-        return h->vm_validate;
-    case SLOT_KUBEVIRT_VALIDATE:
-        return h->kubevirt_validate;
-    case SLOT_POD_MUTATE:
-        return h->pod_mutate;
-    case SLOT_VMIM_MUTATE:
-        return h->vmim_mutate;
-    case SLOT_KUBEVIRT_MUTATE:
-        return h->kubevirt_mutate;
-    }
-    return NULL;
-}
-
 static admission_rule_fn find_handler(const struct admission_handlers *h, enum admission_path path,
                                       const char *group, const char *resource, const char *op)
 {
     unsigned bit = operation_bit(op);
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    for (size_t i = 0; h && i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route *r = &routes[i];
         if (r->path == path && (r->operations & bit) && strcmp(r->group, group) == 0 &&
-            strcmp(r->resource, resource) == 0)
-            return handler_in_slot(h, r->slot);
+            strcmp(r->resource, resource) == 0) {
+            admission_rule_fn fn;
+            memcpy(&fn, (const char *)h + r->handler, sizeof(fn));
+            return fn;
+        }
     }
     return NULL;
 }
