@@ -87,6 +87,19 @@ bool meta_label_matches(const cJSON *obj, const char *key, const char *value)
     return v && (!value || strcmp(v, value) == 0);
 }
 
+const cJSON *array_find_named(const cJSON *array, const char *name)
+{
+    const cJSON *item;
+    if (!name)
+        return NULL;
+    cJSON_ArrayForEach (item, array) {
+        const char *n = meta_name(item);
+        if (n && strcmp(n, name) == 0)
+            return item;
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------ name index */
 
 static int entries_in_order(const void *a, const void *b)

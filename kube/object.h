@@ -43,6 +43,9 @@ bool meta_label_is_true(const cJSON *obj, const char *key);
  */
 bool meta_label_matches(const cJSON *obj, const char *key, const char *value);
 
+/* The first item of `array` whose metadata.name is `name` (NULL: none), or NULL. */
+const cJSON *array_find_named(const cJSON *array, const char *name);
+
 /*
  * An index of the objects of an array by a name (e.g. volumeStatus entries
  * by their "name"), so rules look items up in O(log n) and a huge object cannot

@@ -1,0 +1,287 @@
+/*
+ * rules/eligibility.c - whether a node can take a VM's migration.
+ * A node is judged against the requirements R of the migration's context
+ * (rules/migration_ctx.c) in the order of docs/rules.md (target-node):
+ * exists, schedulable VM node and taints vs R's tolerations, R's scheduling
+ * rules, cluster networks, R's hardware keys.
+ */
+#include "rules/target_node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube/object.h"
+#include "rules/affinity.h"
+
+/* ---------------------------------------------------------- eligibility */
+
+static bool has_taint(const cJSON *node, const char *key)
+{
+    const cJSON *taint;
+    cJSON_ArrayForEach (taint, obj_get(obj_get(node, "spec"), "taints")) {
+        const char *k = obj_string(taint, "key");
+        if (k && strcmp(k, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool has_annotation(const cJSON *node, const char *key)
+{
+    const cJSON *annotations = obj_get(obj_get(node, "metadata"), "annotations");
+    return cJSON_IsObject(annotations) && obj_get(annotations, key) != NULL;
+}
+
+/* §4 step 2 but its taint part, in the order of docs/rules.md: the reason, or NULL. */
+static const char *unschedulable_reason(const cJSON *node)
+{
+    if (cJSON_IsTrue(obj_get(obj_get(node, "spec"), "unschedulable")))
+        return "is cordoned";
+    if (has_taint(node, TAINT_UNREACHABLE))
+        return "is unreachable";
+    if (has_taint(node, TAINT_UNSCHEDULABLE))
+        return "is cordoned";
+    if (has_annotation(node, ANNOTATION_MAINTAIN_STATUS) ||
+        has_annotation(node, ANNOTATION_DRAIN_REQUESTED))
+        return "is in maintenance mode";
+    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
+    const cJSON *schedulable = cJSON_IsObject(labels) ? obj_get(labels, LABEL_SCHEDULABLE) : NULL;
+    if (cJSON_IsString(schedulable) && strcmp(schedulable->valuestring, "false") == 0)
+        return "does not accept VMs (kubevirt.io/schedulable=false)";
+    if (!schedulable)
+        return "does not run VMs (no kubevirt.io/schedulable label)";
+    return NULL;
+}
+
+int node_is_schedulable(const cJSON *node)
+{
+    return unschedulable_reason(node) == NULL;
+}
+
+bool node_runs_vms(const cJSON *node)
+{
+    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
+    return cJSON_IsObject(labels) && obj_get(labels, LABEL_SCHEDULABLE) != NULL;
+}
+
+/* §4 step 2, taints: the first NoSchedule/NoExecute taint R does not tolerate, as
+ * "<key>[=<value>]:<effect>" (caller frees); NULL when all are tolerated or *nomem. */
+static char *untolerated_taint(const struct requirements *r, const cJSON *node, bool *nomem)
+{
+    const cJSON *taint;
+    cJSON_ArrayForEach (taint, obj_get(obj_get(node, "spec"), "taints")) {
+        const char *key = obj_string(taint, "key");
+        const char *effect = obj_string(taint, "effect");
+        if (!key || !effect || strcmp(key, TAINT_UNREACHABLE) == 0 ||
+            strcmp(key, TAINT_UNSCHEDULABLE) == 0 ||
+            (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "NoExecute") != 0))
+            continue;
+        if (taint_tolerated(taint, r->tolerations))
+            continue;
+        const char *value = obj_string(taint, "value");
+        char *text;
+        if (asprintf(&text, "%s%s%s:%s", key, value ? "=" : "", value ? value : "", effect) < 0) {
+            *nomem = true;
+            return NULL;
+        }
+        return text;
+    }
+    return NULL;
+}
+
+/* The VMI's own kubernetes.io/hostname nodeSelector key: node-pinned reports it, not step 3. */
+static bool vmi_pins_hostname(const cJSON *vmi)
+{
+    return obj_get(obj_get(obj_get(vmi, "spec"), "nodeSelector"), LABEL_HOSTNAME) != NULL;
+}
+
+/*
+ * §4 step 3: R's nodeSelector keys of kind REQ_SCHEDULING in key order (but
+ * the VMI's own hostname key and, for a candidate, the addedNodeSelector's
+ * hostname key), then R's required node affinity.
+ */
+static enum match_result scheduling_rules_match(const struct migration_ctx *ctx, const cJSON *node,
+                                                bool candidate, char **why)
+{
+    const struct requirements *r = &ctx->req;
+    bool pinned = vmi_pins_hostname(ctx->vmi);
+    *why = NULL;
+    for (size_t i = 0; i < r->nlabels; i++) {
+        const struct req_label *l = &r->labels[i];
+        if (l->kind != REQ_SCHEDULING)
+            continue;
+        bool hostname = strcmp(l->key, LABEL_HOSTNAME) == 0;
+        if (hostname && (pinned || (candidate && l->origin == REQ_FROM_VMIM)))
+            continue;
+        const char *have = meta_label(node, l->key);
+        if (have && strcmp(have, l->value) == 0)
+            continue;
+        return asprintf(why, "(%s In %s)", l->key, l->value) < 0 ? (*why = NULL, MATCH_NOMEM)
+                                                                 : MATCH_NO;
+    }
+    return node_selector_match(r->affinity, node, why);
+}
+
+/* The text of a failing hardware key of kind `kind` (§4 step 5). */
+static int hardware_reason(const struct migration_ctx *ctx, const struct req_label *l,
+                           const cJSON *node, char **why)
+{
+    const char *source = ctx->current_node ? ctx->current_node : "";
+    const char *name = strchr(l->key, '/');
+    name = name ? name + 1 : l->key;
+    switch (l->kind) {
+    case REQ_VENDOR: {
+        const char *have = node_cpu_vendor(node);
+        return asprintf(why, "has CPU vendor %s; the VM runs on %s", have ? have : "unknown", name);
+    }
+    case REQ_CPU_MODEL:
+        return asprintf(why, "does not support CPU model %s", name);
+    case REQ_HOST_MODEL:
+        return asprintf(why, "does not support host CPU model %s of node %s", name, source);
+    case REQ_HOST_MODEL_FEATURE:
+        if (ctx->req.host_model_cpu)
+            return asprintf(why, "lacks CPU feature %s required by host CPU model %s", name,
+                            ctx->req.host_model_cpu);
+        return asprintf(why, "lacks CPU feature %s required by the host CPU model of node %s", name,
+                        source);
+    case REQ_FEATURE:
+        return asprintf(why, "lacks CPU feature %s required by the VM", name);
+    case REQ_MACHINE_TYPE:
+        return asprintf(why, "does not support machine type %s", name);
+    case REQ_CPUMANAGER:
+        return asprintf(why, "has no CPU manager for dedicated CPUs (cpumanager=true)");
+    case REQ_TSC:
+        return asprintf(why, "does not have the VM's TSC frequency %s",
+                        l->key + strlen(LABEL_TSC_FREQUENCY));
+    default:
+        return asprintf(why, "(%s In %s)", l->key, l->value);
+    }
+}
+
+/* §4 step 5: R's hardware keys by kind in the listed order, keys of a kind sorted.  0 when the node
+ * fits, 1 with *why, -1 when out of memory. */
+static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node, char **why)
+{
+    static const enum req_kind order[] = {
+        REQ_VENDOR,  REQ_CPU_MODEL,    REQ_HOST_MODEL, REQ_HOST_MODEL_FEATURE,
+        REQ_FEATURE, REQ_MACHINE_TYPE, REQ_CPUMANAGER, REQ_TSC};
+    const struct requirements *r = &ctx->req;
+    *why = NULL;
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        if (order[k] == REQ_HOST_MODEL && r->host_model && r->host_model_unknown)
+            return asprintf(why,
+                            "cannot take a host-model VM from node \"%s\", which has no "
+                            "host-model-cpu.node.kubevirt.io label",
+                            ctx->current_node ? ctx->current_node : "") < 0
+                       ? (*why = NULL, -1)
+                       : 1;
+        for (size_t i = 0; i < r->nlabels; i++) {
+            const struct req_label *l = &r->labels[i];
+            if (l->kind != order[k])
+                continue;
+            const char *have = meta_label(node, l->key);
+            if (have && strcmp(have, l->value) == 0)
+                continue;
+            return hardware_reason(ctx, l, node, why) < 0 ? (*why = NULL, -1) : 1;
+        }
+    }
+    return 0;
+}
+
+/* §4 for `node` (named `node_name`, NULL when no such node): the first failing step; -1 when out of
+ * memory.  A candidate is judged without the addedNodeSelector's hostname key. */
+static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name,
+                      bool candidate, char **reason)
+{
+    *reason = NULL;
+    if (!node)
+        return (*reason = strdup("does not exist")) ? 1 : -1;
+    if (ctx->current_node && strcmp(node_name, ctx->current_node) == 0)
+        return (*reason = strdup("is the node it runs on")) ? 1 : -1;
+    const char *unschedulable = unschedulable_reason(node);
+    if (unschedulable)
+        return (*reason = strdup(unschedulable)) ? 2 : -1;
+    bool nomem = false;
+    char *taint = untolerated_taint(&ctx->req, node, &nomem);
+    if (nomem)
+        return -1;
+    if (taint) {
+        int rc = asprintf(reason, "has taint %s, which the VM does not tolerate", taint);
+        free(taint);
+        return rc < 0 ? (*reason = NULL, -1) : 2;
+    }
+    char *why = NULL;
+    enum match_result m = scheduling_rules_match(ctx, node, candidate, &why);
+    if (m == MATCH_NOMEM)
+        return -1;
+    if (m == MATCH_NO) {
+        int rc = asprintf(reason, "does not match the VM's scheduling rules %s", why);
+        free(why);
+        return rc < 0 ? (*reason = NULL, -1) : 3;
+    }
+    for (size_t i = 0; i < ctx->ncluster_networks; i++) {
+        char *key;
+        if (asprintf(&key, "%s%s", LABEL_NETWORK_PREFIX, ctx->cluster_networks[i]) < 0)
+            return -1;
+        bool attached = meta_label_is_true(node, key);
+        free(key);
+        if (!attached)
+            return asprintf(reason, "is not attached to cluster network %s",
+                            ctx->cluster_networks[i]) < 0
+                       ? (*reason = NULL, -1)
+                       : 4;
+    }
+    int hw = hardware_mismatch(ctx, node, reason);
+    return hw < 0 ? -1 : hw ? 5 : 0;
+}
+
+/* The first failing step and its reason; -1 when out of memory. */
+int target_node_check(const struct migration_ctx *ctx, const char *node_name, char **reason)
+{
+    return check_node(ctx, array_find_named(ctx->nodes, node_name), node_name, false, reason);
+}
+
+static int compare_checks(const void *a, const void *b)
+{
+    return strcmp(((const struct node_check *)a)->name, ((const struct node_check *)b)->name);
+}
+
+int target_node_candidates(const struct migration_ctx *ctx, struct node_check **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = (size_t)cJSON_GetArraySize(ctx->nodes);
+    struct node_check *checks = cap ? calloc(cap, sizeof(*checks)) : NULL;
+    if (cap && !checks)
+        return -1;
+    size_t count = 0;
+    const cJSON *node;
+    cJSON_ArrayForEach (node, ctx->nodes) {
+        const char *name = meta_name(node);
+        if (!name || count == cap || !node_runs_vms(node) ||
+            (ctx->current_node && strcmp(name, ctx->current_node) == 0))
+            continue;
+        struct node_check *c = &checks[count++];
+        c->name = strdup(name);
+        c->step = c->name ? check_node(ctx, node, name, true, &c->reason) : -1;
+        if (c->step < 0) {
+            node_checks_free(checks, count);
+            return -1;
+        }
+    }
+    if (count > 1)
+        qsort(checks, count, sizeof(*checks), compare_checks);
+    *out = checks;
+    *n = count;
+    return 0;
+}
+
+void node_checks_free(struct node_check *checks, size_t n)
+{
+    for (size_t i = 0; i < n && checks; i++) {
+        free(checks[i].name);
+        free(checks[i].reason);
+    }
+    free(checks);
+}
