@@ -7,13 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/object.h"
 #include "rules/affinity.h"
 #include "rules/target_node.h"
-
-static const cJSON *field(const cJSON *obj, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(obj, name);
-}
 
 static bool starts_with(const char *s, const char *prefix)
 {
@@ -33,7 +29,7 @@ static int models_of_node(const cJSON *node, const char ***models, size_t *n)
 {
     *models = NULL;
     *n = 0;
-    const cJSON *labels = field(field(node, "metadata"), "labels"), *label;
+    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels"), *label;
     size_t cap = (size_t)cJSON_GetArraySize(labels);
     if (cap && !(*models = malloc(cap * sizeof(**models))))
         return -1;
@@ -62,7 +58,7 @@ static void keep_models_of_node(const cJSON *node, const char *const *models, si
 {
     memset(decided, 0, n * sizeof(*decided));
     const cJSON *label;
-    cJSON_ArrayForEach (label, field(field(node, "metadata"), "labels")) {
+    cJSON_ArrayForEach (label, obj_get(obj_get(node, "metadata"), "labels")) {
         if (!label->string)
             break;
         if (!starts_with(label->string, LABEL_CPU_MODEL))
