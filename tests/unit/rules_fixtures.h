@@ -1,7 +1,7 @@
 /*
  * tests/unit/rules_fixtures.h - shared by the rule tests: loads the test
- * objects under $MW_TEST_DATA/rules (YAML), builds static cluster views from them,
- * and runs a rule entry point into a finished verdict.
+ * objects under $MW_TEST_DATA/rules (YAML), puts them in in-memory cluster
+ * views (fake_view.h), and runs a rule entry point into a finished verdict.
  */
 #ifndef MW_TESTS_RULES_FIXTURES_H
 #define MW_TESTS_RULES_FIXTURES_H
@@ -17,6 +17,7 @@
 
 #include "cluster/view.h"
 #include "cluster/yaml.h"
+#include "fake_view.h"
 #include "rules/rules.h"
 
 /* Every object of a test data file, List items flattened (caller frees). */
@@ -87,85 +88,6 @@ static void set_at(cJSON *obj, const char *dotted, cJSON *value)
     }
 }
 
-/*
- * A small in-memory cluster view over a cJSON array of objects, so the rule
- * tests depend on nothing but the view interface.  Namespaced kinds match
- * metadata.namespace ("" and missing read "default").
- */
-static const char *tv_meta(const cJSON *obj, const char *field)
-{
-    const cJSON *v =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), field);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int tv_matches(const cJSON *obj, enum cv_kind kind, const char *ns)
-{
-    const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "kind"));
-    if (!k || cv_kind_from_name(k) != (int)kind)
-        return 0;
-    if (!ns || !cv_kind_namespaced(kind))
-        return 1;
-    const char *ons = tv_meta(obj, "namespace");
-    return strcmp(ons && *ons ? ons : "default", *ns ? ns : "default") == 0;
-}
-
-static enum cv_result tv_get(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                             const char *ns, const char *name, const cJSON **out)
-{
-    (void)s;
-    const cJSON *obj;
-    cJSON_ArrayForEach (obj, (const cJSON *)v->impl) {
-        const char *n = tv_meta(obj, "name");
-        if (n && strcmp(n, name) == 0 && tv_matches(obj, kind, ns ? ns : "")) {
-            *out = obj;
-            return CV_OK;
-        }
-    }
-    return CV_NOT_FOUND;
-}
-
-static enum cv_result tv_list(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                              const char *ns, const char *key, const char *value, const cJSON **out)
-{
-    cJSON *arr = cJSON_CreateArray();
-    cv_scope_hold_json(s, arr);
-    const cJSON *obj;
-    cJSON_ArrayForEach (obj, (const cJSON *)v->impl) {
-        if (!tv_matches(obj, kind, ns))
-            continue;
-        if (key) {
-            const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
-            const char *lv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, key));
-            if (!lv || (value && strcmp(lv, value) != 0))
-                continue;
-        }
-        cJSON_AddItemReferenceToArray(arr, (cJSON *)obj);
-    }
-    *out = arr;
-    return CV_OK;
-}
-
-static void tv_destroy(struct cluster_view *v)
-{
-    cJSON_Delete(v->impl);
-    free(v);
-}
-
-static const struct cluster_view_ops tv_ops = {
-    .get = tv_get, .list = tv_list, .destroy = tv_destroy};
-
-/* A view over `objects` (an array; taken).  Free with cv_destroy. */
-static struct cluster_view *view_over(cJSON *objects)
-{
-    struct cluster_view *v = calloc(1, sizeof(*v));
-    assert_non_null(v);
-    v->ops = &tv_ops;
-    v->impl = objects;
-    return v;
-}
-
 /* Adds every object of `file` to the array `objects`. */
 static void add_fixture(cJSON *objects, const char *file)
 {
@@ -194,23 +116,5 @@ static void run_rule(rule_entry entry, const cJSON *object, const char *ns, cons
     entry(&in, out);
     cv_scope_release(&scope);
 }
-
-/* A cluster view whose every lookup fails, as an unreachable API server would. */
-static enum cv_result failing_get(const struct cluster_view *v, struct cv_scope *s,
-                                  enum cv_kind kind, const char *ns, const char *name,
-                                  const cJSON **out)
-{
-    (void)v, (void)kind, (void)ns, (void)name, (void)out;
-    return cv_scope_fail(s, "GET: connection refused");
-}
-static enum cv_result failing_list(const struct cluster_view *v, struct cv_scope *s,
-                                   enum cv_kind kind, const char *ns, const char *k,
-                                   const char *val, const cJSON **out)
-{
-    (void)v, (void)kind, (void)ns, (void)k, (void)val, (void)out;
-    return cv_scope_fail(s, "LIST: connection refused");
-}
-static const struct cluster_view_ops failing_ops = {.get = failing_get, .list = failing_list};
-static const struct cluster_view failing_view = {.ops = &failing_ops, .impl = NULL};
 
 #endif

@@ -369,7 +369,7 @@ static void picks_newest_running_pod_on_the_node(void **state)
         cJSON_AddItemToArray(pods, J(specs[i]));
     const cJSON *pod = requirements_pick_source_pod(pods, VMI_UID, "node-a");
     assert_non_null(pod);
-    assert_string_equal(test_meta(pod, "name"), "new");
+    assert_string_equal(meta_string(pod, "name"), "new");
     assert_null(requirements_pick_source_pod(pods, VMI_UID, "node-c"));
     assert_null(requirements_pick_source_pod(pods, NULL, "node-a"));
     assert_null(requirements_pick_source_pod(NULL, VMI_UID, "node-a"));

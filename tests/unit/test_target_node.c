@@ -84,8 +84,8 @@ static void render_source_pod(cJSON *cluster, const cJSON *vmi)
 {
     cJSON *pod = NULL, *o;
     cJSON_ArrayForEach (o, cluster)
-        if (strcmp(test_meta(o, "name") ? test_meta(o, "name") : "", "virt-launcher-vm1-x7k2p") ==
-            0)
+        if (strcmp(meta_string(o, "name") ? meta_string(o, "name") : "",
+                   "virt-launcher-vm1-x7k2p") == 0)
             pod = o;
     if (!pod)
         return;
@@ -117,8 +117,8 @@ static void remove_source_pod(cJSON *cluster)
     cJSON *o;
     int i = 0;
     cJSON_ArrayForEach (o, cluster) {
-        if (strcmp(test_meta(o, "name") ? test_meta(o, "name") : "", "virt-launcher-vm1-x7k2p") ==
-            0) {
+        if (strcmp(meta_string(o, "name") ? meta_string(o, "name") : "",
+                   "virt-launcher-vm1-x7k2p") == 0) {
             cJSON_DeleteItemFromArray(cluster, i);
             return;
         }
