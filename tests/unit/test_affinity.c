@@ -2,7 +2,7 @@
  * Unit tests for rules/affinity.c: Kubernetes node-selector and required
  * node-affinity semantics, and the reason naming the failing expression.
  */
-#include "target_helpers.h"
+#include "rule_fixtures.h"
 
 #include "rules/affinity.h"
 

@@ -4,7 +4,7 @@
  * R rendered from the VMI, with several affinity terms, tolerations of every
  * shape, and a host model that cannot be known.
  */
-#include "target_helpers.h"
+#include "rule_fixtures.h"
 
 #include "server/check_explain.h"
 

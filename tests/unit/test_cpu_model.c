@@ -9,7 +9,7 @@
  * python3-jsonpatch), compares the resulting nodeSelector with the one
  * expected, and mutates each patched pod again, which must give no patch.
  */
-#include "target_helpers.h"
+#include "rule_fixtures.h"
 
 #include <unistd.h>
 

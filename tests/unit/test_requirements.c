@@ -5,7 +5,7 @@
  * there is no source pod; the VMIM's addedNodeSelector; host-model keys; the
  * CPU vendor; and the choice of the source pod.
  */
-#include "target_helpers.h"
+#include "rule_fixtures.h"
 
 #include "rules/requirements.h"
 

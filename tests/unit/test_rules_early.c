@@ -7,7 +7,7 @@
  * CPU model 123; the PVCs of constructed-pvcs-rwx-vs-rwo; the Harvester
  * KubeVirt CR (no cpuModel, so host-model is the default).
  */
-#include "rules_fixtures.h"
+#include "rule_fixtures.h"
 
 #define HETERO(vm)                                                                                 \
     "VM default/" vm                                                                               \

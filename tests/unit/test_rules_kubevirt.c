@@ -3,7 +3,7 @@
  * migration-timeouts, and the opt-in mutation that sets 800 / 150, whose
  * patches are applied here to prove they apply.
  */
-#include "rules_fixtures.h"
+#include "rule_fixtures.h"
 
 static cJSON *chart_cr(void)
 {

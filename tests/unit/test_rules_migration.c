@@ -8,7 +8,7 @@
  * constructed-pvcs-rwx-vs-rwo (vm1-disk-0-hxzx7 is RWX, vm-bridge-mgmt-disk-0-abcde
  * RWO) and the Harvester KubeVirt CR, plus the VMIs each test adds.
  */
-#include "rules_fixtures.h"
+#include "rule_fixtures.h"
 #include "kube/object.h"
 
 #define PVC_RWX "vm1-disk-0-hxzx7"

@@ -11,7 +11,7 @@
  * renders from the test's VMI (its nodeSelector, explicit model, affinity),
  * as a real launcher pod of that VMI would carry it.
  */
-#include "target_helpers.h"
+#include "rule_fixtures.h"
 
 #include "rules/target_node.h"
 

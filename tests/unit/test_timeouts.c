@@ -4,7 +4,7 @@
  * applies, the version-dependent default, where each input comes from, and
  * the VMIM annotations rules_vmim_mutate adds.
  */
-#include "rules_fixtures.h"
+#include "rule_fixtures.h"
 #include "rules/timeouts.h"
 
 static void formula_rounds_up_to_whole_gigabytes(void **state)

@@ -6,7 +6,7 @@
  * "No lookup" is shown with a cluster view whose every lookup fails: a review
  * that looked would answer "cannot verify ...".
  */
-#include "rules_fixtures.h"
+#include "rule_fixtures.h"
 
 #include "kube/object.h"
 #include "rules/update.h"
