@@ -2,7 +2,7 @@
  * cluster/kubeconfig.c - resolving a kubeconfig (or the in-cluster service
  * account) into one struct kube_config.
  *
- * The kubeconfig is parsed into cJSON by cluster/yaml.h, then looked up the
+ * The kubeconfig is parsed into cJSON by kube/yaml.h, then looked up the
  * way kubectl does: context -> cluster + user by name.  Base64 data fields
  * are decoded with GnuTLS; file fields are made absolute against the
  * kubeconfig's directory.
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 #include "cluster/limits.h"
 #include "kube/base64.h"
 

@@ -1,7 +1,7 @@
 /*
  * cluster/limits.h - the size, count and time limits of the Kubernetes API
  * client (cluster/kubeclient.c, cluster/kubeconfig.c, cluster/live.c) and of
- * the YAML reader (cluster/yaml.c, cluster/static_load.c).
+ * the static view's loader (cluster/static_load.c).
  */
 #ifndef MW_CLUSTER_LIMITS_H
 #define MW_CLUSTER_LIMITS_H
@@ -34,12 +34,7 @@
 #define MW_KUBE_BACKOFF_MIN_MS 200
 #define MW_KUBE_BACKOFF_MAX_MS 30000
 
-/* ---- YAML reader ---- */
-#define MW_MAX_FILE_BYTES (64u * 1024u * 1024u) /* largest file yaml_parse_file reads */
-#define MW_MAX_YAML_DEPTH 64                    /* deepest nesting of sequences and mappings */
-#define MW_MAX_YAML_NODES 4000000u              /* nodes per parse, aliases expanded */
-#define MW_MAX_YAML_ALIAS_NODES                                                                    \
-    100000u                         /* nodes copied through aliases per parse ("billion laughs") */
+/* ---- static view (--cluster-dir) ---- */
 #define MW_MAX_CLUSTER_DIR_DEPTH 16 /* sub-directory levels static_load_dir descends */
 
 #endif

@@ -5,14 +5,15 @@
  * The directory is walked depth first, entries in byte order of their names
  * (so every run sees the same objects in the same order), skipping names that
  * start with a dot (editor swap files, .git).  Every *.yaml, *.yml and *.json
- * file is parsed by cluster/yaml.c; each of its documents is one object, or a
+ * file is parsed by kube/yaml.c; each of its documents is one object, or a
  * List (kind "List", "NodeList", ...) whose items are objects.  Objects of
  * kinds the cluster view does not know are kept: the view ignores them.
  *
  * The first problem stops the load, with one error line naming the file.
  */
+#include "cluster/limits.h"
 #include "cluster/static.h"
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 
 #include <dirent.h>
 #include <errno.h>

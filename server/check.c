@@ -34,7 +34,7 @@
 #include "cluster/overlay.h"
 #include "cluster/snapshot.h"
 #include "cluster/static.h"
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 #include "kube/object.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"

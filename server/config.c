@@ -2,7 +2,7 @@
  * server/config.c - building the settings of `serve` from defaults, the YAML
  * config file and the flags.
  *
- * The file is parsed into cJSON by cluster/yaml.h and walked here key by key:
+ * The file is parsed into cJSON by kube/yaml.h and walked here key by key:
  * every key is known or an error, every value has its type checked.  The
  * flags are then applied in order, so precedence is defaults < file < flags.
  */
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 #include "server/limits.h"
 #include "server/log.h"
 

@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_yaml.c - libFuzzer target: the bytes are a file under
- * --cluster-dir, read by yaml_parse() (cluster/yaml.c).  Either a cJSON value
+ * --cluster-dir, read by yaml_parse() (kube/yaml.c).  Either a cJSON value
  * or an error line comes back, never both, never neither.
  */
 #include <stdint.h>
@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

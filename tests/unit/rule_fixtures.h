@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "cluster/view.h"
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 #include "fake_view.h"
 #include "rules/rules.h"
 

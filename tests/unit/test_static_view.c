@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cluster/static.h"
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 
 static char err[1024];
 

@@ -1,4 +1,4 @@
-/* Unit tests for cluster/yaml.c: YAML and JSON text to cJSON, typing, limits and error positions.
+/* Unit tests for kube/yaml.c: YAML and JSON text to cJSON, typing, limits and error positions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 
 static char err[512];
 

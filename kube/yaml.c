@@ -1,5 +1,5 @@
 /*
- * cluster/yaml.c - YAML (and JSON) text to cJSON trees, through libyaml.
+ * kube/yaml.c - YAML (and JSON) text to cJSON trees, through libyaml.
  *
  * libyaml's event parser (yaml_parser_parse) hands out a flat stream of
  * events: stream/document start and end, scalars, sequence and mapping
@@ -20,7 +20,7 @@
  *
  * Every error is one line: "<name>:<line>:<column>: <problem>", 1-based.
  */
-#include "cluster/yaml.h"
+#include "kube/yaml.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,18 +1,18 @@
 /*
- * cluster/yaml.h - YAML (and JSON, which is YAML) to cJSON, through libyaml.
+ * kube/yaml.h - YAML (and JSON, which is YAML) to cJSON, through libyaml.
  *
  * Scalars follow the YAML 1.2 core schema: plain `true`/`false` are booleans,
  * `null`/`~`/empty are null, plain integers and floats are numbers, and
  * everything else -- including every quoted scalar, and `yes`/`no` -- is a
  * string.  Anchors and aliases are resolved; merge keys are not supported.
  */
-#ifndef MW_CLUSTER_YAML_H
-#define MW_CLUSTER_YAML_H
+#ifndef MW_KUBE_YAML_H
+#define MW_KUBE_YAML_H
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-#include "cluster/limits.h" /* MW_MAX_FILE_BYTES, MW_MAX_YAML_* */
+#include "kube/limits.h" /* MW_MAX_FILE_BYTES, MW_MAX_YAML_* */
 
 /*
  * Parses `len` bytes of `text` (one or more YAML documents) into a cJSON
