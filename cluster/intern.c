@@ -77,6 +77,17 @@ enum { INITIAL_BUCKETS = 256, INITIAL_CHAIN_BUCKETS = 64 };
 
 #define COMPACT_ROOT (1 << 14) /* root of a tree laid out in one block */
 #define CHAIN_ITEM (1 << 13)   /* an item of a shared label chain */
+/*
+ * These bits live in cJSON's `type`, which cJSON reads through the 0xFF mask
+ * beside its own flags cJSON_IsReference and cJSON_StringIsConst.  A cJSON
+ * whose flags reach them, or one of another series than the 1.7 this was
+ * written against, stops the build here instead of corrupting cached nodes.
+ */
+_Static_assert(((COMPACT_ROOT | CHAIN_ITEM) & (0xFF | cJSON_IsReference | cJSON_StringIsConst)) ==
+                   0,
+               "intern.c's private type bits collide with cJSON's");
+_Static_assert(CJSON_VERSION_MAJOR == 1 && CJSON_VERSION_MINOR == 7,
+               "intern.c keeps private bits in cJSON's type: check them against this cJSON");
 
 static const char HOSTNAME_LABEL[] = "kubernetes.io/hostname";
 
