@@ -922,11 +922,14 @@ static void live_destroy(struct cluster_view *v)
     free(lv);
 }
 
+static void live_stats_op(const struct cluster_view *v, struct cv_stats *out);
+
 static const struct cluster_view_ops live_ops = {
     .get = live_get,
     .list = live_list,
     .derive = live_derive,
     .ready = live_ready,
+    .stats = live_stats_op,
     .destroy = live_destroy,
 };
 
@@ -1036,4 +1039,26 @@ int live_view_stats(const struct cluster_view *v, struct live_stats *out)
         pthread_mutex_unlock(&c->mu);
     }
     return 0;
+}
+
+_Static_assert(CV_API_CODE_SLOTS == KUBE_CODE_SLOTS, "API call counts by HTTP code: one size");
+
+/* The view's stats: API calls by code and the caches' object counts. */
+static void live_stats_op(const struct cluster_view *v, struct cv_stats *out)
+{
+    struct live_stats st;
+    if (live_view_stats(v, &st) != 0)
+        return;
+    out->api_calls_counted = true;
+    memcpy(out->api_calls, st.api_calls, sizeof(out->api_calls));
+    const struct {
+        enum cv_kind kind;
+        size_t n;
+    } held[] = {{CV_NODE, st.nodes},
+                {CV_KUBEVIRT, st.kubevirts},
+                {CV_MIGRATION_POLICY, st.migration_policies}};
+    for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+        out->held[held[i].kind] = true;
+        out->objects[held[i].kind] = held[i].n;
+    }
 }

@@ -190,11 +190,22 @@ static void static_destroy(struct cluster_view *v)
     free(sv);
 }
 
+/* The view's stats: its object count of every kind. */
+static void static_stats(const struct cluster_view *v, struct cv_stats *out)
+{
+    const struct static_view *sv = v->impl;
+    for (int k = 0; k < CV_KIND_COUNT; k++) {
+        out->held[k] = true;
+        out->objects[k] = (size_t)cJSON_GetArraySize(sv->by_kind[k]);
+    }
+}
+
 static const struct cluster_view_ops static_ops = {
     .get = static_get,
     .list = static_list,
     .derive = static_derive,
     .ready = static_ready,
+    .stats = static_stats,
     .destroy = static_destroy,
 };
 
@@ -268,11 +279,6 @@ struct cluster_view *static_view_load(const char *dir, char *err, size_t errlen)
     if (!v)
         snprintf(err, errlen, "%s: out of memory", dir);
     return v;
-}
-
-int static_view_is(const struct cluster_view *v)
-{
-    return v && v->ops == &static_ops;
 }
 
 size_t static_view_count(const struct cluster_view *v, enum cv_kind kind)

@@ -27,9 +27,6 @@ cJSON *static_load_dir(const char *dir, char *err, size_t errlen);
 /* static_load_dir + static_view_new.  NULL with err on failure. */
 struct cluster_view *static_view_load(const char *dir, char *err, size_t errlen);
 
-/* 1 when `v` is a static view. */
-int static_view_is(const struct cluster_view *v);
-
 /* Number of objects of a kind held by a static view (for logs and tests). */
 size_t static_view_count(const struct cluster_view *v, enum cv_kind kind);
 

@@ -187,6 +187,13 @@ int cv_ready(const struct cluster_view *v)
     return v->ops->ready ? v->ops->ready(v) : 1;
 }
 
+void cv_stats(const struct cluster_view *v, struct cv_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (v && v->ops->stats)
+        v->ops->stats(v, out);
+}
+
 void cv_destroy(struct cluster_view *v)
 {
     if (v)

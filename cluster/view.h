@@ -28,6 +28,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -89,6 +90,17 @@ struct cv_memo {
 
 struct cluster_view;
 
+/* Requests to the Kubernetes API counted by HTTP code, [0] = no HTTP answer. */
+#define CV_API_CODE_SLOTS 600
+
+/* What a view says about itself, for /metrics (cv_stats). */
+struct cv_stats {
+    bool api_calls_counted;                     /* the view talks to an API server */
+    unsigned long api_calls[CV_API_CODE_SLOTS]; /* requests by HTTP code */
+    bool held[CV_KIND_COUNT];                   /* the view holds objects of this kind */
+    size_t objects[CV_KIND_COUNT];              /* how many, where held */
+};
+
 struct cluster_view_ops {
     /* Object of `kind` named `name` in namespace `ns` (NULL/"" for cluster-scoped kinds). */
     enum cv_result (*get)(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
@@ -110,6 +122,8 @@ struct cluster_view_ops {
                              const struct cv_derivation *d, const void **out);
     /* 1 when the view has loaded what it needs to answer (readiness). */
     int (*ready)(const struct cluster_view *v);
+    /* Fills what the view can say about itself (struct cv_stats, zeroed first).  May be NULL. */
+    void (*stats)(const struct cluster_view *v, struct cv_stats *out);
     /* Frees the view and everything it holds. */
     void (*destroy)(struct cluster_view *v);
 };
@@ -145,6 +159,8 @@ enum cv_result cv_list(const struct cluster_view *v, struct cv_scope *s, enum cv
 enum cv_result cv_derive(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
                          const struct cv_derivation *d, const void **out);
 int cv_ready(const struct cluster_view *v);
+/* Fills *out (all zero and nothing held for a view that says nothing). */
+void cv_stats(const struct cluster_view *v, struct cv_stats *out);
 void cv_destroy(struct cluster_view *v);
 
 /*

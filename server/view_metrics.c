@@ -1,15 +1,15 @@
 /*
  * server/view_metrics.c - the cluster view's series for /metrics, read from
- * the view at render time: the live view's API call counts by HTTP code
- * (live_view_stats) and its cache sizes, or a static view's object counts by
- * kind.  Each sample is one formatted line handed to the metrics renderer.
+ * the view at render time through cv_stats: API call counts by HTTP code
+ * (a live view) and the objects held by kind (a live view's caches, every kind
+ * of a static view).  Each sample is one formatted line handed to the metrics
+ * renderer.
  */
 #include "server/view_metrics.h"
 
 #include <stdio.h>
 
-#include "cluster/live.h"
-#include "cluster/static.h"
+#include "cluster/view.h"
 
 #define SAMPLE_LINE_BYTES 160
 
@@ -29,14 +29,14 @@ static void append_sample(metrics_append_fn append, void *buf, const char *name,
     append(buf, line);
 }
 
-static void append_api_calls(const struct live_stats *st, metrics_append_fn append, void *buf)
+static void append_api_calls(const struct cv_stats *st, metrics_append_fn append, void *buf)
 {
     static const char name[] = "migration_webhook_apiserver_requests_total";
     append_header(append, buf, name, "counter",
                   "Kubernetes API requests by HTTP status code (0 = no answer).");
-    if (!st)
+    if (!st->api_calls_counted)
         return;
-    for (int code = 0; code < KUBE_CODE_SLOTS; code++) {
+    for (int code = 0; code < CV_API_CODE_SLOTS; code++) {
         if (!st->api_calls[code])
             continue;
         char value[16];
@@ -45,23 +45,13 @@ static void append_api_calls(const struct live_stats *st, metrics_append_fn appe
     }
 }
 
-static void append_cache_objects(const struct cluster_view *v, const struct live_stats *st,
-                                 metrics_append_fn append, void *buf)
+static void append_cache_objects(const struct cv_stats *st, metrics_append_fn append, void *buf)
 {
     static const char name[] = "migration_webhook_cache_objects";
     append_header(append, buf, name, "gauge", "Objects held by the cluster view, by kind.");
-    if (st) {
-        append_sample(append, buf, name, "kind", cv_kind_name(CV_NODE), st->nodes);
-        append_sample(append, buf, name, "kind", cv_kind_name(CV_KUBEVIRT), st->kubevirts);
-        append_sample(append, buf, name, "kind", cv_kind_name(CV_MIGRATION_POLICY),
-                      st->migration_policies);
-        return;
-    }
-    if (!static_view_is(v))
-        return;
     for (int k = 0; k < CV_KIND_COUNT; k++)
-        append_sample(append, buf, name, "kind", cv_kind_name((enum cv_kind)k),
-                      static_view_count(v, (enum cv_kind)k));
+        if (st->held[k])
+            append_sample(append, buf, name, "kind", cv_kind_name((enum cv_kind)k), st->objects[k]);
 }
 
 void view_metrics_provide(void *ctx, metrics_append_fn append, void *buf)
@@ -69,10 +59,10 @@ void view_metrics_provide(void *ctx, metrics_append_fn append, void *buf)
     const struct cluster_view *v = ctx;
     if (!v)
         return;
-    struct live_stats st;
-    int live = live_view_stats(v, &st) == 0;
-    append_api_calls(live ? &st : NULL, append, buf);
-    append_cache_objects(v, live ? &st : NULL, append, buf);
+    struct cv_stats st;
+    cv_stats(v, &st);
+    append_api_calls(&st, append, buf);
+    append_cache_objects(&st, append, buf);
 }
 
 void view_metrics_register(const struct cluster_view *view)
