@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "certs/certs.h"
+#include "certs/limits.h"
 #include "cluster/live.h"
 #include "cluster/open.h"
 #include "rules/rules.h"
@@ -32,7 +33,6 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/http.h"
-#include "certs/limits.h"
 #include "server/limits.h"
 #include "server/json_arena.h"
 #include "server/log.h"
