@@ -12,29 +12,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fails=0
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# run ARGS... : check on the example cluster; stdout in $TMP/out, stderr in $TMP/err, exit in $rc.
-run() {
-    (cd "$SRC" && "$BIN" check --cluster-dir examples/cluster "$@") >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-}
-
-# golden NAME EXPECTED_EXIT ARGS... : stdout must equal $GOLD/NAME, exit code as given.
-golden() {
-    name=$1 want=$2
-    shift 2
-    run "$@"
-    [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want ($(cat "$TMP/err"))"
-    if [ "${MW_UPDATE_GOLDEN:-}" = 1 ]; then
-        cp "$TMP/out" "$GOLD/$name"
-    elif ! cmp -s "$TMP/out" "$GOLD/$name"; then
-        fail "$name: output differs from golden"
-        diff -u "$GOLD/$name" "$TMP/out" | head -40
-    fi
-    [ ! -s "$TMP/err" ] || fail "$name: unexpected stderr: $(cat "$TMP/err")"
-    if grep -q "$(printf '\033')" "$TMP/out"; then fail "$name: colour escapes when not on a terminal"; fi
-}
+# shellcheck source=tests/integration/check_golden.sh
+. "$SRC/tests/integration/check_golden.sh"
 
 # same NAME GOLDEN ARGS... : another spelling of the flags gives the golden output.
 same() {
@@ -49,11 +28,7 @@ usage_error() {
     name=$1
     shift
     run "$@"
-    [ "$rc" = 2 ] || fail "$name: exit $rc, want 2"
-    [ ! -s "$TMP/out" ] || fail "$name: stdout not empty"
-    lines=$(wc -l <"$TMP/err")
-    [ "$lines" = 1 ] || fail "$name: $lines lines on stderr, want 1: $(cat "$TMP/err")"
-    grep -q "^migration-webhook check: " "$TMP/err" || fail "$name: stderr does not name the command"
+    usage_error_seen "$name"
 }
 
 # Drain preflight: node-a runs a LiveMigrate VM that cannot migrate (it blocks the drain), a
