@@ -107,6 +107,17 @@ static inline void add_fixture(cJSON *objects, const char *file)
     cJSON_Delete(more);
 }
 
+/* The cluster most rule tests run against: the CPU-labelled nodes, the RWX and RWO PVCs, and
+ * Harvester's KubeVirt CR (caller frees, or hands it to view_over). */
+static inline cJSON *fixture_cluster(void)
+{
+    cJSON *objects = cJSON_CreateArray();
+    add_fixture(objects, "constructed-nodes-cpu-labels.yaml");
+    add_fixture(objects, "constructed-pvcs-rwx-vs-rwo.yaml");
+    add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
+    return objects;
+}
+
 typedef void (*rule_entry)(const struct rule_input *, struct verdict *);
 
 /* Runs `entry` on `object` in namespace `ns` against `view`; fills `out` (verdict_free it). */

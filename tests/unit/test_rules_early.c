@@ -14,15 +14,6 @@
     " uses host-model: it can only live-migrate to nodes with the same host CPU model; "           \
     "CPU models supported by all nodes: 123"
 
-static cJSON *cluster(void)
-{
-    cJSON *objects = cJSON_CreateArray();
-    add_fixture(objects, "constructed-nodes-cpu-labels.yaml");
-    add_fixture(objects, "constructed-pvcs-rwx-vs-rwo.yaml");
-    add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
-    return objects;
-}
-
 static void check_with(const cJSON *obj, cJSON *objects, const struct rule_settings *s,
                        struct verdict *out)
 {
@@ -57,7 +48,7 @@ static void vm_with_rwo_data_volume_template(void **state)
     (void)state;
     cJSON *vm = alpine_vm();
     struct verdict v;
-    check_with(vm, cluster(), NULL, &v);
+    check_with(vm, fixture_cluster(), NULL, &v);
     const char *texts[] = {
         "VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" "
         "uses PVC "
@@ -84,19 +75,19 @@ static void template_storage_then_pvc(void **state)
     set_at(tmpl_spec, "storage",
            json("{\"accessModes\":[\"ReadWriteMany\"],\"volumeMode\":\"Block\"}"));
     struct verdict v;
-    check_with(vm, cluster(), NULL, &v);
+    check_with(vm, fixture_cluster(), NULL, &v);
     expect_warnings(&v, 0, NULL);
     verdict_free(&v);
 
     /* storage without access modes (profile defaults): the PVC decides; not created yet -> nothing.
      */
     set_at(tmpl_spec, "storage", json("{\"resources\":{\"requests\":{\"storage\":\"2Gi\"}}}"));
-    check_with(vm, cluster(), NULL, &v);
+    check_with(vm, fixture_cluster(), NULL, &v);
     expect_warnings(&v, 0, NULL);
     verdict_free(&v);
 
     /* ... and once the PVC exists with RWO, it warns. */
-    cJSON *objects = cluster();
+    cJSON *objects = fixture_cluster();
     cJSON_AddItemToArray(
         objects,
         json("{\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"alpine-dv\","
@@ -121,7 +112,7 @@ static void vmi_reports_object_rules_in_order(void **state)
     set_at(vmi, "spec.domain.devices.hostDevices",
            json("[{\"name\":\"usb1\",\"deviceName\":\"kubevirt.io/usb\"}]"));
     struct verdict v;
-    check_with(vmi, cluster(), NULL, &v);
+    check_with(vmi, fixture_cluster(), NULL, &v);
     /* cdrom-0's PVC does not exist: no warning for it.  Every finding is made, in order ... */
     const char *findings[] = {
         "interface \"default\" uses bridge binding on the management network; use masquerade "
@@ -159,7 +150,7 @@ static void migratable_examples_are_quiet(void **state)
         set_at(vmi, "spec.volumes", json("[]"));
         set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("123"));
         struct verdict v;
-        check_with(vmi, cluster(), NULL, &v);
+        check_with(vmi, fixture_cluster(), NULL, &v);
         expect_warnings(&v, 0, NULL);
         verdict_free(&v);
         cJSON_Delete(vmi);
@@ -174,7 +165,7 @@ static void explicit_cpu_model_nobody_supports(void **state)
     cJSON *vmi = fixture_object("kubevirt-examples-vmi-pvc.yaml", 0);
     set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("Skylake-Server"));
     struct verdict v;
-    check_with(vmi, cluster(), NULL, &v);
+    check_with(vmi, fixture_cluster(), NULL, &v);
     const char *texts[] = {"CPU model Skylake-Server is not supported by any node (label "
                            "cpu-model.node.kubevirt.io/Skylake-Server)"};
     expect_warnings(&v, 1, texts);
@@ -189,7 +180,7 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
     struct verdict v;
 
     /* Cluster default CPU model 123: not host-model, no warning. */
-    cJSON *objects = cluster();
+    cJSON *objects = fixture_cluster();
     cJSON *cr = cJSON_GetArrayItem(objects, cJSON_GetArraySize(objects) - 1);
     set_at(cJSON_GetObjectItem(cr, "spec"), "configuration.cpuModel", cJSON_CreateString("123"));
     check_with(vmi, objects, NULL, &v);
@@ -197,7 +188,7 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
     verdict_free(&v);
 
     /* node-b cordoned: the schedulable nodes share one host model. */
-    objects = cluster();
+    objects = fixture_cluster();
     cJSON *node_b = cJSON_GetArrayItem(objects, 1);
     set_at(node_b, "spec.unschedulable", cJSON_CreateTrue());
     check_with(vmi, objects, NULL, &v);
@@ -205,7 +196,7 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
     verdict_free(&v);
 
     /* node-b in maintenance and node-a explicitly host-model: still one model. */
-    objects = cluster();
+    objects = fixture_cluster();
     set_at(cJSON_GetArrayItem(objects, 1), "metadata.annotations",
            json("{\"harvesterhci.io/maintain-status\":\"running\"}"));
     set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("host-model"));
@@ -214,7 +205,7 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
     verdict_free(&v);
 
     /* A third node without model 123: the common list is empty. */
-    objects = cluster();
+    objects = fixture_cluster();
     cJSON_AddItemToArray(objects,
                          json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
                               "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\","
@@ -240,7 +231,7 @@ static void early_modes(void **state)
     struct verdict v;
 
     s.early[RULE_CONTAINER_DISK] = MODE_DENY;
-    check_with(vmi, cluster(), &s, &v);
+    check_with(vmi, fixture_cluster(), &s, &v);
     assert_false(v.allowed);
     assert_string_equal(
         v.message,
@@ -254,7 +245,7 @@ static void early_modes(void **state)
 
     s.early[RULE_CONTAINER_DISK] = MODE_OFF;
     s.early[RULE_CPU_MODEL_UNSUPPORTED] = MODE_OFF;
-    check_with(vmi, cluster(), &s, &v);
+    check_with(vmi, fixture_cluster(), &s, &v);
     expect_warnings(&v, 0, NULL);
     verdict_free(&v);
     cJSON_Delete(vmi);
@@ -294,7 +285,7 @@ static void malformed_objects_are_allowed(void **state)
     for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
         cJSON *obj = json(objects[i]);
         struct verdict v;
-        check_with(obj, cluster(), NULL, &v);
+        check_with(obj, fixture_cluster(), NULL, &v);
         assert_true(v.allowed);
         for (size_t w = 0; w < v.nwarnings; w++) /* only the cluster-wide host-model warning */
             assert_non_null(strstr(v.warnings[w], "uses host-model"));
@@ -321,7 +312,7 @@ static void ten_thousand_volumes(void **state)
     }
     set_at(vm, "spec.template.spec.volumes", volumes);
     struct verdict v;
-    check_with(vm, cluster(), NULL, &v);
+    check_with(vm, fixture_cluster(), NULL, &v);
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 1);
     assert_int_equal(v.nfindings, N);
@@ -363,7 +354,7 @@ static void ejected_cdrom_says_nothing(void **state)
                 "\"vm1-disk-0-hxzx7\"}},{\"name\":\"cloudinitdisk\",\"cloudInitNoCloud\":{}}]"));
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vmi, "status"), "volumeStatus");
     struct verdict v;
-    check_with(vmi, cluster(), NULL, &v);
+    check_with(vmi, fixture_cluster(), NULL, &v);
     expect_warnings(&v, 0, NULL);
     verdict_free(&v);
 
@@ -372,7 +363,7 @@ static void ejected_cdrom_says_nothing(void **state)
            json("[{\"name\":\"disk-0\",\"persistentVolumeClaim\":{\"claimName\":"
                 "\"vm1-disk-0-hxzx7\"}},{\"name\":\"cdrom-0\",\"persistentVolumeClaim\":{"
                 "\"claimName\":\"vm1-disk-0-hxzx7\"}}]"));
-    check_with(vmi, cluster(), NULL, &v);
+    check_with(vmi, fixture_cluster(), NULL, &v);
     const char *texts[] = {
         "VM default/vm-bridge-mgmt will not be live-migratable: disk \"cdrom-0\" is a CD-ROM; "
         "eject it first"};
@@ -387,7 +378,7 @@ static void ejected_cdrom_says_nothing(void **state)
     set_at(vm, "spec.template.spec.domain.devices.disks",
            json("[{\"name\":\"cdrom-0\",\"cdrom\":{\"bus\":\"sata\"}}]"));
     set_at(vm, "spec.template.spec.volumes", json("[]"));
-    check_with(vm, cluster(), NULL, &v);
+    check_with(vm, fixture_cluster(), NULL, &v);
     expect_warnings(&v, 0, NULL);
     verdict_free(&v);
     cJSON_Delete(vm);
@@ -402,7 +393,7 @@ static void bridge_opt_in_warns_on_its_own(void **state)
     set_at(vmi, "metadata.annotations",
            json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"true\"}"));
     struct verdict v;
-    check_with(vmi, cluster(), NULL, &v);
+    check_with(vmi, fixture_cluster(), NULL, &v);
     const char *texts[] = {
         "VM default/vm-bridge-mgmt will not be live-migratable: disk \"cdrom-0\" is a CD-ROM; "
         "eject it first; volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access "
@@ -415,11 +406,11 @@ static void bridge_opt_in_warns_on_its_own(void **state)
     struct rule_settings s;
     rule_settings_default(&s);
     s.early[RULE_MANAGEMENT_BRIDGE] = MODE_DENY;
-    check_with(vmi, cluster(), &s, &v);
+    check_with(vmi, fixture_cluster(), &s, &v);
     expect_warnings(&v, 2, texts);
     verdict_free(&v);
     s.early[RULE_MANAGEMENT_BRIDGE] = MODE_OFF;
-    check_with(vmi, cluster(), &s, &v);
+    check_with(vmi, fixture_cluster(), &s, &v);
     expect_warnings(&v, 1, texts);
     verdict_free(&v);
     cJSON_Delete(vmi);
@@ -434,7 +425,7 @@ static void bridge_opt_in_warns_on_its_own(void **state)
            json("[{\"name\":\"default\",\"bridge\":{}}]"));
     set_at(vm, "metadata.annotations",
            json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"\"}"));
-    check_with(vm, cluster(), NULL, &v);
+    check_with(vm, fixture_cluster(), NULL, &v);
     const char *denied[] = {"VM default/vm-alpine-datavolume will not be live-migratable: "
                             "interface \"default\" uses bridge binding on the management "
                             "network; use masquerade instead"};
@@ -442,7 +433,7 @@ static void bridge_opt_in_warns_on_its_own(void **state)
     verdict_free(&v);
     set_at(vm, "spec.template.metadata.annotations",
            json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"\"}"));
-    check_with(vm, cluster(), NULL, &v);
+    check_with(vm, fixture_cluster(), NULL, &v);
     const char *opted[] = {OPT_IN("vm-alpine-datavolume")};
     expect_warnings(&v, 1, opted);
     verdict_free(&v);

@@ -21,10 +21,7 @@
 
 static cJSON *base_cluster(void)
 {
-    cJSON *objects = cJSON_CreateArray();
-    add_fixture(objects, "constructed-nodes-cpu-labels.yaml");
-    add_fixture(objects, "constructed-pvcs-rwx-vs-rwo.yaml");
-    add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
+    cJSON *objects = fixture_cluster();
     /* A third node like node-a (host model XYZ), so a host-model VM on node-a has somewhere to go.
      */
     cJSON *node_c = cJSON_Duplicate(cJSON_GetArrayItem(objects, 0), 1);

@@ -11,15 +11,6 @@
 #include "kube/object.h"
 #include "rules/update.h"
 
-static cJSON *cluster(void)
-{
-    cJSON *objects = cJSON_CreateArray();
-    add_fixture(objects, "constructed-nodes-cpu-labels.yaml");
-    add_fixture(objects, "constructed-pvcs-rwx-vs-rwo.yaml");
-    add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
-    return objects;
-}
-
 /* Runs `entry` as an UPDATE of `old` to `object`. */
 static void run_update(rule_entry entry, const cJSON *object, const cJSON *old,
                        const struct cluster_view *view, struct verdict *out)
@@ -155,7 +146,7 @@ static void vmi_spec_change_is_judged(void **state)
     cJSON_AddItemToArray(volumes,
                          json("{\"name\":\"cdrom1\",\"containerDisk\":{\"image\":\"iso\"}}"));
     set_at(vmi, "status.phase", cJSON_CreateString("Running"));
-    struct cluster_view *view = view_over(cluster());
+    struct cluster_view *view = view_over(fixture_cluster());
     struct verdict v;
     run_update(rules_vm_validate, vmi, old, view, &v);
     print_warnings(&v);
@@ -174,7 +165,7 @@ static void vm_label_change_says_nothing(void **state)
     (void)state;
     /* The alpine VM's RWO template would warn on CREATE ... */
     cJSON *old = fixture_object("kubevirt-examples-vm-alpine-datavolume.yaml", 0);
-    struct cluster_view *view = view_over(cluster());
+    struct cluster_view *view = view_over(fixture_cluster());
     struct verdict v;
     struct rule_settings s;
     rule_settings_default(&s);
@@ -207,7 +198,7 @@ static cJSON *kubevirt_cr(const char *cpu_model)
 static void kubevirt_cr_only_changed_fields(void **state)
 {
     (void)state;
-    struct cluster_view *view = view_over(cluster());
+    struct cluster_view *view = view_over(fixture_cluster());
     struct verdict v;
 
     /* CREATE with a model node-b lacks: denied. */
