@@ -13,24 +13,19 @@
 # Counts are printed; only counts are asserted, never timings.
 set -u
 
-for tool in curl jq python3 openssl; do
-    command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing"; exit 77; }
-done
-BIN=${MW_BIN:?MW_BIN is the migration-webhook binary}
-DATA=${MW_TEST_DATA:?MW_TEST_DATA is tests/data}
+# shellcheck source=tests/integration/serve_test.sh
+. "$(dirname "$0")/serve_test.sh"
+needs curl jq python3 openssl
 
 WORK=$(mktemp -d)
 PID=
 LOADPID=
-failures=0
 cleanup() {
     [ -n "$LOADPID" ] && kill "$LOADPID" 2>/dev/null
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
 
 REVIEW="$DATA/server/constructed-admissionreview-vmim-create-request.json"
 POD_REVIEW="$DATA/server/constructed-admissionreview-pod-create-request.json"
@@ -186,20 +181,12 @@ elif mode == 'nuisance':  # nuisance PORT CA REVIEW POD_REVIEW IDLE SLOW REVIEWS
 print(json.dumps(stats), flush=True)
 PY
 
-wait_for_port() {
-    for _ in $(seq 1 200); do
-        port=$(grep '"msg":"listening"' "$1" 2>/dev/null | head -1 | jq -r .port 2>/dev/null)
-        [ -n "$port" ] && [ "$port" != null ] && { echo "$port"; return 0; }
-        sleep 0.1
-    done
-    return 1
-}
 printf 'timeouts: {drainSeconds: 2}\n' >"$WORK/webhook.yaml"
 start_server() { # LOG
     "$BIN" serve --config "$WORK/webhook.yaml" --listen 127.0.0.1:0 --tls-cert "$SECRET/tls.crt" \
         --tls-key "$SECRET/tls.key" --cluster-dir "$DATA/server/cluster" 2>"$1" &
     PID=$!
-    PORT=$(wait_for_port "$1") || { cat "$1"; echo "FAIL: server did not start"; exit 1; }
+    PORT=$(wait_for_port "$1" 200) || { cat "$1"; echo "FAIL: server did not start"; exit 1; }
 }
 served_serial() {
     openssl s_client -connect "127.0.0.1:$PORT" -servername localhost </dev/null 2>/dev/null |

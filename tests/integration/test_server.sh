@@ -6,40 +6,24 @@
 # to talk to an API server.
 set -u
 
-for tool in curl jq python3 openssl; do
-    command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing"; exit 77; }
-done
-BIN=${MW_BIN:?MW_BIN is the migration-webhook binary}
-DATA=${MW_TEST_DATA:?MW_TEST_DATA is tests/data}
+# shellcheck source=tests/integration/serve_test.sh
+. "$(dirname "$0")/serve_test.sh"
+needs curl jq python3 openssl
 SRC=${MW_SOURCE_DIR:-$DATA/../..}
 
 WORK=$(mktemp -d)
 PID=
-failures=0
 cleanup() {
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
 # ---- certificates -------------------------------------------------------
 "$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK" >/dev/null || { echo "FAIL: certs create"; exit 1; }
 [ "$(stat -c %a "$WORK/tls.key")" = 600 ] && pass "tls.key is 0600" || fail "tls.key mode $(stat -c %a "$WORK/tls.key")"
 
 # ---- start --------------------------------------------------------------
-# Waits for the "listening" log line in $1 and prints the port.
-wait_for_port() {
-    for _ in $(seq 1 100); do
-        port=$(grep '"msg":"listening"' "$1" 2>/dev/null | head -1 | jq -r .port 2>/dev/null)
-        [ -n "$port" ] && [ "$port" != null ] && { echo "$port"; return 0; }
-        sleep 0.1
-    done
-    return 1
-}
-
 "$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" \
     --cluster-dir "$DATA/server/cluster" 2>"$WORK/server.log" &
 PID=$!

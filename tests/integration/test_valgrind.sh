@@ -11,12 +11,10 @@
 # not mix), or when MW_SKIP_VALGRIND is set.
 set -u
 
-for tool in valgrind curl jq; do
-    command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing"; exit 77; }
-done
+# shellcheck source=tests/integration/serve_test.sh
+. "$(dirname "$0")/serve_test.sh"
+needs valgrind curl jq
 [ -n "${MW_SKIP_VALGRIND:-}" ] && { echo "SKIP: MW_SKIP_VALGRIND is set"; exit 77; }
-BIN=${MW_BIN:?MW_BIN is the migration-webhook binary}
-DATA=${MW_TEST_DATA:?MW_TEST_DATA is tests/data}
 SRC=${MW_SOURCE_DIR:?MW_SOURCE_DIR is the source tree}
 if grep -q '^SANITIZE:BOOL=ON' "${MW_BUILD_DIR:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
     echo "SKIP: the sanitizer build cannot run under valgrind"
@@ -25,10 +23,7 @@ fi
 
 WORK=$(mktemp -d)
 PID=
-failures=0
 trap '[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
 
 "$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK" >/dev/null || { echo "FAIL: certs create"; exit 1; }
 printf 'timeouts: {drainSeconds: 0}\nlimits: {maxBodyBytes: 65536}\nmetricsListen: 127.0.0.1:0\n' >"$WORK/webhook.yaml"
