@@ -16,7 +16,6 @@ again for DURATION seconds.  Prints one line:
   SLOW=1500 DURATION=45 tests/bench/bench_slowloris.py
 """
 import http.client
-import json
 import os
 import socket
 import ssl
@@ -27,6 +26,8 @@ import threading
 import time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+import standin  # noqa: E402  (shared with the integration tests)
 BIN = os.environ.get("MW_BIN", os.path.join(SRC, "build", "migration-webhook"))
 CLUSTER = os.path.join(SRC, "tests", "data", "server", "cluster")
 REVIEW = os.path.join(SRC, "tests", "data", "server", "constructed-admissionreview-vmim-create-request.json")
@@ -72,15 +73,7 @@ def main():
     log = open(os.path.join(work, "server.log"), "w+")
     proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", work + "/tls.crt", "--tls-key",
                              work + "/tls.key", "--cluster-dir", CLUSTER], stderr=log)
-    port = None
-    for _ in range(200):
-        log.seek(0)
-        for line in log:
-            if '"msg":"listening"' in line:
-                port = json.loads(line)["port"]
-        if port:
-            break
-        time.sleep(0.05)
+    port = standin.listening_port(log)
     ctx = ssl.create_default_context(cafile=work + "/ca.crt")
     body = open(REVIEW, "rb").read()
     try:

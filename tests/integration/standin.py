@@ -130,6 +130,20 @@ def bulk_node(name):
                        "images": [{"names": ["registry/image:%d" % i], "sizeBytes": 1} for i in range(20)]}}
 
 
+def listening_port(log, proc=None, tries=200, step=0.05):
+    """The port of the server's "listening" line in its open log file, waiting up to tries x step
+    seconds, less when proc exits first; None when the line never came."""
+    for _ in range(tries):
+        log.seek(0)
+        for line in log:
+            if '"msg":"listening"' in line:
+                return json.loads(line)["port"]
+        if proc is not None and proc.poll() is not None:
+            return None
+        time.sleep(step)
+    return None
+
+
 def wait_for(pred, seconds, step=0.05):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -204,16 +218,7 @@ class Webhook:
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
         self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", self.dir + "/tls.crt",
                                       "--tls-key", self.dir + "/tls.key", *cluster_args], stderr=self.log)
-        self.port = None
-        for _ in range(200):
-            self.log.seek(0)
-            for line in self.log:
-                if '"msg":"listening"' in line:
-                    self.port = json.loads(line)["port"]
-                    break
-            if self.port or self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
+        self.port = listening_port(self.log, self.proc)
         if not self.port:
             self.stop()
             self.log.seek(0)

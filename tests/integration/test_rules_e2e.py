@@ -16,7 +16,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,12 +40,9 @@ def start_server(work, extra=()):
     proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", work + "/tls.crt",
                              "--tls-key", work + "/tls.key", "--cluster-dir", CLUSTER, *extra],
                             stderr=log)
-    for _ in range(100):
-        log.seek(0)
-        for line in log:
-            if '"msg":"listening"' in line:
-                return proc, json.loads(line)["port"]
-        time.sleep(0.05)
+    port = standin.listening_port(log, tries=100)
+    if port:
+        return proc, port
     proc.kill()
     log.seek(0)
     sys.exit("FAIL: server did not start: " + log.read())

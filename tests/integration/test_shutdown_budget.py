@@ -89,15 +89,7 @@ try:
     proc = subprocess.Popen([BIN, "serve", "--config", os.path.join(work, "config.yaml"), "--listen", "127.0.0.1:0",
                              "--tls-cert", os.path.join(work, "tls.crt"), "--tls-key", os.path.join(work, "tls.key"),
                              "--cluster-dir", os.path.join(DATA, "server", "cluster")], stderr=log)
-    port = None
-    for _ in range(200):
-        log.seek(0)
-        for line in log:
-            if '"msg":"listening"' in line:
-                port = json.loads(line)["port"]
-        if port:
-            break
-        time.sleep(0.05)
+    port = standin.listening_port(log)
     check(port is not None, "the server starts on the chart's config file")
     if port:
         ctx = ssl.create_default_context(cafile=os.path.join(work, "ca.crt"))
