@@ -406,33 +406,6 @@ static cJSON *copy_of_alias(struct reader *r, const yaml_event_t *ev, size_t *co
 
 static cJSON *read_node(struct reader *r, yaml_event_t *ev, int depth, size_t *count);
 
-static cJSON *read_sequence(struct reader *r, const yaml_event_t *start, int depth, size_t *count)
-{
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr) {
-        fail_at(r, start->start_mark, "out of memory");
-        return NULL;
-    }
-    for (;;) {
-        yaml_event_t ev;
-        if (!next_event(r, &ev))
-            goto fail;
-        if (ev.type == YAML_SEQUENCE_END_EVENT) {
-            yaml_event_delete(&ev);
-            return arr;
-        }
-        size_t n = 0;
-        cJSON *item = read_node(r, &ev, depth + 1, &n);
-        if (!item)
-            goto fail;
-        cJSON_AddItemToArray(arr, item);
-        *count += n;
-    }
-fail:
-    cJSON_Delete(arr);
-    return NULL;
-}
-
 /* Reads one key of a mapping: a scalar, new in `obj`.  Returns a copy (caller frees). */
 static char *read_key(struct reader *r, yaml_event_t *ev, const cJSON *obj)
 {
@@ -457,38 +430,47 @@ static char *read_key(struct reader *r, yaml_event_t *ev, const cJSON *obj)
     return key;
 }
 
-static cJSON *read_mapping(struct reader *r, const yaml_event_t *start, int depth, size_t *count)
+/*
+ * Reads a sequence (into an array) or a mapping (into an object, keys by
+ * read_key) that starts with `start`, up to its end event.  Returns NULL with
+ * the error recorded.
+ */
+static cJSON *read_collection(struct reader *r, const yaml_event_t *start, int depth, size_t *count)
 {
-    cJSON *obj = cJSON_CreateObject();
-    if (!obj) {
+    int mapping = start->type == YAML_MAPPING_START_EVENT;
+    yaml_event_type_t end = mapping ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+    cJSON *c = mapping ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (!c) {
         fail_at(r, start->start_mark, "out of memory");
         return NULL;
     }
     for (;;) {
         yaml_event_t ev;
         if (!next_event(r, &ev))
-            goto fail;
-        if (ev.type == YAML_MAPPING_END_EVENT) {
+            break;
+        if (ev.type == end) {
             yaml_event_delete(&ev);
-            return obj;
+            return c;
         }
-        char *key = read_key(r, &ev, obj);
-        if (!key)
-            goto fail;
-        size_t n = 0;
-        cJSON *value = NULL;
-        if (next_event(r, &ev))
-            value = read_node(r, &ev, depth + 1, &n);
-        if (!value) {
+        char *key = NULL;
+        if (mapping && (!(key = read_key(r, &ev, c)) || !next_event(r, &ev))) {
             free(key);
-            goto fail;
+            break;
         }
-        cJSON_AddItemToObject(obj, key, value); /* copies the key */
+        size_t n = 0;
+        cJSON *item = read_node(r, &ev, depth + 1, &n);
+        if (!item) {
+            free(key);
+            break;
+        }
+        if (mapping)
+            cJSON_AddItemToObject(c, key, item); /* copies the key */
+        else
+            cJSON_AddItemToArray(c, item);
         free(key);
         *count += n;
     }
-fail:
-    cJSON_Delete(obj);
+    cJSON_Delete(c);
     return NULL;
 }
 
@@ -522,8 +504,7 @@ static cJSON *read_node(struct reader *r, yaml_event_t *ev, int depth, size_t *c
         if (depth >= MW_MAX_YAML_DEPTH)
             fail_at(r, ev->start_mark, "nested deeper than %d levels", MW_MAX_YAML_DEPTH);
         else if (spend_nodes(r, &ev->start_mark, 1))
-            node = ev->type == YAML_SEQUENCE_START_EVENT ? read_sequence(r, ev, depth, count)
-                                                         : read_mapping(r, ev, depth, count);
+            node = read_collection(r, ev, depth, count);
         break;
     default:
         fail_at(r, ev->start_mark, "unexpected YAML event");
