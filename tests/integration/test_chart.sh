@@ -1,7 +1,10 @@
 #!/bin/sh
 # The Helm chart: lints cleanly in every certificate mode, renders the webhook
 # configurations, server, RBAC and certificates an operator expects
-# (tests/chart/check_rendered.py), and its values schema refuses bad settings.
+# (tests/chart/check_rendered.py: the namespace opt-out label on every entry,
+# priority class, RBAC verbs exactly, the metrics port with HTTP probes and a
+# startup probe, the PodDisruptionBudget's eviction policy), each setting of
+# those takes effect, and its values schema refuses bad settings.
 # Fetches helm into .tools/ first (scripts/fetch-helm); skipped (77) without it.
 set -u
 src=${MW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -99,8 +102,65 @@ if render --set webhooks.matchConditions=false --show-only templates/webhooks.ya
 else pass "webhooks.matchConditions=false drops the CEL condition"; fi
 if render --kube-version 1.27.9 >"$work/k127.yaml" 2>"$work/err" &&
    python3 "$check" selfSigned "$ns" "$work/k127.yaml" matchConditions=false; then
-    pass "Kubernetes 1.27: renders without matchConditions (the objectSelector still narrows the pod webhook)"
+    pass "Kubernetes 1.27: renders without matchConditions (the objectSelector still narrows the pod webhook), PDB unhealthyPodEvictionPolicy AlwaysAllow"
 else fail "Kubernetes 1.27: $(cat "$work/err")"; fi
+if render --kube-version 1.26.5 >"$work/k126.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/k126.yaml" matchConditions=false pdbPolicy=none; then
+    pass "Kubernetes 1.26: the PodDisruptionBudget has no unhealthyPodEvictionPolicy (GA in 1.27)"
+else fail "Kubernetes 1.26: $(cat "$work/err")"; fi
+if render --set podDisruptionBudget.unhealthyPodEvictionPolicy=IfHealthyBudget >"$work/pdb.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/pdb.yaml" pdbPolicy=IfHealthyBudget &&
+   render --set podDisruptionBudget.unhealthyPodEvictionPolicy= >"$work/pdb0.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/pdb0.yaml" pdbPolicy=none; then
+    pass "podDisruptionBudget.unhealthyPodEvictionPolicy can be changed or left to the API default"
+else fail "unhealthyPodEvictionPolicy override: $(cat "$work/err")"; fi
+
+# --- priority class: system-cluster-critical unless overridden (empty: none) ---
+if render --set priorityClassName= >"$work/noprio.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/noprio.yaml" priorityClassName= &&
+   render --set priorityClassName=migration-high >"$work/prio.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/prio.yaml" priorityClassName=migration-high; then
+    pass "priorityClassName: system-cluster-critical by default, another class or none when set"
+else fail "priorityClassName override: $(cat "$work/err")"; fi
+
+# --- per-entry exclusions: leaving a namespace out of the VM warnings only ----
+if render --set config.kubevirt.defaultTimeouts=true --set 'webhooks.excludeNamespacesByEntry.vmValidate={harvester-system}' \
+        --set 'webhooks.excludeNamespacesByEntry.podMutate={batch}' --set 'webhooks.excludeNamespaces={shared}' \
+        >"$work/entry.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/entry.yaml" defaultTimeouts=true &&
+   python3 - "$work/entry.yaml" "$ns" <<'PY'
+import sys, yaml
+ns = sys.argv[2]
+want = {"vm.validate.migration-webhook.io": ["harvester-system"], "pod.mutate.migration-webhook.io": ["batch"]}
+seen = 0
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if not d or not d["kind"].endswith("WebhookConfiguration"):
+        continue
+    for w in d["webhooks"]:
+        exprs = w["namespaceSelector"]["matchExpressions"]
+        names = exprs[0]["values"]
+        assert names == ["kube-system", ns, "shared"] + want.get(w["name"], []), (w["name"], names)
+        assert exprs[1] == {"key": "migration-webhook.io/ignore", "operator": "NotIn", "values": ["true"]}, exprs
+        seen += 1
+assert seen == 6, seen
+PY
+then pass "excludeNamespacesByEntry leaves a namespace out of one entry only; the opt-out label is on all 6 entries"
+else fail "excludeNamespacesByEntry: $(cat "$work/err")"; fi
+
+# --- the metrics port: container, probes, Service, ServiceMonitor, NetworkPolicy
+if render --set metricsPort=9090 --set serviceMonitor.enabled=true --set networkPolicy.enabled=true \
+        >"$work/port.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/port.yaml" metricsPort=9090 &&
+   python3 - "$work/port.yaml" <<'PY'
+import sys, yaml
+objs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+sm = objs["ServiceMonitor"]["spec"]["endpoints"][0]
+assert sm == {"port": "metrics", "path": "/metrics", "scheme": "http", "interval": "30s"}, sm
+ingress = objs["NetworkPolicy"]["spec"]["ingress"]
+assert [r["ports"] for r in ingress] == [[{"port": 8443, "protocol": "TCP"}], [{"port": 9090, "protocol": "TCP"}]], ingress
+PY
+then pass "metricsPort=9090 moves --metrics-listen, the probes, the Service, ServiceMonitor and NetworkPolicy ports"
+else fail "metricsPort=9090: $(cat "$work/err")"; fi
 if render --kube-version 1.24.0 >/dev/null 2>"$work/err"; then fail "Kubernetes 1.24 accepted (kubeVersion >=1.25)"
 else pass "Kubernetes 1.24 refused: $(head -n 1 "$work/err" | cut -c1-120)"; fi
 
@@ -130,19 +190,23 @@ else pass "replicaCount=1 renders no PodDisruptionBudget"; fi
 
 # the optional objects
 if render --set serviceMonitor.enabled=true --set networkPolicy.enabled=true \
-        --set priorityClassName=system-cluster-critical >"$work/opt.yaml" 2>"$work/err" &&
+        --set 'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring' >"$work/opt.yaml" 2>"$work/err" &&
    python3 - "$work/opt.yaml" <<'PY'
 import sys, yaml
 objs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
 sm = objs["ServiceMonitor"]["spec"]["endpoints"][0]
-assert sm["port"] == "https" and sm["scheme"] == "https" and sm["path"] == "/metrics", sm
+assert sm["port"] == "metrics" and sm["scheme"] == "http" and sm["path"] == "/metrics", sm
+assert "tlsConfig" not in sm, sm
+svc_ports = {p["name"]: p for p in objs["Service"]["spec"]["ports"]}
+assert svc_ports["metrics"]["port"] == 8080 and svc_ports["metrics"]["targetPort"] == "metrics", svc_ports
 np = objs["NetworkPolicy"]["spec"]
 assert np["policyTypes"] == ["Ingress", "Egress"], np
-assert np["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], np["ingress"]
+assert np["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]},
+                         {"ports": [{"port": 8080, "protocol": "TCP"}],
+                          "from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]}], np["ingress"]
 assert sorted(p["port"] for p in np["egress"][0]["ports"]) == [443, 6443], np["egress"]
-assert objs["Deployment"]["spec"]["template"]["spec"]["priorityClassName"] == "system-cluster-critical"
 PY
-then pass "ServiceMonitor, NetworkPolicy and priorityClassName render"; else fail "optional objects: $(cat "$work/err")"; fi
+then pass "ServiceMonitor scrapes the metrics port over HTTP; NetworkPolicy opens it to metricsFrom"; else fail "optional objects: $(cat "$work/err")"; fi
 
 # --- the schema refuses bad settings ------------------------------------------
 refuse() {
@@ -162,6 +226,9 @@ refuse "an unknown top-level key" replicas --set replicas=3
 refuse "an unknown certificate mode" certificates.mode --set certificates.mode=acme
 refuse "a bad failurePolicy" webhooks.validating.failurePolicy --set webhooks.validating.failurePolicy=Allow
 refuse "a timeout above 30 s" webhooks.timeoutSeconds --set webhooks.timeoutSeconds=31
+refuse "a TLS setting for the scrape (metrics are plain HTTP)" tlsConfig --set serviceMonitor.tlsConfig.insecureSkipVerify=true
+refuse "an unknown webhook entry" excludeNamespacesByEntry --set 'webhooks.excludeNamespacesByEntry.pods={a}'
+refuse "a bad unhealthyPodEvictionPolicy" unhealthyPodEvictionPolicy --set podDisruptionBudget.unhealthyPodEvictionPolicy=Never
 refuse "existingSecret without a caBundle" certificates.existingSecret.caBundle --set certificates.mode=existingSecret
 
 # --- the checker itself catches a wrong chart ---------------------------------
