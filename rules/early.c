@@ -22,6 +22,7 @@
 #include "rules/rules.h"
 #include "rules/state.h"
 #include "rules/target_node.h"
+#include "rules/update.h"
 #include "rules/volumes.h"
 
 #define HOST_MODEL_LABEL_PREFIX "host-model-cpu.node.kubevirt.io/"
@@ -108,6 +109,42 @@ static const struct cv_derivation host_model_summary = {
     .release = free_host_model_summary,
 };
 
+/*
+ * The host-model warning.  Its list of models may be long: it is cut between
+ * two models to keep the warning within WARNING_MAX_BYTES.
+ */
+static void add_host_model_warning(struct verdict *out, const char *subject, const char *common)
+{
+    char *head = NULL, *list = strdup(common);
+    if (!list || asprintf(&head,
+                          "VM %s uses host-model: it can only live-migrate to nodes with the same "
+                          "host CPU model; CPU models supported by all nodes: ",
+                          subject) < 0) {
+        free(list);
+        return;
+    }
+    size_t n = 1;
+    for (const char *p = list; (p = strstr(p, ", ")); p += 2)
+        n++;
+    const char **models = malloc(n * sizeof(*models));
+    char *text = NULL;
+    if (models) {
+        size_t i = 0;
+        models[i++] = list;
+        for (char *p = list; (p = strstr(p, ", ")); p += 2) {
+            *p = '\0';
+            models[i++] = p + 2;
+        }
+        text = text_fit(head, models, n, ", ", WARNING_MAX_BYTES);
+    }
+    if (text)
+        verdict_add_standalone(out, RULE_HOST_MODEL_HETEROGENEOUS, "%s", text);
+    free(text);
+    free(models);
+    free(list);
+    free(head);
+}
+
 /* The model the VM runs with: its own, else the KubeVirt CR's default, else host-model.
  * NULL on a view error (recorded in out). */
 static const char *cpu_model_in_force(const struct rule_input *in, const cJSON *spec,
@@ -153,11 +190,7 @@ static enum cv_result check_cpu_model(const struct rule_input *in, const char *s
     }
     const struct host_model_summary *h = derived;
     if (h->differ)
-        verdict_add_standalone(
-            out, RULE_HOST_MODEL_HETEROGENEOUS,
-            "VM %s uses host-model: it can only live-migrate to nodes with the same host "
-            "CPU model; CPU models supported by all nodes: %s",
-            subject, h->common);
+        add_host_model_warning(out, subject, h->common);
     return CV_OK;
 }
 
@@ -165,6 +198,11 @@ static enum cv_result check_cpu_model(const struct rule_input *in, const char *s
 
 void rules_vm_validate(const struct rule_input *in, struct verdict *out)
 {
+    if (vm_update_unchanged(in->object, in->old_object)) {
+        /* A status or metadata write: nothing to say, nothing to look up. */
+        verdict_finish(out, "", in->settings->early, false, "");
+        return;
+    }
     const char *ns = in->ns ? in->ns : "";
     const char *name = meta_name(in->object);
     if (!name || !*name)

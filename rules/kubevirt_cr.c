@@ -19,6 +19,7 @@
 #include "rules/fields.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"
+#include "rules/update.h"
 
 #define CPU_MODEL_LABEL_PREFIX "cpu-model.node.kubevirt.io/"
 
@@ -118,9 +119,13 @@ static int check_cluster_cpu_model(const struct rule_input *in, const char *mode
 
 /* ------------------------------------------------------ migration-timeouts */
 
-static void check_timeout_setting(const cJSON *migrations, const char *field, struct verdict *out)
+static void check_timeout_setting(const struct rule_input *in, const char *field,
+                                  struct verdict *out)
 {
-    const cJSON *value = obj_get(migrations, field);
+    const char *const path[] = {"spec", "configuration", "migrations", field, NULL};
+    if (in->old_object && !field_changed(in->object, in->old_object, path))
+        return; /* an UPDATE that left it as it was */
+    const cJSON *value = obj_get(kubevirt_migrations(in->object), field);
     long long ignored;
     if (!value || cJSON_IsNull(value) || kubevirt_setting_is_positive_integer(value, &ignored))
         return;
@@ -134,12 +139,14 @@ static void check_timeout_setting(const cJSON *migrations, const char *field, st
 void rules_kubevirt_validate(const struct rule_input *in, struct verdict *out)
 {
     char subject[512];
+    static const char *const cpu_model_path[] = {"spec", "configuration", "cpuModel", NULL};
     const char *model = kubevirt_cpu_model(in->object);
-    if (model)
+    /* An UPDATE that leaves cpuModel as it was is never refused for it: a node that joined
+     * later must not block virt-operator's or Harvester's writes of this object. */
+    if (model && (!in->old_object || field_changed(in->object, in->old_object, cpu_model_path)))
         check_cluster_cpu_model(in, model, out);
-    const cJSON *migrations = kubevirt_migrations(in->object);
-    check_timeout_setting(migrations, "completionTimeoutPerGiB", out);
-    check_timeout_setting(migrations, "progressTimeout", out);
+    check_timeout_setting(in, "completionTimeoutPerGiB", out);
+    check_timeout_setting(in, "progressTimeout", out);
     verdict_finish(out, "", in->settings->migration, true,
                    cr_subject(in, subject, sizeof(subject)));
 }

@@ -13,9 +13,10 @@
 #include "rules/verdict.h"
 
 struct rule_input {
-    const cJSON *object; /* the object under review (request.object) */
-    const char *ns;      /* request.namespace ("" for cluster-scoped) */
-    const char *name;    /* request.name or metadata.name/generateName */
+    const cJSON *object;     /* the object under review (request.object) */
+    const cJSON *old_object; /* request.oldObject of an UPDATE, else NULL */
+    const char *ns;          /* request.namespace ("" for cluster-scoped) */
+    const char *name;        /* request.name or metadata.name/generateName */
     const struct rule_settings *settings;
     const struct cluster_view *view;
     struct cv_scope *scope;

@@ -141,10 +141,68 @@ int verdict_add_standalone(struct verdict *v, enum rule_id rule, const char *fmt
     return rc;
 }
 
+/* The length of the longest prefix of s[0..len) that ends on a UTF-8 character boundary. */
+static size_t utf8_boundary(const char *s, size_t len)
+{
+    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+        len--;
+    return len;
+}
+
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
+
+/* Cuts `text` in place to WARNING_MAX_BYTES, ending with an ellipsis when cut. */
+static void cap_warning(char *text)
+{
+    size_t len = strlen(text);
+    if (len <= WARNING_MAX_BYTES)
+        return;
+    size_t keep = utf8_boundary(text, WARNING_MAX_BYTES - (sizeof(ELLIPSIS) - 1));
+    memcpy(text + keep, ELLIPSIS, sizeof(ELLIPSIS));
+}
+
+char *text_fit(const char *head, const char *const *items, size_t n, const char *sep, size_t limit)
+{
+    size_t hlen = strlen(head), slen = strlen(sep), total = hlen;
+    for (size_t i = 0; i < n; i++)
+        total += (i ? slen : 0) + strlen(items[i]);
+    size_t kept = n, len = total;
+    char marker[32] = "";
+    if (total > limit) {
+        /* Keep the longest run of whole items that leaves room for the marker. */
+        len = hlen;
+        for (kept = 0; kept < n; kept++) {
+            size_t next = len + (kept ? slen : 0) + strlen(items[kept]);
+            snprintf(marker, sizeof(marker), " (+%zu more)", n - kept - 1);
+            if (next + (kept + 1 < n ? strlen(marker) : 0) > limit)
+                break;
+            len = next;
+        }
+        snprintf(marker, sizeof(marker), " (+%zu more)", n - kept);
+        len += strlen(marker);
+    }
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    char *p = out;
+    size_t room = limit > strlen(marker) ? limit - strlen(marker) : 0;
+    size_t h = hlen <= room ? hlen : utf8_boundary(head, room);
+    memcpy(p, head, h);
+    p += h;
+    for (size_t i = 0; i < kept; i++) {
+        if (i)
+            p = stpcpy(p, sep);
+        p = stpcpy(p, items[i]);
+    }
+    strcpy(p, marker);
+    return out;
+}
+
 static int push_warning(struct verdict *v, char *text)
 {
     if (!text)
         return -1;
+    cap_warning(text);
     if (v->nwarnings == v->capwarnings) {
         size_t cap = v->capwarnings ? v->capwarnings * 2 : 4;
         char **w = realloc(v->warnings, cap * sizeof(*w));
@@ -204,6 +262,21 @@ int verdict_patch(struct verdict *v, const char *op, const char *path, cJSON *va
 static int joins(const struct finding *f, const enum rule_mode *modes, enum rule_mode mode)
 {
     return modes[f->rule] == mode && (!f->standalone || mode == MODE_DENY);
+}
+
+/* The warn-mode findings joined after `prefix`, whole findings only, within the warning cap. */
+static char *join_warnings(const struct verdict *v, const enum rule_mode *modes, const char *prefix)
+{
+    const char **texts = malloc((v->nfindings ? v->nfindings : 1) * sizeof(*texts));
+    if (!texts)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < v->nfindings; i++)
+        if (joins(&v->findings[i], modes, MODE_WARN))
+            texts[n++] = v->findings[i].text;
+    char *out = n ? text_fit(prefix, texts, n, "; ", WARNING_MAX_BYTES) : NULL;
+    free(texts);
+    return out;
 }
 
 static char *join_findings(const struct verdict *v, const enum rule_mode *modes,
@@ -266,7 +339,7 @@ int verdict_finish(struct verdict *v, const char *prefix, const enum rule_mode *
         return verdict_warn(v, "cannot verify migration of VM %s: %s", subject, v->view_error);
     }
     char *deny = join_findings(v, modes, MODE_DENY, prefix);
-    char *warn = join_findings(v, modes, MODE_WARN, prefix);
+    char *warn = join_warnings(v, modes, prefix);
     if (warn && push_warning(v, warn) != 0)
         warn = NULL;
     for (size_t i = 0; i < v->nfindings; i++)

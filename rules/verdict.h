@@ -78,6 +78,24 @@ struct verdict {
     size_t nfired;
 };
 
+/*
+ * The API server may cut an admission warning longer than this, so no warning
+ * we send is longer: one made of findings keeps whole findings and ends
+ * " (+<k> more)"; any other is cut on a UTF-8 character boundary and ends with
+ * an ellipsis.  Denial messages are not capped (the no-target text caps its
+ * node list itself).
+ */
+#define WARNING_MAX_BYTES 256
+
+/*
+ * `head` followed by the `n` items joined by `sep`, at most `limit` bytes:
+ * when they do not all fit, as many whole items as fit and then
+ * " (+<k> more)", k = items left out.  When not even `head` and the marker
+ * fit, `head` is cut on a character boundary.  Caller frees; NULL when out of
+ * memory.
+ */
+char *text_fit(const char *head, const char *const *items, size_t n, const char *sep, size_t limit);
+
 void verdict_init(struct verdict *v);
 void verdict_free(struct verdict *v);
 /* Append a finding for `rule` (printf-style).  Returns 0 or -1 when out of memory. */

@@ -376,8 +376,12 @@ static int run_rule(const struct admission_context *ctx, admission_rule_fn rule,
     const char *ns = string_field(request, "namespace");
     struct rule_settings defaults;
     rule_settings_default(&defaults); /* used only when the context has no settings */
+    const char *op = string_field(request, "operation");
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(request, "oldObject");
     struct rule_input in = {
         .object = object,
+        /* Only an UPDATE is judged against what it replaces; anything else is new. */
+        .old_object = op && strcmp(op, "UPDATE") == 0 && cJSON_IsObject(old) ? old : NULL,
         .ns = ns ? ns : "",
         .name = review_name(request, object),
         .settings = ctx->settings ? ctx->settings : &defaults,

@@ -141,9 +141,20 @@ def check_webhook_config(cfg, expected, ns, service, opts, mutating):
                   f"pod webhook matchConditions {conds}")
         else:
             check(not conds, f"pod webhook has matchConditions {conds} on a cluster without them")
+    vm = hooks.get("vm.validate.migration-webhook.io")
+    if vm:
+        conds = vm.get("matchConditions", [])
+        if opts["matchConditions"] == "true":
+            check(len(conds) == 1 and conds[0].get("name") == "spec-changed"
+                  and "object.spec != oldObject.spec" in conds[0].get("expression", ""),
+                  f"VM/VMI webhook matchConditions {conds}")
+        else:
+            check(not conds, f"VM/VMI webhook has matchConditions {conds} on a cluster without them")
     for name, w in hooks.items():
-        if name != "pod.mutate.migration-webhook.io":
+        if name not in ("pod.mutate.migration-webhook.io", "vm.validate.migration-webhook.io"):
             check("objectSelector" not in w and "matchConditions" not in w, f"{kind} {name}: unexpected selector")
+        if name == "vm.validate.migration-webhook.io":
+            check("objectSelector" not in w, f"{kind} {name}: unexpected objectSelector")
 
 
 def check_deployment(dep, ns, secret_name, configmap, opts):

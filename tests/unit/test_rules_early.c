@@ -122,17 +122,25 @@ static void vmi_reports_object_rules_in_order(void **state)
            json("[{\"name\":\"usb1\",\"deviceName\":\"kubevirt.io/usb\"}]"));
     struct verdict v;
     check_with(vmi, cluster(), NULL, &v);
-    /* cdrom-0's PVC does not exist: no warning for it. */
+    /* cdrom-0's PVC does not exist: no warning for it.  Every finding is made, in order ... */
+    const char *findings[] = {
+        "interface \"default\" uses bridge binding on the management network; use masquerade "
+        "instead",
+        "disk \"cdrom-0\" is a CD-ROM; eject it first",
+        "host device \"usb1\" (kubevirt.io/usb) is passed through; remove it first",
+        "volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access mode "
+        "ReadWriteOnce; live migration needs ReadWriteMany",
+        "it is pinned to node \"node-a\" by nodeSelector kubernetes.io/hostname",
+    };
+    assert_true(v.nfindings >= 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(v.findings[i].text, findings[i]);
+    /* ... and the warning keeps the whole findings that fit in 256 bytes. */
     const char *texts[] = {
         "VM default/vm-bridge-mgmt will not be live-migratable: "
         "interface \"default\" uses bridge binding on the management network; use masquerade "
         "instead; "
-        "disk \"cdrom-0\" is a CD-ROM; eject it first; "
-        "host device \"usb1\" (kubevirt.io/usb) is passed through; remove it first; "
-        "volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access mode "
-        "ReadWriteOnce; live migration "
-        "needs ReadWriteMany; "
-        "it is pinned to node \"node-a\" by nodeSelector kubernetes.io/hostname",
+        "disk \"cdrom-0\" is a CD-ROM; eject it first (+3 more)",
         HETERO("vm-bridge-mgmt"),
     };
     expect_warnings(&v, 2, texts);
@@ -316,8 +324,20 @@ static void ten_thousand_volumes(void **state)
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 1);
     assert_int_equal(v.nfindings, N);
+    assert_string_equal(v.findings[N - 1].text,
+                        "volume \"v09999\" is a container disk; remove it first");
+    /* The warning: as many whole findings as fit in 256 bytes, then the count of the rest. */
+    assert_true(strlen(v.warnings[0]) <= WARNING_MAX_BYTES);
     assert_non_null(
-        strstr(v.warnings[0], "volume \"v09999\" is a container disk; remove it first"));
+        strstr(v.warnings[0], "volume \"v00000\" is a container disk; remove it first; "));
+    const char *more = strstr(v.warnings[0], " (+");
+    assert_non_null(more);
+    unsigned kept = 0;
+    for (const char *p = v.warnings[0]; (p = strstr(p, "is a container disk")); p++)
+        kept++;
+    char expect[32];
+    snprintf(expect, sizeof(expect), " (+%u more)", N - kept);
+    assert_string_equal(more, expect);
     verdict_free(&v);
     cJSON_Delete(vm);
 }

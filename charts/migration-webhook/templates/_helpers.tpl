@@ -220,3 +220,15 @@ app.kubernetes.io/component: {{ $component }}
 app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 app.kubernetes.io/part-of: migration-webhook
 {{- end }}
+
+{{/*
+CEL for the VM/VMI entry: true (call the webhook) on CREATE, and on an UPDATE that changed spec or the
+pod-bridge opt-in annotation.  Only has(), in and comparisons of the same paths, so it never errors on an
+object without annotations (an error with failurePolicy Fail would refuse the write).
+*/}}
+{{- define "migration-webhook.specChangedExpression" -}}
+{{- $k := "'kubevirt.io/allow-pod-bridge-network-live-migration'" -}}
+{{- $new := printf "(has(object.metadata.annotations) && %s in object.metadata.annotations)" $k -}}
+{{- $old := printf "(has(oldObject.metadata.annotations) && %s in oldObject.metadata.annotations)" $k -}}
+request.operation != 'UPDATE' || oldObject == null || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec || {{ $new }} != {{ $old }} || ({{ $new }} && {{ $old }} && object.metadata.annotations[{{ $k }}] != oldObject.metadata.annotations[{{ $k }}])
+{{- end }}
