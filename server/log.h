@@ -9,7 +9,7 @@
  * One key style, lower camel case as in Kubernetes' structured logs: a
  * snake_case key given by a caller is written as lowerCamelCase.  Every value
  * is valid UTF-8: an invalid byte is written as U+FFFD, and a value cut to its
- * limit is cut between characters.  See docs/operations.md, logs.
+ * limit is cut between characters.  See docs/operations.md#logs.
  * Thread-safe: each line is written whole, with one writev.
  */
 #ifndef MW_SERVER_LOG_H

@@ -1,6 +1,5 @@
 /*
- * server/metrics.c - Prometheus counters for the webhook (docs/operations.md,
- * metrics-and-alerts).
+ * server/metrics.c - Prometheus counters for the webhook (docs/operations.md#metrics-and-alerts).
  *
  * Every series is an array of atomics: the request counter has one cell per
  * combination of its closed label sets, so recording takes no lock and

@@ -1,8 +1,7 @@
 /*
- * server/metrics.h - the webhook's series (docs/operations.md,
- * metrics-and-alerts), rendered in the Prometheus text exposition format on
- * GET /metrics: the request counter, latency histogram, rule hits, in-flight
- * reviews, certificate expiry, build info and the standard process_* series.
+ * server/metrics.h - the webhook's series (docs/operations.md#metrics-and-alerts), rendered in the
+ * Prometheus text exposition format on GET /metrics: the request counter, latency histogram, rule
+ * hits, in-flight reviews, certificate expiry, build info and the standard process_* series.
  *
  * Recording is lock-free: every series is a fixed array of atomics.  Values
  * owned elsewhere (API-server calls, cache sizes) are read at render time
