@@ -14,7 +14,9 @@ operations and a few with made-up resources; then:
   - migration_webhook_build_info carries the project version and a revision;
   - the process_* series agree with /proc/<pid> of the server;
   - a request for /%ff (and one with a raw 0xff byte in the path) is logged at
-    warn with valid UTF-8, and every log line is valid UTF-8 JSON.
+    warn with valid UTF-8, and every log line is valid UTF-8 JSON;
+  - when the binary has the plain-HTTP listener (--metrics-listen), its
+    /metrics is the same exposition, parsed whole too.
 """
 import json
 import os
@@ -58,8 +60,16 @@ subprocess.run([BIN, "certs", "create", "--host", "localhost,127.0.0.1", "--out-
                check=True, capture_output=True)
 log_path = os.path.join(work, "server.log")
 log = open(log_path, "wb")
+help_text = subprocess.run([BIN, "serve", "--help"], capture_output=True, text=True)
+metrics_port = None
+extra = []
+if "--metrics-listen" in help_text.stdout + help_text.stderr:
+    with socket.socket() as probe:  # a free port for the plain listener
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+    extra = ["--metrics-listen", f"127.0.0.1:{metrics_port}"]
 server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--tls-cert", f"{work}/tls.crt",
-                           "--tls-key", f"{work}/tls.key", "--cluster-dir", f"{DATA}/server/cluster"],
+                           "--tls-key", f"{work}/tls.key", "--cluster-dir", f"{DATA}/server/cluster"] + extra,
                           stderr=log)
 
 
@@ -216,6 +226,25 @@ print(json.dumps(out))
           f"process_open_fds {got['process_open_fds']} ~ /proc fd entries {proc_fds}")
     check(soft == "unlimited" or got["process_max_fds"] == float(soft),
           f"process_max_fds {got['process_max_fds']} = Max open files {soft}")
+    if metrics_port:
+        plain = None
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
+                    plain = r.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        parsed_plain = subprocess.run([SYSTEM_PYTHON, "-c", parser], input=plain or b"", capture_output=True)
+        plain_samples = json.loads(parsed_plain.stdout) if parsed_plain.returncode == 0 else []
+        plain_info = [s[3] for s in plain_samples if s[2] == "migration_webhook_build_info"]
+        plain_real = sum(s[4] for s in plain_samples if s[2] == "migration_webhook_requests_total" and
+                         s[3].get("operation") == "CREATE" and s[3].get("resource") == resource)
+        check(plain is not None and parsed_plain.returncode == 0 and plain_info == info and plain_real == 5,
+              f"the plain-HTTP port {metrics_port} serves the same /metrics, parsed whole "
+              f"(build_info {plain_info}, {plain_real} real reviews)")
+    else:
+        print("note: this binary has no --metrics-listen: the plain-HTTP /metrics is not checked")
     types = {s[0]: s[1] for s in samples}
     check(types.get("process_cpu_seconds_total".removesuffix("_total")) == "counter" and types.get("process_open_fds") == "gauge",
           "process series have their standard types")
