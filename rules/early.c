@@ -7,7 +7,10 @@
  * settings->early (warn by default), after the prefix
  * "VM <ns>/<name> will not be live-migratable: ".  Two CPU findings stand
  * alone: an explicit CPU model no node supports, and host-model on a
- * cluster whose schedulable nodes have different host CPU models.
+ * cluster whose schedulable nodes have different host CPU models.  So does
+ * a bridge on the pod network that the VM opts in to migrating anyway
+ * (annotation kubevirt.io/allow-pod-bridge-network-live-migration): a
+ * warning of its own, never a denial.  An ejected CD-ROM says nothing.
  *
  * A cluster view that cannot answer never blocks a VM: it becomes a warning.
  */
@@ -220,7 +223,11 @@ void rules_vm_validate(const struct rule_input *in, struct verdict *out)
         .missing_pvc_is_finding = false,
     };
 
-    rule_management_bridge(spec, out);
+    /* The pod-bridge opt-in: the VMI's annotations, a VM's template annotations. */
+    const cJSON *meta = vm ? obj_object(obj_object(top, "template"), "metadata")
+                           : obj_object(in->object, "metadata");
+    bool bridge_allowed = pod_bridge_migration_allowed(obj_object(meta, "annotations"));
+    rule_management_bridge(spec, bridge_allowed, subject, out);
     rule_cdrom(spec, out);
     rule_container_disk(spec, out);
     rule_host_device(spec, out);
@@ -229,5 +236,9 @@ void rules_vm_validate(const struct rule_input *in, struct verdict *out)
         rule_node_pinned(spec, out);
         check_cpu_model(in, subject, spec, out);
     }
-    verdict_finish(out, prefix, in->settings->early, false, subject);
+    enum rule_mode modes[RULE_COUNT];
+    memcpy(modes, in->settings->early, sizeof(modes));
+    if (bridge_allowed)
+        modes[RULE_MANAGEMENT_BRIDGE] = rule_bridge_opt_in_mode(modes[RULE_MANAGEMENT_BRIDGE]);
+    verdict_finish(out, prefix, modes, false, subject);
 }

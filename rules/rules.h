@@ -24,6 +24,12 @@ struct rule_input {
 
 /* ---- rules/migration.c: VMIM CREATE on /validate (SPEC §3, §4, §12) ---- */
 void rules_vmim_validate(const struct rule_input *in, struct verdict *out);
+/*
+ * The modes of a migration KubeVirt starts itself (node drain, workload
+ * update): cdrom and container-disk warn where they would deny, then every
+ * rule set under systemMigrations takes that mode.  Fills modes[RULE_COUNT].
+ */
+void rules_system_migration_modes(const struct rule_settings *s, enum rule_mode *modes);
 
 /* ---- rules/early.c: VM / VMI CREATE/UPDATE on /validate (SPEC §6) ---- */
 void rules_vm_validate(const struct rule_input *in, struct verdict *out);

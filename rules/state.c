@@ -92,3 +92,91 @@ void rule_node_pinned(const cJSON *spec, struct verdict *out)
         verdict_add(out, RULE_NODE_PINNED,
                     "it is pinned to node \"%s\" by nodeSelector kubernetes.io/hostname", node);
 }
+
+/* ----------------------------------------------------------- not-migratable */
+
+static bool has_finding(const struct verdict *v, enum rule_id rule)
+{
+    for (size_t i = 0; i < v->nfindings; i++)
+        if (v->findings[i].rule == rule)
+            return true;
+    return false;
+}
+
+static bool reason_is(const char *reason, const char *name)
+{
+    return reason && strcmp(reason, name) == 0;
+}
+
+/* Whether a finding of this review (or the kind of migration) already says why. */
+static bool reason_explained(const char *reason, bool cpu_explained, bool disks_exempt,
+                             const struct verdict *v)
+{
+    if (reason_is(reason, "InterfaceNotLiveMigratable"))
+        return has_finding(v, RULE_MANAGEMENT_BRIDGE);
+    if (reason_is(reason, "HostDeviceNotLiveMigratable"))
+        return has_finding(v, RULE_HOST_DEVICE) || has_finding(v, RULE_GPU);
+    if (reason_is(reason, "DisksNotLiveMigratable"))
+        return disks_exempt || has_finding(v, RULE_VOLUME_ACCESS_MODE);
+    /* KubeVirt spells the CPU reason CPUModeLiveMigratable; accept the regular spelling too. */
+    if (reason_is(reason, "CPUModeLiveMigratable") || reason_is(reason, "CPUModeNotLiveMigratable"))
+        return cpu_explained;
+    return false;
+}
+
+/* Length of the longest prefix of `s` of at most `max` bytes that ends on a UTF-8 character
+ * boundary. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return n;
+    n = max;
+    /* Back off continuation bytes (10xxxxxx): the character they belong to starts before the cut.
+     */
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* Moves the last finding of `v` to index `to`, shifting the ones after it. */
+static void move_last_finding(struct verdict *v, size_t to)
+{
+    if (v->nfindings == 0 || to >= v->nfindings - 1)
+        return;
+    struct finding last = v->findings[v->nfindings - 1];
+    memmove(&v->findings[to + 1], &v->findings[to],
+            (v->nfindings - 1 - to) * sizeof(v->findings[0]));
+    v->findings[to] = last;
+}
+
+void rule_not_migratable(const cJSON *vmi, bool cpu_explained, bool disks_exempt,
+                         struct verdict *out)
+{
+    const cJSON *cond;
+    cJSON_ArrayForEach (cond, obj_array(obj_object(vmi, "status"), "conditions")) {
+        const char *type = obj_string(cond, "type"), *status = obj_string(cond, "status");
+        if (!reason_is(type, "LiveMigratable") || !reason_is(status, "False"))
+            continue;
+        const char *reason = obj_string_or(cond, "reason", "");
+        if (reason_explained(reason, cpu_explained, disks_exempt, out))
+            continue;
+        /* "<reason>: <message>"; a missing message (or reason) leaves its part out. */
+        const char *message = obj_nonempty(cond, "message");
+        const char *colon = *reason || message ? ": " : "";
+        const char *sep = *reason && message ? ": " : "";
+        size_t before = out->nfindings;
+        verdict_add(out, RULE_NOT_MIGRATABLE,
+                    "KubeVirt reports it is not live-migratable%s%s%s%.*s", colon, reason, sep,
+                    message ? (int)utf8_cut(message, NOT_MIGRATABLE_MAX_MESSAGE) : 0,
+                    message ? message : "");
+        if (out->nfindings > before) {
+            size_t at = 0;
+            while (at < out->nfindings - 1 && (out->findings[at].rule == RULE_NOT_RUNNING ||
+                                               out->findings[at].rule == RULE_IN_FLIGHT))
+                at++;
+            move_last_finding(out, at);
+        }
+        return; /* like KubeVirt's admitter: the first condition that is not explained */
+    }
+}

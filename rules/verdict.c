@@ -12,6 +12,7 @@
 static const char *const rule_names[RULE_COUNT] = {
     [RULE_NOT_RUNNING] = "not-running",
     [RULE_IN_FLIGHT] = "in-flight",
+    [RULE_NOT_MIGRATABLE] = "not-migratable",
     [RULE_MANAGEMENT_BRIDGE] = "management-bridge",
     [RULE_CDROM] = "cdrom",
     [RULE_CONTAINER_DISK] = "container-disk",
@@ -310,6 +311,7 @@ static char *join_findings(const struct verdict *v, const enum rule_mode *modes,
 int verdict_finish(struct verdict *v, const char *prefix, const enum rule_mode *modes,
                    bool validating, const char *subject)
 {
+    memcpy(v->modes, modes, sizeof(v->modes));
     v->nfired = 0;
     for (size_t i = 0; i < v->nfindings; i++) {
         enum rule_id r = v->findings[i].rule;

@@ -17,6 +17,7 @@
 enum rule_id {
     RULE_NOT_RUNNING,
     RULE_IN_FLIGHT,
+    RULE_NOT_MIGRATABLE, /* KubeVirt's LiveMigratable condition is False */
     RULE_MANAGEMENT_BRIDGE,
     RULE_CDROM,
     RULE_CONTAINER_DISK,
@@ -47,11 +48,15 @@ int rule_mode_from_name(const char *name);
 /*
  * Settings the rules read.  `migration` holds the modes of the VMIM rules
  * (SPEC §3, §4, §7); `early` the modes of the early VM/VMI warnings (§6),
- * which default to warn.
+ * which default to warn.  `system_migration` holds the modes set for the
+ * migrations KubeVirt starts itself (node drain, workload update), for the
+ * rules whose `system_migration_set` is true (docs/rules.md, system migrations).
  */
 struct rule_settings {
     enum rule_mode migration[RULE_COUNT];
     enum rule_mode early[RULE_COUNT];
+    enum rule_mode system_migration[RULE_COUNT];
+    bool system_migration_set[RULE_COUNT];
     bool default_timeouts; /* §7 opt-in: set 800/150 on KubeVirt CRs */
 };
 void rule_settings_default(struct rule_settings *s);
@@ -76,6 +81,9 @@ struct verdict {
     enum rule_id fired[RULE_COUNT]; /* ids of findings kept (deny or warn), in order */
     enum rule_mode fired_mode[RULE_COUNT];
     size_t nfired;
+    enum rule_mode modes[RULE_COUNT]; /* the mode of every rule in this review (it may differ
+                                         from the settings: system migrations, the pod-bridge
+                                         opt-in) */
 };
 
 /*

@@ -18,13 +18,26 @@ static const cJSON *not_null(const cJSON *v)
     return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
+static const char *volume_name(const cJSON *vol)
+{
+    return obj_string(vol, "name");
+}
+
 void rule_cdrom(const cJSON *spec, struct verdict *out)
 {
+    struct name_index volumes;
+    if (name_index_build(&volumes, obj_array(spec, "volumes"), volume_name) != 0) {
+        verdict_view_error(out, "out of memory");
+        return;
+    }
     const cJSON *disk;
-    cJSON_ArrayForEach (disk, obj_array(obj_object(obj_object(spec, "domain"), "devices"), "disks"))
-        if (not_null(obj_get(disk, "cdrom")))
-            verdict_add(out, RULE_CDROM, "disk \"%s\" is a CD-ROM; eject it first",
-                        obj_string_or(disk, "name", ""));
+    cJSON_ArrayForEach (disk,
+                        obj_array(obj_object(obj_object(spec, "domain"), "devices"), "disks")) {
+        const char *name = obj_string(disk, "name");
+        if (not_null(obj_get(disk, "cdrom")) && name && name_index_find(&volumes, name))
+            verdict_add(out, RULE_CDROM, "disk \"%s\" is a CD-ROM; eject it first", name);
+    }
+    name_index_free(&volumes);
 }
 
 void rule_container_disk(const cJSON *spec, struct verdict *out)
@@ -77,6 +90,12 @@ static const char *template_name(const cJSON *t)
     return template_modes(t) ? meta_name(t) : NULL;
 }
 
+/* status.migratedVolumes entries, by volumeName. */
+static const char *migrated_name(const cJSON *m)
+{
+    return obj_string(m, "volumeName");
+}
+
 static int has_read_write_many(const cJSON *modes)
 {
     const cJSON *m;
@@ -127,14 +146,15 @@ static void report_modes(const char *volume, const char *claim, const cJSON *mod
 }
 
 /* Access modes of one claim-backed volume: reported, or looked up in the PVC. */
-static enum cv_result check_volume(const cJSON *vol, const char *claim,
-                                   const struct name_index *statuses,
-                                   const struct name_index *templates,
-                                   const struct access_mode_sources *src, const char *ns,
-                                   const struct cluster_view *view, struct cv_scope *scope,
-                                   struct verdict *out)
+static enum cv_result
+check_volume(const cJSON *vol, const char *claim, const struct name_index *statuses,
+             const struct name_index *templates, const struct name_index *migrated,
+             const struct access_mode_sources *src, const char *ns, const struct cluster_view *view,
+             struct cv_scope *scope, struct verdict *out)
 {
     const char *volume = obj_string_or(vol, "name", "");
+    if (name_index_find(migrated, volume))
+        return CV_OK;
     const cJSON *st = name_index_find(statuses, volume);
     const cJSON *modes = st ? status_modes(st) : NULL;
     if (!modes && *claim) {
@@ -165,10 +185,12 @@ enum cv_result rule_volume_access_mode(const cJSON *spec, const struct access_mo
                                        const char *ns, const struct cluster_view *view,
                                        struct cv_scope *scope, struct verdict *out)
 {
-    struct name_index statuses, templates;
+    struct name_index statuses = {0}, templates = {0}, migrated = {0};
     if (name_index_build(&statuses, src->volume_status, status_name) != 0 ||
-        name_index_build(&templates, src->dv_templates, template_name) != 0) {
+        name_index_build(&templates, src->dv_templates, template_name) != 0 ||
+        name_index_build(&migrated, src->migrated, migrated_name) != 0) {
         name_index_free(&statuses);
+        name_index_free(&templates);
         verdict_view_error(out, "out of memory");
         return CV_ERROR;
     }
@@ -177,11 +199,12 @@ enum cv_result rule_volume_access_mode(const cJSON *spec, const struct access_mo
     cJSON_ArrayForEach (vol, obj_array(spec, "volumes")) {
         int is_claim;
         const char *claim = claim_of(vol, &is_claim);
-        if (is_claim && (r = check_volume(vol, claim, &statuses, &templates, src, ns, view, scope,
-                                          out)) != CV_OK)
+        if (is_claim && (r = check_volume(vol, claim, &statuses, &templates, &migrated, src, ns,
+                                          view, scope, out)) != CV_OK)
             break;
     }
     name_index_free(&statuses);
     name_index_free(&templates);
+    name_index_free(&migrated);
     return r;
 }

@@ -9,7 +9,11 @@
 #include "cluster/view.h"
 #include "rules/verdict.h"
 
-/* cdrom: every spec.domain.devices.disks[] with `cdrom`. */
+/*
+ * cdrom: every spec.domain.devices.disks[] with `cdrom` that has a volume
+ * (a spec.volumes[] entry of the same name).  An ejected CD-ROM, the disk
+ * left without a volume, is no finding.
+ */
 void rule_cdrom(const cJSON *spec, struct verdict *out);
 /* container-disk: every spec.volumes[] with `containerDisk`. */
 void rule_container_disk(const cJSON *spec, struct verdict *out);
@@ -18,6 +22,8 @@ void rule_container_disk(const cJSON *spec, struct verdict *out);
 struct access_mode_sources {
     const cJSON *volume_status;  /* VMI status.volumeStatus (array), may be NULL */
     const cJSON *dv_templates;   /* VM spec.dataVolumeTemplates (array), may be NULL */
+    const cJSON *migrated;       /* VMI status.migratedVolumes (array), may be NULL: these
+                                    volumes are exempt (a storage migration copies them) */
     bool missing_pvc_is_finding; /* §3: a missing PVC is reported; §6: it is not (yet) */
 };
 

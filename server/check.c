@@ -344,15 +344,14 @@ static void add_nodes(cJSON *report, const struct migration_ctx *ctx, const char
     node_checks_free(checks, n);
 }
 
-static void add_verdict(cJSON *report, const struct verdict *v,
-                        const struct rule_settings *settings)
+static void add_verdict(cJSON *report, const struct verdict *v)
 {
     cJSON_AddBoolToObject(report, "migratable", v->allowed);
     if (v->message)
         cJSON_AddStringToObject(report, "message", v->message);
     cJSON *violations = cJSON_AddArrayToObject(report, "violations");
     for (size_t i = 0; i < v->nfindings; i++) {
-        enum rule_mode mode = settings->migration[v->findings[i].rule];
+        enum rule_mode mode = v->modes[v->findings[i].rule];
         if (mode == MODE_OFF)
             continue;
         cJSON *f = cJSON_CreateObject();
@@ -392,7 +391,7 @@ static cJSON *build_report(const struct cluster_view *view, const struct rule_se
     char subject[512];
     snprintf(subject, sizeof(subject), "%s/%s", ns, name);
     cJSON_AddStringToObject(report, "vm", subject);
-    add_verdict(report, &v, settings);
+    add_verdict(report, &v);
 
     const cJSON *vmi = NULL;
     if (!v.view_error && cv_get(view, &scope, CV_VMI, ns, name, &vmi) == CV_OK) {

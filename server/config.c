@@ -132,6 +132,31 @@ static int rule_modes(struct file_ctx *fc, const cJSON *map, bool early)
     return 0;
 }
 
+/*
+ * systemMigrations: {<rule id>: deny|warn|off}, the modes of the migration
+ * rules for migrations KubeVirt starts itself (docs/rules.md, system
+ * migrations).  Only the rules a migration review runs can be set.
+ */
+static int system_migration_modes(struct file_ctx *fc, const cJSON *map)
+{
+    if (!cJSON_IsObject(map))
+        FILE_ERROR(fc, "systemMigrations: must be a mapping of rule id to deny|warn|off");
+    const cJSON *item;
+    cJSON_ArrayForEach (item, map) {
+        int id = rule_id_from_name(item->string);
+        if (id < 0 || id == RULE_VMIM_NO_VMI)
+            FILE_ERROR(fc, "systemMigrations.%s: unknown rule", item->string);
+        if (is_early_and_cluster_rule(id))
+            FILE_ERROR(fc, "systemMigrations.%s: not a migration rule", item->string);
+        int mode = cJSON_IsString(item) ? rule_mode_from_name(item->valuestring) : -1;
+        if (mode < 0)
+            FILE_ERROR(fc, "systemMigrations.%s: mode must be deny, warn or off", item->string);
+        fc->c->settings.system_migration[id] = (enum rule_mode)mode;
+        fc->c->settings.system_migration_set[id] = true;
+    }
+    return 0;
+}
+
 static int kubevirt_section(struct file_ctx *fc, const cJSON *map)
 {
     if (!cJSON_IsObject(map))
@@ -207,6 +232,8 @@ static int top_level_key(struct file_ctx *fc, const cJSON *item)
         return rule_modes(fc, item, false);
     if (strcmp(k, "earlyWarnings") == 0)
         return rule_modes(fc, item, true);
+    if (strcmp(k, "systemMigrations") == 0)
+        return system_migration_modes(fc, item);
     if (strcmp(k, "kubevirt") == 0)
         return kubevirt_section(fc, item);
     if (strcmp(k, "limits") == 0)

@@ -7,6 +7,9 @@
  *   clusterDir: DIR  | kubeconfig: FILE
  *   rules:         {<rule id>: deny|warn|off, ...}   modes of the migration rules
  *   earlyWarnings: {<rule id>: deny|warn|off, ...}   modes of the early VM/VMI warnings
+ *   systemMigrations: {<rule id>: deny|warn|off, ...} modes for migrations KubeVirt starts
+ *                  itself (node drain, workload update); unset rules: cdrom and
+ *                  container-disk warn instead of deny, the others keep their mode
  *   kubevirt:      {defaultTimeouts: bool}
  *   limits:        {maxBodyBytes: int}
  *   timeouts:      {reviewTimeoutMarginMs: int, drainSeconds: int}

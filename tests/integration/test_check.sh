@@ -80,6 +80,14 @@ rc=$?
 [ "$rc" = 0 ] || fail "cdrom in warn mode: exit $rc, want 0"
 jq -e '.migratable == true and .violations[0].mode == "warn"' "$TMP/out" >/dev/null || fail "warn mode report"
 
+# A pod-network bridge that opts in to migrating anyway is reported with the mode it had: warn.
+(cd "$SRC" && "$BIN" check --cluster-dir examples/cluster vm-bridge-optin -o json) >"$TMP/out"
+rc=$?
+[ "$rc" = 0 ] || fail "vm-bridge-optin: exit $rc, want 0"
+jq -e '.migratable == true and .violations[0].rule == "management-bridge"
+       and .violations[0].mode == "warn" and (.warnings | length == 1)' "$TMP/out" >/dev/null ||
+    fail "bridge opt-in reported as a warning"
+
 # Usage and input errors.
 printf 'a: [\n' >"$TMP/bad.yaml"
 printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {}\n' >"$TMP/pod.yaml"

@@ -8,7 +8,8 @@ answers.  Then, on the live server only: a node change arrives through the
 watch (no relist), 410 Gone relists, a slow API server gives "cannot verify"
 within the review's timeout (allowed with a warning when mutating), a rotated
 token is used, reviews make no node list call, /readyz waits for the first
-node list.  Last, `check --kubeconfig` answers as `check --cluster-dir`.
+node list.  UPDATE reviews that leave spec alone answer with nothing and make
+no API call.  Last, `check --kubeconfig` answers as `check --cluster-dir`.
 """
 import base64
 import copy
@@ -251,6 +252,87 @@ def run_live(live, si, nodes):
     print("401 answers during rotation: %d" % (ctl.count("401 " + vmi_path) - before), flush=True)
 
 
+def api_reads(ctl):
+    """GET and LIST calls so far (watches excluded: they reconnect on their own)."""
+    return sum(v for k, v in ctl.counters().items() if k.startswith(("GET ", "LIST ")))
+
+
+def example_vm(data):
+    """vm-migratable's VMI and VM, as the stand-in serves them."""
+    with open(os.path.join(data, "vmis.json")) as f:
+        vmi = next(v for v in json.load(f)["items"] if v["metadata"]["name"] == "vm-migratable")
+    with open(os.path.join(data, "vms.json")) as f:
+        vm = next(v for v in json.load(f)["items"] if v["metadata"]["name"] == "vm-migratable")
+    return vmi, vm
+
+
+def run_update_reviews(live, si, data):
+    ctl = si.ctl
+    vmi, vm = example_vm(data)
+    # Without status.volumeStatus the PVC's access modes can only come from a PVC read.
+    vmi["status"].pop("volumeStatus", None)
+    check(any("persistentVolumeClaim" in v for v in vmi["spec"]["volumes"]),
+          "vm-migratable's VMI has a PVC-backed volume (a review that looked would read it)")
+
+    def vmi_update(new, old, uid):
+        return review("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance", "UPDATE",
+                      new, name=new["metadata"]["name"], uid=uid, old=old)
+
+    # a status write (the VMI CRD has no status subresource): allowed, nothing said, no API call
+    new = copy.deepcopy(vmi)
+    new["status"]["migrationState"] = {"completed": True}
+    new["metadata"]["resourceVersion"] = "999"
+    before = api_reads(ctl)
+    for i in range(20):
+        resp = live.review("/validate", vmi_update(new, vmi, "upd-%d" % i))
+    r = resp["response"]
+    check(r["allowed"] and "warnings" not in r, "VMI status write: allowed, no warnings: %s" % json.dumps(r)[:200])
+    check(api_reads(ctl) == before, "20 VMI status writes make no API call (%d reads)" % (api_reads(ctl) - before))
+
+    # the same object as CREATE does read the cluster (the PVC): the counter above can see lookups
+    before = api_reads(ctl)
+    live.review("/validate", review("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance",
+                                    "CREATE", new, name="vm-migratable", uid="upd-create"))
+    check(api_reads(ctl) > before, "the same VMI as CREATE reads the cluster (%d reads)" % (api_reads(ctl) - before))
+
+    # a new CD-ROM in spec: judged, and warned about
+    cd = copy.deepcopy(new)
+    cd["spec"]["domain"]["devices"]["disks"].append({"name": "cdrom1", "cdrom": {"bus": "sata"}})
+    cd["spec"]["volumes"].append({"name": "cdrom1", "persistentVolumeClaim": {"claimName": "vm-migratable-rootdisk"}})
+    r = live.review("/validate", vmi_update(cd, vmi, "upd-cd"))["response"]
+    check(r["allowed"] and any('disk "cdrom1" is a CD-ROM; eject it first' in w for w in r.get("warnings", [])),
+          "VMI UPDATE adding a CD-ROM: the warning: %s" % r.get("warnings"))
+
+    # a VM UPDATE that changes only labels: nothing
+    newvm = copy.deepcopy(vm)
+    newvm["metadata"].setdefault("labels", {})["team"] = "storage"
+    before = api_reads(ctl)
+    r = live.review("/validate", review("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "UPDATE", newvm,
+                                        name="vm-migratable", uid="upd-vm", old=vm))["response"]
+    check(r["allowed"] and "warnings" not in r and api_reads(ctl) == before,
+          "VM label change: allowed, no warnings, no API call: %s" % json.dumps(r)[:200])
+
+    # KubeVirt CR: an annotation-only UPDATE is never refused for a cpuModel some node lacks
+    old_cr = kubevirt_cr(cpu_model="Icelake-Server")
+    new_cr = copy.deepcopy(old_cr)
+    new_cr["metadata"]["annotations"] = {"kubevirt.io/latest-observed-api-version": "v1"}
+
+    def cr_review(new, old, op, uid):
+        return review("kubevirt.io", "v1", "kubevirts", "KubeVirt", op, new, ns="harvester-system",
+                      name="kubevirt", uid=uid, old=old)
+
+    create = denial(live.review("/validate", cr_review(old_cr, None, "CREATE", "cr-1")))
+    check(create is not None and create.startswith("cluster CPU model Icelake-Server is not supported by nodes: "),
+          "KubeVirt CR CREATE with an unsupported cpuModel: denied: %s" % create)
+    check(denial(live.review("/validate", cr_review(new_cr, old_cr, "UPDATE", "cr-2"))) is None,
+          "KubeVirt CR UPDATE keeping that cpuModel, adding an annotation: allowed")
+    changed = copy.deepcopy(new_cr)
+    changed["spec"]["configuration"]["cpuModel"] = "EPYC-Genoa"
+    msg = denial(live.review("/validate", cr_review(changed, old_cr, "UPDATE", "cr-3")))
+    check(msg is not None and msg.startswith("cluster CPU model EPYC-Genoa is not supported by nodes: "),
+          "KubeVirt CR UPDATE changing cpuModel to an unsupported one: denied: %s" % msg)
+
+
 def run_readyz(work, si):
     si.ctl.post("/fault", {"prefix": "/api/v1/nodes", "delay_ms": 2500})
     w = standin.Webhook(work, "slow-start", ["--kubeconfig", si.kubeconfig])
@@ -306,6 +388,7 @@ def main():
         check(standin.wait_for(lambda: live.ready() == 200, 10, step=0.1), "live webhook becomes ready")
         run_table(static, live)
         run_live(live, si, nodes)
+        run_update_reviews(live, si, data)
         run_check(si)
         run_readyz(work, si)
         check(live.stop() == 0, "live webhook exits 0 on SIGTERM")

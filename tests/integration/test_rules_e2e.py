@@ -81,6 +81,8 @@ class Client:
 
 def vmim_review(vmi, **kw):
     obj = vmim(vmi, target=kw.pop("target", None))
+    obj["metadata"].update(kw.pop("meta", {}))
+    obj["spec"].update(kw.pop("spec", {}))
     return review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
                   kw.pop("operation", "CREATE"), obj, name=obj["metadata"]["name"], **kw)
 
@@ -101,10 +103,22 @@ def main():
         try:
             c = Client(port, work + "/ca.crt")
             run(c)
+            run_rev2(c)
         finally:
             proc.terminate()
             rc = proc.wait(timeout=20)
             check(rc == 0, f"server exits 0 on SIGTERM (got {rc})")
+    with tempfile.TemporaryDirectory() as work:
+        config = os.path.join(work, "webhook.yaml")
+        with open(config, "w") as f:
+            f.write("rules:\n  management-bridge: \"off\"\nsystemMigrations:\n  cdrom: deny\n")
+        proc, port = start_server(work, ["--config", config])
+        try:
+            run_configured(Client(port, work + "/ca.crt"))
+        finally:
+            proc.terminate()
+            rc = proc.wait(timeout=20)
+            check(rc == 0, f"configured server exits 0 on SIGTERM (got {rc})")
     if failures:
         print(f"{failures} check(s) failed")
         sys.exit(1)
@@ -226,6 +240,117 @@ def run(c):
                                                "VirtualMachineInstanceMigration", "CREATE", nospec, name="m")))
     check(msg == "migration default/m names no VirtualMachineInstance (spec.vmiName is empty)",
           f"VMIM without spec denied: {msg!r}")
+
+
+EVACUATION = {"annotations": {"kubevirt.io/evacuationMigration": "node-a"}}
+WORKLOAD_UPDATE = {"annotations": {"kubevirt.io/workloadUpdateMigration": ""}}
+OPT_IN = ('VM default/{}: interface "default" uses bridge binding on the management network; migrating anyway '
+          '(kubevirt.io/allow-pod-bridge-network-live-migration): the guest keeps its old IP address')
+
+
+def allowed_with(resp, warnings):
+    r = resp["response"]
+    return r["allowed"] is True and r.get("warnings", []) == warnings
+
+
+def run_rev2(c):
+    """What KubeVirt migrates, and what it refuses for reasons of its own (examples/cluster/vmis-rev2.yaml)."""
+    P = "VM default/{} cannot be live-migrated: "
+    cdrom = 'disk "cdrom1" is a CD-ROM; eject it first'
+
+    # KubeVirt's own migrations of a CD-ROM VM (node drain, update) are allowed with a warning; a user's is denied.
+    for what, meta in (("evacuation", EVACUATION), ("workload update", WORKLOAD_UPDATE)):
+        resp = c.review("/validate", vmim_review("vm-cdrom", meta=meta))
+        check(allowed_with(resp, [P.format("vm-cdrom") + cdrom]), f"{what} VMIM of vm-cdrom warns: {resp['response']}")
+    msg = denial(c.review("/validate", vmim_review("vm-cdrom")))
+    check(msg == P.format("vm-cdrom") + cdrom, f"the same VMIM without the annotation is denied: {msg!r}")
+    # Other rules keep their mode for system migrations.
+    msg = denial(c.review("/validate", vmim_review("vm-gpu", meta=EVACUATION)))
+    check(msg is not None and 'GPU "gpu1"' in msg, f"evacuation of vm-gpu still denied: {msg!r}")
+
+    # An ejected CD-ROM is no finding.
+    resp = c.review("/validate", vmim_review("vm-ejected"))
+    check(allowed_with(resp, []), f"VMIM of vm-ejected allowed silently: {resp['response']}")
+
+    # The pod-bridge opt-in: a warning of its own.
+    resp = c.review("/validate", vmim_review("vm-bridge-optin"))
+    check(allowed_with(resp, [OPT_IN.format("vm-bridge-optin")]), f"VMIM of vm-bridge-optin warns: {resp['response']}")
+
+    # KubeVirt's own reason, when nothing else explains it; vm-bridge's InterfaceNotLiveMigratable is not repeated.
+    msg = denial(c.review("/validate", vmim_review("vm-sev")))
+    check(msg == P.format("vm-sev") + "KubeVirt reports it is not live-migratable: SEVNotLiveMigratable: VMI uses SEV",
+          f"VMIM of vm-sev denied with KubeVirt's reason: {msg!r}")
+    msg = denial(c.review("/validate", vmim_review("vm-bridge")))
+    check(msg is not None and "KubeVirt reports" not in msg, f"vm-bridge's reason not repeated: {msg!r}")
+
+    # A storage migration copies its RWO destination: exempt from volume-access-mode.
+    resp = c.review("/validate", vmim_review("vm-storage-migration"))
+    check(allowed_with(resp, []), f"VMIM of vm-storage-migration allowed: {resp['response']}")
+
+    # Decentralized: sendTo leaves this cluster's storage and nodes alone; receive waits for the sync.
+    send = {"sendTo": {"migrationID": "mig-7f3a", "connectURL": "sync.cluster-b.example.com:9185"}}
+    resp = c.review("/validate", vmim_review("vm-rwo", spec=send, target="node-x"))
+    check(allowed_with(resp, []), f"sendTo VMIM of vm-rwo allowed: {resp['response']}")
+    msg = denial(c.review("/validate", vmim_review("vm-rwo", target="node-x")))
+    check(msg is not None and "ReadWriteOnce" in msg and 'target node "node-x"' in msg,
+          f"the same VMIM without sendTo denied: {msg!r}")
+    resp = c.review("/validate", vmim_review("vm-receiving", spec={"receive": {"migrationID": "mig-7f3a"}}))
+    check(allowed_with(resp, []), f"receive VMIM of vm-receiving (WaitingForSync) allowed: {resp['response']}")
+    msg = denial(c.review("/validate", vmim_review("vm-receiving")))
+    check(msg == P.format("vm-receiving") + "it is not running (phase WaitingForSync)",
+          f"a plain VMIM of the waiting VMI is denied: {msg!r}")
+
+    # Early warnings: VM CREATE with an empty CD-ROM tray says nothing; the opt-in VM gets its own warning.
+    def vm(name, annotations=None, iface=None, disks=(), volumes=()):
+        return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"runStrategy": "RerunOnFailure", "template": {
+                    "metadata": {"annotations": annotations or {}},
+                    "spec": {"domain": {"cpu": {"model": "host-passthrough"},
+                                        "devices": {"disks": list(disks),
+                                                    "interfaces": [iface or {"name": "default", "masquerade": {}}]},
+                                        "memory": {"guest": "2Gi"}},
+                             "networks": [{"name": "default", "pod": {}}],
+                             "volumes": list(volumes)}}}}
+
+    def vm_create(obj):
+        return c.review("/validate", review("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "CREATE", obj,
+                                            name=obj["metadata"]["name"]))
+    resp = vm_create(vm("vm-tray", disks=[{"name": "cdrom-0", "cdrom": {"bus": "sata"}}]))
+    check(allowed_with(resp, []), f"VM CREATE with an ejected CD-ROM says nothing: {resp['response']}")
+    resp = vm_create(vm("vm-br", annotations={"kubevirt.io/allow-pod-bridge-network-live-migration": "true"},
+                        iface={"name": "default", "bridge": {}}))
+    check(allowed_with(resp, [OPT_IN.format("vm-br")]), f"VM CREATE with the bridge opt-in: {resp['response']}")
+    vmi = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
+           "metadata": {"name": "vmi-br", "namespace": "default",
+                        "annotations": {"kubevirt.io/allow-pod-bridge-network-live-migration": ""}},
+           "spec": vm("x", iface={"name": "default", "bridge": {}})["spec"]["template"]["spec"]}
+    resp = c.review("/validate", review("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance",
+                                        "CREATE", vmi, name="vmi-br"))
+    check(allowed_with(resp, [OPT_IN.format("vmi-br")]), f"VMI CREATE with the bridge opt-in: {resp['response']}")
+
+
+    # The example reviews show the same.
+    reviews = os.path.join(SRC, "examples", "reviews")
+    for name, allowed, warns in (("vmim-cdrom-evacuation.json", True, 1), ("vmim-ejected.json", True, 0),
+                                 ("vmim-bridge-optin.json", True, 1), ("vmim-sev.json", False, 0)):
+        with open(os.path.join(reviews, name)) as f:
+            r = c.review("/validate", json.load(f))["response"]
+        check(r["allowed"] is allowed and len(r.get("warnings", [])) == warns, f"examples/reviews/{name}: {r}")
+
+
+def run_configured(c):
+    """systemMigrations wins for KubeVirt's own migrations; a rule in off mode still explains KubeVirt's reason."""
+    P = "VM default/{} cannot be live-migrated: "
+    msg = denial(c.review("/validate", vmim_review("vm-cdrom", meta=EVACUATION)))
+    check(msg == P.format("vm-cdrom") + 'disk "cdrom1" is a CD-ROM; eject it first',
+          f"systemMigrations cdrom: deny denies the evacuation: {msg!r}")
+    resp = c.review("/validate", vmim_review("vm-containerdisk", meta=EVACUATION))
+    check(allowed_with(resp, [P.format("vm-containerdisk") + 'volume "rootdisk" is a container disk; remove it first']),
+          f"container-disk still warns for an evacuation: {resp['response']}")
+    resp = c.review("/validate", vmim_review("vm-bridge"))
+    check(allowed_with(resp, []), f"management-bridge off: vm-bridge allowed, its KubeVirt reason explained: "
+                                  f"{resp['response']}")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,28 @@ static void kubeconfig_flag_replaces_the_files_cluster_dir(void **state)
     config_free(&c);
 }
 
+static void system_migrations_set_their_own_modes(void **state)
+{
+    (void)state;
+    struct mw_config c;
+    char err[512] = "";
+    config_init(&c);
+    for (int i = 0; i < RULE_COUNT; i++)
+        assert_false(c.settings.system_migration_set[i]);
+    assert_int_equal(config_load_file(&c, data("config-system-migrations.yaml"), err, sizeof(err)),
+                     0);
+    assert_true(c.settings.system_migration_set[RULE_CDROM]);
+    assert_int_equal(c.settings.system_migration[RULE_CDROM], MODE_DENY);
+    assert_true(c.settings.system_migration_set[RULE_NOT_MIGRATABLE]);
+    assert_int_equal(c.settings.system_migration[RULE_NOT_MIGRATABLE], MODE_WARN);
+    assert_false(c.settings.system_migration_set[RULE_CONTAINER_DISK]);
+    /* The user-started modes are untouched. */
+    assert_int_equal(c.settings.migration[RULE_CDROM], MODE_DENY);
+    assert_int_equal(c.settings.migration[RULE_NOT_MIGRATABLE], MODE_DENY);
+    assert_int_equal(c.settings.migration[RULE_GPU], MODE_WARN);
+    config_free(&c);
+}
+
 static void file_errors_name_the_file_and_key(void **state)
 {
     (void)state;
@@ -126,6 +148,18 @@ static void file_errors_name_the_file_and_key(void **state)
          "webhook.yaml: rules: must be a mapping of rule id to deny|warn|off"},
         {"{\"earlyWarnings\":{\"gpu\":\"loud\"}}",
          "webhook.yaml: earlyWarnings.gpu: mode must be deny, warn or off"},
+        {"{\"systemMigrations\":{\"cdrom\":\"allow\"}}",
+         "webhook.yaml: systemMigrations.cdrom: mode must be deny, warn or off"},
+        {"{\"systemMigrations\":{\"cdrom\":null}}",
+         "webhook.yaml: systemMigrations.cdrom: mode must be deny, warn or off"},
+        {"{\"systemMigrations\":{\"floppy\":\"warn\"}}",
+         "webhook.yaml: systemMigrations.floppy: unknown rule"},
+        {"{\"systemMigrations\":{\"vmim-no-vmi\":\"warn\"}}",
+         "webhook.yaml: systemMigrations.vmim-no-vmi: unknown rule"},
+        {"{\"systemMigrations\":{\"migration-timeouts\":\"warn\"}}",
+         "webhook.yaml: systemMigrations.migration-timeouts: not a migration rule"},
+        {"{\"systemMigrations\":\"warn\"}",
+         "webhook.yaml: systemMigrations: must be a mapping of rule id to deny|warn|off"},
         {"{\"kubevirt\":{\"defaultTimeouts\":\"yes\"}}",
          "webhook.yaml: kubevirt.defaultTimeouts: must be true or false"},
         {"{\"kubevirt\":{\"other\":1}}", "webhook.yaml: kubevirt.other: unknown key"},
@@ -199,6 +233,7 @@ int main(void)
         cmocka_unit_test(file_sets_every_section),
         cmocka_unit_test(flags_override_the_file),
         cmocka_unit_test(kubeconfig_flag_replaces_the_files_cluster_dir),
+        cmocka_unit_test(system_migrations_set_their_own_modes),
         cmocka_unit_test(file_errors_name_the_file_and_key),
         cmocka_unit_test(flag_errors_are_one_line_and_exit_2),
         cmocka_unit_test(help_is_reported),

@@ -342,6 +342,112 @@ static void ten_thousand_volumes(void **state)
     cJSON_Delete(vm);
 }
 
+/* ------------------------------------- ejected CD-ROM, pod-bridge opt-in (§6) */
+
+#define OPT_IN(vm)                                                                                 \
+    "VM default/" vm ": interface \"default\" uses bridge binding on the management network; "     \
+    "migrating anyway (kubevirt.io/allow-pod-bridge-network-live-migration): the guest keeps its " \
+    "old IP address"
+
+static void ejected_cdrom_says_nothing(void **state)
+{
+    (void)state;
+    /* The fixture VMI with its CD-ROM ejected (volume removed), a masquerade interface and RWX. */
+    cJSON *vmi = fixture_object("constructed-vmi-status-variants.yaml", 0);
+    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    set_at(vmi, "spec.domain.devices.interfaces",
+           json("[{\"name\":\"default\",\"masquerade\":{},\"model\":\"virtio\"}]"));
+    set_at(vmi, "spec.volumes",
+           json("[{\"name\":\"disk-0\",\"persistentVolumeClaim\":{\"claimName\":"
+                "\"vm1-disk-0-hxzx7\"}},{\"name\":\"cloudinitdisk\",\"cloudInitNoCloud\":{}}]"));
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vmi, "status"), "volumeStatus");
+    struct verdict v;
+    check_with(vmi, cluster(), NULL, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+
+    /* The same disk with its volume back warns. */
+    set_at(vmi, "spec.volumes",
+           json("[{\"name\":\"disk-0\",\"persistentVolumeClaim\":{\"claimName\":"
+                "\"vm1-disk-0-hxzx7\"}},{\"name\":\"cdrom-0\",\"persistentVolumeClaim\":{"
+                "\"claimName\":\"vm1-disk-0-hxzx7\"}}]"));
+    check_with(vmi, cluster(), NULL, &v);
+    const char *texts[] = {
+        "VM default/vm-bridge-mgmt will not be live-migratable: disk \"cdrom-0\" is a CD-ROM; "
+        "eject it first"};
+    expect_warnings(&v, 1, texts);
+    verdict_free(&v);
+    cJSON_Delete(vmi);
+
+    /* A VM CREATE with an empty tray: nothing. */
+    cJSON *vm = alpine_vm();
+    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vm, "spec"), "dataVolumeTemplates");
+    set_at(vm, "spec.template.spec.domain.devices.disks",
+           json("[{\"name\":\"cdrom-0\",\"cdrom\":{\"bus\":\"sata\"}}]"));
+    set_at(vm, "spec.template.spec.volumes", json("[]"));
+    check_with(vm, cluster(), NULL, &v);
+    expect_warnings(&v, 0, NULL);
+    verdict_free(&v);
+    cJSON_Delete(vm);
+}
+
+static void bridge_opt_in_warns_on_its_own(void **state)
+{
+    (void)state;
+    /* VMI: the annotation in metadata.annotations. */
+    cJSON *vmi = fixture_object("constructed-vmi-status-variants.yaml", 0);
+    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    set_at(vmi, "metadata.annotations",
+           json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"true\"}"));
+    struct verdict v;
+    check_with(vmi, cluster(), NULL, &v);
+    const char *texts[] = {
+        "VM default/vm-bridge-mgmt will not be live-migratable: disk \"cdrom-0\" is a CD-ROM; "
+        "eject it first; volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access "
+        "mode ReadWriteOnce; live migration needs ReadWriteMany",
+        OPT_IN("vm-bridge-mgmt")};
+    expect_warnings(&v, 2, texts);
+    verdict_free(&v);
+
+    /* Configured to deny, it still only warns; off says nothing. */
+    struct rule_settings s;
+    rule_settings_default(&s);
+    s.early[RULE_MANAGEMENT_BRIDGE] = MODE_DENY;
+    check_with(vmi, cluster(), &s, &v);
+    expect_warnings(&v, 2, texts);
+    verdict_free(&v);
+    s.early[RULE_MANAGEMENT_BRIDGE] = MODE_OFF;
+    check_with(vmi, cluster(), &s, &v);
+    expect_warnings(&v, 1, texts);
+    verdict_free(&v);
+    cJSON_Delete(vmi);
+
+    /* VM: the annotation in spec.template.metadata.annotations; the VM's own does not count. */
+    cJSON *vm = alpine_vm();
+    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vm, "spec"), "dataVolumeTemplates");
+    set_at(vm, "spec.template.spec.volumes", json("[]"));
+    set_at(vm, "spec.template.spec.networks", json("[{\"name\":\"default\",\"pod\":{}}]"));
+    set_at(vm, "spec.template.spec.domain.devices.interfaces",
+           json("[{\"name\":\"default\",\"bridge\":{}}]"));
+    set_at(vm, "metadata.annotations",
+           json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"\"}"));
+    check_with(vm, cluster(), NULL, &v);
+    const char *denied[] = {"VM default/vm-alpine-datavolume will not be live-migratable: "
+                            "interface \"default\" uses bridge binding on the management "
+                            "network; use masquerade instead"};
+    expect_warnings(&v, 1, denied);
+    verdict_free(&v);
+    set_at(vm, "spec.template.metadata.annotations",
+           json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"\"}"));
+    check_with(vm, cluster(), NULL, &v);
+    const char *opted[] = {OPT_IN("vm-alpine-datavolume")};
+    expect_warnings(&v, 1, opted);
+    verdict_free(&v);
+    cJSON_Delete(vm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +461,8 @@ int main(void)
         cmocka_unit_test(unreachable_cluster_only_warns),
         cmocka_unit_test(malformed_objects_are_allowed),
         cmocka_unit_test(ten_thousand_volumes),
+        cmocka_unit_test(ejected_cdrom_says_nothing),
+        cmocka_unit_test(bridge_opt_in_warns_on_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,11 @@
 #define PVC_RWX "vm1-disk-0-hxzx7"
 #define PVC_RWO "vm-bridge-mgmt-disk-0-abcde"
 
+/* The clean VMI's volumes plus a CD-ROM volume `cd` (an image in the tray, on an RWX claim). */
+#define VOLUMES_WITH_CDROM(cd)                                                                     \
+    "[{\"name\":\"pvcdisk\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWX "\"}},"           \
+    "{\"name\":\"" cd "\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWX "\"}}]"
+
 static cJSON *base_cluster(void)
 {
     cJSON *objects = cJSON_CreateArray();
@@ -166,7 +171,7 @@ static const struct one_rule_case one_rule_cases[] = {
     {"cdrom", "spec.domain.devices.disks",
      "[{\"name\":\"pvcdisk\",\"disk\":{\"bus\":\"virtio\"}},{\"name\":\"cdrom1\",\"cdrom\":{"
      "\"bus\":\"sata\"}}]",
-     "disk \"cdrom1\" is a CD-ROM; eject it first", NULL, NULL},
+     "disk \"cdrom1\" is a CD-ROM; eject it first", "spec.volumes", VOLUMES_WITH_CDROM("cdrom1")},
     {"container disk", "spec.volumes",
      "[{\"name\":\"root\",\"containerDisk\":{\"image\":\"quay.io/kubevirt/"
      "cirros-container-disk-demo\"}}]",
@@ -244,19 +249,62 @@ static void multus_bridge_and_sriov_are_fine(void **state)
     }
 }
 
-static void bridge_annotation_does_not_help(void **state)
+/* A VMI with a bridge on the pod network that opts in to migrating anyway. */
+static cJSON *vmi_with_bridge_opt_in(void)
 {
-    (void)state;
     cJSON *vmi = clean_vmi();
     set_at(vmi, "metadata.annotations",
-           json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"true\"}"));
+           json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"\"}"));
     set_at(vmi, "spec.networks", json("[{\"name\":\"mgmt\",\"pod\":{}}]"));
     set_at(vmi, "spec.domain.devices.interfaces", json("[{\"name\":\"mgmt\",\"bridge\":{}}]"));
+    return vmi;
+}
+
+#define BRIDGE_OPT_IN                                                                              \
+    "VM default/vm1: interface \"mgmt\" uses bridge binding on the management network; migrating " \
+    "anyway (kubevirt.io/allow-pod-bridge-network-live-migration): the guest keeps its old IP "    \
+    "address"
+
+static void bridge_opt_in_is_a_warning_of_its_own(void **state)
+{
+    (void)state;
     struct verdict v;
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(
-        &v, P
-        "interface \"mgmt\" uses bridge binding on the management network; use masquerade instead");
+    review(vmim("mig-1", "vm1"), vmi_with_bridge_opt_in(), NULL, &v);
+    assert_true(v.allowed);
+    assert_null(v.message);
+    assert_int_equal(v.nwarnings, 1);
+    assert_string_equal(v.warnings[0], BRIDGE_OPT_IN);
+    assert_int_equal(v.nfired, 1);
+    assert_int_equal(v.fired_mode[0], MODE_WARN);
+    verdict_free(&v);
+
+    /* Never inside the "cannot be live-migrated" texts, denied or warned; KubeVirt <= 1.7 still
+     * wrote InterfaceNotLiveMigratable for it: the opt-in finding explains that. */
+    struct rule_settings s;
+    rule_settings_default(&s);
+    s.migration[RULE_GPU] = MODE_WARN;
+    cJSON *vmi = vmi_with_bridge_opt_in();
+    set_at(vmi, "spec.domain.devices.gpus",
+           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    set_at(vmi, "spec.volumes", json(VOLUMES_WITH_CDROM("cd")));
+    set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"cd\",\"cdrom\":{}}]"));
+    set_at(
+        vmi, "status.conditions",
+        json("[{\"type\":\"LiveMigratable\",\"status\":\"False\",\"reason\":"
+             "\"InterfaceNotLiveMigratable\",\"message\":\"cannot migrate VMI which does not use "
+             "masquerade to connect to the pod network\"}]"));
+    review(vmim("mig-1", "vm1"), vmi, &s, &v);
+    expect_denied(&v, P "disk \"cd\" is a CD-ROM; eject it first");
+    assert_int_equal(v.nwarnings, 2);
+    assert_string_equal(v.warnings[0],
+                        P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    assert_string_equal(v.warnings[1], BRIDGE_OPT_IN);
+    verdict_free(&v);
+
+    /* Off stays off. */
+    s.migration[RULE_MANAGEMENT_BRIDGE] = MODE_OFF;
+    review(vmim("mig-1", "vm1"), vmi_with_bridge_opt_in(), &s, &v);
+    expect_allowed_silently(&v);
     verdict_free(&v);
 }
 
@@ -336,6 +384,7 @@ static void stopped_vmi_reports_spec_rules_too(void **state)
         if (cases[i].phase)
             set_at(vmi, "status.phase", json(cases[i].phase));
         set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"cd\",\"cdrom\":{}}]"));
+        set_at(vmi, "spec.volumes", json(VOLUMES_WITH_CDROM("cd")));
         struct verdict v;
         review(vmim("mig-1", "vm1"), vmi, NULL, &v);
         char expected[512];
@@ -409,12 +458,442 @@ static void vmim_without_vmi_name_is_denied(void **state)
     verdict_free(&v);
 }
 
+/* ------------------------------------------------------------ not-migratable */
+
+static cJSON *with_condition(cJSON *vmi, const char *reason, const char *message)
+{
+    cJSON *c = json("{\"type\":\"LiveMigratable\",\"status\":\"False\"}");
+    if (reason)
+        cJSON_AddStringToObject(c, "reason", reason);
+    if (message)
+        cJSON_AddStringToObject(c, "message", message);
+    cJSON *list = json("[{\"type\":\"Ready\",\"status\":\"True\"}]");
+    cJSON_AddItemToArray(list, c);
+    set_at(vmi, "status.conditions", list);
+    return vmi;
+}
+
+#define KV "KubeVirt reports it is not live-migratable: "
+
+static void not_migratable_reports_kubevirt_reason(void **state)
+{
+    (void)state;
+    struct verdict v;
+    review(vmim("mig-1", "vm1"),
+           with_condition(clean_vmi(), "SEVNotLiveMigratable", "VMI uses SEV"), NULL, &v);
+    expect_denied(&v, P KV "SEVNotLiveMigratable: VMI uses SEV");
+    assert_int_equal(v.nfired, 1);
+    assert_int_equal(v.fired[0], RULE_NOT_MIGRATABLE);
+    verdict_free(&v);
+
+    /* Right after in-flight, before the spec rules; no message: no ": <message>". */
+    cJSON *vmi = with_condition(clean_vmi(), "HypervPassthroughNotLiveMigratable", NULL);
+    set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"cd\",\"cdrom\":{}}]"));
+    set_at(vmi, "spec.volumes", json(VOLUMES_WITH_CDROM("cd")));
+    cJSON *extra = cJSON_CreateArray();
+    cJSON_AddItemToArray(extra, vmi);
+    cJSON_AddItemToArray(extra, migration_in("mig-0", "default", "vm1", "Running"));
+    review(vmim("mig-1", "vm1"), extra, NULL, &v);
+    expect_denied(&v,
+                  P "migration mig-0 is already in progress; " KV
+                    "HypervPassthroughNotLiveMigratable; disk \"cd\" is a CD-ROM; eject it first");
+    verdict_free(&v);
+
+    /* A stopped VMI still has its condition read; True says nothing. */
+    vmi = with_condition(clean_vmi(), "SEVNotLiveMigratable", "VMI uses SEV");
+    set_at(vmi, "status.phase", cJSON_CreateString("Scheduling"));
+    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
+    expect_denied(&v, P "it is not running (phase Scheduling); " KV
+                        "SEVNotLiveMigratable: VMI uses SEV");
+    verdict_free(&v);
+    vmi = clean_vmi();
+    set_at(vmi, "status.conditions", json("[{\"type\":\"LiveMigratable\",\"status\":\"True\"}]"));
+    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
+    expect_allowed_silently(&v);
+    verdict_free(&v);
+}
+
+static void not_migratable_message_is_cut_on_a_character(void **state)
+{
+    (void)state;
+    char message[400], expected[600];
+    /* 199 ASCII bytes then "é" (2 bytes) straddling byte 200: cut before it. */
+    memset(message, 'a', 199);
+    strcpy(message + 199, "\xc3\xa9 and more text after the cut");
+    struct verdict v;
+    review(vmim("mig-1", "vm1"), with_condition(clean_vmi(), "NotMigratable", message), NULL, &v);
+    snprintf(expected, sizeof(expected), P KV "NotMigratable: %.199s", message);
+    expect_denied(&v, expected);
+    verdict_free(&v);
+
+    /* 198 bytes then "é": the whole character fits in 200. */
+    memset(message, 'b', 198);
+    strcpy(message + 198, "\xc3\xa9zzz");
+    review(vmim("mig-1", "vm1"), with_condition(clean_vmi(), "NotMigratable", message), NULL, &v);
+    snprintf(expected, sizeof(expected), P KV "NotMigratable: %.200s", message);
+    expect_denied(&v, expected);
+    verdict_free(&v);
+
+    /* Exactly 200 bytes: kept whole, no marker. */
+    memset(message, 'c', 200);
+    message[200] = '\0';
+    review(vmim("mig-1", "vm1"), with_condition(clean_vmi(), "NotMigratable", message), NULL, &v);
+    snprintf(expected, sizeof(expected), P KV "NotMigratable: %s", message);
+    expect_denied(&v, expected);
+    verdict_free(&v);
+}
+
+/* The running fixture VMI (bridge on the pod network, CD-ROM, RWO disk) without its CD-ROM. */
+static cJSON *bridge_vmi(const char *reason, const char *message)
+{
+    cJSON *vmi = fixture_object("constructed-vmi-status-variants.yaml", 0);
+    set_at(vmi, "metadata.name", cJSON_CreateString("vm1"));
+    set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"disk-0\",\"disk\":{}}]"));
+    set_at(
+        vmi, "spec.volumes",
+        json("[{\"name\":\"disk-0\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWO "\"}}]"));
+    return reason ? with_condition(vmi, reason, message) : vmi;
+}
+
+#define BRIDGE_TEXT                                                                                \
+    "interface \"default\" uses bridge binding on the management network; use masquerade instead"
+#define RWO_TEXT                                                                                   \
+    "volume \"disk-0\" uses PVC \"" PVC_RWO                                                        \
+    "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany"
+
+static void not_migratable_explained_by_findings(void **state)
+{
+    (void)state;
+    struct verdict v;
+    /* The fixture's InterfaceNotLiveMigratable: management-bridge already says it. */
+    review(vmim("mig-1", "vm1"), bridge_vmi(NULL, NULL), NULL, &v);
+    expect_denied(&v, P BRIDGE_TEXT "; " RWO_TEXT);
+    verdict_free(&v);
+
+    /* A rule in off mode still explains its reason. */
+    struct rule_settings s;
+    rule_settings_default(&s);
+    s.migration[RULE_MANAGEMENT_BRIDGE] = MODE_OFF;
+    review(vmim("mig-1", "vm1"), bridge_vmi(NULL, NULL), &s, &v);
+    expect_denied(&v, P RWO_TEXT);
+    verdict_free(&v);
+
+    /* DisksNotLiveMigratable by volume-access-mode, even in off mode. */
+    s.migration[RULE_VOLUME_ACCESS_MODE] = MODE_OFF;
+    const char *disks = "cannot migrate VMI: PVC " PVC_RWO " is not shared, live migration "
+                        "requires that all PVCs must be shared (using ReadWriteMany access mode)";
+    review(vmim("mig-1", "vm1"), bridge_vmi("DisksNotLiveMigratable", disks), &s, &v);
+    expect_allowed_silently(&v);
+    verdict_free(&v);
+
+    /* HostDeviceNotLiveMigratable by host-device or gpu, not by anything else. */
+    cJSON *vmi =
+        with_condition(clean_vmi(), "HostDeviceNotLiveMigratable", "VMI uses a PCI host devices");
+    set_at(vmi, "spec.domain.devices.gpus",
+           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
+    expect_denied(&v, P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    verdict_free(&v);
+    vmi = with_condition(clean_vmi(), "HostDeviceNotLiveMigratable",
+                         "VMI specifies non-migratable generic PCI host device");
+    set_at(vmi, "spec.domain.devices.hostDevices",
+           json("[{\"name\":\"h\",\"deviceName\":\"intel.com/X\"}]"));
+    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
+    expect_denied(&v, P "host device \"h\" (intel.com/X) is passed through; remove it first");
+    verdict_free(&v);
+    review(
+        vmim("mig-1", "vm1"),
+        with_condition(clean_vmi(), "HostDeviceNotLiveMigratable", "VMI uses a PCI host devices"),
+        NULL, &v);
+    expect_denied(&v, P KV "HostDeviceNotLiveMigratable: VMI uses a PCI host devices");
+    verdict_free(&v);
+
+    /* A reason of one kind is not explained by a finding of another. */
+    review(vmim("mig-1", "vm1"), bridge_vmi("SEVNotLiveMigratable", "VMI uses SEV"), NULL, &v);
+    expect_denied(&v, P KV "SEVNotLiveMigratable: VMI uses SEV; " BRIDGE_TEXT "; " RWO_TEXT);
+    verdict_free(&v);
+}
+
+/* A VMIM of vm1 to the picked node `node`. */
+static cJSON *vmim_to(const char *node)
+{
+    cJSON *m = vmim("mig-1", "vm1");
+    cJSON *sel = cJSON_CreateObject();
+    cJSON_AddStringToObject(sel, "kubernetes.io/hostname", node);
+    set_at(m, "spec.addedNodeSelector", sel);
+    return m;
+}
+
+static void cpu_mode_reason_explained_by_the_cpu_step(void **state)
+{
+    (void)state;
+    const char *cpu = "the node \"node-a\" does not allow migration with host-model";
+    struct verdict v;
+    /* node-b has another host CPU model: target-node fails on the CPU step. */
+    review(vmim_to("node-b"), with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu), NULL, &v);
+    assert_false(v.allowed);
+    assert_int_equal(v.nfired, 1);
+    assert_int_equal(v.fired[0], RULE_TARGET_NODE);
+    assert_null(strstr(v.message, "KubeVirt reports"));
+    verdict_free(&v);
+    review(vmim_to("node-b"), with_condition(clean_vmi(), "CPUModeNotLiveMigratable", cpu), NULL,
+           &v);
+    assert_null(strstr(v.message, "KubeVirt reports"));
+    verdict_free(&v);
+
+    /* A target node that fails on another step does not explain it. */
+    review(vmim_to("node-x"), with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu), NULL, &v);
+    expect_denied(&v, P KV "CPUModeLiveMigratable: the node \"node-a\" does not allow migration "
+                           "with host-model; target node \"node-x\" does not exist");
+    verdict_free(&v);
+
+    /* Neither does an eligible one (node-c), nor no target finding at all. */
+    review(vmim_to("node-c"), with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu), NULL, &v);
+    expect_denied(&v, P KV "CPUModeLiveMigratable: the node \"node-a\" does not allow migration "
+                           "with host-model");
+    verdict_free(&v);
+
+    /* no-target with a node failing on the CPU step explains it: only node-b besides node-a. */
+    cJSON *extra = cJSON_CreateArray();
+    cJSON_AddItemToArray(extra, with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu));
+    cJSON *objects = base_cluster();
+    cJSON *node;
+    cJSON_ArrayForEach (node, objects) {
+        const char *n = meta_name(node);
+        if (n && strcmp(n, "node-c") == 0)
+            set_at(node, "spec.unschedulable", cJSON_CreateTrue());
+    }
+    struct cluster_view *view = view_over(objects);
+    cJSON_AddItemToArray(objects, cJSON_DetachItemFromArray(extra, 0));
+    cJSON_Delete(extra);
+    struct rule_settings s;
+    rule_settings_default(&s);
+    cJSON *m = vmim("mig-1", "vm1");
+    run_rule(rules_vmim_validate, m, "default", "mig-1", &s, view, &v);
+    assert_false(v.allowed);
+    assert_int_equal(v.nfired, 1);
+    assert_int_equal(v.fired[0], RULE_NO_TARGET);
+    assert_null(strstr(v.message, "KubeVirt reports"));
+    verdict_free(&v);
+    cJSON_Delete(m);
+    cv_destroy(view);
+}
+
+/* -------------------------------------------------------- system migrations */
+
+/* The n-th VMIM of the system/decentralized fixture (0 evacuation, 1 workload update, 2 sendTo, 3
+ * receive). */
+static cJSON *kubevirt_vmim(int n)
+{
+    return fixture_object("constructed-vmim-system-and-decentralized.yaml", n);
+}
+
+static cJSON *vmi_with_cdrom_and_container_disk(void)
+{
+    cJSON *vmi = clean_vmi();
+    set_at(
+        vmi, "spec.domain.devices.disks",
+        json(
+            "[{\"name\":\"pvcdisk\",\"disk\":{}},{\"name\":\"cd\",\"cdrom\":{\"bus\":\"sata\"}}]"));
+    set_at(
+        vmi, "spec.volumes",
+        json("[{\"name\":\"pvcdisk\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWX "\"}},"
+             "{\"name\":\"cd\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWX "\"}},"
+             "{\"name\":\"tools\",\"containerDisk\":{\"image\":\"registry.example.com/tools\"}}]"));
+    return vmi;
+}
+
+#define CDROM_TEXT "disk \"cd\" is a CD-ROM; eject it first"
+#define CONTAINER_TEXT "volume \"tools\" is a container disk; remove it first"
+
+static void evacuation_of_cdrom_vm_is_allowed_with_a_warning(void **state)
+{
+    (void)state;
+    struct verdict v;
+    for (int n = 0; n < 2; n++) { /* evacuation, workload update */
+        review(kubevirt_vmim(n), vmi_with_cdrom_and_container_disk(), NULL, &v);
+        assert_true(v.allowed);
+        assert_int_equal(v.nwarnings, 1);
+        assert_string_equal(v.warnings[0], P CDROM_TEXT "; " CONTAINER_TEXT);
+        verdict_free(&v);
+    }
+    /* The same VMIM without the annotation is denied. */
+    cJSON *m = kubevirt_vmim(0);
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(m, "metadata"), "annotations");
+    review(m, vmi_with_cdrom_and_container_disk(), NULL, &v);
+    expect_denied(&v, P CDROM_TEXT "; " CONTAINER_TEXT);
+    verdict_free(&v);
+
+    /* Every other rule keeps its mode; off stays off. */
+    struct rule_settings s;
+    rule_settings_default(&s);
+    s.migration[RULE_CONTAINER_DISK] = MODE_OFF;
+    cJSON *vmi = vmi_with_cdrom_and_container_disk();
+    set_at(vmi, "spec.domain.devices.gpus",
+           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    review(kubevirt_vmim(0), vmi, &s, &v);
+    expect_denied(&v, P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    assert_int_equal(v.nwarnings, 1);
+    assert_string_equal(v.warnings[0], P CDROM_TEXT);
+    verdict_free(&v);
+}
+
+static void system_migrations_setting_wins(void **state)
+{
+    (void)state;
+    struct rule_settings s;
+    rule_settings_default(&s);
+    s.system_migration_set[RULE_CDROM] = true;
+    s.system_migration[RULE_CDROM] = MODE_DENY;
+    s.system_migration_set[RULE_CONTAINER_DISK] = true;
+    s.system_migration[RULE_CONTAINER_DISK] = MODE_OFF;
+    s.system_migration_set[RULE_GPU] = true;
+    s.system_migration[RULE_GPU] = MODE_WARN;
+    cJSON *vmi = vmi_with_cdrom_and_container_disk();
+    set_at(vmi, "spec.domain.devices.gpus",
+           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    struct verdict v;
+    review(kubevirt_vmim(0), vmi, &s, &v);
+    expect_denied(&v, P CDROM_TEXT);
+    assert_int_equal(v.nwarnings, 1);
+    assert_string_equal(v.warnings[0],
+                        P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    verdict_free(&v);
+
+    /* A migration a user starts does not take them. */
+    vmi = vmi_with_cdrom_and_container_disk();
+    set_at(vmi, "spec.domain.devices.gpus",
+           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    review(vmim("mig-1", "vm1"), vmi, &s, &v);
+    expect_denied(&v,
+                  P CDROM_TEXT "; " CONTAINER_TEXT
+                               "; GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    verdict_free(&v);
+
+    /* The computed modes, for callers that explain them. */
+    enum rule_mode modes[RULE_COUNT];
+    rule_settings_default(&s);
+    s.migration[RULE_CDROM] = MODE_OFF;
+    s.migration[RULE_CONTAINER_DISK] = MODE_WARN;
+    rules_system_migration_modes(&s, modes);
+    assert_int_equal(modes[RULE_CDROM], MODE_OFF);
+    assert_int_equal(modes[RULE_CONTAINER_DISK], MODE_WARN);
+    assert_int_equal(modes[RULE_GPU], MODE_DENY);
+    assert_int_equal(modes[RULE_NOT_MIGRATABLE], MODE_DENY);
+}
+
+/* ----------------------------------------- ejected CD-ROM, storage migration */
+
+static void ejected_cdrom_is_no_finding(void **state)
+{
+    (void)state;
+    /* Harvester's Eject leaves the disk and removes its volume. */
+    cJSON *vmi = clean_vmi();
+    set_at(vmi, "spec.domain.devices.disks",
+           json("[{\"name\":\"pvcdisk\",\"disk\":{\"bus\":\"virtio\"},\"bootOrder\":1},"
+                "{\"name\":\"cdrom-0\",\"cdrom\":{\"bus\":\"sata\",\"readonly\":true}}]"));
+    struct verdict v;
+    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
+    expect_allowed_silently(&v);
+    verdict_free(&v);
+}
+
+static void migrated_volumes_are_exempt(void **state)
+{
+    (void)state;
+    cJSON *vmi = clean_vmi();
+    set_at(vmi, "spec.volumes",
+           json("[{\"name\":\"pvcdisk\",\"persistentVolumeClaim\":{\"claimName\":\"" PVC_RWO "\"}},"
+                "{\"name\":\"data\",\"dataVolume\":{\"name\":\"" PVC_RWO "\"}}]"));
+    set_at(vmi, "status.migratedVolumes",
+           json("[{\"volumeName\":\"pvcdisk\",\"sourcePVCInfo\":{\"claimName\":\"old\"},"
+                "\"destinationPVCInfo\":{\"claimName\":\"" PVC_RWO "\"}}]"));
+    struct verdict v;
+    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
+    expect_denied(&v, P "volume \"data\" uses PVC \"" PVC_RWO
+                        "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany");
+    verdict_free(&v);
+}
+
+/* ----------------------------------------------------- decentralized migrations */
+
+static void send_to_skips_storage_and_nodes(void **state)
+{
+    (void)state;
+    const char *disks = "cannot migrate VMI: PVC " PVC_RWO " is not shared, live migration "
+                        "requires that all PVCs must be shared (using ReadWriteMany access mode)";
+    cJSON *vmi = bridge_vmi("DisksNotLiveMigratable", disks);
+    set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
+    cJSON *m = kubevirt_vmim(2);
+    set_at(m, "spec.addedNodeSelector", json("{\"kubernetes.io/hostname\":\"node-x\"}"));
+    struct verdict v;
+    review(m, vmi, NULL, &v);
+    expect_denied(&v, P BRIDGE_TEXT); /* no access mode, pin, target or KubeVirt's disk reason */
+    verdict_free(&v);
+
+    /* Without sendTo, all of it. */
+    vmi = bridge_vmi("DisksNotLiveMigratable", disks);
+    set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
+    set_at(vmi, "spec.volumes", json("[]"));
+    m = kubevirt_vmim(2);
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(m, "spec"), "sendTo");
+    set_at(m, "spec.addedNodeSelector", json("{\"kubernetes.io/hostname\":\"node-x\"}"));
+    review(m, vmi, NULL, &v);
+    expect_denied(&v, P KV "DisksNotLiveMigratable: cannot migrate VMI: PVC " PVC_RWO
+                           " is not shared, live migration requires that all PVCs must be shared "
+                           "(using ReadWriteMany access mode); " BRIDGE_TEXT
+                           "; it is pinned to node \"node-a\" by nodeSelector "
+                           "kubernetes.io/hostname; target node \"node-x\" does not exist");
+    verdict_free(&v);
+}
+
+static void receive_waits_for_sync(void **state)
+{
+    (void)state;
+    /* The receiving VMI waits for the sync: not "not running"; no target checks. */
+    cJSON *vmi = clean_vmi();
+    set_at(vmi, "status.phase", cJSON_CreateString("WaitingForSync"));
+    set_at(vmi, "status.conditions",
+           json("[{\"type\":\"LiveMigratable\",\"status\":\"False\",\"reason\":"
+                "\"DisksNotLiveMigratable\"}]"));
+    cJSON *m = kubevirt_vmim(3);
+    set_at(m, "spec.addedNodeSelector", json("{\"kubernetes.io/hostname\":\"node-x\"}"));
+    struct verdict v;
+    review(m, vmi, NULL, &v);
+    expect_allowed_silently(&v);
+    verdict_free(&v);
+
+    /* Another phase is still reported, and the VMI's own rules still apply. */
+    vmi = clean_vmi();
+    set_at(vmi, "status.phase", cJSON_CreateString("Pending"));
+    set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
+    review(kubevirt_vmim(3), vmi, NULL, &v);
+    expect_denied(&v, P "it is not running (phase Pending); it is pinned to node \"node-a\" by "
+                        "nodeSelector kubernetes.io/hostname");
+    verdict_free(&v);
+
+    /* A running VMI receiving: no target-node or no-target (node-c cordoned, node-b another CPU).
+     */
+    vmi = clean_vmi();
+    m = kubevirt_vmim(3);
+    set_at(m, "spec.addedNodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
+    review(m, vmi, NULL, &v);
+    expect_allowed_silently(&v);
+    verdict_free(&v);
+
+    /* No VMI at all: still not running. */
+    review(kubevirt_vmim(3), NULL, NULL, &v);
+    expect_denied(&v, P "it is not running (no VirtualMachineInstance)");
+    verdict_free(&v);
+}
+
 /* -------------------------------------------------------------------- modes */
 
 static cJSON *vmi_with_cdrom_and_gpu(void)
 {
     cJSON *vmi = clean_vmi();
     set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"cd\",\"cdrom\":{}}]"));
+    set_at(vmi, "spec.volumes", json(VOLUMES_WITH_CDROM("cd")));
     set_at(vmi, "spec.domain.devices.gpus",
            json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
     return vmi;
@@ -477,10 +956,21 @@ static void malformed_vmis_get_clear_answers(void **state)
         {"spec.volumes", "\"not an array\"", NULL},
         {"spec.volumes", "[7, null, {\"name\":\"v\",\"persistentVolumeClaim\":null}]", NULL},
         {"spec.domain.devices", "[]", NULL},
-        {"spec.domain.devices.disks", "[{\"cdrom\":{}}]",
-         P "disk \"\" is a CD-ROM; eject it first"},
-        {"spec.domain.devices.disks", "[{\"name\":5,\"cdrom\":{}}]",
-         P "disk \"\" is a CD-ROM; eject it first"},
+        /* A CD-ROM disk without a (string) name has no volume: ejected, no finding. */
+        {"spec.domain.devices.disks", "[{\"cdrom\":{}}]", NULL},
+        {"spec.domain.devices.disks", "[{\"name\":5,\"cdrom\":{}}]", NULL},
+        {"spec.domain.devices.disks", "[{\"name\":\"pvcdisk\",\"cdrom\":null}]", NULL},
+        {"status.conditions",
+         "[7, {\"type\":\"LiveMigratable\",\"status\":false}, "
+         "{\"type\":\"LiveMigratable\",\"status\":\"True\"}]",
+         NULL},
+        {"status.conditions", "{\"type\":\"LiveMigratable\",\"status\":\"False\"}", NULL},
+        {"status.conditions", "[{\"type\":\"LiveMigratable\",\"status\":\"False\"}]",
+         P "KubeVirt reports it is not live-migratable"},
+        {"status.conditions",
+         "[{\"type\":\"LiveMigratable\",\"status\":\"False\",\"reason\":7,\"message\":\"m\"}]",
+         P "KubeVirt reports it is not live-migratable: m"},
+        {"status.migratedVolumes", "[1, {\"volumeName\":2}, \"pvcdisk\"]", NULL},
         {"spec.volumes", "[{\"name\":\"v\",\"persistentVolumeClaim\":{\"claimName\":5}}]",
          P "volume \"v\" uses PVC \"\", which does not exist; live migration needs ReadWriteMany"},
         {"spec.domain.devices.gpus", "[{\"name\":1,\"deviceName\":true}]",
@@ -561,7 +1051,7 @@ int main(void)
         cmocka_unit_test(gpu_example_reports_gpu_and_container_disk),
         cmocka_unit_test(each_rule_alone),
         cmocka_unit_test(multus_bridge_and_sriov_are_fine),
-        cmocka_unit_test(bridge_annotation_does_not_help),
+        cmocka_unit_test(bridge_opt_in_is_a_warning_of_its_own),
         cmocka_unit_test(volume_status_wins_over_the_pvc),
         cmocka_unit_test(no_vmi_reports_only_state_rules),
         cmocka_unit_test(stopped_vmi_reports_spec_rules_too),
@@ -571,6 +1061,16 @@ int main(void)
         cmocka_unit_test(unreachable_cluster_denies),
         cmocka_unit_test(malformed_vmis_get_clear_answers),
         cmocka_unit_test(ten_thousand_volumes),
+        cmocka_unit_test(not_migratable_reports_kubevirt_reason),
+        cmocka_unit_test(not_migratable_message_is_cut_on_a_character),
+        cmocka_unit_test(not_migratable_explained_by_findings),
+        cmocka_unit_test(cpu_mode_reason_explained_by_the_cpu_step),
+        cmocka_unit_test(evacuation_of_cdrom_vm_is_allowed_with_a_warning),
+        cmocka_unit_test(system_migrations_setting_wins),
+        cmocka_unit_test(ejected_cdrom_is_no_finding),
+        cmocka_unit_test(migrated_volumes_are_exempt),
+        cmocka_unit_test(send_to_skips_storage_and_nodes),
+        cmocka_unit_test(receive_waits_for_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

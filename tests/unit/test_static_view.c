@@ -98,7 +98,7 @@ static void example_cluster_counts(void **state)
     struct cluster_view *v = load_view(dir);
     assert_int_equal(static_view_count(v, CV_NODE), 4);
     assert_int_equal(static_view_count(v, CV_VM), 4);
-    assert_int_equal(static_view_count(v, CV_VMI), 11);
+    assert_int_equal(static_view_count(v, CV_VMI), 16);
     assert_int_equal(static_view_count(v, CV_VMIM), 0);
     assert_int_equal(static_view_count(v, CV_PVC), 12);
     assert_int_equal(static_view_count(v, CV_POD), 11);
