@@ -1,17 +1,21 @@
 /*
  * cluster/live.c - the cluster view over the Kubernetes API.
  *
- * Caches.  One thread per cached kind (Node, KubeVirt) lists the kind page
- * by page, then watches from the list's resourceVersion with bookmarks,
- * applying each event to a private working set of trimmed objects (only the
- * fields the rules read; an update that changes none of them, such as a Node
- * status heartbeat, is dropped).  Objects are immutable and reference-counted,
+ * Caches.  One thread per cached kind (Node, KubeVirt, MigrationPolicy)
+ * lists the kind page by page, then watches from the list's resourceVersion
+ * with bookmarks, applying each event to a private working set of trimmed
+ * objects (only the fields the rules read; an update that changes none of
+ * them, such as a Node status heartbeat, is dropped).  Objects are immutable and reference-counted,
  * so after each received chunk with changes a new snapshot is made cheaply: a
  * cJSON array of references to the current objects.  Readers take a snapshot
  * under the cache mutex and hold it through their scope, so a snapshot and
  * its objects stay valid while anyone reads them, and readers never touch
  * the network.  A 410 (HTTP or ERROR event) relists; other errors back off
  * (doubling, capped, with jitter) and resume from the last resourceVersion.
+ * A cached kind the API server does not serve (404 on its list: KubeVirt or
+ * the MigrationPolicy CRD not installed) is cached as empty and listed again
+ * every ABSENT_RELIST_MS; for MigrationPolicies one line is logged the first
+ * time (live_view_set_log).
  *
  * On demand.  Other kinds are fetched with one GET (or a paginated list with
  * a label selector) bounded by the scope's deadline; the answer is attached
@@ -47,7 +51,27 @@ static const struct resource resources[CV_KIND_COUNT] = {
     [CV_POD] = {"/api/v1", "pods", "v1"},
     [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", "kubevirt.io/v1"},
     [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", "k8s.cni.cncf.io/v1"},
+    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies",
+                             "migrations.kubevirt.io/v1alpha1"},
+    [CV_NAMESPACE] = {"/api/v1", "namespaces", "v1"},
 };
+
+/* How often a cached kind the API server does not serve is listed again. */
+#define ABSENT_RELIST_MS (10L * 60 * 1000)
+
+/* ---- the one line the view logs on its own ---- */
+
+static void log_to_stderr(const char *msg, const char *detail)
+{
+    fprintf(stderr, "%s: %s\n", msg, detail);
+}
+
+static _Atomic(live_log_fn) log_sink = log_to_stderr;
+
+void live_view_set_log(live_log_fn fn)
+{
+    atomic_store(&log_sink, fn ? fn : log_to_stderr);
+}
 
 /* ---- shared objects and snapshots ---- */
 
@@ -186,10 +210,13 @@ struct cache {
     struct watch_parser *parser;
     unsigned int seed;
 
+    int absent;        /* the last list was a 404: the kind is not served */
+    int absent_logged; /* the one line about it has been logged */
+
     atomic_ulong relists, watch_restarts, events;
 };
 
-enum { CACHE_NODES, CACHE_KUBEVIRT, CACHE_COUNT };
+enum { CACHE_NODES, CACHE_KUBEVIRT, CACHE_POLICIES, CACHE_COUNT };
 
 struct live_view {
     struct cluster_view view;
@@ -207,7 +234,15 @@ static struct cache *cache_for(const struct live_view *lv, enum cv_kind kind)
         return (struct cache *)&lv->caches[CACHE_NODES];
     if (kind == CV_KUBEVIRT)
         return (struct cache *)&lv->caches[CACHE_KUBEVIRT];
+    if (kind == CV_MIGRATION_POLICY)
+        return (struct cache *)&lv->caches[CACHE_POLICIES];
     return NULL;
+}
+
+/* The namespace a lookup of `kind` is filed under: NULL for cluster-scoped kinds. */
+static const char *scoped_ns(enum cv_kind kind, const char *ns)
+{
+    return cv_kind_namespaced(kind) ? ns : NULL;
 }
 
 /* ---- trimming: keep only what the rules read ---- */
@@ -229,26 +264,64 @@ static int copy_fields(cJSON *dst, const cJSON *src, const char *const *names)
     return 0;
 }
 
+/*
+ * What a cached KubeVirt CR or MigrationPolicy keeps: the fields the rules
+ * read (docs/rules.md, timeouts: the CR's settings and observed version; a
+ * policy's selectors and completionTimeoutPerGiB).
+ */
+struct trim_fields {
+    const char *const *spec, *const *status; /* NULL-terminated; status may be NULL */
+};
+
+static const char *const kv_spec[] = {"configuration", NULL};
+static const char *const kv_status[] = {"observedKubeVirtVersion", NULL};
+static const char *const policy_spec[] = {"selectors", "completionTimeoutPerGiB", NULL};
+
+static const struct trim_fields *trim_fields_of(enum cv_kind kind)
+{
+    static const struct trim_fields kv = {kv_spec, kv_status}, policy = {policy_spec, NULL};
+    return kind == CV_MIGRATION_POLICY ? &policy : &kv;
+}
+
+/* Copies the `names` fields of src's object `section` into dst's, made only when one is there. */
+static int copy_section(cJSON *dst, const cJSON *src, const char *section, const char *const *names)
+{
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(src, section);
+    if (!names || !cJSON_IsObject(from))
+        return 0;
+    cJSON *to = NULL;
+    for (; *names; names++) {
+        if (!cJSON_GetObjectItemCaseSensitive(from, *names))
+            continue;
+        if (!to && !(to = cJSON_AddObjectToObject(dst, section)))
+            return -1;
+        if (copy_field(to, from, *names) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The trimmed copy of a cached object (caller frees with intern_tree_delete), or NULL. */
 static cJSON *trim_object(struct intern_pool *pool, enum cv_kind kind, const cJSON *obj)
 {
     if (kind == CV_NODE)
         return intern_trimmed_node(pool, obj); /* labels repeat on every node: pooled */
-    static const char *const kv_meta[] = {"name", "namespace", NULL};
-    static const char *const kv_spec[] = {"configuration", NULL};
+    static const char *const meta_fields[] = {"name", "namespace", NULL};
+    const struct trim_fields *keep = trim_fields_of(kind);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     if (!cJSON_IsObject(obj) || !cJSON_IsObject(meta) ||
         !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, "name")))
         return NULL;
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     cJSON *t = cJSON_CreateObject();
     cJSON *tm = cJSON_AddObjectToObject(t, "metadata");
     cJSON *ts = cJSON_AddObjectToObject(t, "spec");
     if (!t || !tm || !ts ||
         !cJSON_AddStringToObject(t, "apiVersion", resources[kind].api_version) ||
         !cJSON_AddStringToObject(t, "kind", cv_kind_name(kind)) ||
-        copy_fields(tm, meta, kv_meta) != 0 ||
-        (cJSON_IsObject(spec) && copy_fields(ts, spec, kv_spec) != 0)) {
+        copy_fields(tm, meta, meta_fields) != 0 ||
+        (cJSON_IsObject(spec) && copy_fields(ts, spec, keep->spec) != 0) ||
+        copy_section(t, obj, "status", keep->status) != 0) {
         cJSON_Delete(t);
         return NULL;
     }
@@ -430,13 +503,23 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
     snprintf(base, sizeof(base), "%s/%s", resources[c->kind].prefix, resources[c->kind].plural);
     cJSON *items = list_pages(c->lv->client, c->kind, base, "", c->lv->pool, 0, c->rv,
                               sizeof(c->rv), &code, err, errlen);
+    c->absent = 0;
     if (!items) {
-        if (code != 404 || c->kind != CV_KUBEVIRT)
+        if (code != 404 || c->kind == CV_NODE)
             return -1;
-        items = cJSON_CreateArray(); /* KubeVirt not installed: nothing to cache */
+        items = cJSON_CreateArray(); /* KubeVirt or the CRD not installed: nothing to cache */
         if (!items)
             return -1;
         c->rv[0] = '\0';
+        c->absent = 1;
+        if (c->kind == CV_MIGRATION_POLICY && !c->absent_logged) {
+            c->absent_logged = 1;
+            char line[384];
+            snprintf(line, sizeof(line),
+                     "%.256s; no MigrationPolicy applies (listed again every %ld minutes)", err,
+                     ABSENT_RELIST_MS / 60000);
+            atomic_load (&log_sink)("MigrationPolicy resource not served", line);
+        }
     }
     struct objset fresh = {0};
     while (items->child) {
@@ -475,7 +558,7 @@ static void apply_change(struct cache *c, enum watch_type type, const cJSON *obj
     const char *ns = meta_str(object, "namespace");
     if (!name)
         return;
-    long at = objset_find(&c->work, c->kind == CV_NODE ? NULL : ns, name);
+    long at = objset_find(&c->work, scoped_ns(c->kind, ns), name);
     cJSON *t = type != WATCH_DELETED ? trim_object(c->lv->pool, c->kind, object) : NULL;
     if (at >= 0 && t && cJSON_Compare(c->work.v[at]->obj, t, 1)) {
         intern_tree_delete(c->lv->pool,
@@ -608,6 +691,12 @@ static void *cache_thread(void *arg)
             rc = cache_relist(c, err, sizeof(err));
             if (listed++)
                 atomic_fetch_add(&c->relists, 1);
+            if (rc == 0 && c->absent) { /* nothing to watch: list again, rarely */
+                failures = 0;
+                c->need_relist = 1;
+                pause_unless_stopping(c->lv, ABSENT_RELIST_MS);
+                continue;
+            }
         } else {
             if (watched++)
                 atomic_fetch_add(&c->watch_restarts, 1);
@@ -683,7 +772,8 @@ static enum cv_result cached_get(struct cache *c, struct cv_scope *s, const char
     struct snapshot *snap = snapshot_for_scope(c, s);
     if (!snap)
         return CV_ERROR;
-    *out = find_in(snap->items, c->kind == CV_NODE ? NULL : namespace_or_default(ns), name);
+    *out =
+        find_in(snap->items, cv_kind_namespaced(c->kind) ? namespace_or_default(ns) : NULL, name);
     return *out ? CV_OK : CV_NOT_FOUND;
 }
 
@@ -693,7 +783,7 @@ static enum cv_result cached_list(struct cache *c, struct cv_scope *s, const cha
     struct snapshot *snap = snapshot_for_scope(c, s);
     if (!snap)
         return CV_ERROR;
-    if (!key && (!ns || c->kind == CV_NODE)) {
+    if (!key && (!ns || !cv_kind_namespaced(c->kind))) {
         *out = snap->items;
         return CV_OK;
     }
@@ -703,7 +793,7 @@ static enum cv_result cached_list(struct cache *c, struct cv_scope *s, const cha
     const cJSON *o;
     cJSON_ArrayForEach (o, snap->items) {
         const char *ons = meta_str(o, "namespace");
-        if (ns && c->kind != CV_NODE &&
+        if (ns && cv_kind_namespaced(c->kind) &&
             strcmp(ons ? ons : "default", namespace_or_default(ns)) != 0)
             continue;
         if (label_matches(o, key, value) && !cJSON_AddItemReferenceToArray(arr, (cJSON *)o))
@@ -719,9 +809,13 @@ static enum cv_result fetched_get(const struct live_view *lv, struct cv_scope *s
     char path[1024];
     char err[256];
     const struct resource *r = &resources[kind];
-    snprintf(path, sizeof(path), "%s/namespaces/", r->prefix);
-    append_escaped(path, sizeof(path), namespace_or_default(ns));
-    snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s/", r->plural);
+    if (cv_kind_namespaced(kind)) {
+        snprintf(path, sizeof(path), "%s/namespaces/", r->prefix);
+        append_escaped(path, sizeof(path), namespace_or_default(ns));
+        snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s/", r->plural);
+    } else {
+        snprintf(path, sizeof(path), "%s/%s/", r->prefix, r->plural);
+    }
     append_escaped(path, sizeof(path), name);
     cJSON *obj = NULL;
     err[0] = '\0';
@@ -743,7 +837,7 @@ static enum cv_result fetched_list(const struct live_view *lv, struct cv_scope *
 {
     char base[512], query[768] = "", err[256];
     const struct resource *r = &resources[kind];
-    if (ns) {
+    if (ns && cv_kind_namespaced(kind)) {
         snprintf(base, sizeof(base), "%s/namespaces/", r->prefix);
         append_escaped(base, sizeof(base), namespace_or_default(ns));
         snprintf(base + strlen(base), sizeof(base) - strlen(base), "/%s", r->plural);
@@ -875,8 +969,9 @@ struct cluster_view *live_view_new(const struct kube_config *cfg, char *err, siz
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&lv->stop_cv, &ca);
     pthread_condattr_destroy(&ca);
-    static const enum cv_kind kinds[CACHE_COUNT] = {
-        [CACHE_NODES] = CV_NODE, [CACHE_KUBEVIRT] = CV_KUBEVIRT};
+    static const enum cv_kind kinds[CACHE_COUNT] = {[CACHE_NODES] = CV_NODE,
+                                                    [CACHE_KUBEVIRT] = CV_KUBEVIRT,
+                                                    [CACHE_POLICIES] = CV_MIGRATION_POLICY};
     for (int i = 0; i < CACHE_COUNT; i++) {
         struct cache *c = &lv->caches[i];
         c->lv = lv;
@@ -887,7 +982,10 @@ struct cluster_view *live_view_new(const struct kube_config *cfg, char *err, siz
     }
     lv->pool = intern_pool_new();
     lv->client = kube_client_new(cfg, err, errlen);
-    if (!lv->client || !lv->pool || !lv->caches[0].parser || !lv->caches[1].parser) {
+    int parsers = 1;
+    for (int i = 0; i < CACHE_COUNT; i++)
+        parsers = parsers && lv->caches[i].parser;
+    if (!lv->client || !lv->pool || !parsers) {
         if (lv->client)
             snprintf(err, errlen, "live view: out of memory");
         live_destroy(&lv->view);
@@ -905,10 +1003,23 @@ struct cluster_view *live_view_new(const struct kube_config *cfg, char *err, siz
     return &lv->view;
 }
 
+/* 1 when every cache has loaded or failed once (it has something to say). */
+static int caches_answered(const struct live_view *lv)
+{
+    int answered = 1;
+    for (int i = 0; i < CACHE_COUNT; i++) {
+        struct cache *c = (struct cache *)&lv->caches[i];
+        pthread_mutex_lock(&c->mu);
+        answered = answered && (c->loaded || c->last_error[0]);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return answered;
+}
+
 int live_view_wait_ready(const struct cluster_view *v, long timeout_ms)
 {
     long long until = cv_now_ms() + timeout_ms;
-    while (!cv_ready(v) && cv_now_ms() < until) {
+    while ((!cv_ready(v) || !caches_answered(v->impl)) && cv_now_ms() < until) {
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -929,8 +1040,10 @@ int live_view_stats(const struct cluster_view *v, struct live_stats *out)
         if (c->kind == CV_NODE) {
             out->nodes = n;
             out->node_cache_bytes = snap ? snap->bytes + intern_pool_bytes(lv->pool) : 0;
-        } else {
+        } else if (c->kind == CV_KUBEVIRT) {
             out->kubevirts = n;
+        } else {
+            out->migration_policies = n;
         }
         snapshot_release(snap);
         out->relists += atomic_load(&c->relists);

@@ -202,6 +202,8 @@ static const char *const kind_names[CV_KIND_COUNT] = {
     [CV_POD] = "Pod",
     [CV_KUBEVIRT] = "KubeVirt",
     [CV_NAD] = "NetworkAttachmentDefinition",
+    [CV_MIGRATION_POLICY] = "MigrationPolicy",
+    [CV_NAMESPACE] = "Namespace",
 };
 
 int cv_kind_from_name(const char *kind)
@@ -221,7 +223,7 @@ const char *cv_kind_name(enum cv_kind kind)
 
 int cv_kind_namespaced(enum cv_kind kind)
 {
-    return kind != CV_NODE;
+    return kind != CV_NODE && kind != CV_MIGRATION_POLICY && kind != CV_NAMESPACE;
 }
 
 long long cv_now_ms(void)

@@ -6,8 +6,9 @@
  *
  *   cluster/static.c  objects loaded from YAML/JSON files (--cluster-dir):
  *                     the demo, offline `check`, and the tests;
- *   cluster/live.c    the Kubernetes API: watch caches for Nodes and KubeVirt
- *                     CRs, on-demand GETs for everything else.
+ *   cluster/live.c    the Kubernetes API: watch caches for Nodes, KubeVirt
+ *                     CRs and MigrationPolicies, on-demand GETs for everything
+ *                     else.
  *
  * Ownership: every object a view hands out is borrowed.  It stays valid until
  * the `struct cv_scope` passed with the lookup is released (cv_scope_release).
@@ -35,6 +36,8 @@ enum cv_kind {
     CV_POD,
     CV_KUBEVIRT,
     CV_NAD,
+    CV_MIGRATION_POLICY, /* migrations.kubevirt.io MigrationPolicy, cluster-scoped */
+    CV_NAMESPACE,
     CV_KIND_COUNT
 };
 

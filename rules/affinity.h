@@ -16,6 +16,7 @@
 #ifndef MW_RULES_AFFINITY_H
 #define MW_RULES_AFFINITY_H
 
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 
 /* The string value of label `key` of object `obj`; NULL when absent or not a string.  Borrowed. */
@@ -46,5 +47,13 @@ enum match_result node_selector_match(const cJSON *node_selector, const cJSON *n
  * spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.
  */
 enum match_result vmi_scheduling_rules_match(const cJSON *vmi, const cJSON *node, char **why);
+
+/*
+ * 1 when one of `tolerations` (an array, or NULL) tolerates `taint`, with
+ * Kubernetes' semantics (ToleratesTaint): the effect matches (an empty effect
+ * matches all), the key matches (an empty key with operator Exists matches
+ * every key), and operator Exists, or Equal (the default) with the same value.
+ */
+bool taint_tolerated(const cJSON *taint, const cJSON *tolerations);
 
 #endif

@@ -3,7 +3,9 @@
  *
  * When virt-controller creates the target pod of a migration, this mutation
  * makes sure its nodeSelector carries the CPU requirement of the VM (the same
- * requirement §4 step 5 checks, from migration_ctx_init) and the picked
+ * host-model keys the target-node rule requires, from migration_ctx_init), the
+ * source node's CPU vendor (what KubeVirt >= 1.8 adds itself; on older
+ * versions it keeps the pod off nodes of the other vendor) and the picked
  * target node.  Only missing keys are added, so mutating the patched pod
  * again gives no operations, and every operation is an "add" that applies to
  * the pod it was computed from.  Mutation never denies.
@@ -73,23 +75,40 @@ static enum cv_result find_pod_vmim(const struct rule_input *in, const char *ns,
     return r == CV_ERROR ? CV_ERROR : CV_OK;
 }
 
+/* 1 when the pod's nodeSelector already has a cpu-vendor.node.kubevirt.io/ key. */
+static bool has_vendor_key(const cJSON *selector)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach (item, selector)
+        if (item->string && strncmp(item->string, LABEL_CPU_VENDOR, strlen(LABEL_CPU_VENDOR)) == 0)
+            return true;
+    return false;
+}
+
 /*
- * Each missing key of the requirement, then the hostname: appended to `out`
- * as "add" ops, or only counted when `out` is NULL.  `selector` is the pod's
- * nodeSelector (an object, or NULL).  Returns the number of ops, -1 when out
- * of memory.
+ * Each missing key of the requirement (model, features, copied keys), then the
+ * source node's vendor key unless the pod has one, then the hostname:
+ * appended to `out` as "add" ops, or only counted when `out` is NULL.
+ * `selector` is the pod's nodeSelector (an object, or NULL).  Returns the
+ * number of ops, -1 when out of memory.
  */
 static int add_missing_keys(struct verdict *out, const cJSON *selector,
                             const struct cpu_requirement *cpu, const char *hostname)
 {
     cJSON *added = cJSON_CreateObject(); /* keys added so far, so a key is never added twice */
-    if (!added)
+    char *vendor = NULL;
+    if (cpu->vendor && !has_vendor_key(selector) &&
+        asprintf(&vendor, "%s%s", LABEL_CPU_VENDOR, cpu->vendor) < 0)
+        vendor = NULL;
+    if (!added || (cpu->vendor && !has_vendor_key(selector) && !vendor)) {
+        cJSON_Delete(added);
         return -1;
+    }
     int n = 0;
-    for (size_t i = 0; i <= cpu->nkeys && n >= 0; i++) {
-        const char *key = i < cpu->nkeys ? cpu->keys[i] : LABEL_HOSTNAME;
-        const char *value = i < cpu->nkeys ? "true" : hostname;
-        if (!value || field(selector, key) || field(added, key))
+    for (size_t i = 0; i < cpu->nkeys + 2 && n >= 0; i++) {
+        const char *key = i < cpu->nkeys ? cpu->keys[i] : i == cpu->nkeys ? vendor : LABEL_HOSTNAME;
+        const char *value = i < cpu->nkeys || i == cpu->nkeys ? "true" : hostname;
+        if (!key || !value || field(selector, key) || field(added, key))
             continue;
         if (!cJSON_AddTrueToObject(added, key))
             n = -1;
@@ -100,6 +119,7 @@ static int add_missing_keys(struct verdict *out, const cJSON *selector,
             n++;
     }
     cJSON_Delete(added);
+    free(vendor);
     return n;
 }
 

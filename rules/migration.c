@@ -186,7 +186,9 @@ static void check_target_nodes(const struct rule_input *in, const char *ns, cons
     } else {
         rules_target_node(&ctx, in->object, out);
         rules_no_target(&ctx, out);
-        *cpu_failed = failed_on_cpu(&ctx, in->object, out);
+        /* Costs a second pass over the nodes: only when KubeVirt gave the CPU as its reason. */
+        if (vmi_not_migratable_for_cpu(vmi))
+            *cpu_failed = failed_on_cpu(&ctx, in->object, out);
     }
     migration_ctx_free(&ctx);
 }

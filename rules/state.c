@@ -108,6 +108,12 @@ static bool reason_is(const char *reason, const char *name)
     return reason && strcmp(reason, name) == 0;
 }
 
+static bool is_cpu_reason(const char *reason)
+{
+    return reason_is(reason, "CPUModeLiveMigratable") ||
+           reason_is(reason, "CPUModeNotLiveMigratable");
+}
+
 /* Whether a finding of this review (or the kind of migration) already says why. */
 static bool reason_explained(const char *reason, bool cpu_explained, bool disks_exempt,
                              const struct verdict *v)
@@ -119,7 +125,7 @@ static bool reason_explained(const char *reason, bool cpu_explained, bool disks_
     if (reason_is(reason, "DisksNotLiveMigratable"))
         return disks_exempt || has_finding(v, RULE_VOLUME_ACCESS_MODE);
     /* KubeVirt spells the CPU reason CPUModeLiveMigratable; accept the regular spelling too. */
-    if (reason_is(reason, "CPUModeLiveMigratable") || reason_is(reason, "CPUModeNotLiveMigratable"))
+    if (is_cpu_reason(reason))
         return cpu_explained;
     return false;
 }
@@ -148,6 +154,17 @@ static void move_last_finding(struct verdict *v, size_t to)
     memmove(&v->findings[to + 1], &v->findings[to],
             (v->nfindings - 1 - to) * sizeof(v->findings[0]));
     v->findings[to] = last;
+}
+
+bool vmi_not_migratable_for_cpu(const cJSON *vmi)
+{
+    const cJSON *cond;
+    cJSON_ArrayForEach (cond, obj_array(obj_object(vmi, "status"), "conditions"))
+        if (reason_is(obj_string(cond, "type"), "LiveMigratable") &&
+            reason_is(obj_string(cond, "status"), "False") &&
+            is_cpu_reason(obj_string(cond, "reason")))
+            return true;
+    return false;
 }
 
 void rule_not_migratable(const cJSON *vmi, bool cpu_explained, bool disks_exempt,

@@ -4,9 +4,13 @@
  *
  * migration_ctx_init() reads everything from the cluster view once: the
  * nodes, the CPU model in force, the source node and launcher pod, the
- * NetworkAttachmentDefinitions.  After that every check is a pure function of
- * the context and a node, so the target-node rule, the no-target rule and the
- * `check` command's candidate list all give the same answer.
+ * NetworkAttachmentDefinitions, and derives from them the requirements R of
+ * the target pod (rules/requirements.c).  After that every check is a pure
+ * function of the context and a node, so the target-node rule, the no-target
+ * rule and the `check` command's candidate list all give the same answer.
+ * A node is judged against R in the order of docs/rules.md (target-node):
+ * exists, schedulable VM node and taints vs R's tolerations, R's scheduling
+ * rules, cluster networks, R's hardware keys.
  */
 #include "rules/target_node.h"
 
@@ -32,11 +36,6 @@ static const char *string_field(const cJSON *obj, const char *name)
 static const char *nonempty(const char *s)
 {
     return s && *s ? s : NULL;
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 static bool label_is_true(const cJSON *obj, const char *key)
@@ -85,11 +84,6 @@ static void free_strings(char **list, size_t n)
     free(list);
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static const cJSON *find_node(const cJSON *nodes, const char *name)
 {
     const cJSON *node;
@@ -130,141 +124,40 @@ static enum cv_result find_cpu_model(struct migration_ctx *ctx, const struct clu
     return ctx->cpu.mode ? CV_OK : cv_scope_fail(scope, "out of memory");
 }
 
-/* The VMI's launcher pod on its node, in phase Running, or NULL. */
-static enum cv_result find_source_pod(const struct migration_ctx *ctx,
-                                      const struct cluster_view *view, struct cv_scope *scope,
-                                      const cJSON **out)
+/* The VMI's launcher pod on its node, in phase Running (the newest), or NULL. */
+static enum cv_result find_source_pod(struct migration_ctx *ctx, const struct cluster_view *view,
+                                      struct cv_scope *scope)
 {
-    *out = NULL;
     const char *uid = nonempty(string_field(field(ctx->vmi, "metadata"), "uid"));
     if (!uid || !ctx->current_node)
         return CV_OK;
     const cJSON *pods = NULL;
     if (cv_list(view, scope, CV_POD, ctx->ns, LABEL_CREATED_BY, uid, &pods) == CV_ERROR)
         return CV_ERROR;
-    const cJSON *pod;
-    cJSON_ArrayForEach (pod, pods) {
-        const char *phase = string_field(field(pod, "status"), "phase");
-        const char *node = string_field(field(pod, "spec"), "nodeName");
-        if (phase && strcmp(phase, "Running") == 0 && node &&
-            strcmp(node, ctx->current_node) == 0) {
-            *out = pod;
-            return CV_OK;
-        }
-    }
+    ctx->source_pod = requirements_pick_source_pod(pods, uid, ctx->current_node);
     return CV_OK;
 }
 
-/* The VM migrated before: its source pod's cpu-model-migration / cpu-feature selectors are the
- * requirement. */
-static int copy_source_pod_keys(struct cpu_requirement *cpu, const cJSON *pod)
-{
-    const cJSON *item;
-    cJSON_ArrayForEach (item, field(field(pod, "spec"), "nodeSelector")) {
-        const char *key = item->string;
-        if (!key ||
-            !(starts_with(key, LABEL_CPU_MODEL_MIGRATION) || starts_with(key, LABEL_CPU_FEATURE)))
-            continue;
-        if (cpu->nkeys >= CPU_REQ_MAX_KEYS)
-            break;
-        if (list_contains(cpu->keys, cpu->nkeys, key))
-            continue;
-        if (push_string(&cpu->keys, &cpu->nkeys, key) != 0)
-            return -1;
-        if (!cpu->host_model && starts_with(key, LABEL_CPU_MODEL_MIGRATION) &&
-            !(cpu->host_model = strdup(key + strlen(LABEL_CPU_MODEL_MIGRATION))))
-            return -1;
-    }
-    return 0;
-}
-
-/* The first host-model label of `node` whose value is "true": H, borrowed. */
-static const char *node_host_model(const cJSON *node)
-{
-    const cJSON *item;
-    cJSON_ArrayForEach (item, field(field(node, "metadata"), "labels"))
-        if (item->string && starts_with(item->string, LABEL_HOST_MODEL_CPU) &&
-            cJSON_IsString(item) && strcmp(item->valuestring, "true") == 0 &&
-            item->string[strlen(LABEL_HOST_MODEL_CPU)])
-            return item->string + strlen(LABEL_HOST_MODEL_CPU);
-    return NULL;
-}
-
-/* cpu-model-migration.…/<H>, then cpu-feature.…/<f> for each required feature, sorted. */
-static int host_model_keys_from_node(struct cpu_requirement *cpu, const cJSON *node)
-{
-    if (push_prefixed(&cpu->keys, &cpu->nkeys, LABEL_CPU_MODEL_MIGRATION, cpu->host_model) != 0)
-        return -1;
-    char **features = NULL;
-    size_t nfeatures = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach (item, field(field(node, "metadata"), "labels")) {
-        const char *key = item->string;
-        if (!key || !starts_with(key, LABEL_HOST_MODEL_REQUIRED_FEATURES) ||
-            !cJSON_IsString(item) || strcmp(item->valuestring, "true") != 0 ||
-            !key[strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES)])
-            continue;
-        const char *f = key + strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES);
-        if (nfeatures + 1 >= CPU_REQ_MAX_KEYS)
-            break;
-        if (!list_contains(features, nfeatures, f) && push_string(&features, &nfeatures, f) != 0) {
-            free_strings(features, nfeatures);
-            return -1;
-        }
-    }
-    if (nfeatures > 1)
-        qsort(features, nfeatures, sizeof(*features), compare_strings);
-    int rc = 0;
-    for (size_t i = 0; i < nfeatures && rc == 0; i++)
-        rc = push_prefixed(&cpu->keys, &cpu->nkeys, LABEL_CPU_FEATURE, features[i]);
-    free_strings(features, nfeatures);
-    return rc;
-}
-
-static enum cv_result find_host_model_requirement(struct migration_ctx *ctx,
-                                                  const struct cluster_view *view,
-                                                  struct cv_scope *scope)
+/* The CPU keys the target pod mutation adds: host-model keys, or the explicit model's key. */
+static int find_cpu_requirement(struct migration_ctx *ctx)
 {
     struct cpu_requirement *cpu = &ctx->cpu;
-    const cJSON *pod = NULL;
-    if (find_source_pod(ctx, view, scope, &pod) == CV_ERROR)
-        return CV_ERROR;
-    const cJSON *source = find_node(ctx->nodes, ctx->current_node);
-    if (copy_source_pod_keys(cpu, pod) != 0)
-        return cv_scope_fail(scope, "out of memory");
-    if (cpu->nkeys > 0) {
-        cpu->kind = CPU_REQ_HOST_MODEL;
-        cpu->from_source_pod = true;
-        const char *h = node_host_model(source);
-        if (!cpu->host_model && h && !(cpu->host_model = strdup(h)))
-            return cv_scope_fail(scope, "out of memory");
-        return CV_OK;
-    }
-    const char *h = node_host_model(source);
-    if (!h)
-        return CV_OK; /* unknown host model: no CPU constraint */
-    cpu->kind = CPU_REQ_HOST_MODEL;
-    if (!(cpu->host_model = strdup(h)) || host_model_keys_from_node(cpu, source) != 0)
-        return cv_scope_fail(scope, "out of memory");
-    return CV_OK;
-}
-
-static enum cv_result find_cpu_requirement(struct migration_ctx *ctx,
-                                           const struct cluster_view *view, struct cv_scope *scope)
-{
-    struct cpu_requirement *cpu = &ctx->cpu;
-    if (find_cpu_model(ctx, view, scope) == CV_ERROR)
-        return CV_ERROR;
     if (ctx->current_node && !(cpu->source_node = strdup(ctx->current_node)))
-        return cv_scope_fail(scope, "out of memory");
+        return -1;
+    const char *vendor = node_cpu_vendor(ctx->source_node);
+    if (vendor && !(cpu->vendor = strdup(vendor)))
+        return -1;
     if (strcmp(cpu->mode, CPU_MODE_HOST_PASSTHROUGH) == 0)
-        return CV_OK;
-    if (strcmp(cpu->mode, CPU_MODE_HOST_MODEL) == 0)
-        return find_host_model_requirement(ctx, view, scope);
+        return 0;
+    if (strcmp(cpu->mode, CPU_MODE_HOST_MODEL) == 0) {
+        if (host_model_selector(ctx->source_pod, ctx->source_node, &cpu->keys, &cpu->nkeys,
+                                &cpu->host_model, &cpu->from_source_pod) != 0)
+            return -1;
+        cpu->kind = cpu->nkeys > 0 ? CPU_REQ_HOST_MODEL : CPU_REQ_NONE;
+        return 0;
+    }
     cpu->kind = CPU_REQ_MODEL;
-    if (push_prefixed(&cpu->keys, &cpu->nkeys, LABEL_CPU_MODEL, cpu->mode) != 0)
-        return cv_scope_fail(scope, "out of memory");
-    return CV_OK;
+    return push_prefixed(&cpu->keys, &cpu->nkeys, LABEL_CPU_MODEL, cpu->mode);
 }
 
 /* ---------------------------------------------------- cluster networks */
@@ -319,9 +212,24 @@ enum cv_result migration_ctx_init(struct migration_ctx *ctx, const cJSON *vmi, c
     if (cv_list(view, scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR)
         return CV_ERROR;
     ctx->nodes = nodes;
-    if (find_cpu_requirement(ctx, view, scope) == CV_ERROR)
+    ctx->source_node = find_node(nodes, ctx->current_node);
+    if (find_cpu_model(ctx, view, scope) == CV_ERROR ||
+        find_source_pod(ctx, view, scope) == CV_ERROR)
         return CV_ERROR;
+    struct requirements_input in = {
+        .vmi = vmi,
+        .source_pod = ctx->source_pod,
+        .source_node = ctx->source_node,
+        .cpu_mode = ctx->cpu.mode,
+    };
+    if (find_cpu_requirement(ctx) != 0 || requirements_derive(&ctx->req, &in) != 0)
+        return cv_scope_fail(scope, "out of memory");
     return find_cluster_networks(ctx, view, scope);
+}
+
+int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim)
+{
+    return requirements_add_migration(&ctx->req, vmim);
 }
 
 void migration_ctx_free(struct migration_ctx *ctx)
@@ -330,7 +238,9 @@ void migration_ctx_free(struct migration_ctx *ctx)
     free(ctx->cpu.mode);
     free(ctx->cpu.host_model);
     free(ctx->cpu.source_node);
+    free(ctx->cpu.vendor);
     free_strings(ctx->cpu.keys, ctx->cpu.nkeys);
+    requirements_free(&ctx->req);
     memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -353,7 +263,7 @@ static bool has_annotation(const cJSON *node, const char *key)
     return cJSON_IsObject(annotations) && field(annotations, key) != NULL;
 }
 
-/* §4 step 2 in the order of SPEC §12: the reason, or NULL when schedulable. */
+/* §4 step 2 but its taint part, in the order of docs/rules.md: the reason, or NULL. */
 static const char *unschedulable_reason(const cJSON *node)
 {
     if (cJSON_IsTrue(field(field(node, "spec"), "unschedulable")))
@@ -365,9 +275,12 @@ static const char *unschedulable_reason(const cJSON *node)
     if (has_annotation(node, ANNOTATION_MAINTAIN_STATUS) ||
         has_annotation(node, ANNOTATION_DRAIN_REQUESTED))
         return "is in maintenance mode";
-    const char *schedulable = object_label(node, LABEL_SCHEDULABLE);
-    if (schedulable && strcmp(schedulable, "false") == 0)
+    const cJSON *labels = field(field(node, "metadata"), "labels");
+    const cJSON *schedulable = cJSON_IsObject(labels) ? field(labels, LABEL_SCHEDULABLE) : NULL;
+    if (cJSON_IsString(schedulable) && strcmp(schedulable->valuestring, "false") == 0)
         return "does not accept VMs (kubevirt.io/schedulable=false)";
+    if (!schedulable)
+        return "does not run VMs (no kubevirt.io/schedulable label)";
     return NULL;
 }
 
@@ -376,41 +289,140 @@ int node_is_schedulable(const cJSON *node)
     return unschedulable_reason(node) == NULL;
 }
 
-/* §4 step 5: the reason `node` cannot run the VM's CPU, NULL when it can (or out of memory:
- * *nomem). */
-static char *cpu_mismatch(const struct cpu_requirement *cpu, const cJSON *node, bool *nomem)
+bool node_runs_vms(const cJSON *node)
 {
-    char *why = NULL;
-    int rc = 0;
-    for (size_t i = 0; i < cpu->nkeys && !why; i++) {
-        const char *key = cpu->keys[i];
-        if (label_is_true(node, key))
+    const cJSON *labels = field(field(node, "metadata"), "labels");
+    return cJSON_IsObject(labels) && field(labels, LABEL_SCHEDULABLE) != NULL;
+}
+
+/* §4 step 2, taints: the first NoSchedule/NoExecute taint R does not tolerate, as
+ * "<key>[=<value>]:<effect>" (caller frees); NULL when all are tolerated or *nomem. */
+static char *untolerated_taint(const struct requirements *r, const cJSON *node, bool *nomem)
+{
+    const cJSON *taint;
+    cJSON_ArrayForEach (taint, field(field(node, "spec"), "taints")) {
+        const char *key = string_field(taint, "key");
+        const char *effect = string_field(taint, "effect");
+        if (!key || !effect || strcmp(key, TAINT_UNREACHABLE) == 0 ||
+            strcmp(key, TAINT_UNSCHEDULABLE) == 0 ||
+            (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "NoExecute") != 0))
             continue;
-        const char *source = cpu->source_node ? cpu->source_node : "";
-        if (cpu->kind == CPU_REQ_MODEL)
-            rc = asprintf(&why, "does not support CPU model %s", cpu->mode);
-        else if (starts_with(key, LABEL_CPU_MODEL_MIGRATION))
-            rc = asprintf(&why, "does not support host CPU model %s of node %s",
-                          key + strlen(LABEL_CPU_MODEL_MIGRATION), source);
-        else if (cpu->host_model)
-            rc = asprintf(&why, "lacks CPU feature %s required by host CPU model %s",
-                          key + strlen(LABEL_CPU_FEATURE), cpu->host_model);
-        else
-            rc = asprintf(&why, "lacks CPU feature %s required by the host CPU model of node %s",
-                          key + strlen(LABEL_CPU_FEATURE), source);
-        if (rc < 0) {
-            why = NULL;
+        if (taint_tolerated(taint, r->tolerations))
+            continue;
+        const char *value = string_field(taint, "value");
+        char *text;
+        if (asprintf(&text, "%s%s%s:%s", key, value ? "=" : "", value ? value : "", effect) < 0) {
             *nomem = true;
             return NULL;
         }
+        return text;
     }
-    return why;
+    return NULL;
+}
+
+/* The VMI's own kubernetes.io/hostname nodeSelector key: node-pinned reports it, not step 3. */
+static bool vmi_pins_hostname(const cJSON *vmi)
+{
+    return field(field(field(vmi, "spec"), "nodeSelector"), LABEL_HOSTNAME) != NULL;
+}
+
+/*
+ * §4 step 3: R's nodeSelector keys of kind REQ_SCHEDULING in key order (but
+ * the VMI's own hostname key and, for a candidate, the addedNodeSelector's
+ * hostname key), then R's required node affinity.
+ */
+static enum match_result scheduling_rules_match(const struct migration_ctx *ctx, const cJSON *node,
+                                                bool candidate, char **why)
+{
+    const struct requirements *r = &ctx->req;
+    bool pinned = vmi_pins_hostname(ctx->vmi);
+    *why = NULL;
+    for (size_t i = 0; i < r->nlabels; i++) {
+        const struct req_label *l = &r->labels[i];
+        if (l->kind != REQ_SCHEDULING)
+            continue;
+        bool hostname = strcmp(l->key, LABEL_HOSTNAME) == 0;
+        if (hostname && (pinned || (candidate && l->origin == REQ_FROM_VMIM)))
+            continue;
+        const char *have = object_label(node, l->key);
+        if (have && strcmp(have, l->value) == 0)
+            continue;
+        return asprintf(why, "(%s In %s)", l->key, l->value) < 0 ? (*why = NULL, MATCH_NOMEM)
+                                                                 : MATCH_NO;
+    }
+    return node_selector_match(r->affinity, node, why);
+}
+
+/* The text of a failing hardware key of kind `kind` (§4 step 5). */
+static int hardware_reason(const struct migration_ctx *ctx, const struct req_label *l,
+                           const cJSON *node, char **why)
+{
+    const char *source = ctx->current_node ? ctx->current_node : "";
+    const char *name = strchr(l->key, '/');
+    name = name ? name + 1 : l->key;
+    switch (l->kind) {
+    case REQ_VENDOR: {
+        const char *have = node_cpu_vendor(node);
+        return asprintf(why, "has CPU vendor %s; the VM runs on %s", have ? have : "unknown", name);
+    }
+    case REQ_CPU_MODEL:
+        return asprintf(why, "does not support CPU model %s", name);
+    case REQ_HOST_MODEL:
+        return asprintf(why, "does not support host CPU model %s of node %s", name, source);
+    case REQ_HOST_MODEL_FEATURE:
+        if (ctx->req.host_model_cpu)
+            return asprintf(why, "lacks CPU feature %s required by host CPU model %s", name,
+                            ctx->req.host_model_cpu);
+        return asprintf(why, "lacks CPU feature %s required by the host CPU model of node %s", name,
+                        source);
+    case REQ_FEATURE:
+        return asprintf(why, "lacks CPU feature %s required by the VM", name);
+    case REQ_MACHINE_TYPE:
+        return asprintf(why, "does not support machine type %s", name);
+    case REQ_CPUMANAGER:
+        return asprintf(why, "has no CPU manager for dedicated CPUs (cpumanager=true)");
+    case REQ_TSC:
+        return asprintf(why, "does not have the VM's TSC frequency %s",
+                        l->key + strlen(LABEL_TSC_FREQUENCY));
+    default:
+        return asprintf(why, "(%s In %s)", l->key, l->value);
+    }
+}
+
+/* §4 step 5: R's hardware keys by kind in the listed order, keys of a kind sorted.  0 when the node
+ * fits, 1 with *why, -1 when out of memory. */
+static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node, char **why)
+{
+    static const enum req_kind order[] = {
+        REQ_VENDOR,  REQ_CPU_MODEL,    REQ_HOST_MODEL, REQ_HOST_MODEL_FEATURE,
+        REQ_FEATURE, REQ_MACHINE_TYPE, REQ_CPUMANAGER, REQ_TSC};
+    const struct requirements *r = &ctx->req;
+    *why = NULL;
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        if (order[k] == REQ_HOST_MODEL && r->host_model && r->host_model_unknown)
+            return asprintf(why,
+                            "cannot take a host-model VM from node \"%s\", which has no "
+                            "host-model-cpu.node.kubevirt.io label",
+                            ctx->current_node ? ctx->current_node : "") < 0
+                       ? (*why = NULL, -1)
+                       : 1;
+        for (size_t i = 0; i < r->nlabels; i++) {
+            const struct req_label *l = &r->labels[i];
+            if (l->kind != order[k])
+                continue;
+            const char *have = object_label(node, l->key);
+            if (have && strcmp(have, l->value) == 0)
+                continue;
+            return hardware_reason(ctx, l, node, why) < 0 ? (*why = NULL, -1) : 1;
+        }
+    }
+    return 0;
 }
 
 /* §4 for `node` (named `node_name`, NULL when no such node): the first failing step; -1 when out of
- * memory. */
+ * memory.  A candidate is judged without the addedNodeSelector's hostname key. */
 static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name,
-                      char **reason)
+                      bool candidate, char **reason)
 {
     *reason = NULL;
     if (!node)
@@ -420,8 +432,17 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
     const char *unschedulable = unschedulable_reason(node);
     if (unschedulable)
         return (*reason = strdup(unschedulable)) ? 2 : -1;
+    bool nomem = false;
+    char *taint = untolerated_taint(&ctx->req, node, &nomem);
+    if (nomem)
+        return -1;
+    if (taint) {
+        int rc = asprintf(reason, "has taint %s, which the VM does not tolerate", taint);
+        free(taint);
+        return rc < 0 ? (*reason = NULL, -1) : 2;
+    }
     char *why = NULL;
-    enum match_result m = vmi_scheduling_rules_match(ctx->vmi, node, &why);
+    enum match_result m = scheduling_rules_match(ctx, node, candidate, &why);
     if (m == MATCH_NOMEM)
         return -1;
     if (m == MATCH_NO) {
@@ -441,17 +462,14 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
                        ? (*reason = NULL, -1)
                        : 4;
     }
-    bool nomem = false;
-    *reason = cpu_mismatch(&ctx->cpu, node, &nomem);
-    if (nomem)
-        return -1;
-    return *reason ? 5 : 0;
+    int hw = hardware_mismatch(ctx, node, reason);
+    return hw < 0 ? -1 : hw ? 5 : 0;
 }
 
 /* The first failing step and its reason; -1 when out of memory. */
 int target_node_check(const struct migration_ctx *ctx, const char *node_name, char **reason)
 {
-    return check_node(ctx, find_node(ctx->nodes, node_name), node_name, reason);
+    return check_node(ctx, find_node(ctx->nodes, node_name), node_name, false, reason);
 }
 
 static int compare_checks(const void *a, const void *b)
@@ -471,11 +489,12 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
     const cJSON *node;
     cJSON_ArrayForEach (node, ctx->nodes) {
         const char *name = object_name(node);
-        if (!name || count == cap || (ctx->current_node && strcmp(name, ctx->current_node) == 0))
+        if (!name || count == cap || !node_runs_vms(node) ||
+            (ctx->current_node && strcmp(name, ctx->current_node) == 0))
             continue;
         struct node_check *c = &checks[count++];
         c->name = strdup(name);
-        c->step = c->name ? check_node(ctx, node, name, &c->reason) : -1;
+        c->step = c->name ? check_node(ctx, node, name, true, &c->reason) : -1;
         if (c->step < 0) {
             node_checks_free(checks, count);
             return -1;
@@ -497,117 +516,6 @@ void node_checks_free(struct node_check *checks, size_t n)
     free(checks);
 }
 
-/* ------------------------------------------------------ common CPU models */
-
-/*
- * The distinct models M of the labels cpu-model.node.kubevirt.io/<M>=true of
- * `node`, in label order (borrowed from the labels); -1 when out of memory.
- */
-static int models_of_node(const cJSON *node, const char ***models, size_t *n)
-{
-    *models = NULL;
-    *n = 0;
-    const cJSON *labels = field(field(node, "metadata"), "labels"), *label;
-    size_t cap = (size_t)cJSON_GetArraySize(labels);
-    if (cap && !(*models = malloc(cap * sizeof(**models))))
-        return -1;
-    cJSON_ArrayForEach (label, labels) {
-        const char *key = label->string;
-        if (!key || !starts_with(key, LABEL_CPU_MODEL) || !key[strlen(LABEL_CPU_MODEL)] ||
-            !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
-            continue;
-        const char *model = key + strlen(LABEL_CPU_MODEL);
-        bool known = false;
-        for (size_t i = 0; i < *n && !known; i++)
-            known = strcmp((*models)[i], model) == 0;
-        if (!known && *n < cap)
-            (*models)[(*n)++] = model;
-    }
-    return 0;
-}
-
-/*
- * Clears present[i] for each model the node does not carry as "true".  One
- * walk over the labels; like a lookup by key, only the first label with a
- * given key counts and the walk ends at the first unnamed item.
- */
-static void keep_models_of_node(const cJSON *node, const char *const *models, size_t n,
-                                bool *present, bool *decided)
-{
-    memset(decided, 0, n * sizeof(*decided));
-    const cJSON *label;
-    cJSON_ArrayForEach (label, field(field(node, "metadata"), "labels")) {
-        if (!label->string)
-            break;
-        if (!starts_with(label->string, LABEL_CPU_MODEL))
-            continue;
-        const char *model = label->string + strlen(LABEL_CPU_MODEL);
-        for (size_t i = 0; i < n; i++) {
-            if (decided[i] || strcmp(models[i], model) != 0)
-                continue;
-            decided[i] = true;
-            if (!(cJSON_IsString(label) && strcmp(label->valuestring, "true") == 0))
-                present[i] = false;
-            break;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!decided[i])
-            present[i] = false;
-}
-
-/* "A, B, C" of the models whose `keep` is set, sorted; "none" when there are none.  Caller frees.
- */
-static char *join_sorted_models(const char **models, size_t n, const bool *keep)
-{
-    size_t kept = 0, len = 1;
-    for (size_t i = 0; i < n; i++)
-        if (keep[i]) {
-            models[kept++] = models[i];
-            len += strlen(models[i]) + 2;
-        }
-    if (kept == 0)
-        return strdup("none");
-    qsort(models, kept, sizeof(*models), compare_strings);
-    char *out = malloc(len), *p = out;
-    for (size_t i = 0; out && i < kept; i++)
-        p = stpcpy(p == out ? p : stpcpy(p, ", "), models[i]);
-    return out;
-}
-
-/*
- * The models of the first schedulable node, kept when every schedulable node
- * carries them too: one walk over each node's labels.
- */
-char *common_cpu_models(const cJSON *nodes)
-{
-    const cJSON *first = NULL, *node;
-    cJSON_ArrayForEach (node, nodes)
-        if (node_is_schedulable(node)) {
-            first = node;
-            break;
-        }
-    const char **models = NULL;
-    size_t n = 0;
-    if (models_of_node(first, &models, &n) != 0)
-        return NULL;
-    bool *present = n ? malloc(n * sizeof(*present)) : NULL;
-    bool *decided = n ? malloc(n * sizeof(*decided)) : NULL;
-    char *out = NULL;
-    if (n == 0 || (present && decided)) {
-        for (size_t i = 0; i < n; i++)
-            present[i] = true;
-        for (node = first; node && n; node = node->next)
-            if (node_is_schedulable(node))
-                keep_models_of_node(node, models, n, present, decided);
-        out = join_sorted_models(models, n, present);
-    }
-    free(present);
-    free(decided);
-    free(models);
-    return out;
-}
-
 /* ----------------------------------------------------------------- rules */
 
 const char *picked_target_node(const cJSON *vmim, const cJSON *vmi)
@@ -620,8 +528,12 @@ const char *picked_target_node(const cJSON *vmim, const cJSON *vmi)
         string_field(field(field(vmi, "metadata"), "annotations"), ANNOTATION_TARGET_NODE));
 }
 
-void rules_target_node(const struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out)
+void rules_target_node(struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out)
 {
+    if (migration_ctx_use_migration(ctx, vmim) != 0) {
+        verdict_view_error(out, "out of memory");
+        return;
+    }
     const char *node = picked_target_node(vmim, ctx->vmi);
     if (!node)
         return;
@@ -713,7 +625,7 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
     }
     char *reasons = per_node_reasons(checks, n);
     char *models = NULL;
-    bool advice = cpu_only && ctx->cpu.kind == CPU_REQ_HOST_MODEL && ctx->cpu.host_model;
+    bool advice = cpu_only && ctx->req.host_model && ctx->req.host_model_cpu;
     if (advice)
         models = common_cpu_models(ctx->nodes);
     if (!reasons || (advice && !models))
@@ -724,7 +636,7 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
             "no other node can run it: %s; host-model VMs can only move to nodes with host CPU "
             "model %s; CPU models supported by all nodes: %s \u2014 set "
             "spec.template.spec.domain.cpu.model to one of them and restart the VM",
-            reasons, ctx->cpu.host_model, models);
+            reasons, ctx->req.host_model_cpu, models);
     else
         verdict_add(out, RULE_NO_TARGET, "no other node can run it: %s", reasons);
     free(reasons);

@@ -3,14 +3,17 @@
  * the CPU requirement a migration puts on the target (SPEC §4 step 5, §5).
  *
  * One eligibility function serves three callers: the `target-node` rule (a
- * picked node), the `no-target` rule (every node), and `check`'s candidate
- * list.  Pure: reads only the objects it is given and the cluster view.
+ * picked node), the `no-target` rule (every other VM node), and `check`'s
+ * candidate list; each judges a node by the requirements R of the target pod
+ * KubeVirt will create (rules/requirements.h).  Pure: reads only the objects
+ * it is given and the cluster view.
  */
 #ifndef MW_RULES_TARGET_NODE_H
 #define MW_RULES_TARGET_NODE_H
 
 #include <stdbool.h>
 #include "cluster/view.h"
+#include "rules/requirements.h"
 #include "rules/verdict.h"
 
 /* Label, annotation and taint names (KubeVirt, Harvester, Kubernetes). */
@@ -62,6 +65,8 @@ struct cpu_requirement {
     bool from_source_pod; /* keys copied from the source launcher pod (migrated before) */
     char **keys; /* node-selector keys the target needs (value "true"), in patch order (owned) */
     size_t nkeys;
+    char
+        *vendor; /* V of the source node's cpu-vendor.node.kubevirt.io/<V> label, or NULL (owned) */
 };
 
 /* Everything the eligibility test needs about one VMI, gathered once. */
@@ -74,18 +79,25 @@ struct migration_ctx {
     char *
         *cluster_networks; /* §4 step 4: cluster networks the VMI's multus networks need (owned) */
     size_t ncluster_networks;
-    struct cpu_requirement cpu;
+    struct cpu_requirement cpu; /* what the target pod mutation adds (CPU model keys) */
+    const cJSON *source_pod;    /* the source launcher pod, NULL when none */
+    const cJSON *source_node;   /* the Node the VMI runs on, NULL when none */
+    struct requirements req;    /* R: what the target pod will require of a node */
 };
 
 /*
  * Gathers the context for `vmi` (in namespace `ns`): nodes, the KubeVirt CR's
- * cpuModel, the source node and launcher pod, NADs.  Returns CV_OK, or
+ * cpuModel, the source node and launcher pod, NADs, and R without the VMIM's
+ * part (see migration_ctx_use_migration).  Returns CV_OK, or
  * CV_ERROR when the view could not answer (scope->err says why).  Free with
  * migration_ctx_free in every case.
  */
 enum cv_result migration_ctx_init(struct migration_ctx *ctx, const cJSON *vmi, const char *ns,
                                   const struct cluster_view *view, struct cv_scope *scope);
 void migration_ctx_free(struct migration_ctx *ctx);
+
+/* Adds `vmim`'s spec.addedNodeSelector to R (NULL adds nothing).  0, or -1 when out of memory. */
+int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim);
 
 /*
  * SPEC §4 for one node named `node_name`: returns 0 when eligible, else the
@@ -101,30 +113,37 @@ struct node_check {
 };
 
 /*
- * §4 applied to every node other than the current one, sorted by name.
+ * §4 applied to every VM node (label kubevirt.io/schedulable) other than the
+ * current one, sorted by name, against R without the addedNodeSelector's
+ * kubernetes.io/hostname key.
  * Returns 0, or -1 when out of memory.  Caller frees with node_checks_free.
  */
 int target_node_candidates(const struct migration_ctx *ctx, struct node_check **out, size_t *n);
 void node_checks_free(struct node_check *checks, size_t n);
 
 /*
- * The CPU models (`cpu-model.node.kubevirt.io/<m>`) every schedulable node
+ * The CPU models (`cpu-model.node.kubevirt.io/<m>`) every schedulable VM node
  * carries, sorted, joined by ", "; "none" when there are none.  Caller
  * frees; NULL when out of memory.
  */
 char *common_cpu_models(const cJSON *nodes);
 
-/* 1 when `node` passes §4 step 2 (schedulable). */
+/* A VM node: it carries the label kubevirt.io/schedulable (any value; virt-handler runs there). */
+bool node_runs_vms(const cJSON *node);
+
+/* 1 when `node` is a VM node that passes §4 step 2 without its taint part (schedulable). */
 int node_is_schedulable(const cJSON *node);
 
 /*
  * The `target-node` and `no-target` rules (SPEC §3), appended to `out`.
+ * rules_target_node adds the VMIM's addedNodeSelector to R first
+ * (migration_ctx_use_migration), so its zone keys bind no-target too.
  * Call rules_no_target after rules_target_node on the same verdict: when a
  * picked node is not eligible, the target-node finding speaks for the
  * migration and no-target stays silent.  Out of memory is recorded as a view
  * error (the review is then denied as unverifiable, never wrongly allowed).
  */
-void rules_target_node(const struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out);
+void rules_target_node(struct migration_ctx *ctx, const cJSON *vmim, struct verdict *out);
 void rules_no_target(const struct migration_ctx *ctx, struct verdict *out);
 
 /* The node picked for a migration: VMIM spec.addedNodeSelector hostname, else the VMI annotation;

@@ -1,11 +1,15 @@
 /*
- * rules/timeouts.c - migration timeouts (SPEC §8) and the VMIM mutation that
- * records them as annotations.
+ * rules/timeouts.c - migration timeouts as KubeVirt applies them
+ * (docs/rules.md, timeouts) and the VMIM mutation that records them as
+ * annotations.
  *
- * The arithmetic is exact: memory is read as a whole number of bytes
- * (rules/quantity.c) and the product per_gib * bytes is formed in 128-bit
- * integers before dividing by 2^30, so 1.5Gi at 800 s/GiB is 1200, not
- * 1199.9999.
+ * KubeVirt (virt-launcher's domain manager, getVMIMigrationDataSize) takes
+ * the VMI's memory as a Kubernetes quantity scaled to whole 10^9 bytes,
+ * rounded up, and multiplies it by completionTimeoutPerGiB.  The per-GiB value
+ * comes from the MigrationPolicy matched as virt-controller's matchPolicy
+ * does, else the KubeVirt CR, else KubeVirt's default, which depends on its
+ * version.  The arithmetic is exact: the memory is read as a whole number of
+ * bytes (rules/quantity.c) and the product is checked for overflow.
  */
 #include "rules/timeouts.h"
 
@@ -18,37 +22,172 @@
 #include "rules/quantity.h"
 #include "rules/rules.h"
 
-#define GIB_SHIFT 30
+#define GIGA 1000000000LL
+
+static const char NAMESPACE_NAME_LABEL[] = "kubernetes.io/metadata.name";
 
 long long completion_timeout_seconds(long long per_gib, long long bytes)
 {
     if (per_gib < 0 || bytes < 0)
         return -1;
-    unsigned __int128 product = (unsigned __int128)per_gib * (unsigned __int128)bytes;
-    unsigned __int128 seconds = (product + ((1u << GIB_SHIFT) - 1)) >> GIB_SHIFT;
-    return seconds > INT64_MAX ? -1 : (long long)seconds;
+    long long size = bytes / GIGA + (bytes % GIGA != 0);
+    long long seconds;
+    return __builtin_mul_overflow(per_gib, size, &seconds) ? -1 : seconds;
 }
 
-static void read_setting(const cJSON *migrations, const char *field, long long fallback,
-                         long long *value, const char **source)
+/* ------------------------------------------------------------- versions */
+
+/* A decimal number of at most 9 digits spanning [s, end); -1 otherwise. */
+static long long version_part(const char *s, const char *end)
 {
-    if (kubevirt_setting_is_positive_integer(obj_get(migrations, field), value)) {
-        *source = "KubeVirt CR";
-        return;
+    if (s == end || end - s > 9)
+        return -1;
+    long long n = 0;
+    for (; s < end; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        n = n * 10 + (*s - '0');
     }
-    *value = fallback;
-    *source = "default";
+    return n;
 }
 
-int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt,
+bool kubevirt_version_parse(const char *text, struct kubevirt_version *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!text)
+        return false;
+    if (*text == 'v')
+        text++;
+    const char *end = text + strcspn(text, "-+");
+    long long parts[3] = {0, 0, 0};
+    int n = 0;
+    for (const char *p = text;; n++) {
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        const char *stop = dot ? dot : end;
+        if (n == 3 || (parts[n] = version_part(p, stop)) < 0)
+            return false;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    out->major = parts[0];
+    out->minor = parts[1];
+    out->patch = parts[2];
+    out->known = true;
+    return true;
+}
+
+long long kubevirt_default_per_gib(const struct kubevirt_version *v)
+{
+    bool since_1_4 = v->known && (v->major > 1 || (v->major == 1 && v->minor >= 4));
+    return since_1_4 ? TIMEOUT_DEFAULT_PER_GIB : TIMEOUT_DEFAULT_PER_GIB_BEFORE_1_4;
+}
+
+/* ------------------------------------------------------ MigrationPolicy */
+
+/*
+ * How many labels of `selector` are in `labels`, or -1 when one is missing
+ * or differs (a selector that is neither an object nor null matches nothing).
+ * `implied_key`/`implied_value`, when set, is a label `labels` has anyway.
+ */
+static int selector_score(const cJSON *selector, const cJSON *labels, const char *implied_key,
+                          const char *implied_value)
+{
+    if (!selector || cJSON_IsNull(selector))
+        return 0;
+    if (!cJSON_IsObject(selector))
+        return -1;
+    int matched = 0;
+    const cJSON *want;
+    cJSON_ArrayForEach (want, selector) {
+        if (!cJSON_IsString(want) || !want->string)
+            return -1; /* a label value is a string: nothing carries another one */
+        const char *have = obj_string(labels, want->string);
+        if (implied_key && strcmp(want->string, implied_key) == 0)
+            have = implied_value;
+        if (!have || strcmp(have, want->valuestring) != 0)
+            return -1;
+        matched++;
+    }
+    return matched;
+}
+
+const cJSON *migration_policy_match(const cJSON *policies, const cJSON *vmi_labels,
+                                    const char *ns_name, const cJSON *ns_labels)
+{
+    const cJSON *best = NULL;
+    const char *best_name = NULL;
+    int best_total = -1, best_vmi = -1;
+    const cJSON *policy;
+    cJSON_ArrayForEach (policy, policies) {
+        const char *name = obj_string(obj_object(policy, "metadata"), "name");
+        const cJSON *selectors = obj_get(obj_object(policy, "spec"), "selectors");
+        if (!name || !cJSON_IsObject(selectors))
+            continue; /* without selectors a policy matches nothing */
+        int vmi = selector_score(obj_get(selectors, "virtualMachineInstanceSelector"), vmi_labels,
+                                 NULL, NULL);
+        int ns = vmi < 0 ? -1
+                         : selector_score(obj_get(selectors, "namespaceSelector"), ns_labels,
+                                          NAMESPACE_NAME_LABEL, ns_name);
+        if (ns < 0)
+            continue;
+        int total = vmi + ns;
+        bool better = total > best_total || (total == best_total && vmi > best_vmi) ||
+                      (total == best_total && vmi == best_vmi && strcmp(name, best_name) < 0);
+        if (better) {
+            best = policy;
+            best_name = name;
+            best_total = total;
+            best_vmi = vmi;
+        }
+    }
+    return best;
+}
+
+bool migration_policies_read_namespace(const cJSON *policies, const cJSON *vmi_labels)
+{
+    const cJSON *policy;
+    cJSON_ArrayForEach (policy, policies) {
+        const cJSON *selectors = obj_object(obj_object(policy, "spec"), "selectors");
+        if (!selectors || selector_score(obj_get(selectors, "virtualMachineInstanceSelector"),
+                                         vmi_labels, NULL, NULL) < 0)
+            continue; /* cannot match, whatever the Namespace's labels */
+        const cJSON *key;
+        cJSON_ArrayForEach (key, obj_object(selectors, "namespaceSelector"))
+            if (key->string && strcmp(key->string, NAMESPACE_NAME_LABEL) != 0)
+                return true;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------- compute */
+
+int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt, const cJSON *policy,
                                struct migration_timeouts *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     const cJSON *migrations = kubevirt_migrations(kubevirt);
-    read_setting(migrations, "completionTimeoutPerGiB", KUBEVIRT_DEFAULT_COMPLETION_PER_GIB,
-                 &out->per_gib, &out->per_gib_source);
-    read_setting(migrations, "progressTimeout", KUBEVIRT_DEFAULT_PROGRESS_TIMEOUT, &out->progress,
-                 &out->progress_source);
+    kubevirt_version_parse(obj_string(obj_object(kubevirt, "status"), "observedKubeVirtVersion"),
+                           &out->version);
+    out->policy = policy ? obj_string(obj_object(policy, "metadata"), "name") : NULL;
+    if (policy &&
+        kubevirt_setting_is_positive_integer(
+            obj_get(obj_object(policy, "spec"), "completionTimeoutPerGiB"), &out->per_gib)) {
+        out->per_gib_from = TIMEOUT_FROM_POLICY;
+    } else if (kubevirt_setting_is_positive_integer(obj_get(migrations, "completionTimeoutPerGiB"),
+                                                    &out->per_gib)) {
+        out->per_gib_from = TIMEOUT_FROM_CR;
+    } else {
+        out->per_gib = kubevirt_default_per_gib(&out->version);
+        out->per_gib_from = TIMEOUT_FROM_DEFAULT;
+    }
+    if (kubevirt_setting_is_positive_integer(obj_get(migrations, "progressTimeout"),
+                                             &out->progress)) {
+        out->progress_from = TIMEOUT_FROM_CR;
+    } else {
+        out->progress = TIMEOUT_DEFAULT_PROGRESS;
+        out->progress_from = TIMEOUT_FROM_DEFAULT;
+    }
 
     const cJSON *domain = obj_object(obj_object(vmi, "spec"), "domain");
     const char *source = "spec.domain.memory.guest";
@@ -79,10 +218,70 @@ int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt,
                  memory->valuestring);
         return -1;
     }
+    out->memory = memory->valuestring;
     out->memory_bytes = bytes;
     out->memory_source = source;
+    out->data_size = bytes / GIGA + (bytes % GIGA != 0);
     out->completion_seconds = seconds;
     return 0;
+}
+
+enum cv_result migration_timeouts_lookup(const struct cluster_view *view, struct cv_scope *scope,
+                                         const cJSON *vmi, const char *ns,
+                                         struct migration_timeouts *out, bool *memory_ok, char *err,
+                                         size_t errlen)
+{
+    const cJSON *kubevirt = NULL, *policies = NULL, *ns_obj = NULL;
+    if (kubevirt_cr_lookup(view, scope, &kubevirt) == CV_ERROR ||
+        cv_list(view, scope, CV_MIGRATION_POLICY, NULL, NULL, NULL, &policies) == CV_ERROR)
+        return CV_ERROR;
+    const char *vmi_ns = obj_nonempty(obj_object(vmi, "metadata"), "namespace");
+    if (!vmi_ns)
+        vmi_ns = ns && *ns ? ns : "default";
+    /* Only a policy that selects the VMI and other Namespace labels costs a read of the Namespace.
+     */
+    const cJSON *vmi_labels = obj_object(obj_object(vmi, "metadata"), "labels");
+    if (migration_policies_read_namespace(policies, vmi_labels) &&
+        cv_get(view, scope, CV_NAMESPACE, NULL, vmi_ns, &ns_obj) == CV_ERROR)
+        return CV_ERROR;
+    const cJSON *policy = migration_policy_match(
+        policies, vmi_labels, vmi_ns, obj_object(obj_object(ns_obj, "metadata"), "labels"));
+    *memory_ok = migration_timeouts_compute(vmi, kubevirt, policy, out, err, errlen) == 0;
+    return CV_OK;
+}
+
+/* -------------------------------------------------------------- texts */
+
+void migration_timeouts_per_gib_source(const struct migration_timeouts *t, char *buf, size_t len)
+{
+    if (t->per_gib_from == TIMEOUT_FROM_POLICY)
+        snprintf(buf, len, "MigrationPolicy %s", t->policy ? t->policy : "");
+    else if (t->per_gib_from == TIMEOUT_FROM_CR)
+        snprintf(buf, len, "KubeVirt CR");
+    else if (t->version.known)
+        snprintf(buf, len, "KubeVirt default (v%lld.%lld.%lld)", t->version.major, t->version.minor,
+                 t->version.patch);
+    else
+        snprintf(buf, len, "KubeVirt default (version unknown)");
+}
+
+const char *migration_timeouts_progress_source(const struct migration_timeouts *t)
+{
+    return t->progress_from == TIMEOUT_FROM_CR ? "KubeVirt CR" : "KubeVirt default";
+}
+
+void migration_timeouts_from(const struct migration_timeouts *t, bool memory_ok, char *buf,
+                             size_t len)
+{
+    if (!memory_ok) {
+        snprintf(buf, len, "completion: memory size unknown; progress: %s",
+                 migration_timeouts_progress_source(t));
+        return;
+    }
+    char source[320];
+    migration_timeouts_per_gib_source(t, source, sizeof(source));
+    snprintf(buf, len, "%s: %lld s/GiB x %lld (%.64s rounded up to whole 10^9 bytes); progress: %s",
+             source, t->per_gib, t->data_size, t->memory, migration_timeouts_progress_source(t));
 }
 
 /* ------------------------------------------------------ rules_vmim_mutate */
@@ -102,20 +301,23 @@ static void annotation_path(const char *key, char *buf, size_t len)
     buf[n < len ? n : len - 1] = '\0';
 }
 
-static void add_annotation_if_missing(const cJSON *annotations, const char *key, long long value,
+static void add_annotation_if_missing(const cJSON *annotations, const char *key, const char *value,
                                       struct verdict *out)
 {
     if (obj_get(annotations, key))
         return;
-    char path[256], text[32];
+    char path[256];
     annotation_path(key, path, sizeof(path));
-    snprintf(text, sizeof(text), "%lld", value);
-    verdict_patch(out, "add", path, cJSON_CreateString(text));
+    verdict_patch(out, "add", path, cJSON_CreateString(value));
 }
 
 static void patch_annotations(const cJSON *vmim, const struct migration_timeouts *t,
                               bool with_completion, struct verdict *out)
 {
+    char completion[32], progress[32], from[512];
+    snprintf(completion, sizeof(completion), "%lld", t->completion_seconds);
+    snprintf(progress, sizeof(progress), "%lld", t->progress);
+    migration_timeouts_from(t, with_completion, from, sizeof(from));
     const cJSON *meta = obj_get(vmim, "metadata");
     if (!cJSON_IsObject(meta))
         return; /* nothing to hang annotations on that a patch could reach safely */
@@ -125,9 +327,9 @@ static void patch_annotations(const cJSON *vmim, const struct migration_timeouts
     if (!cJSON_IsObject(annotations))
         verdict_patch(out, "add", "/metadata/annotations", cJSON_CreateObject());
     if (with_completion)
-        add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_COMPLETION, t->completion_seconds,
-                                  out);
-    add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_PROGRESS, t->progress, out);
+        add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_COMPLETION, completion, out);
+    add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_PROGRESS, progress, out);
+    add_annotation_if_missing(annotations, TIMEOUT_ANNOTATION_FROM, from, out);
 }
 
 void rules_vmim_mutate(const struct rule_input *in, struct verdict *out)
@@ -140,10 +342,14 @@ void rules_vmim_mutate(const struct rule_input *in, struct verdict *out)
         verdict_finish(out, "", in->settings->migration, false, subject);
         return;
     }
-    const cJSON *vmi = NULL, *kubevirt = NULL;
+    const cJSON *vmi = NULL;
+    struct migration_timeouts t;
+    char err[256];
+    bool with_completion = false;
     enum cv_result r = cv_get(in->view, in->scope, CV_VMI, ns, vmi_name, &vmi);
-    if (r == CV_OK && kubevirt_cr_lookup(in->view, in->scope, &kubevirt) == CV_ERROR)
-        r = CV_ERROR;
+    if (r == CV_OK)
+        r = migration_timeouts_lookup(in->view, in->scope, vmi, ns, &t, &with_completion, err,
+                                      sizeof(err));
     if (r == CV_ERROR) {
         verdict_view_error(out, "%s", in->scope->err);
     } else if (r == CV_NOT_FOUND) {
@@ -152,9 +358,6 @@ void rules_vmim_mutate(const struct rule_input *in, struct verdict *out)
             "migration of VM %s: VirtualMachineInstance not found; no timeout annotations added",
             subject);
     } else {
-        struct migration_timeouts t;
-        char err[256];
-        bool with_completion = migration_timeouts_compute(vmi, kubevirt, &t, err, sizeof(err)) == 0;
         if (!with_completion)
             verdict_warn(out, "migration of VM %s: %s; no completion timeout annotation added",
                          subject, err);

@@ -24,6 +24,7 @@
 #include "rules/rules.h"
 #include "rules/target_node.h"
 #include "rules/timeouts.h"
+#include "server/check_explain.h"
 #include "server/check_output.h"
 #include "server/commands.h"
 #include "server/config.h"
@@ -233,54 +234,37 @@ static int load_check_settings(const char *path, struct rule_settings *out)
     return rc;
 }
 
-/* The GiB count of the arithmetic line, exact to three decimals ("8", "1.5"). */
-static void format_gib(char *buf, size_t len, long long bytes)
+/*
+ * The timeouts KubeVirt will apply, with the line the VMIM's timeouts-from
+ * annotation carries (the per-GiB source and the formula).
+ */
+static void add_timeouts(cJSON *report, const cJSON *vmi, const char *ns,
+                         const struct cluster_view *view, struct cv_scope *scope)
 {
-    long long whole = bytes >> 30;
-    long long thousandths = ((bytes & ((1LL << 30) - 1)) * 1000 + (1LL << 29)) >> 30;
-    if (thousandths == 1000) {
-        whole++;
-        thousandths = 0;
-    }
-    if (thousandths == 0)
-        snprintf(buf, len, "%lld", whole);
-    else {
-        snprintf(buf, len, "%lld.%03lld", whole, thousandths);
-        for (char *e = buf + strlen(buf) - 1; *e == '0'; e--)
-            *e = '\0';
-    }
-}
-
-static void add_timeouts(cJSON *report, const cJSON *vmi, const struct cluster_view *view,
-                         struct cv_scope *scope)
-{
-    const cJSON *kubevirts = NULL;
-    const cJSON *kubevirt = NULL;
-    if (cv_list(view, scope, CV_KUBEVIRT, NULL, NULL, NULL, &kubevirts) == CV_OK)
-        kubevirt = cJSON_GetArrayItem(kubevirts, 0);
     struct migration_timeouts t;
-    char err[256] = "";
-    int rc = migration_timeouts_compute(vmi, kubevirt, &t, err, sizeof(err));
+    char err[256] = "", source[320], from[512];
+    bool memory_ok = false;
     cJSON *o = cJSON_AddObjectToObject(report, "timeouts");
+    if (migration_timeouts_lookup(view, scope, vmi, ns, &t, &memory_ok, err, sizeof(err)) ==
+        CV_ERROR) {
+        cJSON_AddStringToObject(o, "error", scope->err);
+        return;
+    }
+    migration_timeouts_per_gib_source(&t, source, sizeof(source));
+    migration_timeouts_from(&t, memory_ok, from, sizeof(from));
     cJSON_AddNumberToObject(o, "completionTimeoutPerGiB", (double)t.per_gib);
-    cJSON_AddStringToObject(o, "perGiBSource", t.per_gib_source);
+    cJSON_AddStringToObject(o, "perGiBSource", source);
     cJSON_AddNumberToObject(o, "progressTimeoutSeconds", (double)t.progress);
-    cJSON_AddStringToObject(o, "progressSource", t.progress_source);
-    if (rc != 0) {
+    cJSON_AddStringToObject(o, "progressSource", migration_timeouts_progress_source(&t));
+    cJSON_AddStringToObject(o, "from", from);
+    if (!memory_ok) {
         cJSON_AddStringToObject(o, "memorySource", err);
         return;
     }
-    const cJSON *at = vmi;
-    char path[128];
-    snprintf(path, sizeof(path), "%s", t.memory_source); /* e.g. spec.domain.memory.guest */
-    for (char *key = strtok(path, "."); key && at; key = strtok(NULL, "."))
-        at = cJSON_GetObjectItemCaseSensitive(at, key);
-    char gib[32];
-    format_gib(gib, sizeof(gib), t.memory_bytes);
-    cJSON_AddStringToObject(o, "memory", cJSON_IsString(at) ? at->valuestring : "?");
+    cJSON_AddStringToObject(o, "memory", t.memory);
     cJSON_AddStringToObject(o, "memorySource", t.memory_source);
     cJSON_AddNumberToObject(o, "memoryBytes", (double)t.memory_bytes);
-    cJSON_AddStringToObject(o, "memoryGiB", gib);
+    cJSON_AddNumberToObject(o, "dataSize", (double)t.data_size);
     cJSON_AddNumberToObject(o, "completionTimeoutSeconds", (double)t.completion_seconds);
 }
 
@@ -396,12 +380,14 @@ static cJSON *build_report(const struct cluster_view *view, const struct rule_se
     const cJSON *vmi = NULL;
     if (!v.view_error && cv_get(view, &scope, CV_VMI, ns, name, &vmi) == CV_OK) {
         struct migration_ctx ctx;
-        if (migration_ctx_init(&ctx, vmi, ns, view, &scope) == CV_OK) {
+        if (migration_ctx_init(&ctx, vmi, ns, view, &scope) == CV_OK &&
+            migration_ctx_use_migration(&ctx, vmim) == 0) {
             add_cpu(report, &ctx);
+            check_explain_add(report, &ctx);
             add_nodes(report, &ctx, target);
         }
         migration_ctx_free(&ctx);
-        add_timeouts(report, vmi, view, &scope);
+        add_timeouts(report, vmi, ns, view, &scope);
     }
     verdict_free(&v);
     cJSON_Delete(vmim);

@@ -6,6 +6,8 @@
  */
 #include "server/check_output.h"
 
+#include "server/check_explain.h"
+
 #include <string.h>
 
 struct palette {
@@ -110,17 +112,22 @@ static void print_timeouts(FILE *out, const cJSON *report, const struct palette 
     if (!cJSON_IsObject(t))
         return;
     fprintf(out, "\n%sTimeouts%s\n", p->bold, p->reset);
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "error"))) {
+        fprintf(out, "  unknown: %s\n", str(t, "error"));
+        return;
+    }
     if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(t, "memoryBytes"))) {
         fprintf(out, "  completion: unknown (%s)\n", str(t, "memorySource"));
     } else {
         fprintf(out, "  memory: %s = %.0f bytes (%s)\n", str(t, "memory"), num(t, "memoryBytes"),
                 str(t, "memorySource"));
-        fprintf(out, "  completion: %s GiB × %.0f s/GiB = %.0f s (%s)\n", str(t, "memoryGiB"),
-                num(t, "completionTimeoutPerGiB"), num(t, "completionTimeoutSeconds"),
-                str(t, "perGiBSource"));
+        fprintf(out, "  completion: %.0f s/GiB x %.0f = %.0f s (%s)\n",
+                num(t, "completionTimeoutPerGiB"), num(t, "dataSize"),
+                num(t, "completionTimeoutSeconds"), str(t, "perGiBSource"));
     }
     fprintf(out, "  progress: %.0f s (%s)\n", num(t, "progressTimeoutSeconds"),
             str(t, "progressSource"));
+    fprintf(out, "  from: %s\n", str(t, "from"));
 }
 
 void check_print_text(const cJSON *report, FILE *out, bool color)
@@ -133,6 +140,7 @@ void check_print_text(const cJSON *report, FILE *out, bool color)
             ok ? "can be live-migrated" : "cannot be live-migrated", p->reset);
     print_findings(out, report, p);
     print_cpu(out, report, p);
+    check_explain_print(report, out, color);
     print_nodes(out, report, p);
     print_timeouts(out, report, p);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "certs/certs.h"
+#include "cluster/live.h"
 #include "cluster/open.h"
 #include "rules/rules.h"
 #include "server/admission.h"
@@ -136,6 +137,12 @@ static void print_dev_hint(unsigned port)
            "--data @%s/vmim-cdrom.json\n",
            port, port, reviews);
     fflush(stdout);
+}
+
+/* A line the live cluster view logs on its own (a cache thread's). */
+static void log_cluster_view_line(const char *msg, const char *detail)
+{
+    log_message(LOG_WARN, msg, "%s", detail);
 }
 
 static void log_listening(const char *listen, unsigned port, const char *cluster)
@@ -270,6 +277,7 @@ static int run_server(struct mw_config *c)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
     json_arena_install(); /* before any thread starts: cJSON's hooks are process-wide */
+    live_view_set_log(log_cluster_view_line);
     char warning[256], cluster[512];
     struct cluster_view *view =
         cluster_view_open(c->cluster_dir, c->kubeconfig, warning, sizeof(warning), cluster,

@@ -53,6 +53,8 @@ static void append_cache_objects(const struct cluster_view *v, const struct live
     if (st) {
         append_sample(append, buf, name, "kind", cv_kind_name(CV_NODE), st->nodes);
         append_sample(append, buf, name, "kind", cv_kind_name(CV_KUBEVIRT), st->kubevirts);
+        append_sample(append, buf, name, "kind", cv_kind_name(CV_MIGRATION_POLICY),
+                      st->migration_policies);
         return;
     }
     if (!static_view_is(v))

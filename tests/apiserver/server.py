@@ -4,6 +4,7 @@
 Serves objects loaded from a directory of JSON files (one object or a List per
 file) over HTTPS with bearer-token authentication (or client certificates), on the real REST paths:
 get, list (label selectors, limit + continue), and watch streams (?watch=1)
+(Namespaces and MigrationPolicies too, unless --without-migration-policies)
 with BOOKMARK events and 410 Gone for expired resourceVersions.  Writes, as
 `certs patch` uses them: POST (create; 409 AlreadyExists), PUT (update; 409
 Conflict on a stale metadata.resourceVersion) and PATCH with a JSON Patch
@@ -53,7 +54,11 @@ KINDS = {
     "Secret": ("/api/v1", "secrets", True),
     "ValidatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", False),
     "MutatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", False),
+    "MigrationPolicy": ("/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies", False),
+    "Namespace": ("/api/v1", "namespaces", False),
 }
+# --without-migration-policies: the cluster has no MigrationPolicy CRD (every migrationpolicies path is 404)
+args_without_policies = False
 CA_BUNDLE_PATH = re.compile(r"^/webhooks/(\d+)/clientConfig/caBundle$")
 PLURALS = {v[1]: (k, v[0], v[2]) for k, v in KINDS.items()}
 
@@ -220,6 +225,10 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
         def route(self, path):
             """(plural, namespace or None, name or None) or None."""
             parts = [p for p in path.split("/") if p]
+            if parts[:3] == ["api", "v1", "namespaces"] and len(parts) <= 4:  # the Namespaces themselves
+                return "namespaces", None, urllib.parse.unquote(parts[3]) if len(parts) == 4 else None
+            if args_without_policies and "migrationpolicies" in parts:
+                return None  # the MigrationPolicy CRD is not installed: 404
             if parts[:2] == ["api", "v1"]:
                 rest = parts[2:]
             elif len(parts) >= 3 and parts[0] == "apis":
@@ -518,7 +527,11 @@ def main():
     ap.add_argument("--ports-file", required=True, help="written with {\"api\": N, \"control\": M} when listening")
     ap.add_argument("--bookmark-interval", type=float, default=1.0)
     ap.add_argument("--client-ca", help="also accept client certificates signed by this CA")
+    ap.add_argument("--without-migration-policies", action="store_true",
+                    help="serve no MigrationPolicy resource (404), as a cluster without the CRD")
     args = ap.parse_args()
+    global args_without_policies
+    args_without_policies = args.without_migration_policies
 
     store, faults = Store(), Faults()
     load_dir(store, args.data_dir)

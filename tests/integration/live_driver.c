@@ -11,7 +11,8 @@
  *   stats                                    the view's counters as JSON
  *   memory                                   heap in use (mallinfo2) and RSS as JSON
  *   parallel <threads> <rounds>              many threads reading at once: OK <lookups> | FAILED
- * <n> <error> quit KIND is VM, VMI, VMIM, PVC, POD, NODE, KUBEVIRT or NAD.
+ * <n> <error> quit KIND is VM, VMI, VMIM, PVC, POD, NODE, KUBEVIRT, NAD, MP (MigrationPolicy)
+ * or NS (Namespace).  The view's own log lines go to stderr.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -27,8 +28,16 @@ static int kind_from_short(const char *s)
         const char *name;
         enum cv_kind kind;
     } names[] = {
-        {"VM", CV_VM},   {"VMI", CV_VMI},   {"VMIM", CV_VMIM},         {"PVC", CV_PVC},
-        {"POD", CV_POD}, {"NODE", CV_NODE}, {"KUBEVIRT", CV_KUBEVIRT}, {"NAD", CV_NAD},
+        {"VM", CV_VM},
+        {"VMI", CV_VMI},
+        {"VMIM", CV_VMIM},
+        {"PVC", CV_PVC},
+        {"POD", CV_POD},
+        {"NODE", CV_NODE},
+        {"KUBEVIRT", CV_KUBEVIRT},
+        {"NAD", CV_NAD},
+        {"MP", CV_MIGRATION_POLICY},
+        {"NS", CV_NAMESPACE},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(s, names[i].name) == 0)
@@ -119,6 +128,7 @@ static void answer_stats(const struct cluster_view *v)
     }
     cJSON_AddNumberToObject(j, "nodes", (double)st.nodes);
     cJSON_AddNumberToObject(j, "kubevirts", (double)st.kubevirts);
+    cJSON_AddNumberToObject(j, "migration_policies", (double)st.migration_policies);
     cJSON_AddNumberToObject(j, "node_cache_bytes", (double)st.node_cache_bytes);
     cJSON_AddNumberToObject(j, "bytes_per_node",
                             st.nodes ? (double)(st.node_cache_bytes / st.nodes) : 0);

@@ -146,7 +146,7 @@ class Control:
 class StandIn:
     """tests/apiserver/server.py over TLS, serving the JSON files of data_dir."""
 
-    def __init__(self, work, data_dir, token="token-one"):
+    def __init__(self, work, data_dir, token="token-one", extra_args=()):
         self.work = work
         self.server_token = work + "/server-token"
         self.client_token = work + "/client-token"
@@ -156,7 +156,7 @@ class StandIn:
         self.proc = subprocess.Popen([sys.executable, os.path.join(SRC, "tests", "apiserver", "server.py"),
                                       "--cert", work + "/server.crt", "--key", work + "/server.key",
                                       "--token-file", self.server_token, "--data-dir", data_dir,
-                                      "--ports-file", ports_file])
+                                      "--ports-file", ports_file, *extra_args])
         if not wait_for(lambda: os.path.exists(ports_file), 10):
             self.stop()
             raise RuntimeError("stand-in API server did not start")

@@ -64,6 +64,9 @@ golden target-refused.txt 1 vm-multus --target-node node-c
 golden target-refused.json 1 vm-multus --target-node node-c -o json
 golden target-cordoned.txt 1 vm-migratable --target-node node-d
 golden target-missing.txt 1 vm-migratable --target-node node-x
+golden target-witness.txt 1 vm-multus --target-node node-w
+golden target-other-vendor.txt 1 vm-model --target-node node-e
+golden target-other-vendor.json 1 vm-model --target-node node-e -o json
 golden manifest-ok.txt 0 -f tests/data/check/vm-new-ok.yaml
 golden manifest-containerdisk.txt 1 -f tests/data/check/vm-new-containerdisk.yaml -n default
 
@@ -71,7 +74,16 @@ golden manifest-containerdisk.txt 1 -f tests/data/check/vm-new-containerdisk.yam
 (cd "$SRC" && "$BIN" check --cluster-dir examples/cluster vm-cdrom -o json) | jq -e \
     '.vm == "default/vm-cdrom" and .migratable == false and (.violations[0].rule == "cdrom")
      and (.violations[0].mode == "deny") and (.candidates | type == "array")
-     and .timeouts.completionTimeoutSeconds == 1600' >/dev/null || fail "json shape"
+     and .timeouts.completionTimeoutSeconds == 2400
+     and .timeouts.from == "KubeVirt CR: 800 s/GiB x 3 (2Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR"' >/dev/null || fail "json shape"
+
+# The requirements of the target pod say where each item came from.
+(cd "$SRC" && "$BIN" check --cluster-dir examples/cluster vm-model --target-node node-e -o json) | jq -e \
+    '.requirements.renderedFrom == "source pod" and .requirements.sourceNode == "node-a"
+     and ([.requirements.nodeSelector[] | select(.key == "kubernetes.io/hostname")][0].from == "VMIM")
+     and ([.requirements.nodeSelector[] | select(.key == "cpu-vendor.node.kubevirt.io/Intel")][0]
+          | .from == "source node" and .step == 5)
+     and .requirements.tolerationsFrom == "source pod"' >/dev/null || fail "requirements json shape"
 
 # The rule modes of --config apply: cdrom in warn mode lets vm-cdrom migrate.
 printf 'rules:\n  cdrom: warn\n' >"$TMP/warn.yaml"

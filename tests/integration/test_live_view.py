@@ -6,7 +6,9 @@ openssl command line) with the objects of tests/data/live-cluster plus 1200
 generated nodes, then drives the view through tests/integration/live_driver.c
 and checks what a user of the view would see: objects, not-found, one-line
 errors, the node cache following the watch without relisting, a relist after
-410 Gone, deadlines, token rotation, and node lookups that cost no API call.
+410 Gone, deadlines, token rotation, and node lookups that cost no API call;
+the MigrationPolicy cache following the watch, Namespaces read on demand, and
+a cluster without the MigrationPolicy resource (one log line, no error).
 """
 import base64
 import json
@@ -18,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from standin import Control, bulk_node, make_certs, wait_for, write  # noqa: E402
+from standin import Control, StandIn, bulk_node, make_certs, wait_for, write  # noqa: E402
 
 SRC = os.environ.get("MW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("MW_BUILD_DIR", os.path.join(SRC, "build"))
@@ -27,6 +29,7 @@ DRIVER = os.path.join(BUILD, "tests", "live_driver")
 VMI_PATH = "/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances/vm1"
 PVC_PATH = "/api/v1/namespaces/default/persistentvolumeclaims/disk1"
 BULK_NODES = 1200
+MP_PATH = "/apis/migrations.kubevirt.io/v1alpha1/migrationpolicies"
 
 failures = []
 
@@ -49,9 +52,9 @@ def kubeconfig(path, server, cluster_extra, token_file):
 
 
 class Driver:
-    def __init__(self, config, ready_ms=10000):
+    def __init__(self, config, ready_ms=10000, stderr=None):
         self.p = subprocess.Popen([DRIVER, config, str(ready_ms)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  text=True)
+                                  stderr=stderr, text=True)
         self.first = self.p.stdout.readline().strip()
 
     def ask(self, line):
@@ -69,6 +72,37 @@ class Driver:
         except BrokenPipeError:
             pass
         return self.p.wait(timeout=20)
+
+
+def without_migration_policies(tmp, drivers):
+    """A cluster without the MigrationPolicy CRD: no error, no policies, exactly one log line."""
+    work = tmp + "/no-policies"
+    os.makedirs(work)
+    for name in ("ca.crt", "server.crt", "server.key"):
+        shutil.copy(tmp + "/" + name, work)
+    data = work + "/cluster"
+    shutil.copytree(os.path.join(DATA, "live-cluster"), data)
+    s = StandIn(work, data, extra_args=("--without-migration-policies",))
+    try:
+        with open(work + "/driver.log", "w") as log:
+            d = Driver(s.kubeconfig, stderr=log)
+            drivers.append(d)
+            check(d.first == "READY", "ready without the MigrationPolicy resource: " + d.first)
+            check(wait_for(lambda: s.ctl.count("GET " + MP_PATH) >= 1, 5), "the MigrationPolicy list was asked for")
+            check(d.ask("list MP -") == "0 []", "no MigrationPolicy resource: no policies")
+            check(d.ask("get MP - fast") == "NOTFOUND", "no MigrationPolicy resource: a policy is not found")
+            check(d.stats()["last_error"] == "", "a missing MigrationPolicy resource is no error")
+            check(d.ask("get VMI default vm1").startswith("{"), "the view works on")
+            time.sleep(1.5)
+            check(s.ctl.count("GET " + MP_PATH) == 1 and s.ctl.count("WATCH " + MP_PATH) == 0,
+                  "not listed again at once, not watched")
+            check(d.close() == 0, "driver exits cleanly")
+        with open(work + "/driver.log") as f:
+            lines = f.read().splitlines()
+        check(lines == ["MigrationPolicy resource not served: GET %s: 404 NotFound; no MigrationPolicy applies "
+                        "(listed again every 10 minutes)" % MP_PATH], "exactly one log line: %r" % lines)
+    finally:
+        s.stop()
 
 
 def main():
@@ -138,6 +172,44 @@ def main():
         check(kv["spec"]["configuration"]["cpuModel"] == "host-model" and "status" not in kv, "KubeVirt CR trimmed")
         check(d.ask("get NODE - no-such-node") == "NOTFOUND", "missing node is NOTFOUND")
 
+        # MigrationPolicies: a list+watch cache that follows a policy created and deleted
+        check(wait_for(lambda: d.ask("list MP -") == "0 []", 5), "MigrationPolicy cache loaded, empty")
+        mp_lists = ctl.count("LIST " + MP_PATH)
+        check(mp_lists == 1, "MigrationPolicies listed once (%d)" % mp_lists)
+        selectors = {"virtualMachineInstanceSelector": {"workload": "db"}, "namespaceSelector": {"tier": "prod"}}
+        ctl.post("/put", {"apiVersion": "migrations.kubevirt.io/v1alpha1", "kind": "MigrationPolicy",
+                          "metadata": {"name": "fast", "labels": {"team": "a"}},
+                          "spec": {"allowPostCopy": True, "bandwidthPerMigration": "1Gi",
+                                   "completionTimeoutPerGiB": 300, "selectors": selectors}})
+        check(wait_for(lambda: d.ask("get MP - fast").startswith("{"), 2), "a created MigrationPolicy enters the cache")
+        mp = json.loads(d.ask("get MP - fast"))
+        check(mp["kind"] == "MigrationPolicy" and mp["metadata"] == {"name": "fast"} and
+              mp["spec"] == {"selectors": selectors, "completionTimeoutPerGiB": 300},
+              "the cached policy keeps its name, selectors and completionTimeoutPerGiB: %s" % json.dumps(mp))
+        check(d.ask("get MP default fast") == d.ask("get MP - fast"), "a MigrationPolicy is cluster-scoped")
+        check(d.ask("list MP -").startswith("1 ") and d.stats()["migration_policies"] == 1, "listed from the cache")
+        ctl.post("/expire", {"resource": "migrationpolicies"})
+        check(wait_for(lambda: ctl.count("LIST " + MP_PATH) == mp_lists + 1, 5) and
+              d.ask("get MP - fast").startswith("{"), "410 Gone relists the MigrationPolicies, the policy stays")
+        mp_lists += 1
+        ctl.post("/delete", {"resource": "migrationpolicies", "name": "fast"})
+        check(wait_for(lambda: d.ask("get MP - fast") == "NOTFOUND", 2), "a deleted MigrationPolicy leaves the cache")
+        check(ctl.count("LIST " + MP_PATH) == mp_lists, "followed through the watch, without a relist")
+
+        # the cached KubeVirt CR keeps the version KubeVirt reports (its default timeout depends on it)
+        ctl.post("/status", {"resource": "kubevirts", "namespace": "harvester-system", "name": "kubevirt",
+                             "status": {"phase": "Deployed", "observedKubeVirtVersion": "v1.4.1"}})
+        check(wait_for(lambda: json.loads(d.ask("get KUBEVIRT harvester-system kubevirt")).get("status") ==
+                       {"observedKubeVirtVersion": "v1.4.1"}, 2), "KubeVirt CR keeps status.observedKubeVirtVersion")
+
+        # Namespaces are read on demand
+        ctl.post("/put", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod", "labels": {
+            "kubernetes.io/metadata.name": "prod", "tier": "prod"}}})
+        ns = d.ask("get NS - prod")
+        check(ns.startswith("{") and json.loads(ns)["metadata"]["labels"]["tier"] == "prod" and
+              ctl.count("GET /api/v1/namespaces/prod") == 1, "Namespace read with one GET: " + ns)
+        check(d.ask("get NS - no-such-namespace") == "NOTFOUND", "missing Namespace is NOTFOUND")
+
         # repeated node lookups cost nothing
         before = ctl.counters()
         for _ in range(100):
@@ -181,7 +253,8 @@ def main():
         ctl.post("/put", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "other", "namespace": "default"}})
         rv = ctl.state()["rv"]
         events = d.stats()["watch_events"]
-        check(wait_for(lambda: d.stats()["watch_events"] >= events + 2, 5), "bookmarks arrive while nothing changes")
+        # watch_events counts the three caches' events: two rounds of bookmarks, one each per second
+        check(wait_for(lambda: d.stats()["watch_events"] >= events + 6, 5), "bookmarks arrive while nothing changes")
         lists, restarts = ctl.count("LIST /api/v1/nodes"), d.stats()["watch_restarts"]
         ctl.post("/end-watches", {})
         check(wait_for(lambda: d.stats()["watch_restarts"] > restarts, 5), "an ended watch is restarted")
@@ -311,6 +384,8 @@ def main():
         check(d7.first.startswith("NOTREADY GET /api/v1/nodes: 401"),
               "no client certificate and no token is refused: " + d7.first)
         check(d7.close() == 0, "driver exits cleanly")
+
+        without_migration_policies(tmp, drivers)
     finally:
         for d in drivers:
             if d.p.poll() is None:

@@ -110,7 +110,8 @@ def cases():
                 else "cpu-model.node.kubevirt.io/Cascadelake-Server-noTSX")
         out.append(("target pod of %s mutated" % vm, "/mutate", review("", "v1", "pods", "Pod", "CREATE", pod),
                     lambda r, want=want: r["response"]["allowed"] and want in patch_text(r)))
-    for vm, completion in (("vm-migratable", "3200"), ("vm-model", "6400")):
+    # memory in whole 10^9 bytes, rounded up: 4Gi -> 5, 8Gi -> 9; vm-multus has the MigrationPolicy demo-multus
+    for vm, completion in (("vm-migratable", "4000"), ("vm-model", "7200"), ("vm-multus", "900")):
         obj = vmim(vm)
         out.append(("VMIM %s timeout annotations" % vm, "/mutate",
                     review("kubevirt.io", "v1", "virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
@@ -124,7 +125,7 @@ def cases():
                 lambda r: (denial(r) or "").startswith("cluster CPU model Icelake-Server is not supported by nodes: "
                                                        "node-a, node-b")))
     out.append(("KubeVirt CR update with a shared CPU model", "/validate",
-                review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kubevirt_cr("IvyBridge-IBRS"),
+                review("kubevirt.io", "v1", "kubevirts", "KubeVirt", "UPDATE", kubevirt_cr("Penryn"),
                        ns="harvester-system", name="kubevirt", old=kubevirt_cr()),
                 lambda r: r["response"]["allowed"]))
     out.append(("KubeVirt CR on /mutate", "/mutate",
@@ -182,17 +183,20 @@ def run_live(live, si, nodes):
     check(ctl.count(NODES) == lists, "no node relist for these changes (%d LIST calls)" % ctl.count(NODES))
 
     # facts derived from the node list (do the host CPU models differ?) follow the nodes: with the
-    # only Icelake node cordoned, every schedulable node has one host model and the warning goes
+    # AMD node and then the only Icelake node cordoned, every schedulable node has one host model and the
+    # warning goes
     def host_model_warned():
         r = live.review("/validate", review("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "CREATE",
                                              new_vm("vm-new"), name="vm-new"))
         return any("uses host-model" in w for w in r["response"].get("warnings", []))
     check(host_model_warned(), "host-model warning with node-c's Icelake host model schedulable")
+    ctl.post("/put", dict(copy.deepcopy(nodes["node-e"]), spec={"unschedulable": True}))
     ctl.post("/put", dict(copy.deepcopy(nodes["node-c"]), spec={"unschedulable": True}))
     check(standin.wait_for(lambda: not host_model_warned(), 2),
           "no host-model warning within 2 s once node-c is cordoned")
     ctl.post("/put", copy.deepcopy(nodes["node-c"]))
     check(standin.wait_for(host_model_warned, 2), "the host-model warning is back with node-c uncordoned")
+    ctl.post("/put", copy.deepcopy(nodes["node-e"]))
 
     # 410 Gone relists
     ctl.post("/expire", {"resource": "nodes"})
@@ -250,6 +254,68 @@ def run_live(live, si, nodes):
     standin.write(si.client_token, "token-three\n")
     check(verdict(live, "vm-migratable", None) is None, "the next rotation is picked up again")
     print("401 answers during rotation: %d" % (ctl.count("401 " + vmi_path) - before), flush=True)
+
+
+def timeouts_from(webhook, vm):
+    """The timeouts-from annotation a VMIM CREATE of vm gets."""
+    obj = vmim(vm)
+    resp = webhook.review("/mutate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                                            "VirtualMachineInstanceMigration", "CREATE", obj,
+                                            name=obj["metadata"]["name"]))
+    for op in json.loads(base64.b64decode(resp["response"].get("patch", "") or b"W10=")):
+        if op["path"] == "/metadata/annotations/migration-webhook.io~1timeouts-from":
+            return op["value"]
+    return None
+
+
+def run_policies(live, si):
+    """MigrationPolicies come from the watch cache; a Namespace label is read when a policy selects on it."""
+    ctl = si.ctl
+    policy = {"apiVersion": "migrations.kubevirt.io/v1alpha1", "kind": "MigrationPolicy",
+              "metadata": {"name": "live-fast"},
+              "spec": {"completionTimeoutPerGiB": 200,
+                       "selectors": {"virtualMachineInstanceSelector": {"harvesterhci.io/vmName": "vm-migratable"},
+                                     "namespaceSelector": {"environment": "demo"}}}}
+    want = "MigrationPolicy live-fast: 200 s/GiB x 5 (4Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR"
+    before = ctl.count("GET /api/v1/namespaces/default")
+    timeouts_from(live, "vm-migratable")
+    check(ctl.count("GET /api/v1/namespaces/default") == before,
+          "no Namespace read while no policy selecting the VMI selects on its Namespace's labels")
+    ctl.post("/put", policy)
+    check(standin.wait_for(lambda: timeouts_from(live, "vm-migratable") == want, 2),
+          "a MigrationPolicy created is applied within 2 s: %s" % timeouts_from(live, "vm-migratable"))
+    check(ctl.count("GET /api/v1/namespaces/default") > before, "the VMI's Namespace is read for its labels")
+    ctl.post("/delete", {"resource": "migrationpolicies", "name": "live-fast"})
+    want = "KubeVirt CR: 800 s/GiB x 5 (4Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR"
+    check(standin.wait_for(lambda: timeouts_from(live, "vm-migratable") == want, 2),
+          "and no longer once deleted: %s" % timeouts_from(live, "vm-migratable"))
+
+
+def run_without_policies(work, data):
+    """A cluster without the MigrationPolicy CRD: reviews work, the server logs one line about it."""
+    other = os.path.join(work, "no-policies")
+    os.makedirs(other)
+    for name in ("ca.crt", "server.crt", "server.key"):
+        shutil.copy(os.path.join(work, name), other)
+    si = standin.StandIn(other, data, extra_args=("--without-migration-policies",))
+    w = None
+    try:
+        w = standin.Webhook(work, "no-policies-webhook", ["--kubeconfig", si.kubeconfig])
+        check(standin.wait_for(lambda: w.ready() == 200, 10, step=0.1), "ready without the MigrationPolicy resource")
+        got = timeouts_from(w, "vm-multus")
+        check(got == "KubeVirt CR: 800 s/GiB x 3 (2Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR",
+              "no MigrationPolicy resource: the KubeVirt CR's value: %s" % got)
+        check(verdict(w, "vm-migratable", None) is None, "reviews work on")
+        w.stop()
+        w.log.seek(0)
+        lines = [json.loads(line) for line in w.log if "MigrationPolicy" in line]
+        check(len(lines) == 1 and lines[0]["level"] == "warn" and
+              lines[0]["msg"] == "MigrationPolicy resource not served" and "404" in lines[0]["error"],
+              "one log line about it: %s" % lines)
+    finally:
+        if w:
+            w.stop()
+        si.stop()
 
 
 def api_reads(ctl):
@@ -388,9 +454,11 @@ def main():
         check(standin.wait_for(lambda: live.ready() == 200, 10, step=0.1), "live webhook becomes ready")
         run_table(static, live)
         run_live(live, si, nodes)
+        run_policies(live, si)
         run_update_reviews(live, si, data)
         run_check(si)
         run_readyz(work, si)
+        run_without_policies(work, data)
         check(live.stop() == 0, "live webhook exits 0 on SIGTERM")
         check(static.stop() == 0, "static webhook exits 0 on SIGTERM")
     finally:

@@ -220,9 +220,21 @@ def run(c):
                                       "VirtualMachineInstanceMigration", "CREATE", obj))
     res = patched(obj, resp)
     ann = res[0]["metadata"].get("annotations", {}) if res else {}
-    check(ann.get("migration-webhook.io/completion-timeout-seconds") == "3200"
-          and ann.get("migration-webhook.io/progress-timeout-seconds") == "150",
-          f"VMIM timeout annotations 4Gi x 800 = 3200, 150: {ann}")
+    check(ann.get("migration-webhook.io/completion-timeout-seconds") == "4000"
+          and ann.get("migration-webhook.io/progress-timeout-seconds") == "150"
+          and ann.get("migration-webhook.io/timeouts-from") ==
+          "KubeVirt CR: 800 s/GiB x 5 (4Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR",
+          f"VMIM timeout annotations 4Gi = 5 x 10^9 bytes x 800 = 4000, 150: {ann}")
+    # vm-multus is selected by the MigrationPolicy demo-multus (its VMI label and its Namespace's label)
+    obj = vmim("vm-multus")
+    resp = c.review("/mutate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                                      "VirtualMachineInstanceMigration", "CREATE", obj))
+    res = patched(obj, resp)
+    ann = res[0]["metadata"].get("annotations", {}) if res else {}
+    check(ann.get("migration-webhook.io/completion-timeout-seconds") == "900"
+          and ann.get("migration-webhook.io/timeouts-from") ==
+          "MigrationPolicy demo-multus: 300 s/GiB x 3 (2Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR",
+          f"VMIM timeout annotations from the MigrationPolicy: {ann}")
 
     # --- anything else is allowed unchanged -------------------------------------------
     resp = c.review("/validate", review("apps", "v1", "deployments", "Deployment", "CREATE", {"kind": "Deployment"}))

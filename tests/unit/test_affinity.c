@@ -173,13 +173,49 @@ static void vmi_rules(void **state)
     cJSON_Delete(n);
 }
 
+/* Kubernetes' ToleratesTaint: effect, key (empty key + Exists = all), Equal (default) vs Exists. */
+static bool tolerated(const char *taint, const char *tolerations)
+{
+    cJSON *t = J(taint), *tl = tolerations ? J(tolerations) : NULL;
+    bool r = taint_tolerated(t, tl);
+    cJSON_Delete(t);
+    cJSON_Delete(tl);
+    return r;
+}
+
+static void taints(void **state)
+{
+    (void)state;
+    const char *etcd = "{'key':'node-role.kubernetes.io/etcd','value':'true','effect':'NoExecute'}";
+    const char *drain = "{'key':'kubevirt.io/drain','value':'draining','effect':'NoSchedule'}";
+    assert_false(tolerated(etcd, NULL));
+    assert_false(tolerated(etcd, "[]"));
+    assert_false(tolerated(etcd, "{}"));
+    assert_true(tolerated(etcd, "[{'operator':'Exists'}]"));
+    assert_false(tolerated(etcd, "[{'operator':'Equal'}]"));
+    assert_true(tolerated(etcd, "[{'key':'node-role.kubernetes.io/etcd','operator':'Exists'}]"));
+    assert_true(tolerated(etcd, "[{'key':'node-role.kubernetes.io/etcd','value':'true'}]"));
+    assert_true(tolerated(etcd, "[{'key':'node-role.kubernetes.io/etcd','operator':'Equal',"
+                                "'value':'true','effect':'NoExecute'}]"));
+    assert_false(tolerated(etcd, "[{'key':'node-role.kubernetes.io/etcd','value':'false'}]"));
+    assert_false(tolerated(etcd, "[{'key':'node-role.kubernetes.io/etcd','operator':'Exists',"
+                                 "'effect':'NoSchedule'}]"));
+    assert_false(tolerated(etcd, "[{'key':'node-role.kubernetes.io/etcd','operator':'Bogus'}]"));
+    assert_false(tolerated(drain, "[{'key':'node.kubernetes.io/not-ready','operator':'Exists',"
+                                  "'effect':'NoExecute'}]"));
+    assert_true(tolerated(drain, "[1,{'key':'node.kubernetes.io/not-ready','operator':'Exists'},"
+                                 "{'key':'kubevirt.io/drain','operator':'Exists',"
+                                 "'effect':'NoSchedule'}]"));
+    /* a taint without a value matches Equal with an empty value */
+    assert_true(tolerated("{'key':'gpu','effect':'NoSchedule'}", "[{'key':'gpu','value':''}]"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(operators),
-        cmocka_unit_test(terms_and_expressions),
-        cmocka_unit_test(selector_map),
-        cmocka_unit_test(vmi_rules),
+        cmocka_unit_test(operators),    cmocka_unit_test(terms_and_expressions),
+        cmocka_unit_test(selector_map), cmocka_unit_test(vmi_rules),
+        cmocka_unit_test(taints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@
 
 #define VMI_UID "5d0e3b1c-0000-4000-8000-00000000a001"
 #define PROPERTY_CASES 400
+/* node-a's vendor key, which every target pod of vm1 gets unless it has one */
+#define VENDOR ADD("cpu-vendor.node.kubevirt.io~1Intel", "true")
 
 static cJSON *vmi_on(const char *node, const char *model)
 {
@@ -133,8 +135,8 @@ static void no_node_selector(void **state)
     set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-b'}");
     const char *want =
         "[" ADD_SELECTOR "," ADD("cpu-model-migration.node.kubevirt.io~1XYZ", "true") "," ADD(
-            "cpu-feature.node.kubevirt.io~1invtsc", "true") "," ADD("kubernetes.io~1hostname",
-                                                                    "node-b") "]";
+            "cpu-feature.node.kubevirt.io~1invtsc",
+            "true") "," VENDOR "," ADD("kubernetes.io~1hostname", "node-b") "]";
     expect_mutation(cluster_with(cJSON_Duplicate(vmi, 1)), target_pod(NULL), want, NULL);
     expect_mutation(cluster_with(vmi), target_pod("null"), want, NULL);
 }
@@ -144,15 +146,18 @@ static void keys_already_there(void **state)
     (void)state;
     expect_mutation(
         cluster_with(vmi_on("node-a", "host-model")),
-        target_pod(
-            "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
-            "'cpu-feature.node.kubevirt.io/invtsc':'true','kubernetes.io/hostname':'node-b'}"),
+        target_pod("{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+                   "'cpu-feature.node.kubevirt.io/invtsc':'true','kubernetes.io/hostname':'node-b',"
+                   "'cpu-vendor.node.kubevirt.io/Intel':'true'}"),
         NULL, NULL);
+    /* A pod with a vendor key of its own gets no other. */
+    expect_mutation(cluster_with(vmi_on("node-a", "host-passthrough")),
+                    target_pod("{'cpu-vendor.node.kubevirt.io/AMD':'true'}"), NULL, NULL);
     /* A key present with another value is left alone; so is another hostname. */
     expect_mutation(cluster_with(vmi_on("node-a", "host-model")),
                     target_pod("{'cpu-model-migration.node.kubevirt.io/XYZ':'false','kubernetes.io/"
                                "hostname':'node-c'}"),
-                    "[" ADD("cpu-feature.node.kubevirt.io~1invtsc", "true") "]", NULL);
+                    "[" ADD("cpu-feature.node.kubevirt.io~1invtsc", "true") "," VENDOR "]", NULL);
 }
 
 static void source_node_without_host_model(void **state)
@@ -170,11 +175,12 @@ static void source_node_without_host_model(void **state)
           "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1',"
           "'addedNodeSelector':{'kubernetes.io/hostname':'node-b'}}}");
     cJSON *copy = cJSON_Duplicate(cluster, 1);
-    expect_mutation(cluster, target_pod("{'kubevirt.io/schedulable':'true'}"), NULL, warning);
+    expect_mutation(cluster, target_pod("{'kubevirt.io/schedulable':'true'}"), "[" VENDOR "]",
+                    warning);
     cJSON_AddItemToArray(copy, vmim);
-    /* The hostname is still added. */
+    /* The vendor and hostname keys are still added. */
     expect_mutation(copy, target_pod("{'kubevirt.io/schedulable':'true'}"),
-                    "[" ADD("kubernetes.io~1hostname", "node-b") "]", warning);
+                    "[" VENDOR "," ADD("kubernetes.io~1hostname", "node-b") "]", warning);
 }
 
 static void migrated_before_copies_keys(void **state)
@@ -189,8 +195,8 @@ static void migrated_before_copies_keys(void **state)
         "'cpu-feature.node.kubevirt.io/vmx':'true','cpu-feature.node.kubevirt.io/aes':'true'}");
     cJSON_AddItemToArray(cluster, source);
     expect_mutation(cluster, target_pod("{'cpu-feature.node.kubevirt.io/vmx':'true'}"),
-                    "[" ADD("cpu-model-migration.node.kubevirt.io~1ABC",
-                            "true") "," ADD("cpu-feature.node.kubevirt.io~1aes", "true") "]",
+                    "[" ADD("cpu-model-migration.node.kubevirt.io~1ABC", "true") "," ADD(
+                        "cpu-feature.node.kubevirt.io~1aes", "true") "," VENDOR "]",
                     NULL);
 }
 
@@ -199,7 +205,7 @@ static void explicit_default_and_passthrough(void **state)
     (void)state;
     expect_mutation(cluster_with(vmi_on("node-a", "123")),
                     target_pod("{'kubevirt.io/schedulable':'true'}"),
-                    "[" ADD("cpu-model.node.kubevirt.io~1123", "true") "]", NULL);
+                    "[" ADD("cpu-model.node.kubevirt.io~1123", "true") "," VENDOR "]", NULL);
     /* Cluster default model from the KubeVirt CR. */
     cJSON *cluster = cluster_with(vmi_on("node-a", NULL));
     cJSON_AddItemToArray(
@@ -207,13 +213,14 @@ static void explicit_default_and_passthrough(void **state)
         J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':{'name':'kubevirt',"
           "'namespace':'harvester-system'},'spec':{'configuration':{'cpuModel':'Skylake'}}}"));
     expect_mutation(cluster, target_pod("{}"),
-                    "[" ADD("cpu-model.node.kubevirt.io~1Skylake", "true") "]", NULL);
-    /* host-passthrough: no CPU selector, nothing else to add. */
-    expect_mutation(cluster_with(vmi_on("node-a", "host-passthrough")), target_pod(NULL), NULL,
-                    NULL);
+                    "[" ADD("cpu-model.node.kubevirt.io~1Skylake", "true") "," VENDOR "]", NULL);
+    /* host-passthrough: no CPU model selector, only the vendor. */
+    expect_mutation(cluster_with(vmi_on("node-a", "host-passthrough")), target_pod(NULL),
+                    "[" ADD_SELECTOR "," VENDOR "]", NULL);
     /* Keys needing escaping. */
     expect_mutation(cluster_with(vmi_on("node-a", "EPYC~v2/IBRS")), target_pod("{}"),
-                    "[" ADD("cpu-model.node.kubevirt.io~1EPYC~0v2~1IBRS", "true") "]", NULL);
+                    "[" ADD("cpu-model.node.kubevirt.io~1EPYC~0v2~1IBRS", "true") "," VENDOR "]",
+                    NULL);
 }
 
 static void hostname_sources(void **state)
@@ -228,13 +235,13 @@ static void hostname_sources(void **state)
         J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration','metadata':"
           "{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1',"
           "'addedNodeSelector':{'kubernetes.io/hostname':'node/b~1'}}}"));
-    expect_mutation(cluster, target_pod("{}"), "[" ADD("kubernetes.io~1hostname", "node/b~1") "]",
-                    NULL);
+    expect_mutation(cluster, target_pod("{}"),
+                    "[" VENDOR "," ADD("kubernetes.io~1hostname", "node/b~1") "]", NULL);
     /* VMIM without a selector: the annotation. */
     vmi = vmi_on("node-a", "host-passthrough");
     set_path(vmi, "metadata.annotations", "{'harvesterhci.io/migrationTargetNodeName':'node-c'}");
     expect_mutation(cluster_with(vmi), target_pod("{}"),
-                    "[" ADD("kubernetes.io~1hostname", "node-c") "]", NULL);
+                    "[" VENDOR "," ADD("kubernetes.io~1hostname", "node-c") "]", NULL);
 }
 
 static void vmi_missing_or_not_a_target(void **state)
@@ -275,7 +282,8 @@ static void vmi_from_owner_reference_and_namespace(void **state)
     char *patch = cJSON_PrintUnformatted(v.patch);
     assert_string_equal(
         patch, "[{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1123\","
-               "\"value\":\"true\"}]");
+               "\"value\":\"true\"},{\"op\":\"add\",\"path\":\"/spec/nodeSelector/"
+               "cpu-vendor.node.kubevirt.io~1Intel\",\"value\":\"true\"}]");
     free(patch);
     verdict_free(&v);
     cv_destroy(view);
@@ -407,6 +415,13 @@ static struct generated generate_case(void)
                 "model", "host-passthrough");
         break;
     }
+    /* The source node's CPU vendor, which the pod gets unless it has a vendor key. */
+    char vendor_key[64] = "";
+    if (rnd(3)) {
+        const char *v = rnd(2) ? "Intel" : "AMD";
+        add_label(source, "cpu-vendor.node.kubevirt.io/", v);
+        snprintf(vendor_key, sizeof(vendor_key), "cpu-vendor.node.kubevirt.io/%s", v);
+    }
     /* The picked node: none, the VMIM's selector, the VMI annotation, or both. */
     const char *picked = NULL;
     unsigned how = rnd(4);
@@ -447,7 +462,16 @@ static struct generated generate_case(void)
         cJSON_ArrayForEach (r, required)
             if (shape == 4 || (shape == 3 && rnd(2)))
                 cJSON_AddStringToObject(selector, r->string, rnd(4) ? r->valuestring : "other");
+        if (*vendor_key && (shape == 4 || rnd(2)))
+            cJSON_AddStringToObject(
+                selector, rnd(2) ? vendor_key : "cpu-vendor.node.kubevirt.io/Other", "true");
     }
+    bool pod_has_vendor = false;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, selector)
+        pod_has_vendor = pod_has_vendor || strncmp(item->string, "cpu-vendor.", 11) == 0;
+    if (*vendor_key && !pod_has_vendor)
+        cJSON_AddStringToObject(required, vendor_key, "true");
     /* Expected: the pod's selector plus every missing required key. */
     cJSON *expected = selector ? cJSON_Duplicate(selector, 1) : NULL;
     const cJSON *r;

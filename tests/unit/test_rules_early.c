@@ -217,7 +217,8 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
     objects = cluster();
     cJSON_AddItemToArray(objects,
                          json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
-                              "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\"}}}"));
+                              "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\","
+                              "\"kubevirt.io/schedulable\":\"true\"}}}"));
     check_with(vmi, objects, NULL, &v);
     const char *texts[] = {
         "VM default/vmi-pvc uses host-model: it can only live-migrate to nodes with the same host "

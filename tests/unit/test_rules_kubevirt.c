@@ -63,9 +63,10 @@ static void cluster_cpu_model_must_be_everywhere(void **state)
     cJSON *objects = cluster_nodes();
     cJSON *cordoned = json(
         "{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-0\"},\"spec\":{\"unschedulable\":true}}");
-    cJSON *plain = json(
-        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
-        "{\"cpu-model.node.kubevirt.io/XYZ\":true}}}"); /* a boolean label value does not count */
+    cJSON *plain =
+        json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
+             "{\"cpu-model.node.kubevirt.io/XYZ\":true,\"kubevirt.io/schedulable\":\"true\"}}}");
+    /* a boolean label value does not count */
     cJSON_AddItemToArray(objects, cordoned);
     cJSON_AddItemToArray(objects, plain);
     validate(cr, objects, &v);

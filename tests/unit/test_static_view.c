@@ -96,7 +96,7 @@ static void example_cluster_counts(void **state)
     char dir[PATH_MAX];
     example_cluster_dir(dir, sizeof(dir));
     struct cluster_view *v = load_view(dir);
-    assert_int_equal(static_view_count(v, CV_NODE), 4);
+    assert_int_equal(static_view_count(v, CV_NODE), 6);
     assert_int_equal(static_view_count(v, CV_VM), 4);
     assert_int_equal(static_view_count(v, CV_VMI), 16);
     assert_int_equal(static_view_count(v, CV_VMIM), 0);
@@ -104,6 +104,8 @@ static void example_cluster_counts(void **state)
     assert_int_equal(static_view_count(v, CV_POD), 11);
     assert_int_equal(static_view_count(v, CV_KUBEVIRT), 1);
     assert_int_equal(static_view_count(v, CV_NAD), 1);
+    assert_int_equal(static_view_count(v, CV_MIGRATION_POLICY), 1);
+    assert_int_equal(static_view_count(v, CV_NAMESPACE), 1);
     cv_destroy(v);
 }
 
@@ -284,6 +286,7 @@ static void fixture_subset_counts(void **state)
     assert_int_equal(static_view_count(v, CV_KUBEVIRT), 1);
     assert_int_equal(static_view_count(v, CV_VM), 1);
     assert_int_equal(static_view_count(v, CV_NAD), 0);
+    assert_int_equal(static_view_count(v, CV_MIGRATION_POLICY), 1);
 
     struct cv_scope s;
     cv_scope_init(&s, 0);
@@ -371,6 +374,67 @@ static void lists_multi_documents_and_order(void **state)
              dir);
     assert_string_equal(err, want_err);
     remove_tree(dir);
+}
+
+/* MigrationPolicies and Namespaces are cluster-scoped: found by name, whatever namespace is asked.
+ */
+static void policies_and_namespaces_load(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX];
+    make_scratch_dir(dir, sizeof(dir));
+    write_file(dir, "policies.yaml",
+               "apiVersion: migrations.kubevirt.io/v1alpha1\n"
+               "kind: MigrationPolicy\n"
+               "metadata: {name: fast}\n"
+               "spec:\n"
+               "  completionTimeoutPerGiB: 300\n"
+               "  selectors:\n"
+               "    virtualMachineInstanceSelector: {workload: db, fast: \"true\"}\n"
+               "    namespaceSelector: {tier: prod}\n"
+               "---\n"
+               "apiVersion: migrations.kubevirt.io/v1alpha1\n"
+               "kind: MigrationPolicy\n"
+               "metadata: {name: everything}\n"
+               "spec: {selectors: {}}\n");
+    write_file(dir, "namespaces.json",
+               "{\"apiVersion\":\"v1\",\"kind\":\"NamespaceList\",\"items\":["
+               "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"prod\","
+               "\"labels\":{\"kubernetes.io/metadata.name\":\"prod\",\"tier\":\"prod\"}}},"
+               "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"dev\"}}]}");
+    struct cluster_view *v = load_view(dir);
+    remove_tree(dir);
+    assert_int_equal(static_view_count(v, CV_MIGRATION_POLICY), 2);
+    assert_int_equal(static_view_count(v, CV_NAMESPACE), 2);
+    struct cv_scope s;
+    cv_scope_init(&s, 0);
+    const cJSON *obj = NULL, *all = NULL;
+    assert_int_equal(cv_get(v, &s, CV_MIGRATION_POLICY, NULL, "fast", &obj), CV_OK);
+    const cJSON *sel =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "spec"), "selectors"),
+                            "virtualMachineInstanceSelector");
+    assert_string_equal(cJSON_GetObjectItem(sel, "fast")->valuestring,
+                        "true"); /* quoted: a string */
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "spec"), "completionTimeoutPerGiB")->valueint,
+        300);
+    assert_int_equal(cv_get(v, &s, CV_MIGRATION_POLICY, "default", "everything", &obj), CV_OK);
+    assert_int_equal(cv_get(v, &s, CV_MIGRATION_POLICY, NULL, "slow", &obj), CV_NOT_FOUND);
+    assert_int_equal(cv_list(v, &s, CV_MIGRATION_POLICY, NULL, NULL, NULL, &all), CV_OK);
+    assert_int_equal(cJSON_GetArraySize(all), 2);
+    assert_int_equal(cv_get(v, &s, CV_NAMESPACE, NULL, "prod", &obj), CV_OK);
+    assert_string_equal(meta_name(obj), "prod");
+    assert_int_equal(cv_get(v, &s, CV_NAMESPACE, "prod", "dev", &obj), CV_OK);
+    assert_string_equal(meta_name(obj), "dev");
+    assert_int_equal(cv_list(v, &s, CV_NAMESPACE, NULL, "tier", "prod", &all), CV_OK);
+    assert_int_equal(cJSON_GetArraySize(all), 1);
+    assert_int_equal(cv_get(v, &s, CV_NAMESPACE, NULL, "default", &obj), CV_NOT_FOUND);
+    cv_scope_release(&s);
+    cv_destroy(v);
+    assert_int_equal(cv_kind_from_name("MigrationPolicy"), CV_MIGRATION_POLICY);
+    assert_int_equal(cv_kind_from_name("Namespace"), CV_NAMESPACE);
+    assert_false(cv_kind_namespaced(CV_MIGRATION_POLICY));
+    assert_false(cv_kind_namespaced(CV_NAMESPACE));
 }
 
 static void bad_file_names_file_and_position(void **state)
@@ -465,6 +529,7 @@ int main(void)
         cmocka_unit_test(every_fixture_file_parses),
         cmocka_unit_test(fixture_subset_counts),
         cmocka_unit_test(lists_multi_documents_and_order),
+        cmocka_unit_test(policies_and_namespaces_load),
         cmocka_unit_test(bad_file_names_file_and_position),
         cmocka_unit_test(documents_must_be_objects),
         cmocka_unit_test(missing_and_empty_directories),

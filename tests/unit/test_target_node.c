@@ -6,7 +6,10 @@
  *
  * The base cluster is the two Harvester nodes of nodes-cpu-labels.json
  * (node-a: host model XYZ + feature invtsc, node-b: host model ABC, both model
- * 123) and VM default/vm1 running on node-a with its source launcher pod.
+ * 123, both Intel) and VM default/vm1 running on node-a with its source
+ * launcher pod.  Before each evaluation the source pod gets what KubeVirt
+ * renders from the test's VMI (its nodeSelector, explicit model, affinity),
+ * as a real launcher pod of that VMI would carry it.
  */
 #include "target_helpers.h"
 
@@ -53,10 +56,81 @@ static cJSON *find(cJSON *cluster, const char *name)
     return NULL;
 }
 
+/* A VM node like nodes-cpu-labels.json's: schedulable, amd64, q35, mgmt network, Intel. */
+static cJSON *vm_node(const char *name, const char *labels_json)
+{
+    cJSON *node = make_node(name, labels_json);
+    set_path(node, "metadata.labels.kubevirt~io/schedulable", "'true'");
+    set_path(node, "metadata.labels.kubernetes~io/arch", "'amd64'");
+    set_path(node, "metadata.labels.machine-type~node~kubevirt~io/q35", "'true'");
+    set_path(node, "metadata.labels.network~harvesterhci~io/mgmt", "'true'");
+    cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(node, "metadata"), "labels");
+    bool has_vendor = false;
+    cJSON *l;
+    cJSON_ArrayForEach (l, labels)
+        has_vendor = has_vendor || strncmp(l->string, "cpu-vendor.", 11) == 0;
+    if (!has_vendor)
+        set_path(node, "metadata.labels.cpu-vendor~node~kubevirt~io/Intel", "'true'");
+    return node;
+}
+
+/*
+ * The source launcher pod of `cluster` (if any) as KubeVirt renders it for
+ * `vmi`: the VMI's nodeSelector, an explicit model's key, the VMI's required
+ * node affinity.
+ */
+static void render_source_pod(cJSON *cluster, const cJSON *vmi)
+{
+    cJSON *pod = NULL, *o;
+    cJSON_ArrayForEach (o, cluster)
+        if (strcmp(test_meta(o, "name") ? test_meta(o, "name") : "", "virt-launcher-vm1-x7k2p") ==
+            0)
+            pod = o;
+    if (!pod)
+        return;
+    cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
+    cJSON *selector = cJSON_GetObjectItemCaseSensitive(spec, "nodeSelector");
+    const cJSON *vspec = cJSON_GetObjectItemCaseSensitive(vmi, "spec"), *item;
+    cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive(vspec, "nodeSelector")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(selector, item->string);
+        cJSON_AddItemToObject(selector, item->string, cJSON_Duplicate(item, 1));
+    }
+    const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(vspec, "domain"), "cpu"),
+        "model"));
+    if (model && *model && strcmp(model, "host-model") != 0 &&
+        strcmp(model, "host-passthrough") != 0) {
+        char key[256];
+        snprintf(key, sizeof(key), "cpu-model.node.kubevirt.io/%s", model);
+        cJSON_AddStringToObject(selector, key, "true");
+    }
+    const cJSON *affinity = cJSON_GetObjectItemCaseSensitive(vspec, "affinity");
+    if (affinity) {
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "affinity");
+        cJSON_AddItemToObject(spec, "affinity", cJSON_Duplicate(affinity, 1));
+    }
+}
+
+static void remove_source_pod(cJSON *cluster)
+{
+    cJSON *o;
+    int i = 0;
+    cJSON_ArrayForEach (o, cluster) {
+        if (strcmp(test_meta(o, "name") ? test_meta(o, "name") : "", "virt-launcher-vm1-x7k2p") ==
+            0) {
+            cJSON_DeleteItemFromArray(cluster, i);
+            return;
+        }
+        i++;
+    }
+}
+
 /* §4 for `node`: the step (0 = eligible) and reason ("" when eligible), freeing `cluster` and
  * `vmi`. */
 static char *check(cJSON *cluster, cJSON *vmi, const char *node, int *step)
 {
+    render_source_pod(cluster, vmi);
     struct cluster_view *view = view_of_array(cluster);
     struct cv_scope scope;
     cv_scope_init(&scope, 0);
@@ -86,6 +160,7 @@ static void assert_reason(cJSON *cluster, cJSON *vmi, const char *node, int want
  * `vmim`. */
 static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
 {
+    render_source_pod(cluster, vmi);
     struct cluster_view *view = view_of_array(cluster);
     struct cv_scope scope;
     cv_scope_init(&scope, 0);
@@ -173,15 +248,77 @@ static void step2_texts(void **state)
         set_path(find(cluster, "node-b"), cases[i].path, cases[i].value);
         assert_reason(cluster, base_vmi("123"), "node-b", 2, cases[i].want);
     }
-    /* Label values count only as strings: a boolean false is not "false". */
+    /* Label values count only as strings: a boolean false is not "false", nor is it the "true"
+     * the launcher pod selects. */
     cJSON *cluster = base_cluster();
     set_path(find(cluster, "node-b"), "metadata.labels.kubevirt~io/schedulable", "false");
-    assert_reason(cluster, base_vmi("123"), "node-b", 0, "");
-    /* spec.unschedulable false, other taints: schedulable. */
+    assert_reason(cluster, base_vmi("123"), "node-b", 3,
+                  "does not match the VM's scheduling rules (kubevirt.io/schedulable In true)");
+    /* A node without the label runs no virt-handler (a Harvester witness node). */
     cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "spec.unschedulable", "false");
-    set_path(find(cluster, "node-b"), "spec.taints", "[{'key':'dedicated','effect':'NoSchedule'}]");
-    assert_reason(cluster, base_vmi("123"), "node-b", 0, "");
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
+        "kubevirt.io/schedulable");
+    assert_reason(cluster, base_vmi("123"), "node-b", 2,
+                  "does not run VMs (no kubevirt.io/schedulable label)");
+    /* ... but cordoning is named first. */
+    cluster = base_cluster();
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
+        "kubevirt.io/schedulable");
+    set_path(find(cluster, "node-b"), "spec.unschedulable", "true");
+    assert_reason(cluster, base_vmi("123"), "node-b", 2, "is cordoned");
+}
+
+/* Taints with effect NoSchedule or NoExecute against the tolerations of the source pod. */
+static void step2_taints(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *taints, *tolerations, *want;
+    } cases[] = {
+        /* a witness-like etcd taint, and a taint without a value */
+        {"[{'key':'node-role.kubernetes.io/etcd','value':'true','effect':'NoExecute'}]", NULL,
+         "has taint node-role.kubernetes.io/etcd=true:NoExecute, which the VM does not tolerate"},
+        {"[{'key':'dedicated','effect':'NoSchedule'}]", NULL,
+         "has taint dedicated:NoSchedule, which the VM does not tolerate"},
+        /* KubeVirt's drain taint, tolerated only when the VM says so */
+        {"[{'key':'kubevirt.io/drain','value':'draining','effect':'NoSchedule'}]",
+         "[{'key':'node.kubernetes.io/not-ready','operator':'Exists','effect':'NoExecute'}]",
+         "has taint kubevirt.io/drain=draining:NoSchedule, which the VM does not tolerate"},
+        {"[{'key':'kubevirt.io/drain','value':'draining','effect':'NoSchedule'}]",
+         "[{'key':'kubevirt.io/drain','operator':'Exists','effect':'NoSchedule'}]", ""},
+        /* PreferNoSchedule never keeps a pod away; the first untolerated taint is named */
+        {"[{'key':'soft','effect':'PreferNoSchedule'},{'key':'a','value':'1','effect':'NoSchedule'}"
+         ","
+         "{'key':'b','effect':'NoExecute'}]",
+         "[{'key':'a','operator':'Equal','value':'1'}]",
+         "has taint b:NoExecute, which the VM does not tolerate"},
+        {"[{'key':'x','effect':'NoExecute'}]", "[{'operator':'Exists'}]", ""},
+        /* not-ready, as every pod tolerates it for 300 s */
+        {"[{'key':'node.kubernetes.io/not-ready','effect':'NoExecute'}]",
+         "[{'key':'node.kubernetes.io/not-ready','operator':'Exists','effect':'NoExecute',"
+         "'tolerationSeconds':300}]",
+         ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *cluster = base_cluster();
+        set_path(find(cluster, "node-b"), "spec.taints", cases[i].taints);
+        if (cases[i].tolerations)
+            set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "spec.tolerations",
+                     cases[i].tolerations);
+        assert_reason(cluster, base_vmi("123"), "node-b", *cases[i].want ? 2 : 0, cases[i].want);
+    }
+    /* Without a source pod the VMI's tolerations are the pod's. */
+    cJSON *cluster = base_cluster();
+    remove_source_pod(cluster);
+    set_path(find(cluster, "node-b"), "spec.taints",
+             "[{'key':'kubevirt.io/drain','value':'draining','effect':'NoSchedule'}]");
+    cJSON *vmi = base_vmi("123");
+    set_path(vmi, "spec.tolerations", "[{'key':'kubevirt.io/drain','operator':'Exists'}]");
+    assert_reason(cluster, vmi, "node-b", 0, "");
 }
 
 /* ------------------------------------------------------------ step 3 */
@@ -214,6 +351,58 @@ static void step3_node_selector_first(void **state)
         "[{'matchExpressions':[{'key':'rack','operator':'Exists'}]}]}}}");
     assert_reason(cluster, vmi, "node-b", 3,
                   "does not match the VM's scheduling rules (rack Exists)");
+}
+
+/* R is the source pod's: what an earlier migration's addedNodeSelector left on it is not. */
+static void step3_source_pod_and_added_selector(void **state)
+{
+    (void)state;
+    cJSON *cluster = base_cluster();
+    set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "spec.nodeSelector.kubernetes~io/hostname",
+             "'node-a'");
+    set_path(find(cluster, "virt-launcher-vm1-x7k2p"),
+             "spec.nodeSelector.topology~kubernetes~io/zone", "'zone-a'");
+    assert_reason(cluster, base_vmi("123"), "node-b", 0, "");
+    /* A key KubeVirt renders (here kubernetes.io/arch) binds. */
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.kubernetes~io/arch", "'arm64'");
+    assert_reason(cluster, base_vmi("123"), "node-b", 3,
+                  "does not match the VM's scheduling rules (kubernetes.io/arch In amd64)");
+    /* The source pod's affinity: KubeVirt's host-model term keeps obsolete hosts out. */
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"),
+             "metadata.labels.node-labeller~kubevirt~io/obsolete-host-model", "'true'");
+    assert_reason(cluster, base_vmi("host-passthrough"), "node-b", 3,
+                  "does not match the VM's scheduling rules "
+                  "(node-labeller.kubevirt.io/obsolete-host-model DoesNotExist)");
+
+    /* addedNodeSelector: the picked target is judged against all of it ... */
+    cJSON *vmim = vmim_to("node-b");
+    set_path(vmim, "spec.addedNodeSelector.topology~kubernetes~io/zone", "'zone-b'");
+    assert_rules(base_cluster(), base_vmi("host-passthrough"), vmim,
+                 "target-node: target node \"node-b\" does not match the VM's scheduling rules "
+                 "(topology.kubernetes.io/zone In zone-b)");
+    /* ... the other nodes without its hostname key, with its zone. */
+    cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, vm_node("node-c", "{'topology.kubernetes.io/zone':'zone-b'}"));
+    vmim = vmim_to(NULL);
+    set_path(vmim, "spec.addedNodeSelector", "{'topology.kubernetes.io/zone':'zone-c'}");
+    assert_rules(cluster, base_vmi("host-passthrough"), vmim,
+                 "no-target: no other node can run it: node \"node-b\" does not match the VM's "
+                 "scheduling rules (topology.kubernetes.io/zone In zone-c), node \"node-c\" does "
+                 "not match the VM's scheduling rules (topology.kubernetes.io/zone In zone-c)");
+    /* A witness node is no candidate; picked, it is named. */
+    cluster = base_cluster();
+    cJSON *witness = make_node("witness", NULL);
+    set_path(witness, "spec.taints",
+             "[{'key':'node-role.kubernetes.io/etcd','value':'true','effect':'NoExecute'}]");
+    cJSON_AddItemToArray(cluster, witness);
+    set_path(find(cluster, "node-b"), "spec.unschedulable", "true");
+    assert_rules(cJSON_Duplicate(cluster, 1), base_vmi("host-passthrough"), vmim_to(NULL),
+                 "no-target: no other node can run it: node \"node-b\" is cordoned");
+    assert_rules(cluster, base_vmi("host-passthrough"), vmim_to("witness"),
+                 "target-node: target node \"witness\" does not run VMs (no "
+                 "kubevirt.io/schedulable label)");
 }
 
 static cJSON *vmi_with_terms(const char *terms)
@@ -332,7 +521,7 @@ static void step4_cluster_networks(void **state)
     set_path(vmi, "spec.networks", "[{'name':'nic2','multus':{'networkName':'default/vlan100'}}]");
     cluster = base_cluster();
     cJSON_AddItemToArray(cluster, nad("vlan100", "vlan-cn"));
-    cJSON_AddItemToArray(cluster, make_node("node-c", "{'cpu-model.node.kubevirt.io/123':'true'}"));
+    cJSON_AddItemToArray(cluster, vm_node("node-c", "{'cpu-model.node.kubevirt.io/123':'true'}"));
     assert_reason(cluster, vmi, "node-c", 4, "is not attached to cluster network vlan-cn");
 }
 
@@ -344,6 +533,7 @@ static void step5_explicit_and_cluster_model(void **state)
     assert_reason(base_cluster(), base_vmi("456"), "node-b", 5, "does not support CPU model 456");
     /* Empty model: the KubeVirt CR's cpuModel. */
     cJSON *cluster = base_cluster();
+    remove_source_pod(cluster); /* rendered from the VMI, whose model is the cluster's */
     cJSON_AddItemToArray(cluster, J("{'apiVersion':'kubevirt.io/v1','kind':'KubeVirt','metadata':"
                                     "{'name':'kubevirt','namespace':'harvester-system'},"
                                     "'spec':{'configuration':{'cpuModel':'Skylake'}}}"));
@@ -370,27 +560,98 @@ static void step5_host_model(void **state)
     /* node-c carries XYZ but not the required feature invtsc. */
     cJSON *cluster = base_cluster();
     cJSON_AddItemToArray(cluster,
-                         make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
-                                             "'cpu-feature.node.kubevirt.io/vmx':'true'}"));
+                         vm_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+                                           "'cpu-feature.node.kubevirt.io/vmx':'true'}"));
     assert_reason(cluster, base_vmi("host-model"), "node-c", 5,
                   "lacks CPU feature invtsc required by host CPU model XYZ");
     cluster = base_cluster();
     cJSON_AddItemToArray(cluster,
-                         make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
-                                             "'cpu-feature.node.kubevirt.io/invtsc':'true'}"));
+                         vm_node("node-c", "{'cpu-model-migration.node.kubevirt.io/XYZ':'true',"
+                                           "'cpu-feature.node.kubevirt.io/invtsc':'true'}"));
     assert_reason(cluster, base_vmi("host-model"), "node-c", 0, "");
     /* host-passthrough: no CPU constraint. */
     assert_reason(base_cluster(), base_vmi("host-passthrough"), "node-b", 0, "");
-    /* Unknown host model (source node without the label, or no source node): no constraint. */
+    /* Unknown host model (source node without the label, or no such node): KubeVirt cannot
+     * build the target pod's selector, so no node can take it. */
     cluster = base_cluster();
     cJSON_DeleteItemFromObjectCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(find(cluster, "node-a"), "metadata"), "labels"),
         "host-model-cpu.node.kubevirt.io/XYZ");
-    assert_reason(cluster, base_vmi("host-model"), "node-b", 0, "");
+    assert_reason(cluster, base_vmi("host-model"), "node-b", 5,
+                  "cannot take a host-model VM from node \"node-a\", which has no "
+                  "host-model-cpu.node.kubevirt.io label");
     cJSON *vmi = base_vmi("host-model");
     set_path(vmi, "status.nodeName", "'node-gone'");
-    assert_reason(base_cluster(), vmi, "node-b", 0, "");
+    assert_reason(base_cluster(), vmi, "node-b", 5,
+                  "cannot take a host-model VM from node \"node-gone\", which has no "
+                  "host-model-cpu.node.kubevirt.io label");
+}
+
+/* Step 5 by kind in the listed order, with each kind's text. */
+static void step5_hardware_order_and_texts(void **state)
+{
+    (void)state;
+    /* vendor first, even when the model is missing too */
+    cJSON *cluster = base_cluster();
+    cJSON_AddItemToArray(cluster, vm_node("node-amd", "{'cpu-vendor.node.kubevirt.io/AMD':'true',"
+                                                      "'cpu-model.node.kubevirt.io/EPYC':'true'}"));
+    assert_reason(cluster, base_vmi("456"), "node-amd", 5,
+                  "has CPU vendor AMD; the VM runs on Intel");
+    cluster = base_cluster();
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
+        "cpu-vendor.node.kubevirt.io/Intel");
+    assert_reason(cluster, base_vmi("host-passthrough"), "node-b", 5,
+                  "has CPU vendor unknown; the VM runs on Intel");
+    /* machine type: the source pod's q35, or VMI status.machine.type in its place */
+    cluster = base_cluster();
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
+        "machine-type.node.kubevirt.io/q35");
+    assert_reason(cluster, base_vmi("123"), "node-b", 5, "does not support machine type q35");
+    cJSON *vmi = base_vmi("123");
+    set_path(vmi, "status.machine", "{'type':'pc-q35-rhel9.4.0'}");
+    assert_reason(base_cluster(), vmi, "node-b", 5,
+                  "does not support machine type pc-q35-rhel9.4.0");
+    /* rendered from the VMI: model, then its required features (sorted), cpumanager, TSC */
+    cluster = base_cluster();
+    remove_source_pod(cluster);
+    vmi = base_vmi("123");
+    set_path(
+        vmi, "spec.domain.cpu.features",
+        "[{'name':'vmx'},{'name':'pcid','policy':'require'},{'name':'avx','policy':'forbid'}]");
+    set_path(vmi, "spec.domain.cpu.dedicatedCpuPlacement", "true");
+    assert_reason(cluster, vmi, "node-b", 5, "lacks CPU feature pcid required by the VM");
+    cluster = base_cluster();
+    remove_source_pod(cluster);
+    set_path(find(cluster, "node-b"), "metadata.labels.cpu-feature~node~kubevirt~io/pcid",
+             "'true'");
+    vmi = base_vmi("123");
+    set_path(vmi, "spec.domain.cpu.features", "[{'name':'vmx'},{'name':'pcid'}]");
+    set_path(vmi, "spec.domain.cpu.dedicatedCpuPlacement", "true");
+    assert_reason(cluster, vmi, "node-b", 5,
+                  "has no CPU manager for dedicated CPUs (cpumanager=true)");
+    cluster = base_cluster();
+    set_path(find(cluster, "virt-launcher-vm1-x7k2p"),
+             "spec.nodeSelector.scheduling~node~kubevirt~io/tsc-frequency-2400000000", "'true'");
+    assert_reason(cluster, base_vmi("123"), "node-b", 5,
+                  "does not have the VM's TSC frequency 2400000000");
+    /* host-model advice: a vendor mismatch is a step-5 failure too */
+    cluster = base_cluster();
+    set_path(find(cluster, "node-b"), "metadata.labels.cpu-vendor~node~kubevirt~io/AMD", "'true'");
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
+        "cpu-vendor.node.kubevirt.io/Intel");
+    assert_rules(
+        cluster, base_vmi("host-model"), vmim_to(NULL),
+        "no-target: no other node can run it: node \"node-b\" has CPU vendor AMD; the VM "
+        "runs on Intel; host-model VMs can only move to nodes with host CPU model XYZ; CPU "
+        "models supported by all nodes: 123 " EM_DASH " set "
+        "spec.template.spec.domain.cpu.model to one of them and restart the VM");
 }
 
 static void step5_copied_source_pod_keys(void **state)
@@ -401,10 +662,9 @@ static void step5_copied_source_pod_keys(void **state)
     set_path(find(cluster, "virt-launcher-vm1-x7k2p"), "spec.nodeSelector",
              "{'kubevirt.io/schedulable':'true','cpu-model-migration.node.kubevirt.io/ABC':'true',"
              "'cpu-feature.node.kubevirt.io/vmx':'true'}");
-    cJSON_AddItemToArray(
-        cluster, make_node("node-c", "{'cpu-model-migration.node.kubevirt.io/ABC':'true'}"));
     cJSON_AddItemToArray(cluster,
-                         make_node("node-d", "{'cpu-feature.node.kubevirt.io/vmx':'true'}"));
+                         vm_node("node-c", "{'cpu-model-migration.node.kubevirt.io/ABC':'true'}"));
+    cJSON_AddItemToArray(cluster, vm_node("node-d", "{'cpu-feature.node.kubevirt.io/vmx':'true'}"));
     cJSON *copy = cJSON_Duplicate(cluster, 1);
     assert_reason(cluster, base_vmi("host-model"), "node-b", 0, "");
     cluster = copy;
@@ -542,11 +802,11 @@ static void no_target_lists_ten_nodes(void **state)
 {
     (void)state;
     cJSON *cluster = cJSON_CreateArray();
-    cJSON_AddItemToArray(cluster, make_node("node-a", NULL));
+    cJSON_AddItemToArray(cluster, vm_node("node-a", NULL));
     for (int i = 12; i >= 1; i--) {
         char name[32];
         snprintf(name, sizeof(name), "node-%02d", i);
-        cJSON *node = make_node(name, NULL);
+        cJSON *node = vm_node(name, NULL);
         set_path(node, "spec.unschedulable", "true");
         cJSON_AddItemToArray(cluster, node);
     }
@@ -563,7 +823,7 @@ static void no_target_without_other_nodes(void **state)
 {
     (void)state;
     cJSON *cluster = cJSON_CreateArray();
-    cJSON_AddItemToArray(cluster, make_node("node-a", NULL));
+    cJSON_AddItemToArray(cluster, vm_node("node-a", NULL));
     assert_rules(cluster, base_vmi("host-passthrough"), vmim_to(NULL),
                  "no-target: no other node can run it: there is no other node");
     /* One eligible node is enough. */
@@ -574,7 +834,7 @@ static void candidates_sorted(void **state)
 {
     (void)state;
     cJSON *cluster = base_cluster();
-    cJSON_AddItemToArray(cluster, make_node("node-0", "{'cpu-model.node.kubevirt.io/123':'true'}"));
+    cJSON_AddItemToArray(cluster, vm_node("node-0", "{'cpu-model.node.kubevirt.io/123':'true'}"));
     struct cluster_view *view = view_of_array(cluster);
     cJSON *vmi = base_vmi("123");
     struct cv_scope scope;
@@ -601,8 +861,9 @@ static void common_models(void **state)
 {
     (void)state;
     cJSON *cluster = base_cluster();
-    char *models = common_cpu_models(cluster); /* pods among the objects carry no model labels */
-    assert_string_equal(models, "none");
+    /* objects that are no VM node (the pod among them) do not count */
+    char *models = common_cpu_models(cluster);
+    assert_string_equal(models, "123");
     free(models);
     cJSON *nodes = cJSON_CreateArray();
     cJSON_AddItemToArray(nodes, fixture_item("nodes-cpu-labels.json", "node-a"));
@@ -611,9 +872,9 @@ static void common_models(void **state)
     assert_string_equal(models, "123");
     free(models);
     cJSON_AddItemToArray(nodes,
-                         make_node("node-c", "{'cpu-model.node.kubevirt.io/Skylake':'true',"
-                                             "'cpu-model.node.kubevirt.io/123':'true',"
-                                             "'cpu-model.node.kubevirt.io/Broadwell':'true'}"));
+                         vm_node("node-c", "{'cpu-model.node.kubevirt.io/Skylake':'true',"
+                                           "'cpu-model.node.kubevirt.io/123':'true',"
+                                           "'cpu-model.node.kubevirt.io/Broadwell':'true'}"));
     set_path(cJSON_GetArrayItem(nodes, 0), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell",
              "'true'");
     set_path(cJSON_GetArrayItem(nodes, 1), "metadata.labels.cpu-model~node~kubevirt~io/Broadwell",
@@ -621,10 +882,19 @@ static void common_models(void **state)
     models = common_cpu_models(nodes);
     assert_string_equal(models, "123, Broadwell");
     free(models);
-    /* An unschedulable node does not count; nor does a node with no models at all, once cordoned.
+    /* A node that runs no VMs (a witness node: no kubevirt.io/schedulable label) does not count.
      */
     cJSON *bare = make_node("node-d", NULL);
+    set_path(bare, "spec.taints",
+             "[{'key':'node-role.kubernetes.io/etcd','value':'true','effect':'NoExecute'}]");
     cJSON_AddItemToArray(nodes, bare);
+    models = common_cpu_models(nodes);
+    assert_string_equal(models, "123, Broadwell");
+    free(models);
+    assert_false(node_is_schedulable(bare));
+    assert_false(node_runs_vms(bare));
+    /* A VM node with no models at all empties the list, until it is cordoned. */
+    set_path(bare, "metadata.labels.kubevirt~io/schedulable", "'true'");
     models = common_cpu_models(nodes);
     assert_string_equal(models, "none");
     free(models);
@@ -643,11 +913,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(step1_missing_and_current_node),
         cmocka_unit_test(step2_texts),
+        cmocka_unit_test(step2_taints),
         cmocka_unit_test(step3_node_selector_first),
         cmocka_unit_test(step3_affinity_terms),
+        cmocka_unit_test(step3_source_pod_and_added_selector),
         cmocka_unit_test(step4_cluster_networks),
         cmocka_unit_test(step5_explicit_and_cluster_model),
         cmocka_unit_test(step5_host_model),
+        cmocka_unit_test(step5_hardware_order_and_texts),
         cmocka_unit_test(step5_copied_source_pod_keys),
         cmocka_unit_test(context_gathers_requirement),
         cmocka_unit_test(view_error_is_reported),
