@@ -129,7 +129,11 @@ static void check_timeout_setting(const struct rule_input *in, const char *field
     long long ignored;
     if (!value || cJSON_IsNull(value) || kubevirt_setting_is_positive_integer(value, &ignored))
         return;
-    char *text = cJSON_PrintUnformatted(value);
+    /* cJSON prints a number that overflowed to infinity as null. */
+    char *text = cJSON_IsNumber(value) && isinf(value->valuedouble)
+                     ? strdup(value->valuedouble > 0 ? "a number too large (infinity)"
+                                                     : "a number too small (-infinity)")
+                     : cJSON_PrintUnformatted(value);
     verdict_add(out, RULE_MIGRATION_TIMEOUTS,
                 "migration setting %s must be a positive integer, got %s", field,
                 text ? text : "?");

@@ -463,6 +463,25 @@ static int decode_and_answer(const struct admission_context *ctx, enum admission
     return run_rule(ctx, rule, path, api_version, uid, request, object, timeout_param, out);
 }
 
+/*
+ * 1 when a JSON string holds the escape \u0000: cJSON would end the string
+ * there, so the rules would see a shorter value than the API server stored.
+ * A backslash occurs only inside strings, and each escape is skipped whole, so
+ * an escaped backslash followed by "u0000" is not taken for one.
+ */
+static int has_nul_escape(const char *body, size_t len)
+{
+    for (const char *p = memchr(body, '\\', len); p;) {
+        size_t left = len - (size_t)(p - body);
+        if (left >= 6 && p[1] == 'u' && memcmp(p + 2, "0000", 4) == 0)
+            return 1;
+        if (left < 3)
+            return 0;
+        p = memchr(p + 2, '\\', left - 2);
+    }
+    return 0;
+}
+
 int admission_review(const struct admission_context *ctx, enum admission_path path,
                      const char *body, size_t len, const char *timeout_param,
                      struct admission_outcome *out)
@@ -473,6 +492,8 @@ int admission_review(const struct admission_context *ctx, enum admission_path pa
         return fail(out, 400, "the body is empty");
     if (!admission_utf8_valid(body, len))
         return fail(out, 400, "the body is not valid UTF-8");
+    if (has_nul_escape(body, len))
+        return fail(out, 400, "the body contains the escape \\u0000 (a NUL character)");
     const char *end = NULL;
     /* The request's tree lives in this thread's arena until json_arena_release below. */
     cJSON *review = json_arena_parse(body, len, &end);

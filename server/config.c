@@ -14,15 +14,20 @@
 
 #include "cluster/yaml.h"
 #include "server/limits.h"
+#include "server/log.h"
 
 const char config_usage[] =
-    "usage: migration-webhook serve [--config FILE] [--listen ADDR:PORT] "
+    "usage: migration-webhook serve [--config FILE] [--listen ADDR:PORT] [--metrics-listen "
+    "ADDR:PORT] "
     "[--tls-cert FILE --tls-key FILE] [--client-ca FILE] "
     "[--cluster-dir DIR | --kubeconfig FILE] [--dev]\n"
     "\n"
     "  --config FILE        YAML settings: the flags below plus rules, earlyWarnings,\n"
-    "                       kubevirt, limits and timeouts (flags override the file)\n"
+    "                       systemMigrations, kubevirt, limits and timeouts (flags\n"
+    "                       override the file)\n"
     "  --listen ADDR:PORT   where to serve HTTPS (default " MW_HTTP_DEFAULT_LISTEN ")\n"
+    "  --metrics-listen ADDR:PORT\n"
+    "                       also serve /healthz, /readyz and /metrics over plain HTTP there\n"
     "  --tls-cert, --tls-key FILE\n"
     "                       serving certificate and key (PEM), re-read when they change\n"
     "  --client-ca FILE     accept reviews only from clients with a certificate it signed\n"
@@ -37,6 +42,11 @@ int config_init(struct mw_config *c)
     c->max_body_bytes = MW_HTTP_MAX_BODY_BYTES;
     c->review_timeout_margin_ms = MW_REVIEW_TIMEOUT_MARGIN_MS;
     c->drain_seconds = MW_DRAIN_DEFAULT_SECONDS;
+    c->shutdown_seconds = MW_SHUTDOWN_DEFAULT_SECONDS;
+    c->headers_seconds = MW_HTTP_HEADERS_DEADLINE_S;
+    c->body_seconds = MW_HTTP_BODY_DEADLINE_S;
+    c->max_per_source = MW_HTTP_MAX_PER_SOURCE;
+    c->log_level = LOG_INFO;
     c->listen = strdup(MW_HTTP_DEFAULT_LISTEN);
     return c->listen ? 0 : -1;
 }
@@ -44,6 +54,7 @@ int config_init(struct mw_config *c)
 void config_free(struct mw_config *c)
 {
     free(c->listen);
+    free(c->metrics_listen);
     free(c->tls_cert);
     free(c->tls_key);
     free(c->client_ca);
@@ -178,6 +189,12 @@ static int limits_section(struct file_ctx *fc, const cJSON *map)
         FILE_ERROR(fc, "limits: must be a mapping");
     const cJSON *item;
     cJSON_ArrayForEach (item, map) {
+        if (strcmp(item->string, "maxConnectionsPerSource") == 0) {
+            if (integer_value(fc, "limits.maxConnectionsPerSource", item, 1,
+                              MW_HTTP_MAX_CONNECTIONS, &fc->c->max_per_source) != 0)
+                return -1;
+            continue;
+        }
         if (strcmp(item->string, "maxBodyBytes") != 0)
             FILE_ERROR(fc, "limits.%s: unknown key", item->string);
         long long v;
@@ -203,11 +220,35 @@ static int timeouts_section(struct file_ctx *fc, const cJSON *map)
             if (integer_value(fc, "timeouts.drainSeconds", item, 0, MW_DRAIN_MAX_SECONDS,
                               &fc->c->drain_seconds) != 0)
                 return -1;
+        } else if (strcmp(item->string, "shutdownSeconds") == 0) {
+            if (integer_value(fc, "timeouts.shutdownSeconds", item, 1, MW_SHUTDOWN_MAX_SECONDS,
+                              &fc->c->shutdown_seconds) != 0)
+                return -1;
+        } else if (strcmp(item->string, "headersSeconds") == 0) {
+            if (integer_value(fc, "timeouts.headersSeconds", item, 1, MW_HTTP_MAX_DEADLINE_S,
+                              &fc->c->headers_seconds) != 0)
+                return -1;
+        } else if (strcmp(item->string, "bodySeconds") == 0) {
+            if (integer_value(fc, "timeouts.bodySeconds", item, 1, MW_HTTP_MAX_DEADLINE_S,
+                              &fc->c->body_seconds) != 0)
+                return -1;
         } else {
             FILE_ERROR(fc, "timeouts.%s: unknown key", item->string);
         }
     }
     return 0;
+}
+
+static int log_level_value(struct file_ctx *fc, const cJSON *item)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    static const int levels[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
+    for (size_t i = 0; cJSON_IsString(item) && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(item->valuestring, names[i]) == 0) {
+            fc->c->log_level = levels[i];
+            return 0;
+        }
+    FILE_ERROR(fc, "logLevel: must be debug, info, warn or error");
 }
 
 static int top_level_key(struct file_ctx *fc, const cJSON *item)
@@ -218,6 +259,10 @@ static int top_level_key(struct file_ctx *fc, const cJSON *item)
         c->listen_set = true;
         return path_value(fc, item, &c->listen);
     }
+    if (strcmp(k, "metricsListen") == 0)
+        return path_value(fc, item, &c->metrics_listen);
+    if (strcmp(k, "logLevel") == 0)
+        return log_level_value(fc, item);
     if (strcmp(k, "tlsCert") == 0)
         return path_value(fc, item, &c->tls_cert);
     if (strcmp(k, "tlsKey") == 0)
@@ -293,6 +338,7 @@ struct flag {
 static const struct flag flags[] = {
     {"--config", FLAG_STRING, offsetof(struct mw_config, config_file)},
     {"--listen", FLAG_STRING, offsetof(struct mw_config, listen)},
+    {"--metrics-listen", FLAG_STRING, offsetof(struct mw_config, metrics_listen)},
     {"--tls-cert", FLAG_STRING, offsetof(struct mw_config, tls_cert)},
     {"--tls-key", FLAG_STRING, offsetof(struct mw_config, tls_key)},
     {"--client-ca", FLAG_STRING, offsetof(struct mw_config, client_ca)},

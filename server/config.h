@@ -4,6 +4,8 @@
  *
  * Config file keys (all optional):
  *   listen: "ADDR:PORT"            tlsCert, tlsKey, clientCA: paths
+ *   metricsListen: "ADDR:PORT"     plain HTTP for /healthz, /readyz, /metrics only
+ *   logLevel: debug|info|warn|error
  *   clusterDir: DIR  | kubeconfig: FILE
  *   rules:         {<rule id>: deny|warn|off, ...}   modes of the migration rules
  *   earlyWarnings: {<rule id>: deny|warn|off, ...}   modes of the early VM/VMI warnings
@@ -11,8 +13,12 @@
  *                  itself (node drain, workload update); unset rules: cdrom and
  *                  container-disk warn instead of deny, the others keep their mode
  *   kubevirt:      {defaultTimeouts: bool}
- *   limits:        {maxBodyBytes: int}
- *   timeouts:      {reviewTimeoutMarginMs: int, drainSeconds: int}
+ *   limits:        {maxBodyBytes: int, maxConnectionsPerSource: int}
+ *   timeouts:      {reviewTimeoutMarginMs: int, drainSeconds: int, shutdownSeconds: int,
+ *                   headersSeconds: int, bodySeconds: int}
+ * SIGHUP re-reads the file (and re-applies the flags): rules, earlyWarnings, systemMigrations,
+ * kubevirt, limits, timeouts and logLevel change live; the listen addresses, TLS paths, client
+ * CA and cluster source need a restart.
  * An unknown key, a bad mode or a wrong type is an error naming the file and key.
  */
 #ifndef MW_SERVER_CONFIG_H
@@ -25,8 +31,9 @@
 #include "rules/verdict.h"
 
 struct mw_config {
-    char *listen;   /* "ADDR:PORT"; owned */
-    char *tls_cert; /* owned paths, NULL when unset */
+    char *listen;         /* "ADDR:PORT"; owned */
+    char *metrics_listen; /* plain-HTTP "ADDR:PORT" for probes and metrics; NULL: none */
+    char *tls_cert;       /* owned paths, NULL when unset */
     char *tls_key;
     char *client_ca;
     char *cluster_dir;
@@ -38,6 +45,11 @@ struct mw_config {
     size_t max_body_bytes;
     long long review_timeout_margin_ms;
     long long drain_seconds;
+    long long shutdown_seconds; /* drain + in-flight wait, all together */
+    long long headers_seconds;  /* TLS handshake + headers deadline */
+    long long body_seconds;     /* whole-body deadline */
+    long long max_per_source;   /* open connections from one address, per listener */
+    int log_level;              /* enum log_level (server/log.h) */
 };
 
 /* Defaults (no allocation failure possible beyond listen: returns -1 then). */

@@ -10,11 +10,24 @@
  * the completion callback, which also counts the request out of the in-flight
  * total used by draining.
  *
- * Checks in order: 404, client certificate on /validate and /mutate (403 when
- * a client CA is set and the peer has no certificate it signed, before any
- * body is read; the kubelet's probes and /metrics stay open), 405 (with
- * Allow), 413 (from Content-Length, or as soon as a chunked body passes the
- * limit), 415, then the admission codec's 400s.
+ * Checks in order, all on the first call (the headers are in, no body read
+ * yet): 414 (request target over MW_HTTP_MAX_URL_BYTES or more than
+ * MW_HTTP_MAX_QUERY_ARGS query arguments), 431 (headers over
+ * MW_HTTP_MAX_HEADER_BYTES or MW_HTTP_MAX_HEADERS), 400 for ambiguous framing
+ * (Transfer-Encoding with Content-Length, two different Content-Lengths, a
+ * transfer coding other than chunked), 404, client certificate on /validate
+ * and /mutate (403 when a client CA is set and the peer has no certificate it
+ * signed for clientAuth, before any body is read; the kubelet's probes and
+ * /metrics stay open), 405 (with Allow), 411 (a chunked review body: the API
+ * server always sends Content-Length), 413 (from Content-Length), 415, then
+ * the admission codec's 400s.  Every answer the server gives itself carries
+ * the JSON error body; an error answered on the first call also closes the
+ * connection.  The connection memory is sized so that requests somewhat over
+ * these limits still reach the server (server/limits.h).
+ *
+ * The plain-HTTP listener (metrics_listen) serves GET/HEAD /healthz, /readyz
+ * and /metrics and nothing else (404), under the same connection limits and
+ * deadlines (server/acceptor.c) as the HTTPS one.
  *
  * Every answered review is counted in server/metrics (request counter,
  * latency histogram, rule hits, in-flight gauge).  Connections are bounded in
@@ -28,6 +41,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -46,15 +60,26 @@
 
 enum route { ROUTE_NONE, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS };
 
+#define MW_STR_(x) #x
+#define MW_STR(x) MW_STR_(x)
 #define CONTENT_TYPE_JSON "application/json"
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
-struct http_server {
+struct http_server;
+
+/* One listening address with its daemons. */
+struct listener {
+    struct http_server *s;
+    int plain;                                       /* HTTP, probes and metrics only */
     struct MHD_Daemon *daemons[MW_HTTP_MAX_THREADS]; /* one single-threaded daemon per core */
     unsigned ndaemons;
     struct acceptor *acceptor; /* the listening socket; hands connections to the daemons */
+};
+
+struct http_server {
+    struct listener https, metrics; /* metrics.acceptor is NULL without a plain listener */
     const struct admission_context *admission;
-    size_t max_body;
+    atomic_size_t max_body;
     int verify_clients;
     atomic_int draining;
     atomic_int in_flight;
@@ -62,6 +87,9 @@ struct http_server {
 
 /* Per-request state, owned by libmicrohttpd's *con_cls until completion. */
 struct request {
+    int started;       /* the first call happened */
+    size_t uri_len;    /* the request target as sent, query included */
+    size_t query_args; /* as sent (the query is cut when there are too many) */
     enum route route;
     int answered;  /* a response was queued on the first call */
     int in_gauge;  /* counted in the in-flight reviews gauge */
@@ -114,10 +142,11 @@ static const char *route_label(enum route r)
     return r == ROUTE_VALIDATE ? "/validate" : r == ROUTE_MUTATE ? "/mutate" : "";
 }
 
-/* Queues `body` (malloc'd, taken over); while draining it asks the client to close. */
-static enum MHD_Result send_body(struct http_server *s, struct MHD_Connection *conn, int status,
-                                 char *body, size_t len, const char *content_type,
-                                 const char *allow)
+/* Queues `body` (malloc'd, taken over); while draining, or with `close`, it closes the
+ * connection after the answer. */
+static enum MHD_Result send_body_closing(struct http_server *s, struct MHD_Connection *conn,
+                                         int status, char *body, size_t len,
+                                         const char *content_type, const char *allow, int close)
 {
     if (!body)
         return MHD_NO;
@@ -129,11 +158,18 @@ static enum MHD_Result send_body(struct http_server *s, struct MHD_Connection *c
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    if (atomic_load(&s->draining))
+    if (close || atomic_load(&s->draining))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result send_body(struct http_server *s, struct MHD_Connection *conn, int status,
+                                 char *body, size_t len, const char *content_type,
+                                 const char *allow)
+{
+    return send_body_closing(s, conn, status, body, len, content_type, allow, 0);
 }
 
 static enum MHD_Result send_json(struct http_server *s, struct MHD_Connection *conn, int status,
@@ -163,14 +199,16 @@ static void log_http_error(struct request *req, const char *path, int status, co
         metrics_record_request(route_label(req->route), NULL, NULL, "error", (double)took / 1e6);
 }
 
-/* Answers on the first call and remembers it, so later calls only drain the body. */
+/* Answers on the first call, before any body is read, and closes the connection after it. */
 static enum MHD_Result refuse(struct http_server *s, struct MHD_Connection *conn,
                               struct request *req, const char *path, int status, const char *text,
                               const char *allow)
 {
     req->answered = 1;
     log_http_error(req, path, status, text);
-    return send_error(s, conn, status, text, allow);
+    char *body = admission_error_body(status, text);
+    return send_body_closing(s, conn, status, body, body ? strlen(body) : 0, CONTENT_TYPE_JSON,
+                             allow, 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -235,29 +273,134 @@ static int client_certificate_trusted(struct MHD_Connection *conn)
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!info || !info->tls_session)
         return 0;
+    /* With the clientAuth purpose: a certificate (or CA) that lists extended key usages must list
+     * it; one without the extension passes, as in Go's crypto/tls and kube-apiserver. */
+    gnutls_typed_vdata_st purpose = {
+        .type = GNUTLS_DT_KEY_PURPOSE_OID, .data = (void *)GNUTLS_KP_TLS_WWW_CLIENT, .size = 0};
     unsigned status = 0;
-    int rc = gnutls_certificate_verify_peers2((gnutls_session_t)info->tls_session, &status);
+    int rc =
+        gnutls_certificate_verify_peers((gnutls_session_t)info->tls_session, &purpose, 1, &status);
     return rc == GNUTLS_E_SUCCESS && status == 0;
 }
 
-static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
+void http_head_add(struct http_head *h, const char *key, const char *value)
+{
+    if (!key)
+        return;
+    if (!value)
+        value = "";
+    h->bytes += strlen(key) + strlen(value) + 4; /* "key: value\r\n" */
+    h->count++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (!h->content_length)
+            h->content_length = value;
+        else if (strcmp(h->content_length, value) != 0)
+            h->lengths_differ = 1;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        h->transfer_encoding = value;
+        h->transfer_encodings++;
+    }
+}
+
+size_t http_query_args(const char *target)
+{
+    size_t n = 0;
+    for (const char *p = target ? strchr(target, '?') : NULL; p; p = strchr(p + 1, '&'))
+        n++;
+    return n;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    http_head_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* Transfer-Encoding is exactly "chunked" (case-insensitive, blanks around). */
+static int is_chunked_only(const char *te)
+{
+    while (*te == ' ' || *te == '\t')
+        te++;
+    if (strncasecmp(te, "chunked", 7) != 0)
+        return 0;
+    te += 7;
+    while (*te == ' ' || *te == '\t')
+        te++;
+    return *te == '\0';
+}
+
+int http_head_verdict(const struct http_head *h, const char **text)
+{
+    if (h->query_args > MW_HTTP_MAX_QUERY_ARGS) {
+        *text = "the query has more than " MW_STR(MW_HTTP_MAX_QUERY_ARGS) " arguments";
+        return 414;
+    }
+    if (h->target_len > MW_HTTP_MAX_URL_BYTES) {
+        *text = "the request target is longer than " MW_STR(MW_HTTP_MAX_URL_BYTES) " bytes";
+        return 414;
+    }
+    if (h->bytes > MW_HTTP_MAX_HEADER_BYTES || h->count > MW_HTTP_MAX_HEADERS) {
+        *text = "the request headers are larger than " MW_STR(
+            MW_HTTP_MAX_HEADER_BYTES) " bytes or more than " MW_STR(MW_HTTP_MAX_HEADERS) " lines";
+        return 431;
+    }
+    if (h->transfer_encoding && h->content_length) {
+        *text = "Transfer-Encoding and Content-Length together";
+        return 400;
+    }
+    if (h->lengths_differ) {
+        *text = "two different Content-Length values";
+        return 400;
+    }
+    if (h->transfer_encodings > 1 ||
+        (h->transfer_encoding && !is_chunked_only(h->transfer_encoding))) {
+        *text = "the only transfer coding accepted is chunked";
+        return 400;
+    }
+    return 0;
+}
+
+/* Size and framing checks that apply to every route; 0 when the request passes. */
+static int request_shape_error(struct MHD_Connection *conn, const struct request *req,
+                               const char **text)
+{
+    struct http_head h = {.target_len = req->uri_len, .query_args = req->query_args};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    return http_head_verdict(&h, text);
+}
+
+static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *conn,
                                   struct request *req, const char *url, const char *method)
 {
+    struct http_server *s = l->s;
+    const char *text = NULL;
+    int shape = request_shape_error(conn, req, &text);
+    if (shape)
+        return refuse(s, conn, req, url, shape, text, NULL);
     req->route = route_of(url);
+    if (l->plain && is_review_route_id(req->route))
+        req->route = ROUTE_NONE; /* reviews only over HTTPS */
     if (req->route == ROUTE_NONE)
         return refuse(s, conn, req, url, 404, "no such path", NULL);
     if (is_review_route(req->route)) {
         /* Probes come from the kubelet, which has no client certificate. */
         if (s->verify_clients && !client_certificate_trusted(conn))
             return refuse(s, conn, req, url, 403,
-                          "a client certificate signed by the client CA is required", NULL);
+                          "a client certificate signed by the client CA, for client "
+                          "authentication, is required",
+                          NULL);
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return refuse(s, conn, req, url, 405, "method not allowed; use POST",
                           MHD_HTTP_METHOD_POST);
+        if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+            return refuse(s, conn, req, url, 411,
+                          "a review body needs Content-Length (chunked is not accepted)", NULL);
         long long cl = content_length(conn);
         if (cl == -2)
             return refuse(s, conn, req, url, 400, "Content-Length is not a number", NULL);
-        if (cl > (long long)s->max_body)
+        if (cl > (long long)atomic_load(&s->max_body))
             return refuse(s, conn, req, url, 413, "the body is larger than the limit", NULL);
         const char *ct =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -284,7 +427,8 @@ static void append_body(struct http_server *s, struct request *req, const char *
 {
     if (req->answered || req->too_large || !is_review_route(req->route))
         return;
-    if (n > s->max_body - req->len) {
+    size_t max_body = atomic_load(&s->max_body);
+    if (req->len > max_body || n > max_body - req->len) {
         req->too_large = 1;
         free(req->body);
         req->body = NULL;
@@ -295,8 +439,8 @@ static void append_body(struct http_server *s, struct request *req, const char *
         size_t cap = req->cap ? req->cap : 16384;
         while (cap < req->len + n + 1)
             cap *= 2;
-        if (cap > s->max_body + 1)
-            cap = s->max_body + 1;
+        if (cap > max_body + 1)
+            cap = max_body + 1;
         char *p = realloc(req->body, cap);
         if (!p) {
             req->too_large = 1; /* cannot hold it: answered like an oversized body */
@@ -388,21 +532,54 @@ static enum MHD_Result answer_review(struct http_server *s, struct MHD_Connectio
     return send_json(s, conn, status, body, len, NULL);
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the request target as sent, before libmicrohttpd splits off
+ * the query; the per-request context starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    acceptor_request_line_received(conn);
+    struct request *req = calloc(1, sizeof(*req));
+    if (req) {
+        req->start_us = now_us();
+        req->uri_len = uri ? strlen(uri) : 0;
+    }
+    /*
+     * An over-long target is answered 414 on the first call.  Its query is
+     * cut here, in libmicrohttpd's read buffer, before libmicrohttpd splits
+     * it into arguments: thousands of 1-byte arguments would otherwise fill
+     * the connection's memory with their records before that first call, and
+     * the client would get no answer at all.
+     */
+    char *query = uri && req ? strchr(uri, '?') : NULL;
+    if (query) {
+        req->query_args = http_query_args(uri);
+        if (req->uri_len > MW_HTTP_MAX_URL_BYTES || req->query_args > MW_HTTP_MAX_QUERY_ARGS)
+            query[1] = '\0';
+    }
+    return req;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    struct http_server *s = cls;
+    struct listener *l = cls;
+    struct http_server *s = l->s;
     struct request *req = *con_cls;
     (void)version;
-    if (!req) {
-        req = calloc(1, sizeof(*req));
-        if (!req)
-            return MHD_NO;
-        req->start_us = now_us();
-        *con_cls = req;
+    if (!req || !req->started) {
+        if (!req) {
+            req = calloc(1, sizeof(*req));
+            if (!req)
+                return MHD_NO;
+            req->start_us = now_us();
+            req->uri_len = strlen(url);
+            *con_cls = req;
+        }
+        req->started = 1;
         atomic_fetch_add(&s->in_flight, 1);
-        enum MHD_Result rc = first_call(s, conn, req, url, method);
+        acceptor_headers_received(conn);
+        enum MHD_Result rc = first_call(l, conn, req, url, method);
         if (is_review_route(req->route) && !req->answered) {
             req->in_gauge = 1;
             metrics_in_flight(+1);
@@ -417,6 +594,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->answered)
         return MHD_YES;
     req->answered = 1;
+    acceptor_body_received(conn);
     if (is_review_route(req->route))
         return answer_review(s, conn, req, url);
     return answer_probe(s, conn, req);
@@ -425,18 +603,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct http_server *s = cls;
+    struct listener *l = cls;
     struct request *req = *con_cls;
-    (void)conn;
-    (void)toe;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        acceptor_request_done(conn); /* the next request's deadline runs */
     if (!req)
         return;
     if (req->in_gauge)
         metrics_in_flight(-1);
+    if (req->started)
+        atomic_fetch_sub(&l->s->in_flight, 1);
     free(req->body);
     free(req);
     *con_cls = NULL;
-    atomic_fetch_sub(&s->in_flight, 1);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -447,6 +626,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(text);
     while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
         text[--n] = '\0';
+    /* libmicrohttpd says this of every failed handshake, a TCP probe that closes at once
+     * included; the acceptor logs what happened (server/acceptor.c, on_closed). */
+    if (strcmp(text, "Error: received handshake message out of context.") == 0) {
+        log_message(LOG_DEBUG, "http", "%s", text);
+        return;
+    }
     log_message(LOG_WARN, "http", "%s", text);
 }
 
@@ -509,10 +694,59 @@ static unsigned thread_count(unsigned asked)
     return (unsigned)cores;
 }
 
+/* Opens `listen` and starts `n` daemons behind it (TLS unless l->plain). 0, or -1 with err. */
+static int start_listener(struct listener *l, const struct http_options *opt, const char *listen,
+                          unsigned n, unsigned max_connections, char *err, size_t errlen)
+{
+    struct sockaddr_storage addr;
+    if (http_parse_listen(listen, &addr, err, errlen) != 0)
+        return -1;
+    l->acceptor = acceptor_open(&addr, l->plain ? "metrics" : "https", err, errlen);
+    if (!l->acceptor) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, errlen, "cannot listen on %s: %s", listen, why);
+        return -1;
+    }
+    struct acceptor_limits limits = {opt->headers_seconds, opt->body_seconds, opt->max_per_source};
+    acceptor_set_limits(l->acceptor, &limits);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+    if (!l->plain)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem tls[] = {
+        {l->plain ? MHD_OPTION_END : MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+         l->plain ? NULL : tls_store_activate(opt->tls)},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)MW_HTTP_TLS_PRIORITIES},
+        {opt->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+         (void *)opt->client_ca_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    for (l->ndaemons = 0; l->ndaemons < n; l->ndaemons++) {
+        struct MHD_Daemon *d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, l, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, max_connections,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
+            acceptor_on_connection, acceptor_counter(l->acceptor, l->ndaemons), MHD_OPTION_ARRAY,
+            l->plain ? tls + 3 : tls, MHD_OPTION_END);
+        if (!d) {
+            snprintf(err, errlen, "cannot start the %s server on %s%s", l->plain ? "HTTP" : "HTTPS",
+                     listen, l->plain ? "" : " (a bad certificate or key)");
+            return -1;
+        }
+        l->daemons[l->ndaemons] = d;
+    }
+    return acceptor_start(l->acceptor, l->daemons, l->ndaemons, max_connections, err, errlen);
+}
+
 struct http_server *http_start(const struct http_options *opt, char *err, size_t errlen)
 {
     struct sockaddr_storage addr;
     if (http_parse_listen(opt->listen, &addr, err, errlen) != 0)
+        return NULL;
+    if (opt->metrics_listen && http_parse_listen(opt->metrics_listen, &addr, err, errlen) != 0)
         return NULL;
     if (!opt->tls) {
         snprintf(err, errlen, "no TLS certificate and key");
@@ -523,55 +757,40 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    s->https.s = s->metrics.s = s;
+    s->metrics.plain = 1;
     s->admission = opt->admission;
-    s->max_body = opt->max_body_bytes ? opt->max_body_bytes : MW_HTTP_MAX_BODY_BYTES;
+    atomic_store(&s->max_body, opt->max_body_bytes ? opt->max_body_bytes : MW_HTTP_MAX_BODY_BYTES);
     s->verify_clients = opt->client_ca_pem != NULL;
-    s->acceptor = acceptor_open(&addr, err, errlen);
-    if (!s->acceptor) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", err);
-        snprintf(err, errlen, "cannot listen on %s: %s", opt->listen, why);
-        free(s);
-        return NULL;
-    }
     unsigned max_connections =
         opt->max_connections ? opt->max_connections : (unsigned)MW_HTTP_MAX_CONNECTIONS;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
-                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
-    struct MHD_OptionItem tls_trust[] = {
-        {opt->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
-         (void *)opt->client_ca_pem},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    unsigned n = thread_count(opt->threads);
-    for (s->ndaemons = 0; s->ndaemons < n; s->ndaemons++) {
-        struct MHD_Daemon *d = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-            MHD_OPTION_HTTPS_CERT_CALLBACK, tls_store_activate(opt->tls),
-            MHD_OPTION_HTTPS_PRIORITIES, MW_HTTP_TLS_PRIORITIES, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)MW_HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)MW_HTTP_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, max_connections,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-            acceptor_on_connection, acceptor_counter(s->acceptor, s->ndaemons), MHD_OPTION_ARRAY,
-            tls_trust, MHD_OPTION_END);
-        if (!d) {
-            snprintf(err, errlen, "cannot start the HTTPS server on %s (a bad certificate or key)",
-                     opt->listen);
-            http_stop(s);
-            return NULL;
-        }
-        s->daemons[s->ndaemons] = d;
-    }
-    if (acceptor_start(s->acceptor, s->daemons, s->ndaemons, max_connections, err, errlen) != 0) {
+    if (start_listener(&s->https, opt, opt->listen, thread_count(opt->threads), max_connections,
+                       err, errlen) != 0 ||
+        (opt->metrics_listen && start_listener(&s->metrics, opt, opt->metrics_listen, 1,
+                                               max_connections, err, errlen) != 0)) {
         http_stop(s);
         return NULL;
     }
     return s;
 }
 
+void http_set_limits(struct http_server *s, const struct http_live_limits *l)
+{
+    atomic_store(&s->max_body, l->max_body_bytes ? l->max_body_bytes : MW_HTTP_MAX_BODY_BYTES);
+    struct acceptor_limits al = {l->headers_seconds, l->body_seconds, l->max_per_source};
+    acceptor_set_limits(s->https.acceptor, &al);
+    if (s->metrics.acceptor)
+        acceptor_set_limits(s->metrics.acceptor, &al);
+}
+
 unsigned http_port(const struct http_server *s)
 {
-    return acceptor_port(s->acceptor);
+    return acceptor_port(s->https.acceptor);
+}
+
+unsigned http_metrics_port(const struct http_server *s)
+{
+    return s->metrics.acceptor ? acceptor_port(s->metrics.acceptor) : 0;
 }
 
 void http_begin_drain(struct http_server *s)
@@ -584,10 +803,17 @@ int http_in_flight(const struct http_server *s)
     return atomic_load(&((struct http_server *)s)->in_flight);
 }
 
+static unsigned open_connections(const struct http_server *s)
+{
+    return acceptor_open_connections(s->https.acceptor) +
+           (s->metrics.acceptor ? acceptor_open_connections(s->metrics.acceptor) : 0);
+}
+
 int http_finish(struct http_server *s, long long seconds)
 {
     atomic_store(&s->draining, 1);
-    acceptor_close(s->acceptor); /* new connections are refused from here on */
+    acceptor_close(s->https.acceptor); /* new connections are refused from here on */
+    acceptor_close(s->metrics.acceptor);
     /* A connection accepted just before may still be sending its headers: wait until
        nothing is open, or nothing has been in flight for a short grace time. */
     long long deadline = now_us() + seconds * 1000000LL;
@@ -595,7 +821,7 @@ int http_finish(struct http_server *s, long long seconds)
     while (now_us() < deadline) {
         if (atomic_load(&s->in_flight) > 0)
             quiet_since = now_us();
-        else if (acceptor_open_connections(s->acceptor) == 0 ||
+        else if (open_connections(s) == 0 ||
                  now_us() - quiet_since >= MW_DRAIN_IDLE_GRACE_MS * 1000LL)
             break;
         struct timespec pause = {0, 10 * 1000 * 1000};
@@ -604,13 +830,19 @@ int http_finish(struct http_server *s, long long seconds)
     return atomic_load(&s->in_flight);
 }
 
+static void stop_listener(struct listener *l)
+{
+    acceptor_close(l->acceptor); /* first: its thread hands connections to the daemons */
+    for (unsigned i = 0; i < l->ndaemons; i++)
+        MHD_stop_daemon(l->daemons[i]);
+    acceptor_free(l->acceptor); /* last: the daemons count closing connections out in it */
+}
+
 void http_stop(struct http_server *s)
 {
     if (!s)
         return;
-    acceptor_close(s->acceptor); /* first: its thread hands connections to the daemons */
-    for (unsigned i = 0; i < s->ndaemons; i++)
-        MHD_stop_daemon(s->daemons[i]);
-    acceptor_free(s->acceptor); /* last: the daemons count closing connections out in it */
+    stop_listener(&s->https);
+    stop_listener(&s->metrics);
     free(s);
 }

@@ -1,9 +1,10 @@
 /*
  * server/http.h - the HTTPS front: libmicrohttpd with its GnuTLS, one epoll
  * daemon thread per core fed by one accepting thread, the routes /validate,
- * /mutate, /healthz, /readyz and /metrics, the HTTP error answers (404, 403,
- * 405, 413, 415, 400), bounded connections, and graceful draining in two steps
- * (http_begin_drain, then http_finish).
+ * /mutate, /healthz, /readyz and /metrics, the HTTP error answers (400, 403,
+ * 404, 405, 411, 413, 414, 415, 431), bounded connections, and graceful
+ * draining in two steps (http_begin_drain, then http_finish).  Optionally a
+ * plain-HTTP listener serving only GET/HEAD /healthz, /readyz and /metrics.
  */
 #ifndef MW_SERVER_HTTP_H
 #define MW_SERVER_HTTP_H
@@ -21,7 +22,21 @@ struct http_options {
     unsigned threads;          /* 0 = one per core */
     unsigned max_connections;  /* 0 = MW_HTTP_MAX_CONNECTIONS */
     const struct admission_context *admission; /* borrowed; outlives the server */
+    const char
+        *metrics_listen; /* plain-HTTP "ADDR:PORT" for /healthz, /readyz, /metrics; NULL: none */
+    unsigned headers_seconds; /* per-connection deadlines (server/acceptor.h); 0 = default */
+    unsigned body_seconds;
+    unsigned max_per_source; /* open connections from one address, per listener; 0 = default */
 };
+
+struct http_server;
+
+/* What SIGHUP may change while serving. */
+struct http_live_limits {
+    size_t max_body_bytes;                                  /* 0 = MW_HTTP_MAX_BODY_BYTES */
+    unsigned headers_seconds, body_seconds, max_per_source; /* 0 = defaults */
+};
+void http_set_limits(struct http_server *s, const struct http_live_limits *l);
 
 struct http_server;
 
@@ -34,6 +49,9 @@ struct http_server *http_start(const struct http_options *opt, char *err, size_t
 
 /* The TCP port actually bound (useful with port 0). */
 unsigned http_port(const struct http_server *s);
+
+/* The plain-HTTP port bound, 0 when there is none. */
+unsigned http_metrics_port(const struct http_server *s);
 
 /*
  * First step of a graceful end: /readyz answers 503 from now on and every
@@ -62,6 +80,26 @@ void http_stop(struct http_server *s);
  * lines stay short.  Returns buf, or NULL when text is NULL.
  */
 const char *http_clamp_for_log(char *buf, size_t cap, const char *text);
+
+/*
+ * The size and framing checks of a request head, applied before any route
+ * (docs/operations.md, "HTTP errors from the HTTP library"): fill an
+ * http_head (target length, query arguments, then http_head_add for each
+ * header line, values borrowed) and ask http_head_verdict: 0 when the request
+ * may go on, else 414, 431 or 400 with a one-line reason in *text.
+ */
+struct http_head {
+    size_t target_len, query_args;
+    size_t bytes, count;
+    const char *content_length; /* the first one */
+    int lengths_differ;         /* another Content-Length with a different value */
+    const char *transfer_encoding;
+    unsigned transfer_encodings;
+};
+void http_head_add(struct http_head *h, const char *key, const char *value);
+int http_head_verdict(const struct http_head *h, const char **text);
+/* Query arguments in a request target as libmicrohttpd splits them (0 without a query). */
+size_t http_query_args(const char *target);
 
 /* Splits "ADDR:PORT" into a socket address.  0, or -1 with err. */
 struct sockaddr_storage;

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
     struct sockaddr_storage listen_addr;
     memset(&listen_addr, 0, sizeof(listen_addr));
     memcpy(&listen_addr, &addr, sizeof(addr));
-    struct acceptor *a = acceptor_open(&listen_addr, err, sizeof(err));
+    struct acceptor *a = acceptor_open(&listen_addr, "https", err, sizeof(err));
     if (!a) {
         fprintf(stderr, "mhd_floor: cannot listen on port %s: %s\n", argv[4], err);
         return 2;

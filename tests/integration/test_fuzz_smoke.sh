@@ -15,7 +15,7 @@ set -u
 SRC=${MW_SOURCE_DIR:?MW_SOURCE_DIR is the source tree}
 BUILD=${MW_BUILD_DIR:?MW_BUILD_DIR is the build tree}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
-TARGETS="fuzz_review fuzz_yaml fuzz_watch"
+TARGETS="fuzz_review fuzz_yaml fuzz_watch fuzz_http_head fuzz_client_hello"
 
 [ -n "${MW_SKIP_FUZZ:-}" ] && { echo "SKIP: MW_SKIP_FUZZ is set"; exit 77; }
 if grep -q '^SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then

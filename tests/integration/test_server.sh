@@ -6,7 +6,7 @@
 # to talk to an API server.
 set -u
 
-for tool in curl jq python3; do
+for tool in curl jq python3 openssl; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing"; exit 77; }
 done
 BIN=${MW_BIN:?MW_BIN is the migration-webhook binary}
@@ -143,7 +143,8 @@ expect_error "empty body" 400 "$(post_json /validate "$WORK/empty.json")"
 
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$WORK/big.json"
 expect_error "9 MiB body" 413 "$(post_json /validate "$WORK/big.json")"
-expect_error "9 MiB chunked body" 413 "$(post_json /validate "$WORK/big.json" -H 'Transfer-Encoding: chunked')"
+# The API server always sends Content-Length; a chunked review body is refused before it is read.
+expect_error "9 MiB chunked body" 411 "$(post_json /validate "$WORK/big.json" -H 'Transfer-Encoding: chunked')"
 
 code=$("${CURL[@]}" -o "$WORK/out" -D "$WORK/headers" -w '%{http_code}' "$BASE/validate")
 expect_error "GET /validate" 405 "$code"
@@ -268,8 +269,22 @@ rc=$?
 PID=
 
 # ---- client certificates ------------------------------------------------
+# A client CA and three client certificates: clientAuth, no extended key usage at all (accepted,
+# as Go and kube-apiserver accept it), and serverAuth only (refused).
 mkdir -p "$WORK/client"
-"$BIN" certs create --host apiserver.example --out-dir "$WORK/client" >/dev/null
+client_cert() { # NAME EXTENSIONS
+    (cd "$WORK/client" &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" \
+            -subj "/CN=apiserver-$1" &&
+        printf '%s\n' "$2" >"$1.ext" &&
+        openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile "$1.ext" \
+            -out "$1.crt") >/dev/null 2>&1 || fail "openssl: client certificate $1"
+}
+(cd "$WORK/client" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+    -out ca.crt -days 2 -subj /CN=client-ca) >/dev/null 2>&1 || fail "openssl: client CA"
+client_cert tls 'extendedKeyUsage=clientAuth'
+client_cert noeku 'basicConstraints=CA:FALSE'
+client_cert serveronly 'extendedKeyUsage=serverAuth'
 "$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --client-ca "$WORK/client/ca.crt" \
     --cluster-dir "$DATA/server/cluster" 2>"$WORK/mtls.log" &
 PID=$!
@@ -279,6 +294,11 @@ if [ -n "${MPORT:-}" ]; then
     expect_error "review without a client certificate" 403 "$(post_json /validate "$REVIEW")"
     code=$(post_json /validate "$REVIEW" --cert "$WORK/client/tls.crt" --key "$WORK/client/tls.key")
     [ "$code" = 200 ] && pass "review with a trusted client certificate" || fail "mTLS review: $code $(cat "$WORK/out")"
+    code=$(post_json /validate "$REVIEW" --cert "$WORK/client/noeku.crt" --key "$WORK/client/noeku.key")
+    [ "$code" = 200 ] && pass "client certificate without extended key usage accepted" ||
+        fail "no-EKU client certificate: $code $(cat "$WORK/out")"
+    expect_error "serverAuth-only client certificate" 403 \
+        "$(post_json /validate "$REVIEW" --cert "$WORK/client/serveronly.crt" --key "$WORK/client/serveronly.key")"
     expect_error "client certificate from another CA" 403 \
         "$(post_json /validate "$REVIEW" --cert "$WORK/tls.crt" --key "$WORK/tls.key")"
     for open_path in healthz readyz metrics; do

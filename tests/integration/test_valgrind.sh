@@ -2,7 +2,8 @@
 # tests/integration/test_valgrind.sh - the server under valgrind memcheck:
 # reviews of every kind the webhook answers (VMIM denied and allowed, VM and
 # VMI warnings, KubeVirt CR, target pod patch), the error answers (400, 404,
-# 405, 413, 415), probes and /metrics, a certificate reload, then SIGTERM.
+# 405, 411, 413, 414, 415), probes and /metrics on both ports, a TLS 1.1
+# hello, a SIGHUP config reload, a certificate reload, then SIGTERM.
 # Passes when valgrind reports no error: no invalid read or write, no use of
 # uninitialised memory, no definitely lost block.
 #
@@ -30,7 +31,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
 "$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK" >/dev/null || { echo "FAIL: certs create"; exit 1; }
-printf 'timeouts: {drainSeconds: 0}\nlimits: {maxBodyBytes: 65536}\n' >"$WORK/webhook.yaml"
+printf 'timeouts: {drainSeconds: 0}\nlimits: {maxBodyBytes: 65536}\nmetricsListen: 127.0.0.1:0\n' >"$WORK/webhook.yaml"
 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     --error-exitcode=99 --log-file="$WORK/valgrind.log" \
     "$BIN" serve --config "$WORK/webhook.yaml" --listen 127.0.0.1:0 --tls-cert "$WORK/tls.crt" \
@@ -77,7 +78,8 @@ printf '{"request":{"uid":' >"$WORK/bad.json"
 expect "malformed JSON 400" 400 "$(post /validate "$WORK/bad.json")"
 head -c 70000 /dev/zero | tr '\0' ' ' >"$WORK/big.json"
 expect "body over the limit 413" 413 "$(post /validate "$WORK/big.json")"
-expect "chunked body over the limit 413" 413 "$(post /validate "$WORK/big.json" -H 'Transfer-Encoding: chunked')"
+# A chunked review is refused before its body is read (the API server always sends Content-Length).
+expect "chunked review body 411" 411 "$(post /validate "$WORK/big.json" -H 'Transfer-Encoding: chunked')"
 expect "wrong type 415" 415 "$("${CURL[@]}" -o "$WORK/out" -w '%{http_code}' -X POST "$BASE/validate" \
     -H 'Content-Type: text/plain' --data-binary "@$SRC/examples/reviews/vmim-cdrom.json")"
 expect "GET /validate 405" 405 "$("${CURL[@]}" -o "$WORK/out" -w '%{http_code}' "$BASE/validate")"
@@ -85,6 +87,30 @@ expect "unknown path 404" 404 "$("${CURL[@]}" -o "$WORK/out" -w '%{http_code}' "
 for p in healthz readyz metrics; do
     expect "/$p" 200 "$("${CURL[@]}" -o "$WORK/out" -w '%{http_code}' "$BASE/$p")"
 done
+
+# The hardening paths: an over-long query (cut before libmicrohttpd splits it), ambiguous framing,
+# a TCP probe closed before the TLS handshake, a TLS 1.1 ClientHello (the alert), the plain port,
+# SIGUSR1 and a SIGHUP config reload (the replaced settings stay allocated until exit).
+args=$(seq 1 1000 | sed 's/.*/a&=&/' | paste -sd'&')
+expect "1,000-argument URL 414" 414 "$("${CURL[@]}" -o "$WORK/out" -w '%{http_code}' "$BASE/healthz?$args")" '.code == 414'
+expect "Transfer-Encoding with Content-Length 400" 400 \
+    "$("${CURL[@]}" -o "$WORK/out" -w '%{http_code}' -X POST "$BASE/validate" -H 'Content-Type: application/json' \
+        -H 'Transfer-Encoding: chunked' -H 'Content-Length: 5' --data-binary '{}')" '.code == 400'
+exec 3<>"/dev/tcp/127.0.0.1/$PORT" && exec 3<&- 3>&-
+if command -v openssl >/dev/null; then
+    echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_1 -cipher DEFAULT@SECLEVEL=0 >"$WORK/tls11.out" 2>&1
+    grep -q 'alert protocol version' "$WORK/tls11.out" && pass "TLS 1.1: protocol_version alert" ||
+        fail "TLS 1.1: $(grep -m1 error "$WORK/tls11.out")"
+fi
+MPORT=$(grep '"msg":"listening"' "$WORK/server.log" | head -1 | jq -r .metricsPort)
+expect "/metrics over plain HTTP" 200 "$(curl -sS --max-time 60 -o "$WORK/out" -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics")"
+kill -USR1 "$PID"
+printf 'timeouts: {drainSeconds: 0}\nlimits: {maxBodyBytes: 65536}\nmetricsListen: 127.0.0.1:0\nrules: {cdrom: warn}\n' \
+    >"$WORK/webhook.yaml"
+kill -HUP "$PID"
+for _ in $(seq 1 100); do grep -q '"msg":"config reloaded"' "$WORK/server.log" && break; sleep 0.2; done
+expect "VMIM with a CD-ROM allowed after SIGHUP set cdrom: warn" 200 \
+    "$(post /validate "$SRC/examples/reviews/vmim-cdrom.json")" '.response.allowed == true'
 
 # A certificate reload: the old generation stays alive until exit, then freed.
 mkdir "$WORK/new"

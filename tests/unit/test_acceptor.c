@@ -3,7 +3,9 @@
  * daemons: connections opened at once are split evenly between the daemons;
  * at the connection limit a new client waits in the backlog and is served
  * once a connection closes; closing the acceptor refuses new clients; a port
- * in use is one line.  The clients run in a child process.
+ * in use is one line.  The clients run in a child process.  The ClientHello
+ * reading behind the protocol_version alert, on hellos captured from
+ * `openssl s_client` (tests/fuzz/corpus/fuzz_client_hello).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -72,7 +75,7 @@ static void server_start(struct server *s, unsigned max_connections)
     char err[256];
     struct sockaddr_storage addr;
     loopback(&addr, 0);
-    s->acceptor = acceptor_open(&addr, err, sizeof(err));
+    s->acceptor = acceptor_open(&addr, "https", err, sizeof(err));
     assert_non_null(s->acceptor);
     s->port = acceptor_port(s->acceptor);
     assert_true(s->port > 0);
@@ -218,9 +221,44 @@ static void a_port_in_use_is_one_line(void **state)
     char err[256] = "";
     struct sockaddr_storage addr;
     loopback(&addr, s.port);
-    assert_null(acceptor_open(&addr, err, sizeof(err)));
+    assert_null(acceptor_open(&addr, "https", err, sizeof(err)));
     assert_string_equal(err, "Address already in use");
     server_stop(&s);
+}
+
+/* Reads tests/fuzz/corpus/fuzz_client_hello/<name> into buf; its size. */
+static size_t read_hello(const char *name, unsigned char *buf, size_t cap)
+{
+    char path[4096];
+    const char *src = getenv("MW_SOURCE_DIR");
+    snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/fuzz_client_hello/%s", src ? src : ".",
+             name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static void client_hello_versions(void **state)
+{
+    (void)state;
+    unsigned char buf[4096];
+    size_t n = read_hello("openssl-tls1_1.bin", buf, sizeof(buf));
+    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0302);
+    n = read_hello("openssl-tls1_2.bin", buf, sizeof(buf));
+    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0303);
+    n = read_hello("openssl-tls1_3.bin", buf, sizeof(buf));
+    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0304);
+    n = read_hello("openssl-default.bin", buf, sizeof(buf));
+    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0304);
+    n = read_hello("tls1_3-body-only.bin", buf, sizeof(buf));
+    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0304);
+    n = read_hello("grease-then-tls1_1.bin", buf, sizeof(buf));
+    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0302); /* GREASE is skipped */
+    n = read_hello("truncated.bin", buf, sizeof(buf));
+    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0303); /* the legacy version */
+    assert_int_equal(acceptor_offered_tls_version(buf, 10), 0);     /* too short to tell */
 }
 
 int main(void)
@@ -230,6 +268,7 @@ int main(void)
         cmocka_unit_test(at_the_limit_a_client_waits_until_a_connection_closes),
         cmocka_unit_test(a_closed_acceptor_refuses_new_clients),
         cmocka_unit_test(a_port_in_use_is_one_line),
+        cmocka_unit_test(client_hello_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

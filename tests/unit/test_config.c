@@ -14,6 +14,7 @@
 
 #include "server/config.h"
 #include "server/limits.h"
+#include "server/log.h"
 
 static char data_path[4096];
 
@@ -226,6 +227,48 @@ static void help_is_reported(void **state)
     config_free(&c);
 }
 
+/* The settings of the hardening keys: the plain listener, log level, deadlines, caps, budget. */
+static void hardening_keys(void **state)
+{
+    (void)state;
+    struct mw_config c;
+    char err[512] = "";
+    config_init(&c);
+    assert_null(c.metrics_listen);
+    assert_int_equal(c.log_level, LOG_INFO);
+    assert_int_equal(c.shutdown_seconds, MW_SHUTDOWN_DEFAULT_SECONDS);
+    assert_int_equal(c.headers_seconds, MW_HTTP_HEADERS_DEADLINE_S);
+    assert_int_equal(c.body_seconds, MW_HTTP_BODY_DEADLINE_S);
+    assert_int_equal(c.max_per_source, MW_HTTP_MAX_PER_SOURCE);
+    assert_int_equal(apply(&c,
+                           "{\"metricsListen\":\"127.0.0.1:8080\",\"logLevel\":\"debug\","
+                           "\"limits\":{\"maxConnectionsPerSource\":7},"
+                           "\"timeouts\":{\"shutdownSeconds\":55,\"headersSeconds\":3,"
+                           "\"bodySeconds\":4}}",
+                           err, sizeof(err)),
+                     0);
+    assert_string_equal(c.metrics_listen, "127.0.0.1:8080");
+    assert_int_equal(c.log_level, LOG_DEBUG);
+    assert_int_equal(c.max_per_source, 7);
+    assert_int_equal(c.shutdown_seconds, 55);
+    assert_int_equal(c.headers_seconds, 3);
+    assert_int_equal(c.body_seconds, 4);
+    assert_int_equal(apply(&c, "{\"logLevel\":\"loud\"}", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "webhook.yaml: logLevel"));
+    assert_int_equal(apply(&c, "{\"timeouts\":{\"headersSeconds\":0}}", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "timeouts.headersSeconds"));
+    assert_int_equal(apply(&c, "{\"limits\":{\"maxConnectionsPerSource\":0}}", err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "limits.maxConnectionsPerSource"));
+    config_free(&c);
+
+    char *argv[] = {"serve", "--metrics-listen", "[::1]:9090", NULL};
+    config_init(&c);
+    assert_int_equal(config_from_args(&c, 3, argv, err, sizeof(err)), 0);
+    assert_string_equal(c.metrics_listen, "[::1]:9090");
+    config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +280,7 @@ int main(void)
         cmocka_unit_test(file_errors_name_the_file_and_key),
         cmocka_unit_test(flag_errors_are_one_line_and_exit_2),
         cmocka_unit_test(help_is_reported),
+        cmocka_unit_test(hardening_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

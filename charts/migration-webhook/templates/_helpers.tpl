@@ -196,6 +196,7 @@ limits:
 timeouts:
   reviewTimeoutMarginMs: {{ int64 $c.timeouts.reviewTimeoutMarginMs }}
   drainSeconds: {{ int64 $c.timeouts.drainSeconds }}
+  shutdownSeconds: {{ sub (int64 .Values.terminationGracePeriodSeconds) 5 }}
 {{- end }}
 
 {{/* Hook annotations of the certgen identity; pass (list "<weight>"). */}}
