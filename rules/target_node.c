@@ -1,6 +1,7 @@
 /*
- * rules/target_node.c - target node eligibility (SPEC §4) and the CPU
- * requirement of a migration (SPEC §4 step 5, §5).
+ * rules/target_node.c - target node eligibility (docs/rules.md#node-eligibility) and the CPU
+ * requirement of a migration (docs/rules.md#node-eligibility step 5,
+ * docs/cpu-models.md#target-pod-selectors).
  *
  * migration_ctx_init() reads everything from the cluster view once: the
  * nodes, the CPU model in force, the source node and launcher pod, the
@@ -162,7 +163,8 @@ static int find_cpu_requirement(struct migration_ctx *ctx)
 
 /* ---------------------------------------------------- cluster networks */
 
-/* For each multus network: the cluster network its NAD belongs to (§4 step 4). */
+/* For each multus network: the cluster network its NAD belongs to (docs/rules.md#node-eligibility
+ * step 4). */
 static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
                                             const struct cluster_view *view, struct cv_scope *scope)
 {
@@ -263,7 +265,8 @@ static bool has_annotation(const cJSON *node, const char *key)
     return cJSON_IsObject(annotations) && field(annotations, key) != NULL;
 }
 
-/* §4 step 2 but its taint part, in the order of docs/rules.md: the reason, or NULL. */
+/* docs/rules.md#node-eligibility step 2 but its taint part, in the order of docs/rules.md: the
+ * reason, or NULL. */
 static const char *unschedulable_reason(const cJSON *node)
 {
     if (cJSON_IsTrue(field(field(node, "spec"), "unschedulable")))
@@ -295,7 +298,8 @@ bool node_runs_vms(const cJSON *node)
     return cJSON_IsObject(labels) && field(labels, LABEL_SCHEDULABLE) != NULL;
 }
 
-/* §4 step 2, taints: the first NoSchedule/NoExecute taint R does not tolerate, as
+/* docs/rules.md#node-eligibility step 2, taints: the first NoSchedule/NoExecute taint R does not
+ * tolerate, as
  * "<key>[=<value>]:<effect>" (caller frees); NULL when all are tolerated or *nomem. */
 static char *untolerated_taint(const struct requirements *r, const cJSON *node, bool *nomem)
 {
@@ -327,9 +331,9 @@ static bool vmi_pins_hostname(const cJSON *vmi)
 }
 
 /*
- * §4 step 3: R's nodeSelector keys of kind REQ_SCHEDULING in key order (but
- * the VMI's own hostname key and, for a candidate, the addedNodeSelector's
- * hostname key), then R's required node affinity.
+ * docs/rules.md#node-eligibility step 3: R's nodeSelector keys of kind REQ_SCHEDULING in key order
+ * (but the VMI's own hostname key and, for a candidate, the addedNodeSelector's hostname key), then
+ * R's required node affinity.
  */
 static enum match_result scheduling_rules_match(const struct migration_ctx *ctx, const cJSON *node,
                                                 bool candidate, char **why)
@@ -353,7 +357,7 @@ static enum match_result scheduling_rules_match(const struct migration_ctx *ctx,
     return node_selector_match(r->affinity, node, why);
 }
 
-/* The text of a failing hardware key of kind `kind` (§4 step 5). */
+/* The text of a failing hardware key of kind `kind` (docs/rules.md#node-eligibility step 5). */
 static int hardware_reason(const struct migration_ctx *ctx, const struct req_label *l,
                            const cJSON *node, char **why)
 {
@@ -389,8 +393,8 @@ static int hardware_reason(const struct migration_ctx *ctx, const struct req_lab
     }
 }
 
-/* §4 step 5: R's hardware keys by kind in the listed order, keys of a kind sorted.  0 when the node
- * fits, 1 with *why, -1 when out of memory. */
+/* docs/rules.md#node-eligibility step 5: R's hardware keys by kind in the listed order, keys of a
+ * kind sorted.  0 when the node fits, 1 with *why, -1 when out of memory. */
 static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node, char **why)
 {
     static const enum req_kind order[] = {
@@ -419,8 +423,9 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
     return 0;
 }
 
-/* §4 for `node` (named `node_name`, NULL when no such node): the first failing step; -1 when out of
- * memory.  A candidate is judged without the addedNodeSelector's hostname key. */
+/* docs/rules.md#node-eligibility for `node` (named `node_name`, NULL when no such node): the first
+ * failing step; -1 when out of memory.  A candidate is judged without the addedNodeSelector's
+ * hostname key. */
 static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name,
                       bool candidate, char **reason)
 {
