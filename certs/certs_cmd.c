@@ -5,6 +5,7 @@
  * inside the cluster) is in certs/patch.c.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,27 +57,41 @@ int certs_parse_days(const char *s, int *days)
 static int certs_create(int argc, char **argv)
 {
     const char *host_arg = NULL, *out_dir = NULL, *days_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char **slot = NULL;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    static const struct option options[] = {
+        {"host", required_argument, NULL, 'H'},
+        {"out-dir", required_argument, NULL, 'o'},
+        {"days", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    optind = 0; /* a fresh scan */
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
             fputs(certs_usage, stdout);
             return 0;
-        }
-        if (strcmp(argv[i], "--host") == 0)
-            slot = &host_arg;
-        else if (strcmp(argv[i], "--out-dir") == 0)
-            slot = &out_dir;
-        else if (strcmp(argv[i], "--days") == 0)
-            slot = &days_arg;
-        if (!slot) {
-            fprintf(stderr, "certs create: unknown option \"%s\" (try --help)\n", argv[i]);
+        case 'H':
+            host_arg = optarg;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'd':
+            days_arg = optarg;
+            break;
+        case ':':
+            fprintf(stderr, "certs create: %s needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "certs create: unknown option \"%s\" (try --help)\n", argv[optind - 1]);
             return 2;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "certs create: %s needs a value\n", argv[i]);
-            return 2;
-        }
-        *slot = argv[++i];
+    }
+    if (optind < argc) {
+        fprintf(stderr, "certs create: unexpected argument \"%s\" (try --help)\n", argv[optind]);
+        return 2;
     }
     if (!host_arg || !out_dir) {
         fprintf(stderr, "certs create: --host and --out-dir are required (try --help)\n");

@@ -20,6 +20,7 @@
 #include "certs/patch.h"
 #include "certs/datum.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,30 +61,54 @@ static int parse_patch_args(int argc, char **argv, struct patch_args *a)
 {
     memset(a, 0, sizeof(*a));
     a->ndays = MW_CERT_DEFAULT_DAYS;
-    for (int i = 1; i < argc; i++) {
+    static const struct option options[] = {
+        {"namespace", required_argument, NULL, 'n'},
+        {"secret-name", required_argument, NULL, 's'},
+        {"webhook-name", required_argument, NULL, 'w'},
+        {"host", required_argument, NULL, 'H'},
+        {"days", required_argument, NULL, 'd'},
+        {"kubeconfig", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    optind = 0; /* a fresh scan */
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":n:h", options, NULL)) != -1) {
         const char **slot = NULL;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        switch (opt) {
+        case 'h':
             fputs(certs_usage, stdout);
             return 1;
-        }
-        if (strcmp(argv[i], "--namespace") == 0 || strcmp(argv[i], "-n") == 0)
+        case 'n':
             slot = &a->namespace;
-        else if (strcmp(argv[i], "--secret-name") == 0)
+            break;
+        case 's':
             slot = &a->secret_name;
-        else if (strcmp(argv[i], "--webhook-name") == 0)
+            break;
+        case 'w':
             slot = &a->webhook_name;
-        else if (strcmp(argv[i], "--host") == 0)
+            break;
+        case 'H':
             slot = &a->host;
-        else if (strcmp(argv[i], "--days") == 0)
+            break;
+        case 'd':
             slot = &a->days;
-        else if (strcmp(argv[i], "--kubeconfig") == 0)
+            break;
+        case 'k':
             slot = &a->kubeconfig;
-        if (!slot)
-            return usage_error("unknown option \"%s\" (try --help)", argv[i]);
-        if (i + 1 >= argc || !argv[i + 1][0])
-            return usage_error("%s needs a value", argv[i]);
-        *slot = argv[++i];
+            break;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option \"%s\" (try --help)", argv[optind - 1]);
+        }
+        if (!*optarg)
+            return usage_error("%s needs a value", argv[optind - 1]);
+        *slot = optarg;
     }
+    if (optind < argc)
+        return usage_error("unexpected argument \"%s\" (try --help)", argv[optind]);
     if (!a->namespace || !a->secret_name || !a->host)
         return usage_error("%s", "--namespace, --secret-name and --host are required (try --help)");
     const char *const names[] = {a->namespace, a->secret_name, a->webhook_name};

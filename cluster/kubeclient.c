@@ -27,9 +27,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cluster/curl_loader.h"
+#include "cluster/exec_credential.h"
 #include "cluster/view.h"
 #include "server/limits.h"
 
@@ -45,6 +47,8 @@ struct kube_client {
     char *token;             /* current bearer token (from cfg.token or the file) */
     struct stat token_st;    /* the token file when last read */
     unsigned long token_gen; /* bumped when the token read differs */
+    time_t token_expiry;     /* exec plugin: expirationTimestamp (0 = none) */
+    unsigned long exec_runs; /* times the exec plugin ran */
 
     pthread_mutex_t pool_mu;
     CURL *idle[MW_KUBE_IDLE_HANDLES];
@@ -52,46 +56,6 @@ struct kube_client {
 
     _Atomic unsigned long calls[KUBE_CODE_SLOTS];
 };
-
-/* ---- configuration copy ---- */
-
-static char *dup_bytes(const char *p, size_t n)
-{
-    if (!p)
-        return NULL;
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, p, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static int copy_config(struct kube_config *dst, const struct kube_config *src)
-{
-    memset(dst, 0, sizeof(*dst));
-#define COPY_STR(f)                                                                                \
-    if (src->f && !(dst->f = strdup(src->f)))                                                      \
-    return -1
-#define COPY_BYTES(f, n)                                                                           \
-    if (src->f && !(dst->f = dup_bytes(src->f, src->n)))                                           \
-        return -1;                                                                                 \
-    dst->n = src->n
-    COPY_STR(server);
-    COPY_BYTES(ca_data, ca_data_len);
-    COPY_STR(ca_file);
-    COPY_STR(token);
-    COPY_STR(token_file);
-    COPY_BYTES(cert_data, cert_data_len);
-    COPY_STR(cert_file);
-    COPY_BYTES(key_data, key_data_len);
-    COPY_STR(key_file);
-    COPY_STR(namespace);
-#undef COPY_STR
-#undef COPY_BYTES
-    dst->insecure = src->insecure;
-    return 0;
-}
 
 /* ---- bearer token ---- */
 
@@ -132,19 +96,66 @@ static unsigned long reread_token(struct kube_client *c)
 }
 
 /*
- * "Authorization: Bearer <token>" for the next request (caller frees), or
- * NULL when there is no token; *gen gets the token's generation.
+ * Runs the exec credential plugin when there is no token yet, when the last
+ * one reached its expirationTimestamp, or when `force` (a 401).  Call with
+ * token_mu held.  Returns 0, or -1 with one line in err.
  */
-static char *authorization_header(struct kube_client *c, unsigned long *gen)
+static int refresh_exec_locked(struct kube_client *c, int force, char *err, size_t errlen)
 {
-    char *h = NULL;
+    if (!force && c->token && (c->token_expiry == 0 || time(NULL) < c->token_expiry))
+        return 0;
+    char *token = NULL;
+    time_t expiry = 0;
+    c->exec_runs++;
+    if (exec_credential_run(&c->cfg.exec, &token, &expiry, err, errlen) != 0)
+        return -1;
+    if (!c->token || strcmp(c->token, token) != 0)
+        c->token_gen++;
+    free(c->token);
+    c->token = token;
+    c->token_expiry = expiry;
+    return 0;
+}
+
+/*
+ * "Authorization: Bearer <token>" for the next request (caller frees) in *h,
+ * NULL when there is no token; *gen gets the token's generation.  Returns 0,
+ * or -1 with one line in err when the exec plugin failed.
+ */
+static int authorization_header(struct kube_client *c, unsigned long *gen, char **h, char *err,
+                                size_t errlen)
+{
+    int rc = 0;
+    *h = NULL;
     pthread_mutex_lock(&c->token_mu);
-    refresh_token_locked(c, 0);
+    if (c->cfg.exec.command)
+        rc = refresh_exec_locked(c, 0, err, errlen);
+    else
+        refresh_token_locked(c, 0);
     *gen = c->token_gen;
-    if (c->token && c->token[0] && asprintf(&h, "Authorization: Bearer %s", c->token) < 0)
-        h = NULL;
+    if (rc == 0 && c->token && c->token[0] && asprintf(h, "Authorization: Bearer %s", c->token) < 0)
+        *h = NULL;
     pthread_mutex_unlock(&c->token_mu);
-    return h;
+    return rc;
+}
+
+/* After a 401 with an exec plugin: its token is dropped and the plugin runs again. */
+static unsigned long rerun_exec(struct kube_client *c)
+{
+    char err[8];
+    pthread_mutex_lock(&c->token_mu);
+    (void)refresh_exec_locked(c, 1, err, sizeof(err));
+    unsigned long gen = c->token_gen;
+    pthread_mutex_unlock(&c->token_mu);
+    return gen;
+}
+
+unsigned long kube_client_exec_runs(struct kube_client *c)
+{
+    pthread_mutex_lock(&c->token_mu);
+    unsigned long n = c->exec_runs;
+    pthread_mutex_unlock(&c->token_mu);
+    return n;
 }
 
 /* ---- handle pool ---- */
@@ -248,7 +259,8 @@ struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, si
     if (!curl)
         return NULL;
     struct kube_client *c = calloc(1, sizeof(*c));
-    if (!c || copy_config(&c->cfg, cfg) != 0 || (cfg->token && !(c->token = strdup(cfg->token)))) {
+    if (!c || kube_config_copy(&c->cfg, cfg) != 0 ||
+        (cfg->token && !(c->token = strdup(cfg->token)))) {
         if (c) {
             kube_config_free(&c->cfg);
             free(c);
@@ -461,7 +473,11 @@ static long perform_once(struct kube_client *c, struct exchange *x, const char *
         snprintf(err, errlen, "%s %.*s: out of memory", method, path_len(path), path);
         return 0;
     }
-    char *auth = authorization_header(c, token_gen);
+    char *auth = NULL;
+    if (authorization_header(c, token_gen, &auth, err, errlen) != 0) {
+        free(url);
+        return 0;
+    }
     char *content_type = NULL;
     struct curl_slist *headers = c->curl->slist_append(NULL, "Accept: application/json");
     if (auth)
@@ -529,7 +545,9 @@ static long perform(struct kube_client *c, struct exchange *x, const char *path,
     long long start = cv_now_ms();
     long code = perform_once(c, x, path, timeout_ms, &gen, err, errlen);
     long left = timeout_ms - (long)(cv_now_ms() - start);
-    if (code == 401 && c->cfg.token_file && left > 0 && reread_token(c) != gen) {
+    if (code == 401 && left > 0 &&
+        ((c->cfg.token_file && reread_token(c) != gen) ||
+         (c->cfg.exec.command && rerun_exec(c) != gen))) {
         c->curl->easy_reset(x->h);
         code = perform_once(c, x, path, left, &gen, err, errlen);
     }
@@ -638,5 +656,100 @@ enum kube_result kube_stream(struct kube_client *c, const char *path, long timeo
         r = KUBE_ERROR;
     }
     free(x.buf);
+    return r;
+}
+
+/* ---- paged lists ---- */
+
+/* `s` percent-encoded for a query value into out (cut when too long). */
+static void query_escape(const char *s, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (; *s && n + 4 < outlen; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            out[n++] = (char)ch;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[ch >> 4];
+            out[n++] = hex[ch & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
+enum kube_result kube_list_all(struct kube_client *c, const char *path, int limit,
+                               long long deadline_ms, void (*page)(void *ctx, size_t n), void *ctx,
+                               cJSON **items, char *err, size_t errlen)
+{
+    *items = cJSON_CreateArray();
+    if (!*items) {
+        snprintf(err, errlen, "GET %s: out of memory", path);
+        return KUBE_ERROR;
+    }
+    char *cont = NULL;
+    size_t count = 0;
+    enum kube_result r = KUBE_OK;
+    do {
+        char escaped[4096] = "";
+        char *url = NULL;
+        if (cont)
+            query_escape(cont, escaped, sizeof(escaped));
+        if (asprintf(&url, "%s%slimit=%d%s%s", path, strchr(path, '?') ? "&" : "?", limit,
+                     cont ? "&continue=" : "", escaped) < 0) {
+            snprintf(err, errlen, "GET %s: out of memory", path);
+            r = KUBE_ERROR;
+            break;
+        }
+        free(cont);
+        cont = NULL;
+        cJSON *list = NULL;
+        r = kube_get_json(c, url, deadline_ms, &list, NULL, err, errlen);
+        free(url);
+        if (r != KUBE_OK)
+            break;
+        const char *list_kind =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(list, "kind"));
+        const char *api =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(list, "apiVersion"));
+        char kind[128] = "";
+        if (list_kind) {
+            size_t n = strlen(list_kind);
+            if (n > 4 && strcmp(list_kind + n - 4, "List") == 0)
+                n -= 4;
+            snprintf(kind, sizeof(kind), "%.*s", (int)n, list_kind);
+        }
+        cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(list, "items");
+        const char *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(list, "metadata"), "continue"));
+        if (next && *next && !(cont = strdup(next)))
+            r = KUBE_ERROR;
+        while (r == KUBE_OK && cJSON_IsArray(arr) && arr->child) {
+            cJSON *item = cJSON_DetachItemViaPointer(arr, arr->child);
+            if (!cJSON_IsObject(item)) {
+                cJSON_Delete(item);
+                continue;
+            }
+            if (kind[0] && !cJSON_HasObjectItem(item, "kind"))
+                cJSON_AddStringToObject(item, "kind", kind);
+            if (api && !cJSON_HasObjectItem(item, "apiVersion"))
+                cJSON_AddStringToObject(item, "apiVersion", api);
+            cJSON_AddItemToArray(*items, item);
+            count++;
+        }
+        cJSON_Delete(arr);
+        cJSON_Delete(list);
+        if (r != KUBE_OK)
+            snprintf(err, errlen, "GET %s: out of memory", path);
+        else if (page)
+            page(ctx, count);
+    } while (r == KUBE_OK && cont);
+    free(cont);
+    if (r != KUBE_OK) {
+        cJSON_Delete(*items);
+        *items = NULL;
+    }
     return r;
 }

@@ -69,6 +69,27 @@ enum kube_result kube_stream(struct kube_client *c, const char *path, long timeo
                              kube_data_fn data, kube_stop_fn stop, void *ctx, long *code, char *err,
                              size_t errlen);
 
+/*
+ * Times the kubeconfig user's exec credential plugin has run: once for the
+ * first request, again when its token reached its expirationTimestamp or was
+ * refused with 401.
+ */
+unsigned long kube_client_exec_runs(struct kube_client *c);
+
+/*
+ * Every object of a collection, read page by page: GET `path` (a list path,
+ * e.g. "/api/v1/pods" or ".../namespaces/NS/pods") with `limit` items a page
+ * and the server's `continue` token until the last page.  Each item gets
+ * `kind` (the list's kind without "List") and `apiVersion`, which list items
+ * lack.  `page` (may be NULL) is called after each page with the number of
+ * items read so far.  Returns KUBE_OK with *items (a cJSON array, caller
+ * frees), KUBE_NOT_FOUND when the collection does not exist (its CRD is not
+ * installed), or KUBE_ERROR with one line in err.
+ */
+enum kube_result kube_list_all(struct kube_client *c, const char *path, int limit,
+                               long long deadline_ms, void (*page)(void *ctx, size_t n), void *ctx,
+                               cJSON **items, char *err, size_t errlen);
+
 /* Copies the count of API calls by HTTP code (KUBE_CODE_SLOTS entries) into counts. */
 void kube_client_calls(const struct kube_client *c, unsigned long *counts);
 

@@ -19,8 +19,22 @@
 #include "cluster/yaml.h"
 #include "server/limits.h"
 
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 void kube_config_free(struct kube_config *c)
 {
+    free(c->exec.command);
+    free_strings(c->exec.args, c->exec.nargs);
+    free_strings(c->exec.env, c->exec.nenv);
+    free(c->exec.api_version);
+    free(c->exec.install_hint);
+    free(c->exec.user);
+    free(c->context);
     free(c->server);
     free(c->ca_data);
     free(c->ca_file);
@@ -192,9 +206,99 @@ oom:
     return -1;
 }
 
-static int read_user(const cJSON *user, const char *base_dir, struct kube_config *out, char *err,
-                     size_t errlen)
+/* The strings of a JSON array of strings (NULL entries for non-strings are refused). */
+static int string_list(const cJSON *arr, char ***out, size_t *n)
 {
+    *out = NULL;
+    *n = 0;
+    if (!arr)
+        return 0;
+    if (!cJSON_IsArray(arr))
+        return -1;
+    size_t count = (size_t)cJSON_GetArraySize(arr);
+    if (count == 0)
+        return 0;
+    *out = calloc(count, sizeof(char *));
+    if (!*out)
+        return -1;
+    const cJSON *e;
+    cJSON_ArrayForEach (e, arr) {
+        if (!cJSON_IsString(e) || !((*out)[*n] = strdup(e->valuestring)))
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
+/*
+ * users[].user.exec: command, args, env ([{name, value}]), apiVersion,
+ * installHint.  A command with a '/' that is relative is taken from the
+ * kubeconfig's directory (as kubectl does); a bare name is looked up in PATH.
+ */
+static int read_exec(const cJSON *exec, const char *user_name, const char *base_dir,
+                     struct kube_exec *out, char *err, size_t errlen)
+{
+    const char *command = str_field(exec, "command");
+    const char *api_version = str_field(exec, "apiVersion");
+    if (!command) {
+        snprintf(err, errlen, "kubeconfig: user \"%s\": exec has no command", user_name);
+        return -1;
+    }
+    if (!api_version || (strcmp(api_version, "client.authentication.k8s.io/v1") != 0 &&
+                         strcmp(api_version, "client.authentication.k8s.io/v1beta1") != 0)) {
+        snprintf(err, errlen,
+                 "kubeconfig: user \"%s\": exec apiVersion \"%s\" is not "
+                 "client.authentication.k8s.io/v1 or v1beta1",
+                 user_name, api_version ? api_version : "");
+        return -1;
+    }
+    out->command = strchr(command, '/') ? resolve_path(base_dir, command) : strdup(command);
+    if (!out->command || dup_into(&out->api_version, api_version) != 0 ||
+        dup_into(&out->install_hint, str_field(exec, "installHint")) != 0 ||
+        dup_into(&out->user, user_name) != 0)
+        goto oom;
+    if (string_list(cJSON_GetObjectItemCaseSensitive(exec, "args"), &out->args, &out->nargs) != 0) {
+        snprintf(err, errlen, "kubeconfig: user \"%s\": exec args must be a list of strings",
+                 user_name);
+        return -1;
+    }
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(exec, "env");
+    if (cJSON_IsArray(env) && cJSON_GetArraySize(env) > 0) {
+        out->env = calloc((size_t)cJSON_GetArraySize(env), sizeof(char *));
+        if (!out->env)
+            goto oom;
+        const cJSON *e;
+        cJSON_ArrayForEach (e, env) {
+            const char *name = str_field(e, "name");
+            const cJSON *value = cJSON_GetObjectItemCaseSensitive(e, "value");
+            if (!name || !cJSON_IsString(value)) {
+                snprintf(err, errlen,
+                         "kubeconfig: user \"%s\": exec env entries need a name and a value",
+                         user_name);
+                return -1;
+            }
+            if (asprintf(&out->env[out->nenv], "%s=%s", name, value->valuestring) < 0) {
+                out->env[out->nenv] = NULL;
+                goto oom;
+            }
+            out->nenv++;
+        }
+    } else if (env && !cJSON_IsArray(env) && !cJSON_IsNull(env)) {
+        snprintf(err, errlen, "kubeconfig: user \"%s\": exec env must be a list", user_name);
+        return -1;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "kubeconfig: out of memory");
+    return -1;
+}
+
+static int read_user(const cJSON *user, const char *user_name, const char *base_dir,
+                     struct kube_config *out, char *err, size_t errlen)
+{
+    const cJSON *exec = cJSON_GetObjectItemCaseSensitive(user, "exec");
+    if (cJSON_IsObject(exec) && read_exec(exec, user_name, base_dir, &out->exec, err, errlen) != 0)
+        return -1;
     const char *token_file = str_field(user, "tokenFile");
     if (dup_into(&out->token, str_field(user, "token")) != 0)
         goto oom;
@@ -247,11 +351,12 @@ int kubeconfig_from_json(const cJSON *doc, const char *base_dir, const char *con
     }
     const char *ns = str_field(ctx, "namespace");
     if (read_cluster(cluster, base_dir, out, err, errlen) != 0 ||
-        (user && read_user(user, base_dir, out, err, errlen) != 0)) {
+        (user && read_user(user, user_name, base_dir, out, err, errlen) != 0)) {
         kube_config_free(out);
         return -1;
     }
-    if (dup_into(&out->namespace, ns ? ns : "default") != 0) {
+    if (dup_into(&out->namespace, ns ? ns : "default") != 0 ||
+        dup_into(&out->context, ctx_name) != 0) {
         snprintf(err, errlen, "kubeconfig: out of memory");
         kube_config_free(out);
         return -1;
@@ -260,6 +365,12 @@ int kubeconfig_from_json(const cJSON *doc, const char *base_dir, const char *con
 }
 
 int kubeconfig_load(const char *path, struct kube_config *out, char *err, size_t errlen)
+{
+    return kubeconfig_load_context(path, NULL, out, err, errlen);
+}
+
+int kubeconfig_load_context(const char *path, const char *context, struct kube_config *out,
+                            char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     cJSON *docs = yaml_parse_file(path, err, errlen);
@@ -271,10 +382,10 @@ int kubeconfig_load(const char *path, struct kube_config *out, char *err, size_t
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    char sub[200];
+    char sub[400];
     sub[0] = '\0';
     err[0] = '\0';
-    int rc = kubeconfig_from_json(cJSON_GetArrayItem(docs, 0), dirname(copy), NULL, out, sub,
+    int rc = kubeconfig_from_json(cJSON_GetArrayItem(docs, 0), dirname(copy), context, out, sub,
                                   sizeof(sub));
     if (rc != 0)
         snprintf(err, errlen, "%s: %s", path, sub);
@@ -323,5 +434,264 @@ int kubeconfig_in_cluster(struct kube_config *out, char *err, size_t errlen)
         kube_config_free(out);
         return -1;
     }
+    return 0;
+}
+
+/* ---- copies ---- */
+
+static char *dup_bytes(const char *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, p, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static int copy_strings(char ***dst, size_t *ndst, char *const *src, size_t n)
+{
+    *dst = NULL;
+    *ndst = 0;
+    if (n == 0)
+        return 0;
+    if (!(*dst = calloc(n, sizeof(char *))))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!((*dst)[i] = strdup(src[i])))
+            return -1;
+        (*ndst)++;
+    }
+    return 0;
+}
+
+int kube_config_copy(struct kube_config *dst, const struct kube_config *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    int bad = 0;
+#define COPY_STR(f) bad |= dup_into(&dst->f, src->f)
+#define COPY_BYTES(f, n)                                                                           \
+    if (src->f && !(dst->f = dup_bytes(src->f, src->n)))                                           \
+        bad = 1;                                                                                   \
+    dst->n = src->n
+    COPY_STR(server);
+    COPY_BYTES(ca_data, ca_data_len);
+    COPY_STR(ca_file);
+    COPY_STR(token);
+    COPY_STR(token_file);
+    COPY_BYTES(cert_data, cert_data_len);
+    COPY_STR(cert_file);
+    COPY_BYTES(key_data, key_data_len);
+    COPY_STR(key_file);
+    COPY_STR(namespace);
+    COPY_STR(context);
+    COPY_STR(exec.command);
+    COPY_STR(exec.api_version);
+    COPY_STR(exec.install_hint);
+    COPY_STR(exec.user);
+#undef COPY_STR
+#undef COPY_BYTES
+    bad |= copy_strings(&dst->exec.args, &dst->exec.nargs, src->exec.args, src->exec.nargs);
+    bad |= copy_strings(&dst->exec.env, &dst->exec.nenv, src->exec.env, src->exec.nenv);
+    dst->insecure = src->insecure;
+    memcpy(dst->warning, src->warning, sizeof(dst->warning));
+    if (bad) {
+        kube_config_free(dst);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- kubectl's search order and merge ---- */
+
+/* Makes the string field `name` of `obj` absolute against `dir` when it is a relative path. */
+static int rebase_field(cJSON *obj, const char *name, const char *dir, int only_with_slash)
+{
+    const char *v = str_field(obj, name);
+    if (!v || v[0] == '/' || (only_with_slash && !strchr(v, '/')))
+        return 0;
+    char *abs = resolve_path(dir, v);
+    if (!abs)
+        return -1;
+    int rc = cJSON_ReplaceItemInObjectCaseSensitive(obj, name, cJSON_CreateString(abs)) ? 0 : -1;
+    free(abs);
+    return rc;
+}
+
+/* The file paths of one kubeconfig made absolute against its directory, before merging. */
+static int rebase_paths(cJSON *doc, const char *dir)
+{
+    cJSON *e;
+    int rc = 0;
+    cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(doc, "clusters"))
+        rc |= rebase_field(cJSON_GetObjectItemCaseSensitive(e, "cluster"), "certificate-authority",
+                           dir, 0);
+    cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(doc, "users")) {
+        cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "user");
+        rc |= rebase_field(u, "client-certificate", dir, 0);
+        rc |= rebase_field(u, "client-key", dir, 0);
+        rc |= rebase_field(u, "tokenFile", dir, 0);
+        rc |= rebase_field(cJSON_GetObjectItemCaseSensitive(u, "exec"), "command", dir, 1);
+    }
+    return rc;
+}
+
+static int has_named(const cJSON *list, const char *name)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach (e, list) {
+        const char *n = str_field(e, "name");
+        if (n && strcmp(n, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Merges `doc` into `merged` the kubectl way: a name or value already set stays. */
+static int merge_into(cJSON *merged, const cJSON *doc)
+{
+    static const char *const lists[] = {"clusters", "users", "contexts"};
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+        cJSON *into = cJSON_GetObjectItemCaseSensitive(merged, lists[l]);
+        const cJSON *e;
+        cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(doc, lists[l])) {
+            const char *n = str_field(e, "name");
+            if (!n || has_named(into, n))
+                continue;
+            cJSON *copy = cJSON_Duplicate(e, 1);
+            if (!copy || !cJSON_AddItemToArray(into, copy)) {
+                cJSON_Delete(copy);
+                return -1;
+            }
+        }
+    }
+    const char *cur = str_field(doc, "current-context");
+    if (cur && !str_field(merged, "current-context")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(merged, "current-context");
+        if (!cJSON_AddStringToObject(merged, "current-context", cur))
+            return -1;
+    }
+    return 0;
+}
+
+static int file_exists(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
+/*
+ * The files of a $KUBECONFIG list merged (missing files skipped).  Returns the
+ * merged document, NULL with *none = 1 when no file exists, or NULL with err.
+ * `first` receives the first file read.
+ */
+static cJSON *merge_list(const char *list, int *none, char *first, size_t firstlen, char *err,
+                         size_t errlen)
+{
+    *none = 1;
+    char *copy = strdup(list);
+    cJSON *merged = cJSON_CreateObject();
+    if (!copy || !merged || !cJSON_AddArrayToObject(merged, "clusters") ||
+        !cJSON_AddArrayToObject(merged, "users") || !cJSON_AddArrayToObject(merged, "contexts")) {
+        snprintf(err, errlen, "kubeconfig: out of memory");
+        goto fail;
+    }
+    char *save = NULL;
+    for (char *path = strtok_r(copy, ":", &save); path; path = strtok_r(NULL, ":", &save)) {
+        if (!*path || !file_exists(path))
+            continue;
+        cJSON *docs = yaml_parse_file(path, err, errlen);
+        if (!docs)
+            goto fail;
+        cJSON *doc = cJSON_GetArrayItem(docs, 0);
+        char *dircopy = strdup(path);
+        int rc = -1;
+        if (!cJSON_IsObject(doc))
+            snprintf(err, errlen, "%s: kubeconfig: not a mapping", path);
+        else if (!dircopy || rebase_paths(doc, dirname(dircopy)) != 0 ||
+                 merge_into(merged, doc) != 0)
+            snprintf(err, errlen, "%s: out of memory", path);
+        else
+            rc = 0;
+        free(dircopy);
+        cJSON_Delete(docs);
+        if (rc != 0)
+            goto fail;
+        if (*none)
+            snprintf(first, firstlen, "%s", path);
+        *none = 0;
+    }
+    free(copy);
+    if (*none) {
+        cJSON_Delete(merged);
+        return NULL;
+    }
+    return merged;
+fail:
+    *none = 0;
+    free(copy);
+    cJSON_Delete(merged);
+    return NULL;
+}
+
+int kubeconfig_resolve(const char *path, const char *context, struct kube_config *out, char *source,
+                       size_t sourcelen, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (path) {
+        if (kubeconfig_load_context(path, context, out, err, errlen) != 0)
+            return -1;
+        snprintf(source, sourcelen, "kubeconfig %s, context %s", path, out->context);
+        return 0;
+    }
+    const char *list = getenv("KUBECONFIG");
+    if (list && *list) {
+        int none = 0;
+        char first[256] = "";
+        char sub[400];
+        cJSON *merged = merge_list(list, &none, first, sizeof(first), err, errlen);
+        if (merged) {
+            int rc = kubeconfig_from_json(merged, NULL, context, out, sub, sizeof(sub));
+            cJSON_Delete(merged);
+            if (rc != 0) {
+                snprintf(err, errlen, "$KUBECONFIG (%s): %s", list, sub);
+                return -1;
+            }
+            snprintf(source, sourcelen, "$KUBECONFIG %s, context %s", list, out->context);
+            return 0;
+        }
+        if (!none)
+            return -1;
+    }
+    const char *home = getenv("HOME");
+    char *home_config = NULL;
+    if (home && *home && asprintf(&home_config, "%s/.kube/config", home) < 0)
+        home_config = NULL;
+    if (home_config && file_exists(home_config)) {
+        int rc = kubeconfig_load_context(home_config, context, out, err, errlen);
+        if (rc == 0)
+            snprintf(source, sourcelen, "kubeconfig %s, context %s", home_config, out->context);
+        free(home_config);
+        return rc;
+    }
+    free(home_config);
+    if (context) {
+        snprintf(err, errlen,
+                 "--context %s: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config)",
+                 context);
+        return -1;
+    }
+    char why[300];
+    if (kubeconfig_in_cluster(out, why, sizeof(why)) != 0) {
+        snprintf(err, errlen,
+                 "no cluster to read: no --cluster-dir or --kubeconfig, no $KUBECONFIG, no "
+                 "~/.kube/config, and %s",
+                 strncmp(why, "not running in a cluster: ", 26) == 0 ? "not running in a cluster"
+                                                                     : why);
+        return -1;
+    }
+    snprintf(source, sourcelen, "in-cluster %s", out->server);
     return 0;
 }

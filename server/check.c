@@ -10,16 +10,30 @@
  * A manifest given with -f is placed in front of the cluster view (an overlay)
  * "as if it were running", so nothing is written anywhere.
  *
- * Exit codes: 0 the VM can migrate, 1 it cannot, 2 usage or input error.
+ * `check --node NODE` (drain preflight) evaluates every VMI on NODE as the
+ * evacuation migration KubeVirt creates when the node is drained, and its
+ * eviction strategy says what the drain does with a VM that cannot migrate;
+ * `check --all` gives one row per VM.  Both read a live cluster once as a
+ * snapshot (cluster/snapshot.h): one paged list per kind, no GET per VM.
+ *
+ * The cluster is found as kubectl finds it (cluster/kubeconfig.h,
+ * kubeconfig_resolve), or read from files with --cluster-dir.
+ *
+ * Exit codes: 0 the VM can migrate (every VM can leave the node; no VM is
+ * blocked), 1 it cannot, 2 usage or input error.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/kubeclient.h"
+#include "cluster/kubeconfig.h"
 #include "cluster/live.h"
-#include "cluster/open.h"
 #include "cluster/overlay.h"
+#include "cluster/snapshot.h"
+#include "cluster/static.h"
 #include "cluster/yaml.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"
@@ -33,22 +47,54 @@
 #define CHECK_READY_TIMEOUT_MS 15000
 
 static const char CHECK_USAGE[] =
-    "usage: migration-webhook check [--cluster-dir DIR | --kubeconfig FILE] [--config FILE]\n"
-    "                               [-n NAMESPACE] (VM | -f FILE) [--target-node NODE] [-o "
-    "text|json]\n"
+    "usage: migration-webhook check [SOURCE] [-n NAMESPACE] (VM | -f FILE) [--target-node NODE]\n"
+    "                               [-o text|json]\n"
+    "       migration-webhook check [SOURCE] --node NODE [-o text|json]\n"
+    "       migration-webhook check [SOURCE] --all [-n NAMESPACE | -A] [-o text|json]\n"
     "\n"
-    "Reports whether the VM can be live-migrated, why not, to which nodes, with which CPU model\n"
-    "requirement and timeouts.  Exit 0: it can migrate; 1: it cannot; 2: usage or input error.\n";
+    "Reports whether a VM can be live-migrated, why not, to which nodes, with which CPU model\n"
+    "requirement and timeouts.  --node: can every VM leave NODE when it is drained?  --all: one\n"
+    "line per VM.\n"
+    "\n"
+    "  VM                      the VirtualMachine (or VirtualMachineInstance) to check\n"
+    "  -f, --filename FILE     check the VM or VMI of this manifest as if it were running\n"
+    "      --target-node NODE  check a migration to this node (as spec.addedNodeSelector)\n"
+    "      --node NODE         drain preflight: each VM on NODE evaluated as the evacuation\n"
+    "                          migration KubeVirt starts, and what its eviction strategy does\n"
+    "      --all               every VirtualMachine (and VMI without one): verdict, first\n"
+    "                          reason, number of candidate nodes, counts per rule\n"
+    "  -n, --namespace NS      the namespace (default: the context's, else \"default\")\n"
+    "  -A, --all-namespaces    with --all: every namespace\n"
+    "  -o, --output FORMAT     text (default) or json\n"
+    "      --config FILE       rule modes (rules:, as for serve)\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "SOURCE (the first that applies, as kubectl):\n"
+    "      --cluster-dir DIR   the cluster as the YAML/JSON files under DIR\n"
+    "      --kubeconfig FILE   the API server of this kubeconfig\n"
+    "                          else every file of $KUBECONFIG (merged, the first wins), else\n"
+    "                          ~/.kube/config, else in-cluster (service account)\n"
+    "      --context NAME      the kubeconfig context to use (default: current-context)\n"
+    "\n"
+    "Exit status: 0 the VM can migrate / every VM can leave the node / no VM is blocked;\n"
+    "1 it cannot / a VM blocks the drain / a VM is blocked; 2 usage, input or cluster error.\n";
+
+enum check_mode { CHECK_ONE_VM, CHECK_NODE, CHECK_ALL };
 
 struct check_args {
     const char *cluster_dir;
     const char *kubeconfig;
+    const char *context;
     const char *config;
     const char *ns;
+    bool all_namespaces;
     const char *vm;
     const char *file;
     const char *target;
     const char *output;
+    const char *node;
+    bool all;
+    enum check_mode mode;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -59,49 +105,117 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
+enum {
+    OPT_CLUSTER_DIR = 256,
+    OPT_KUBECONFIG,
+    OPT_CONTEXT,
+    OPT_CONFIG,
+    OPT_TARGET_NODE,
+    OPT_NODE,
+    OPT_ALL,
+};
+
+static const struct option check_options[] = {
+    {"cluster-dir", required_argument, NULL, OPT_CLUSTER_DIR},
+    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"namespace", required_argument, NULL, 'n'},
+    {"all-namespaces", no_argument, NULL, 'A'},
+    {"filename", required_argument, NULL, 'f'},
+    {"target-node", required_argument, NULL, OPT_TARGET_NODE},
+    {"output", required_argument, NULL, 'o'},
+    {"node", required_argument, NULL, OPT_NODE},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 /* Returns 0, 1 when --help was printed, or 2 after printing a usage error. */
 static int parse_check_args(int argc, char **argv, struct check_args *a)
 {
     memset(a, 0, sizeof(*a));
     a->output = "text";
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char **slot = NULL;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+    opterr = 0;
+    optind = 0; /* a fresh scan, with GNU's "+" off: options and operands in any order */
+    int c;
+    while ((c = getopt_long(argc, argv, ":n:Af:o:h", check_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_CLUSTER_DIR:
+            a->cluster_dir = optarg;
+            break;
+        case OPT_KUBECONFIG:
+            a->kubeconfig = optarg;
+            break;
+        case OPT_CONTEXT:
+            a->context = optarg;
+            break;
+        case OPT_CONFIG:
+            a->config = optarg;
+            break;
+        case 'n':
+            a->ns = optarg;
+            break;
+        case 'A':
+            a->all_namespaces = true;
+            break;
+        case 'f':
+            a->file = optarg;
+            break;
+        case OPT_TARGET_NODE:
+            a->target = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case OPT_NODE:
+            a->node = optarg;
+            break;
+        case OPT_ALL:
+            a->all = true;
+            break;
+        case 'h':
             fputs(CHECK_USAGE, stdout);
             return 1;
+        case ':':
+            return usage_error("option %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option \"%s\"", argv[optind - 1]);
         }
-        if (strcmp(arg, "--cluster-dir") == 0)
-            slot = &a->cluster_dir;
-        else if (strcmp(arg, "--kubeconfig") == 0)
-            slot = &a->kubeconfig;
-        else if (strcmp(arg, "--config") == 0)
-            slot = &a->config;
-        else if (strcmp(arg, "-n") == 0 || strcmp(arg, "--namespace") == 0)
-            slot = &a->ns;
-        else if (strcmp(arg, "-f") == 0 || strcmp(arg, "--filename") == 0)
-            slot = &a->file;
-        else if (strcmp(arg, "--target-node") == 0)
-            slot = &a->target;
-        else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0)
-            slot = &a->output;
-        else if (arg[0] == '-' && arg[1] != '\0')
-            return usage_error("unknown option \"%s\"", arg);
-        else if (a->vm)
-            return usage_error("only one VM can be checked at a time (extra \"%s\")", arg);
-        else {
-            a->vm = arg;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return usage_error("option %s needs a value", arg);
-        *slot = argv[++i];
     }
-    if (!a->vm == !a->file)
+    for (int i = optind; i < argc; i++) {
+        if (a->vm)
+            return usage_error("only one VM can be checked at a time (extra \"%s\")", argv[i]);
+        a->vm = argv[i];
+    }
+    if (a->node && a->all)
+        return usage_error("%s", "give --node or --all, not both");
+    if ((a->node || a->all) && (a->vm || a->file || a->target))
+        return usage_error("%s", a->node ? "--node checks every VM on the node: no VM, -f or "
+                                           "--target-node with it"
+                                         : "--all checks every VM: no VM, -f or --target-node "
+                                           "with it");
+    a->mode = a->node ? CHECK_NODE : a->all ? CHECK_ALL : CHECK_ONE_VM;
+    if (a->mode == CHECK_ONE_VM && !a->vm == !a->file)
         return usage_error("%s", a->vm ? "give a VM name or -f FILE, not both"
-                                       : "name a VM, or give a manifest with -f FILE");
+                                       : "name a VM, give a manifest with -f FILE, or use --node "
+                                         "NODE or --all");
+    if (a->node && !*a->node)
+        return usage_error("%s", "--node needs a node name");
+    if (a->ns && a->mode == CHECK_NODE)
+        return usage_error("%s",
+                           "-n does not go with --node: the node's VMs in every namespace are "
+                           "checked");
+    if (a->all_namespaces && a->mode != CHECK_ALL)
+        return usage_error("%s", "-A (--all-namespaces) goes with --all");
+    if (a->all_namespaces && a->ns)
+        return usage_error("%s", "give -n NAMESPACE or -A, not both");
+    if (a->ns && !*a->ns)
+        return usage_error("%s", "-n needs a namespace name");
     if (a->cluster_dir && a->kubeconfig)
         return usage_error("%s", "give --cluster-dir or --kubeconfig, not both");
+    if (a->cluster_dir && a->context)
+        return usage_error("%s", "--context picks a kubeconfig context: not with --cluster-dir");
     if (strcmp(a->output, "text") != 0 && strcmp(a->output, "json") != 0)
         return usage_error("-o must be text or json, not \"%s\"", a->output);
     return 0;
@@ -198,15 +312,27 @@ static cJSON *vmi_from_manifest(const char *path, const char *default_ns)
     return vmi;
 }
 
-/* The VMIM that migrating `vmi` would create, with the picked node if any. */
-static cJSON *migration_for(const char *ns, const char *vmi_name, const char *target)
+/* The annotation KubeVirt's evacuation controller puts on the migrations of a drain. */
+#define ANNOTATION_EVACUATION "kubevirt.io/evacuationMigration"
+
+/*
+ * The VMIM that migrating `vmi` would create, with the picked node if any;
+ * with `evacuate_from` set, the one KubeVirt creates when that node is
+ * drained (annotated kubevirt.io/evacuationMigration: <node>, no target).
+ */
+static cJSON *migration_for(const char *ns, const char *vmi_name, const char *target,
+                            const char *evacuate_from)
 {
     cJSON *vmim = cJSON_CreateObject();
     cJSON_AddStringToObject(vmim, "apiVersion", "kubevirt.io/v1");
     cJSON_AddStringToObject(vmim, "kind", "VirtualMachineInstanceMigration");
     cJSON *meta = cJSON_AddObjectToObject(vmim, "metadata");
-    cJSON_AddStringToObject(meta, "name", "migration-webhook-check");
+    cJSON_AddStringToObject(
+        meta, "name", evacuate_from ? "kubevirt-evacuation-check" : "migration-webhook-check");
     cJSON_AddStringToObject(meta, "namespace", ns);
+    if (evacuate_from)
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "annotations"), ANNOTATION_EVACUATION,
+                                evacuate_from);
     cJSON *spec = cJSON_AddObjectToObject(vmim, "spec");
     cJSON_AddStringToObject(spec, "vmiName", vmi_name);
     if (target)
@@ -358,7 +484,7 @@ static cJSON *build_report(const struct cluster_view *view, const struct rule_se
 {
     struct cv_scope scope;
     cv_scope_init(&scope, 0);
-    cJSON *vmim = migration_for(ns, name, target);
+    cJSON *vmim = migration_for(ns, name, target, NULL);
     struct rule_input in = {
         .object = vmim,
         .ns = ns,
@@ -418,28 +544,510 @@ static int vm_exists(const struct cluster_view *view, const char *ns, const char
     return r == CV_OK;
 }
 
-/* Opens the cluster view named by the options; NULL after printing one error line. */
-static struct cluster_view *open_view(const struct check_args *a)
+/* ---- many VMs: --node and --all ---- */
+
+static const char *meta_string(const cJSON *obj, const char *key)
 {
-    char err[512], warning[256], describe[512];
-    struct cluster_view *view =
-        cluster_view_open(a->cluster_dir, a->kubeconfig, warning, sizeof(warning), describe,
-                          sizeof(describe), err, sizeof(err));
-    if (!view) {
+    return cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), key));
+}
+
+static const char *object_namespace(const cJSON *obj)
+{
+    const char *ns = meta_string(obj, "namespace");
+    return ns && *ns ? ns : "default";
+}
+
+/*
+ * One VM evaluated through the webhook's own entry point (rules_vmim_validate):
+ * a row of the --node or --all report with its verdict, findings, first
+ * reason and eligible candidate nodes.  `evacuate_from` makes it the
+ * evacuation migration of a drain.
+ */
+static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_settings *settings,
+                           const char *ns, const char *name, const char *evacuate_from)
+{
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    cJSON *vmim = migration_for(ns, name, NULL, evacuate_from);
+    const char *vmim_name = meta_string(vmim, "name");
+    struct rule_input in = {
+        .object = vmim,
+        .ns = ns,
+        .name = vmim_name,
+        .settings = settings,
+        .view = view,
+        .scope = &scope,
+    };
+    struct verdict v;
+    verdict_init(&v);
+    rules_vmim_validate(&in, &v);
+
+    cJSON *row = cJSON_CreateObject();
+    cJSON_AddStringToObject(row, "namespace", ns);
+    cJSON_AddStringToObject(row, "name", name);
+    const cJSON *vmi = NULL;
+    bool has_vmi = cv_get(view, &scope, CV_VMI, ns, name, &vmi) == CV_OK;
+    const char *node = has_vmi ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                     cJSON_GetObjectItemCaseSensitive(vmi, "status"), "nodeName"))
+                               : NULL;
+    if (node && *node)
+        cJSON_AddStringToObject(row, "node", node);
+    else
+        cJSON_AddNullToObject(row, "node");
+    add_verdict(row, &v);
+
+    /*
+     * The first reason: the first denying finding; else (allowed) the first
+     * finding in warn mode, as "warning: <text>" (a system migration through
+     * a CD-ROM, say), else the first plain warning.
+     */
+    const char *reason = NULL, *rule = NULL, *warned = NULL, *warned_rule = NULL;
+    bool not_running = false;
+    for (size_t i = 0; i < v.nfindings; i++) {
+        enum rule_mode mode = v.modes[v.findings[i].rule]; /* as the review gave it */
+        if (v.findings[i].rule == RULE_NOT_RUNNING && mode == MODE_DENY)
+            not_running = true;
+        if (mode == MODE_DENY && !reason) {
+            reason = v.findings[i].text;
+            rule = rule_id_name(v.findings[i].rule);
+        } else if (mode == MODE_WARN && !warned) {
+            warned = v.findings[i].text;
+            warned_rule = rule_id_name(v.findings[i].rule);
+        }
+    }
+    char warning_text[1024];
+    if (!reason && v.view_error)
+        reason = v.message;
+    if (!reason && warned) {
+        snprintf(warning_text, sizeof(warning_text), "warning: %s", warned);
+        reason = warning_text;
+        rule = warned_rule;
+    }
+    if (!reason && v.nwarnings > 0)
+        reason = v.warnings[0];
+    cJSON_AddStringToObject(row, "verdict",
+                            v.allowed     ? "migratable"
+                            : not_running ? "not running"
+                                          : "blocked");
+    cJSON_AddStringToObject(row, "reason", reason ? reason : "");
+    if (rule)
+        cJSON_AddStringToObject(row, "rule", rule);
+    else
+        cJSON_AddNullToObject(row, "rule");
+
+    cJSON *eligible = NULL;
+    if (has_vmi && !not_running && !v.view_error) {
+        struct migration_ctx ctx;
+        struct node_check *checks = NULL;
+        size_t n = 0;
+        if (migration_ctx_init(&ctx, vmi, ns, view, &scope) == CV_OK &&
+            target_node_candidates(&ctx, &checks, &n) == 0) {
+            eligible = cJSON_CreateArray();
+            for (size_t i = 0; i < n; i++)
+                if (checks[i].step == 0)
+                    cJSON_AddItemToArray(eligible, cJSON_CreateString(checks[i].name));
+            node_checks_free(checks, n);
+        }
+        migration_ctx_free(&ctx);
+    }
+    if (eligible)
+        cJSON_AddItemToObject(row, "candidates", eligible);
+    else
+        cJSON_AddNullToObject(row, "candidates");
+    verdict_free(&v);
+    cJSON_Delete(vmim);
+    cv_scope_release(&scope);
+    return row;
+}
+
+static int compare_rows(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    int c = strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "namespace")),
+                   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "namespace")));
+    return c ? c
+             : strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name")),
+                      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "name")));
+}
+
+/* `rows` sorted by namespace, then name. */
+static void sort_rows(cJSON *rows)
+{
+    size_t n = (size_t)cJSON_GetArraySize(rows);
+    if (n < 2)
+        return;
+    cJSON **v = malloc(n * sizeof(*v));
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        v[i] = cJSON_DetachItemViaPointer(rows, rows->child);
+    qsort(v, n, sizeof(*v), compare_rows);
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(rows, v[i]);
+    free(v);
+}
+
+/*
+ * What a drain does with the VM (KubeVirt's VMIMigratableOnEviction): the
+ * VMI's spec.evictionStrategy, else the KubeVirt CR's
+ * spec.configuration.evictionStrategy, else None.
+ */
+static const char *eviction_strategy(const cJSON *vmi, const cJSON *kubevirt, const char **source)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(vmi, "spec"), "evictionStrategy"));
+    if (s && *s) {
+        *source = "VMI spec.evictionStrategy";
+        return s;
+    }
+    s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(kubevirt, "spec"),
+                                         "configuration"),
+        "evictionStrategy"));
+    if (s && *s) {
+        *source = "KubeVirt spec.configuration.evictionStrategy";
+        return s;
+    }
+    *source = "default: no eviction strategy set";
+    return "None";
+}
+
+/*
+ * The drain's outcome for a VM: "live-migrate", "blocks-drain" (LiveMigrate
+ * and it cannot migrate: the drain waits for it forever), "shut-down"
+ * (LiveMigrateIfPossible and it cannot migrate; None), or "external"
+ * (External: left to another controller).
+ */
+static const char *drain_outcome(const char *strategy, bool migratable)
+{
+    if (strcmp(strategy, "LiveMigrate") == 0)
+        return migratable ? "live-migrate" : "blocks-drain";
+    if (strcmp(strategy, "LiveMigrateIfPossible") == 0)
+        return migratable ? "live-migrate" : "shut-down";
+    if (strcmp(strategy, "External") == 0)
+        return "external";
+    return "shut-down";
+}
+
+/* Appends "ns/name" items of `names` to buf as "a, b, c". */
+static void join_names(char *buf, size_t len, const cJSON *names)
+{
+    const cJSON *n;
+    size_t used = strlen(buf);
+    bool first = true;
+    cJSON_ArrayForEach (n, names) {
+        snprintf(buf + used, len - used, "%s%s", first ? "" : ", ", cJSON_GetStringValue(n));
+        used = strlen(buf);
+        first = false;
+    }
+}
+
+/* The --node report; NULL after one error line. */
+static cJSON *node_report(const struct cluster_view *view, const struct rule_settings *settings,
+                          const char *node)
+{
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    const cJSON *obj = NULL, *vmis = NULL, *kubevirts = NULL;
+    enum cv_result r = cv_get(view, &scope, CV_NODE, NULL, node, &obj);
+    if (r != CV_OK) {
+        if (r == CV_NOT_FOUND)
+            fprintf(stderr, "migration-webhook check: no node \"%s\" in the cluster\n", node);
+        else
+            fprintf(stderr, "migration-webhook check: cannot read node %s: %s\n", node, scope.err);
+        cv_scope_release(&scope);
+        return NULL;
+    }
+    if (cv_list(view, &scope, CV_VMI, NULL, NULL, NULL, &vmis) != CV_OK ||
+        cv_list(view, &scope, CV_KUBEVIRT, NULL, NULL, NULL, &kubevirts) != CV_OK) {
+        fprintf(stderr, "migration-webhook check: cannot list VMIs: %s\n", scope.err);
+        cv_scope_release(&scope);
+        return NULL;
+    }
+    const cJSON *kubevirt = cJSON_GetArrayItem(kubevirts, 0);
+    /* a VM node carries kubevirt.io/schedulable (virt-handler runs there), with any value */
+    bool vm_node =
+        cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
+                            LABEL_SCHEDULABLE);
+    cJSON *report = cJSON_CreateObject();
+    cJSON_AddStringToObject(report, "node", node);
+    cJSON_AddBoolToObject(report, "vmNode", vm_node);
+    cJSON *rows = cJSON_AddArrayToObject(report, "vms");
+    const cJSON *vmi;
+    cJSON_ArrayForEach (vmi, vmis) {
+        const char *on = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(vmi, "status"), "nodeName"));
+        const char *name = meta_string(vmi, "name");
+        if (!on || strcmp(on, node) != 0 || !name)
+            continue;
+        const char *ns = object_namespace(vmi);
+        cJSON *row = evaluate_row(view, settings, ns, name, node);
+        const char *source;
+        const char *strategy = eviction_strategy(vmi, kubevirt, &source);
+        bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "migratable"));
+        cJSON_AddStringToObject(row, "evictionStrategy", strategy);
+        cJSON_AddStringToObject(row, "evictionStrategySource", source);
+        cJSON_AddStringToObject(row, "outcome", drain_outcome(strategy, ok));
+        cJSON_AddItemToArray(rows, row);
+    }
+    sort_rows(rows);
+
+    int total = 0, migrate = 0, shut = 0, external = 0;
+    cJSON *blocking = cJSON_CreateArray();
+    const cJSON *row;
+    cJSON_ArrayForEach (row, rows) {
+        const char *outcome =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "outcome"));
+        total++;
+        if (strcmp(outcome, "live-migrate") == 0)
+            migrate++;
+        else if (strcmp(outcome, "shut-down") == 0)
+            shut++;
+        else if (strcmp(outcome, "external") == 0)
+            external++;
+        else {
+            char id[512];
+            snprintf(id, sizeof(id), "%s/%s",
+                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "namespace")),
+                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name")));
+            cJSON_AddItemToArray(blocking, cJSON_CreateString(id));
+        }
+    }
+    int nblock = cJSON_GetArraySize(blocking);
+    cJSON_AddNumberToObject(report, "total", total);
+    cJSON_AddNumberToObject(report, "canLeave", total - nblock);
+    cJSON_AddNumberToObject(report, "liveMigrate", migrate);
+    cJSON_AddNumberToObject(report, "shutDown", shut);
+    cJSON_AddNumberToObject(report, "external", external);
+    cJSON_AddItemToObject(report, "blocking", blocking);
+
+    char summary[4096];
+    if (total == 0) {
+        snprintf(summary, sizeof(summary), "no VM runs on %s%s: nothing blocks the drain", node,
+                 vm_node ? ""
+                         : " (no " LABEL_SCHEDULABLE
+                           " label: a node that never runs VMs, such as a "
+                           "witness node)");
+    } else {
+        snprintf(summary, sizeof(summary), "%d of %d VM%s can leave %s (%d by live migration",
+                 total - nblock, total, total == 1 ? "" : "s", node, migrate);
+        size_t used = strlen(summary);
+        if (shut)
+            snprintf(summary + used, sizeof(summary) - used, ", %d shut down", shut);
+        used = strlen(summary);
+        if (external)
+            snprintf(summary + used, sizeof(summary) - used, ", %d left to an external controller",
+                     external);
+        used = strlen(summary);
+        snprintf(summary + used, sizeof(summary) - used, ")");
+        if (nblock) {
+            used = strlen(summary);
+            snprintf(summary + used, sizeof(summary) - used, "; %d block%s the drain: ", nblock,
+                     nblock == 1 ? "s" : "");
+            join_names(summary, sizeof(summary), blocking);
+        }
+    }
+    cJSON_AddStringToObject(report, "summary", summary);
+    cv_scope_release(&scope);
+    return report;
+}
+
+/* The --all report (`ns` NULL = every namespace); NULL after one error line. */
+static cJSON *all_report(const struct cluster_view *view, const struct rule_settings *settings,
+                         const char *ns)
+{
+    struct cv_scope scope;
+    cv_scope_init(&scope, 0);
+    const cJSON *vms = NULL, *vmis = NULL;
+    if (cv_list(view, &scope, CV_VM, ns, NULL, NULL, &vms) != CV_OK ||
+        cv_list(view, &scope, CV_VMI, ns, NULL, NULL, &vmis) != CV_OK) {
+        fprintf(stderr, "migration-webhook check: cannot list VMs: %s\n", scope.err);
+        cv_scope_release(&scope);
+        return NULL;
+    }
+    cJSON *report = cJSON_CreateObject();
+    if (ns)
+        cJSON_AddStringToObject(report, "namespace", ns);
+    else
+        cJSON_AddNullToObject(report, "namespace");
+    cJSON *rows = cJSON_AddArrayToObject(report, "vms");
+    const cJSON *obj;
+    cJSON_ArrayForEach (obj, vms) {
+        const char *name = meta_string(obj, "name");
+        if (name)
+            cJSON_AddItemToArray(rows,
+                                 evaluate_row(view, settings, object_namespace(obj), name, NULL));
+    }
+    cJSON_ArrayForEach (obj, vmis) {
+        const char *name = meta_string(obj, "name");
+        const cJSON *vm = NULL;
+        if (name && cv_get(view, &scope, CV_VM, object_namespace(obj), name, &vm) != CV_OK)
+            cJSON_AddItemToArray(rows,
+                                 evaluate_row(view, settings, object_namespace(obj), name, NULL));
+    }
+    sort_rows(rows);
+
+    int counts[RULE_COUNT] = {0};
+    int migratable = 0, blocked = 0, stopped = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach (row, rows) {
+        const char *verdict =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "verdict"));
+        if (strcmp(verdict, "migratable") == 0)
+            migratable++;
+        else if (strcmp(verdict, "blocked") == 0)
+            blocked++;
+        else
+            stopped++;
+        const cJSON *f;
+        cJSON_ArrayForEach (f, cJSON_GetObjectItemCaseSensitive(row, "violations")) {
+            int id = rule_id_from_name(
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "rule")));
+            if (id >= 0)
+                counts[id]++;
+        }
+    }
+    cJSON *totals = cJSON_AddObjectToObject(report, "counts");
+    cJSON_AddNumberToObject(totals, "vms", cJSON_GetArraySize(rows));
+    cJSON_AddNumberToObject(totals, "migratable", migratable);
+    cJSON_AddNumberToObject(totals, "blocked", blocked);
+    cJSON_AddNumberToObject(totals, "notRunning", stopped);
+    cJSON *per_rule = cJSON_AddObjectToObject(report, "rules");
+    for (int i = 0; i < RULE_COUNT; i++)
+        if (counts[i])
+            cJSON_AddNumberToObject(per_rule, rule_id_name((enum rule_id)i), counts[i]);
+    cv_scope_release(&scope);
+    return report;
+}
+
+/* ---- the cluster ---- */
+
+/* Progress on a terminal while a snapshot is read: one line, rewritten in place. */
+static void show_progress(void *ctx, enum cv_kind kind, size_t n)
+{
+    (void)ctx;
+    fprintf(stderr, "\r\033[Kreading the cluster: %s %zu", cv_kind_name(kind), n);
+    fflush(stderr);
+}
+
+/*
+ * Opens the cluster the options name: the files of --cluster-dir, or the API
+ * server found as kubectl finds it.  `bulk` (--node, --all) reads a live
+ * cluster once as a snapshot; one VM uses the on-demand live view.
+ * *ctx_ns gets the context's namespace (caller frees; NULL for files).
+ * NULL after printing one error line.
+ */
+static struct cluster_view *open_view(const struct check_args *a, bool bulk, char **ctx_ns)
+{
+    char err[1024];
+    *ctx_ns = NULL;
+    if (a->cluster_dir) {
+        struct cluster_view *v = static_view_load(a->cluster_dir, err, sizeof(err));
+        if (!v)
+            fprintf(stderr, "migration-webhook check: %s\n", err);
+        else if (bulk && !(v = snapshot_view_indexed(v)))
+            fprintf(stderr, "migration-webhook check: out of memory\n");
+        return v;
+    }
+    struct kube_config cfg;
+    char source[512];
+    if (kubeconfig_resolve(a->kubeconfig, a->context, &cfg, source, sizeof(source), err,
+                           sizeof(err)) != 0) {
         fprintf(stderr, "migration-webhook check: %s\n", err);
         return NULL;
     }
-    if (warning[0])
-        fprintf(stderr, "migration-webhook check: warning: %s\n", warning);
-    if (live_view_is(view) && !live_view_wait_ready(view, CHECK_READY_TIMEOUT_MS)) {
-        struct live_stats st;
-        live_view_stats(view, &st);
-        fprintf(stderr, "migration-webhook check: %s: nodes not listed within %d s%s%s\n", describe,
-                CHECK_READY_TIMEOUT_MS / 1000, st.last_error[0] ? ": " : "", st.last_error);
-        cv_destroy(view);
-        return NULL;
+    if (cfg.warning[0])
+        fprintf(stderr, "migration-webhook check: warning: %s\n", cfg.warning);
+    if (cfg.namespace)
+        *ctx_ns = strdup(cfg.namespace);
+    struct cluster_view *view = NULL;
+    if (bulk) {
+        struct kube_client *client = kube_client_new(&cfg, err, sizeof(err));
+        if (client) {
+            bool tty = isatty(STDERR_FILENO);
+            /* --all in one namespace reads that namespace's VMs only */
+            const char *snap_ns = a->all && !a->all_namespaces ? (a->ns ? a->ns : *ctx_ns) : NULL;
+            view = snapshot_view_load(client, snap_ns, tty ? show_progress : NULL, NULL, NULL, err,
+                                      sizeof(err));
+            if (view && !(view = snapshot_view_indexed(view)))
+                snprintf(err, sizeof(err), "out of memory");
+            if (tty) {
+                fputs("\r\033[K", stderr);
+                fflush(stderr);
+            }
+            kube_client_free(client);
+        }
+        if (!view)
+            fprintf(stderr, "migration-webhook check: %s: %s\n", cfg.server, err);
+    } else {
+        view = live_view_new(&cfg, err, sizeof(err));
+        if (!view) {
+            fprintf(stderr, "migration-webhook check: %s\n", err);
+        } else if (!live_view_wait_ready(view, CHECK_READY_TIMEOUT_MS)) {
+            struct live_stats st;
+            live_view_stats(view, &st);
+            fprintf(stderr, "migration-webhook check: %s: nodes not listed within %d s%s%s\n",
+                    cfg.server, CHECK_READY_TIMEOUT_MS / 1000, st.last_error[0] ? ": " : "",
+                    st.last_error);
+            cv_destroy(view);
+            view = NULL;
+        }
+    }
+    kube_config_free(&cfg);
+    if (!view) {
+        free(*ctx_ns);
+        *ctx_ns = NULL;
     }
     return view;
+}
+
+static bool use_color(void)
+{
+    const char *no_color = getenv("NO_COLOR");
+    return isatty(STDOUT_FILENO) && !(no_color && *no_color);
+}
+
+static void print_json(const cJSON *report)
+{
+    char *text = cJSON_Print(report);
+    puts(text ? text : "{}");
+    free(text);
+}
+
+/* --node and --all. */
+static int check_many(const struct check_args *a, const struct rule_settings *settings)
+{
+    char *ctx_ns = NULL;
+    struct cluster_view *view = open_view(a, true, &ctx_ns);
+    if (!view)
+        return 2;
+    const char *ns = a->ns ? a->ns : ctx_ns ? ctx_ns : "default";
+    cJSON *report = a->mode == CHECK_NODE
+                        ? node_report(view, settings, a->node)
+                        : all_report(view, settings, a->all_namespaces ? NULL : ns);
+    int rc = 2;
+    if (report) {
+        if (strcmp(a->output, "json") == 0)
+            print_json(report);
+        else if (a->mode == CHECK_NODE)
+            check_print_node(report, stdout, use_color());
+        else
+            check_print_all(report, stdout, use_color());
+        if (a->mode == CHECK_NODE)
+            rc = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "blocking")) ? 1 : 0;
+        else
+            rc = cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetObjectItemCaseSensitive(report, "counts"), "blocked")
+                         ->valueint
+                     ? 1
+                     : 0;
+    }
+    cJSON_Delete(report);
+    free(ctx_ns);
+    cv_destroy(view);
+    return rc;
 }
 
 int cmd_check(int argc, char **argv)
@@ -452,17 +1060,21 @@ int cmd_check(int argc, char **argv)
     struct rule_settings settings;
     if (load_check_settings(a.config, &settings) != 0)
         return 2;
-    struct cluster_view *base = open_view(&a);
+    if (a.mode != CHECK_ONE_VM)
+        return check_many(&a, &settings);
+    char *ctx_ns = NULL;
+    struct cluster_view *base = open_view(&a, false, &ctx_ns);
     if (!base)
         return 2;
 
-    const char *ns = a.ns ? a.ns : "default";
+    const char *ns = a.ns ? a.ns : ctx_ns ? ctx_ns : "default";
     struct cluster_view *view = base, *overlay = NULL;
     cJSON *vmi = NULL;
     char *name = NULL;
     if (a.file) {
         vmi = vmi_from_manifest(a.file, ns);
         if (!vmi) {
+            free(ctx_ns);
             cv_destroy(base);
             return 2;
         }
@@ -477,6 +1089,7 @@ int cmd_check(int argc, char **argv)
         name = strdup(a.vm);
         if (!vm_exists(view, ns, name)) {
             free(name);
+            free(ctx_ns);
             cv_destroy(base);
             return 2;
         }
@@ -489,19 +1102,15 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "migration-webhook check: out of memory\n");
         rc = 2;
     } else {
-        if (strcmp(a.output, "json") == 0) {
-            char *text = cJSON_Print(report);
-            puts(text ? text : "{}");
-            free(text);
-        } else {
-            const char *no_color = getenv("NO_COLOR");
-            bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
-            check_print_text(report, stdout, color);
-        }
+        if (strcmp(a.output, "json") == 0)
+            print_json(report);
+        else
+            check_print_text(report, stdout, use_color());
         rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "migratable")) ? 0 : 1;
     }
     cJSON_Delete(report);
     free(name);
+    free(ctx_ns);
     cv_destroy(overlay);
     cv_destroy(base);
     return rc;

@@ -144,3 +144,269 @@ void check_print_text(const cJSON *report, FILE *out, bool color)
     print_nodes(out, report, p);
     print_timeouts(out, report, p);
 }
+
+/* ---- the tables of --node and --all ---- */
+
+size_t check_text_columns(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+size_t check_fit_prefix(const char *s, size_t width, bool *cut)
+{
+    *cut = false;
+    if (check_text_columns(s) <= width)
+        return strlen(s);
+    *cut = true;
+    if (width == 0)
+        return 0;
+    size_t cols = 0, i = 0;
+    /* width - 1 characters, then the ellipsis */
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (cols == width - 1)
+                break;
+            cols++;
+        }
+    }
+    return i;
+}
+
+#define MAX_COLS 6
+
+struct table {
+    size_t ncols;
+    const char *titles[MAX_COLS];
+    size_t cap[MAX_COLS];   /* widest a column may be (0 = the rest of the line) */
+    size_t width[MAX_COLS]; /* computed */
+};
+
+/* One cell: `text` cut to the column's width with "…", padded unless last; colour around it. */
+static void print_cell(FILE *out, const char *text, size_t width, bool last, const char *color,
+                       const char *reset)
+{
+    bool cut;
+    size_t n = check_fit_prefix(text, width, &cut);
+    size_t cols = cut ? width : check_text_columns(text);
+    fprintf(out, "%s%.*s%s%s", color, (int)n, text, cut ? "…" : "", reset);
+    if (!last)
+        fprintf(out, "%*s", (int)(width - cols + 2), "");
+}
+
+/* Column widths from the titles and the cells of every row (cells(row, col)). */
+static void size_columns(struct table *t, const cJSON *rows,
+                         const char *(*cell)(const cJSON *row, size_t col, char *buf, size_t len))
+{
+    size_t fixed = 0;
+    for (size_t c = 0; c < t->ncols; c++) {
+        t->width[c] = check_text_columns(t->titles[c]);
+        const cJSON *row;
+        char buf[512];
+        cJSON_ArrayForEach (row, rows) {
+            size_t w = check_text_columns(cell(row, c, buf, sizeof(buf)));
+            if (w > t->width[c])
+                t->width[c] = w;
+        }
+        if (t->cap[c] && t->width[c] > t->cap[c])
+            t->width[c] = t->cap[c];
+        if (c + 1 < t->ncols)
+            fixed += t->width[c] + 2;
+    }
+    size_t last = t->ncols - 1;
+    size_t room = fixed < CHECK_TABLE_WIDTH ? CHECK_TABLE_WIDTH - fixed : 1;
+    if (t->width[last] > room)
+        t->width[last] = room;
+}
+
+static void print_titles(FILE *out, const struct table *t, const struct palette *p)
+{
+    for (size_t c = 0; c < t->ncols; c++)
+        print_cell(out, t->titles[c], t->width[c], c + 1 == t->ncols, p->bold, p->reset);
+    fputc('\n', out);
+}
+
+static const char *count_text(const cJSON *row, char *buf, size_t len)
+{
+    const cJSON *cand = cJSON_GetObjectItemCaseSensitive(row, "candidates");
+    if (!cJSON_IsArray(cand))
+        return "-";
+    snprintf(buf, len, "%d", cJSON_GetArraySize(cand));
+    return buf;
+}
+
+static const char *outcome_text(const char *outcome)
+{
+    if (strcmp(outcome, "live-migrate") == 0)
+        return "migrates";
+    if (strcmp(outcome, "blocks-drain") == 0)
+        return "BLOCKS";
+    if (strcmp(outcome, "shut-down") == 0)
+        return "shut down";
+    return "external";
+}
+
+/* The reason column: the first reason; for a VM that moves, where to. */
+static const char *reason_text(const cJSON *row, char *buf, size_t len)
+{
+    const char *reason = str(row, "reason");
+    const char *outcome = str(row, "outcome");
+    if (*outcome && strcmp(outcome, "shut-down") == 0 &&
+        strcmp(str(row, "evictionStrategy"), "LiveMigrateIfPossible") != 0) {
+        snprintf(buf, len, "evictionStrategy %s: the drain shuts it down",
+                 str(row, "evictionStrategy"));
+        return buf;
+    }
+    if (*outcome && strcmp(outcome, "external") == 0)
+        return "evictionStrategy External: left to an external controller";
+    if (*reason || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "migratable")))
+        return reason;
+    const cJSON *cand = cJSON_GetObjectItemCaseSensitive(row, "candidates");
+    const cJSON *c;
+    size_t used = (size_t)snprintf(buf, len, "to");
+    cJSON_ArrayForEach (c, cand) {
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s %s", c == cand->child ? "" : ",",
+                                     cJSON_GetStringValue(c));
+    }
+    return buf;
+}
+
+static const char *node_cell(const cJSON *row, size_t col, char *buf, size_t len)
+{
+    switch (col) {
+    case 0:
+        snprintf(buf, len, "%s/%s", str(row, "namespace"), str(row, "name"));
+        return buf;
+    case 1:
+        return str(row, "evictionStrategy");
+    case 2:
+        return outcome_text(str(row, "outcome"));
+    case 3:
+        return count_text(row, buf, len);
+    default:
+        return reason_text(row, buf, len);
+    }
+}
+
+void check_print_node(const cJSON *report, FILE *out, bool color)
+{
+    static const struct palette plain = {"", "", "", "", ""};
+    static const struct palette ansi = {"\033[32m", "\033[31m", "\033[33m", "\033[1m", "\033[0m"};
+    const struct palette *p = color ? &ansi : &plain;
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(report, "vms");
+    if (cJSON_GetArraySize(rows) > 0) {
+        struct table t = {
+            5, {"VM", "EVICTION", "ON DRAIN", "TARGETS", "REASON"}, {32, 21, 9, 7, 0}, {0}};
+        size_columns(&t, rows, node_cell);
+        print_titles(out, &t, p);
+        const cJSON *row;
+        cJSON_ArrayForEach (row, rows) {
+            const char *outcome = str(row, "outcome");
+            const char *c = strcmp(outcome, "live-migrate") == 0   ? p->ok
+                            : strcmp(outcome, "blocks-drain") == 0 ? p->bad
+                                                                   : p->dim;
+            char buf[512];
+            for (size_t col = 0; col < t.ncols; col++)
+                print_cell(out, node_cell(row, col, buf, sizeof(buf)), t.width[col],
+                           col + 1 == t.ncols, col == 2 ? c : "", col == 2 ? p->reset : "");
+            fputc('\n', out);
+        }
+        fputc('\n', out);
+    }
+    bool blocked = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "blocking")) > 0;
+    if (blocked) {
+        /* what blocks the drain, in full: the table cuts it */
+        fprintf(out, "%sBlocking the drain%s\n", p->bold, p->reset);
+        const cJSON *row;
+        cJSON_ArrayForEach (row, rows)
+            if (strcmp(str(row, "outcome"), "blocks-drain") == 0)
+                fprintf(out, "  %s/%s: %s\n", str(row, "namespace"), str(row, "name"),
+                        str(row, "reason"));
+        fputc('\n', out);
+    }
+    fprintf(out, "%s%s%s\n", blocked ? p->bad : p->ok, str(report, "summary"), p->reset);
+}
+
+static const char *all_cell(const cJSON *row, size_t col, char *buf, size_t len)
+{
+    switch (col) {
+    case 0:
+        return str(row, "namespace");
+    case 1:
+        return str(row, "name");
+    case 2:
+        return *str(row, "node") ? str(row, "node") : "-";
+    case 3:
+        return str(row, "verdict");
+    case 4:
+        return count_text(row, buf, len);
+    default:
+        return reason_text(row, buf, len);
+    }
+}
+
+void check_print_all(const cJSON *report, FILE *out, bool color)
+{
+    static const struct palette plain = {"", "", "", "", ""};
+    static const struct palette ansi = {"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
+    const struct palette *p = color ? &ansi : &plain;
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(report, "vms");
+    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(report, "counts");
+    if (cJSON_GetArraySize(rows) == 0) {
+        if (*str(report, "namespace"))
+            fprintf(out, "no VMs in namespace %s\n", str(report, "namespace"));
+        else
+            fprintf(out, "no VMs in the cluster\n");
+        return;
+    }
+    struct table t = {6,
+                      {"NAMESPACE", "NAME", "NODE", "VERDICT", "TARGETS", "REASON"},
+                      {16, 24, 12, 11, 7, 0},
+                      {0}};
+    size_columns(&t, rows, all_cell);
+    print_titles(out, &t, p);
+    const cJSON *row;
+    cJSON_ArrayForEach (row, rows) {
+        const char *verdict = str(row, "verdict");
+        const char *c = strcmp(verdict, "migratable") == 0 ? p->ok
+                        : strcmp(verdict, "blocked") == 0  ? p->bad
+                                                           : p->dim;
+        char buf[512];
+        for (size_t col = 0; col < t.ncols; col++)
+            print_cell(out, all_cell(row, col, buf, sizeof(buf)), t.width[col], col + 1 == t.ncols,
+                       col == 3 ? c : "", col == 3 ? p->reset : "");
+        fputc('\n', out);
+    }
+    fprintf(out, "\n%.0f VMs: %.0f migratable, %.0f blocked, %.0f not running\n",
+            num(counts, "vms"), num(counts, "migratable"), num(counts, "blocked"),
+            num(counts, "notRunning"));
+    const cJSON *rules = cJSON_GetObjectItemCaseSensitive(report, "rules");
+    if (cJSON_GetArraySize(rules) > 0) {
+        /* "by rule: cdrom 1, gpu 1, ..." wrapped at the table's width */
+        size_t col = (size_t)fprintf(out, "by rule:");
+        const cJSON *r;
+        bool first = true;
+        cJSON_ArrayForEach (r, rules) {
+            char item[96];
+            snprintf(item, sizeof(item), "%s %d", r->string, r->valueint);
+            size_t need = strlen(item) + (first ? 1 : 2);
+            if (!first && col + need > CHECK_TABLE_WIDTH) {
+                fprintf(out, ",\n        ");
+                col = 8;
+                need = strlen(item) + 1;
+            } else if (!first) {
+                fputc(',', out);
+                col++;
+                need--;
+            }
+            col += (size_t)fprintf(out, " %s", item);
+            (void)need;
+            first = false;
+        }
+        fputc('\n', out);
+    }
+}

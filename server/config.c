@@ -8,6 +8,7 @@
  */
 #include "server/config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,8 +331,13 @@ int config_load_file(struct mw_config *c, const char *path, char *err, size_t er
 
 enum flag_kind { FLAG_STRING, FLAG_SWITCH };
 
+/*
+ * The flags of `serve`, one row each: the option table of getopt_long is
+ * built from these rows (the name without its "--"), so a new flag is one row
+ * here, one field in struct mw_config and one line of config_usage.
+ */
 struct flag {
-    const char *name;
+    const char *name; /* "--listen" */
     enum flag_kind kind;
     size_t offset; /* of the char * (string) or bool (switch) in struct mw_config */
 };
@@ -348,64 +354,72 @@ static const struct flag flags[] = {
     {"--dev", FLAG_SWITCH, offsetof(struct mw_config, dev)},
 };
 
-static const struct flag *find_flag(const char *arg, const char **inline_value)
-{
-    *inline_value = NULL;
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        size_t n = strlen(flags[i].name);
-        if (strncmp(arg, flags[i].name, n) != 0)
-            continue;
-        if (arg[n] == '\0')
-            return &flags[i];
-        if (arg[n] == '=' && flags[i].kind == FLAG_STRING) {
-            *inline_value = arg + n + 1;
-            return &flags[i];
-        }
-    }
-    return NULL;
-}
+/* Number of flags in the table. */
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
 /*
- * Walks argv; with `only_config` it records --config alone (first pass), else
- * every flag but --config (second pass, after the file).
+ * One getopt_long pass over argv (`--flag value` and `--flag=value`); the
+ * option table is built from `flags`, each option's val its index + 256.
+ * With `only_config` it records --config alone (first pass), else every flag
+ * but --config (second pass, after the file).  seen[i] is set for each flag
+ * given.
  */
-static int apply_flags(struct mw_config *c, int argc, char **argv, bool only_config, char *err,
-                       size_t errlen)
+static int apply_flags(struct mw_config *c, int argc, char **argv, bool only_config, bool *seen,
+                       char *err, size_t errlen)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *value;
-        const struct flag *f = find_flag(argv[i], &value);
-        if (!f) {
-            snprintf(err, errlen, "unknown option \"%s\" (try --help)", argv[i]);
+    struct option options[NFLAGS + 1];
+    for (size_t i = 0; i < NFLAGS; i++)
+        options[i] = (struct option){flags[i].name + 2,
+                                     flags[i].kind == FLAG_STRING ? required_argument : no_argument,
+                                     NULL, (int)i + 256};
+    options[NFLAGS] = (struct option){NULL, 0, NULL, 0};
+    opterr = 0;
+    optind = 0; /* a fresh scan */
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        if (opt == ':') {
+            snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
             return 2;
         }
+        if (opt < 256 || opt >= 256 + (int)NFLAGS) {
+            snprintf(err, errlen, "unknown option \"%s\" (try --help)", argv[optind - 1]);
+            return 2;
+        }
+        const struct flag *f = &flags[opt - 256];
+        seen[opt - 256] = true;
         if (f->kind == FLAG_SWITCH) {
             if (!only_config)
                 *(bool *)((char *)c + f->offset) = true;
             continue;
         }
-        if (!value) {
-            if (i + 1 >= argc) {
-                snprintf(err, errlen, "%s needs a value", f->name);
-                return 2;
-            }
-            value = argv[++i];
-        }
-        if (!*value) {
+        if (!*optarg) {
             snprintf(err, errlen, "%s needs a non-empty value", f->name);
             return 2;
         }
         bool is_config = strcmp(f->name, "--config") == 0;
         if (is_config != only_config)
             continue;
-        if (set_string((char **)((char *)c + f->offset), value) != 0) {
+        if (set_string((char **)((char *)c + f->offset), optarg) != 0) {
             snprintf(err, errlen, "out of memory");
             return 2;
         }
         if (strcmp(f->name, "--listen") == 0)
             c->listen_set = true;
     }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument \"%s\" (try --help)", argv[optind]);
+        return 2;
+    }
     return 0;
+}
+
+/* 1 when the flag named `name` was given. */
+static bool flag_seen(const bool *seen, const char *name)
+{
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (strcmp(flags[i].name, name) == 0)
+            return seen[i];
+    return false;
 }
 
 int config_from_args(struct mw_config *c, int argc, char **argv, char *err, size_t errlen)
@@ -413,23 +427,18 @@ int config_from_args(struct mw_config *c, int argc, char **argv, char *err, size
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return 1;
-    int rc = apply_flags(c, argc, argv, true, err, errlen);
+    bool seen[NFLAGS];
+    memset(seen, 0, sizeof(seen));
+    int rc = apply_flags(c, argc, argv, true, seen, err, errlen);
     if (rc != 0)
         return rc;
     if (c->config_file && config_load_file(c, c->config_file, err, errlen) != 0)
         return 2;
-    rc = apply_flags(c, argc, argv, false, err, errlen);
+    rc = apply_flags(c, argc, argv, false, seen, err, errlen);
     if (rc != 0)
         return rc;
-    bool cluster_dir_flag = false, kubeconfig_flag = false;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        const struct flag *f = find_flag(argv[i], &v);
-        if (f && strcmp(f->name, "--cluster-dir") == 0)
-            cluster_dir_flag = true;
-        if (f && strcmp(f->name, "--kubeconfig") == 0)
-            kubeconfig_flag = true;
-    }
+    bool cluster_dir_flag = flag_seen(seen, "--cluster-dir");
+    bool kubeconfig_flag = flag_seen(seen, "--kubeconfig");
     if (cluster_dir_flag && kubeconfig_flag) {
         snprintf(err, errlen, "--cluster-dir and --kubeconfig exclude each other");
         return 2;

@@ -3,6 +3,7 @@
  * and hands it the remaining arguments.  Each command lives in its own file
  * and returns the process exit code (0 ok, 1 "no" for check, 2 usage/input).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,8 +17,26 @@ struct command {
 
 static int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    static const struct option options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    optind = 0; /* a fresh scan */
+    int opt;
+    while (argv && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (opt == 'h') {
+            printf("usage: migration-webhook version\n\nPrints the version.\n");
+            return 0;
+        }
+        fprintf(stderr, "migration-webhook version: unknown option \"%s\" (try --help)\n",
+                argv[optind - 1]);
+        return 2;
+    }
+    if (argv && optind < argc) {
+        fprintf(stderr, "migration-webhook version: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
     printf("migration-webhook %s\n", MW_VERSION);
     return 0;
 }

@@ -196,6 +196,9 @@ static void flag_errors_are_one_line_and_exit_2(void **state)
     } cases[] = {
         {2, {"serve", "--port"}, "unknown option \"--port\" (try --help)"},
         {2, {"serve", "--listen"}, "--listen needs a value"},
+        {2, {"serve", "--listen="}, "--listen needs a non-empty value"},
+        {3, {"serve", "--dev", "stray"}, "unexpected argument \"stray\" (try --help)"},
+        {2, {"serve", "--dev=yes"}, "unknown option \"--dev=yes\" (try --help)"},
         {3, {"serve", "--tls-cert", "/a"}, "--tls-cert and --tls-key go together"},
         {3, {"serve", "--config", "/nonexistent/webhook.yaml"}, NULL},
         {4,

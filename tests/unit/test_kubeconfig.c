@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cluster/exec_credential.h"
 #include "cluster/kubeconfig.h"
 
 /* Two clusters, two users, two contexts; "prod" is current. */
@@ -242,6 +244,151 @@ static void in_cluster_ipv4_and_ipv6(void **state)
     unsetenv("MW_SERVICEACCOUNT_DIR");
 }
 
+/* A user's exec plugin: command (relative to the kubeconfig's directory when it has a '/'), args,
+ * env. */
+static void exec_plugin_is_read_and_copied(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse(
+        "{\"current-context\":\"c\",\"clusters\":[{\"name\":\"k\",\"cluster\":{\"server\":"
+        "\"https://h:6443\"}}],\"users\":[{\"name\":\"sso\",\"user\":{\"exec\":{\"apiVersion\":"
+        "\"client.authentication.k8s.io/v1\",\"command\":\"bin/login\",\"args\":[\"token\",\"-q\"],"
+        "\"env\":[{\"name\":\"REGION\",\"value\":\"eu\"}],\"installHint\":\"get it\"}}}],"
+        "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\",\"user\":\"sso\"}}]}");
+    struct kube_config c, copy;
+    char err[256] = "";
+    assert_int_equal(kubeconfig_from_json(doc, "/home/u/.kube", NULL, &c, err, sizeof(err)), 0);
+    assert_string_equal(c.exec.command, "/home/u/.kube/bin/login");
+    assert_int_equal(c.exec.nargs, 2);
+    assert_string_equal(c.exec.args[1], "-q");
+    assert_int_equal(c.exec.nenv, 1);
+    assert_string_equal(c.exec.env[0], "REGION=eu");
+    assert_string_equal(c.exec.user, "sso");
+    assert_string_equal(c.exec.install_hint, "get it");
+    assert_string_equal(c.context, "c");
+    assert_null(c.token);
+    assert_int_equal(kube_config_copy(&copy, &c), 0);
+    kube_config_free(&c);
+    assert_string_equal(copy.exec.args[0], "token");
+    assert_string_equal(copy.exec.env[0], "REGION=eu");
+    assert_string_equal(copy.server, "https://h:6443");
+    kube_config_free(&copy);
+
+    /* a bare command name is looked up in PATH, as given */
+    cJSON *exec = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "users"), 0), "user"),
+        "exec");
+    cJSON_ReplaceItemInObject(exec, "command", cJSON_CreateString("kubelogin"));
+    assert_int_equal(kubeconfig_from_json(doc, "/home/u/.kube", NULL, &c, err, sizeof(err)), 0);
+    assert_string_equal(c.exec.command, "kubelogin");
+    kube_config_free(&c);
+
+    /* an apiVersion we do not speak is an error naming the user */
+    cJSON_ReplaceItemInObject(exec, "apiVersion",
+                              cJSON_CreateString("client.authentication.k8s.io/v1alpha1"));
+    assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "user \"sso\""));
+    assert_non_null(strstr(err, "v1alpha1"));
+    cJSON_Delete(doc);
+}
+
+static void expiration_timestamps(void **state)
+{
+    (void)state;
+    assert_int_equal(exec_credential_parse_time("1970-01-01T00:01:00Z"), 60);
+    assert_int_equal(exec_credential_parse_time("2026-12-07T15:04:05Z"), 1796655845);
+    assert_int_equal(exec_credential_parse_time("2026-12-07T15:04:05.123456Z"), 1796655845);
+    assert_int_equal(exec_credential_parse_time("2026-12-07T16:04:05+01:00"), 1796655845);
+    assert_int_equal(exec_credential_parse_time("2026-12-07 15:04:05"), -1);
+    assert_int_equal(exec_credential_parse_time("2026-12-07T15:04:05Zjunk"), -1);
+    assert_int_equal(exec_credential_parse_time("tomorrow"), -1);
+    assert_int_equal(exec_credential_parse_time(NULL), -1);
+}
+
+static char search_dir[] = "/tmp/mw-kubeconfig-XXXXXX";
+
+static void write_at(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* kubectl's search order: --kubeconfig, $KUBECONFIG (merged, first wins), ~/.kube/config. */
+static void search_order_and_merge(void **state)
+{
+    (void)state;
+    assert_non_null(mkdtemp(search_dir));
+    char a[256], b[256], home[256], kube[256], cfg[256], list[1024];
+    snprintf(a, sizeof(a), "%s/a.yaml", search_dir);
+    snprintf(b, sizeof(b), "%s/b.yaml", search_dir);
+    snprintf(home, sizeof(home), "%s/home", search_dir);
+    snprintf(kube, sizeof(kube), "%s/home/.kube", search_dir);
+    snprintf(cfg, sizeof(cfg), "%s/home/.kube/config", search_dir);
+    assert_int_equal(mkdir(home, 0700), 0);
+    assert_int_equal(mkdir(kube, 0700), 0);
+    write_at(a, "current-context: one\n"
+                "contexts:\n- name: one\n  context: {cluster: k, user: u, namespace: ns-a}\n");
+    write_at(b,
+             "current-context: two\n"
+             "clusters:\n- name: k\n  cluster: {server: 'https://b:1', certificate-authority: ca}\n"
+             "users:\n- name: u\n  user: {tokenFile: tok}\n"
+             "contexts:\n- name: one\n  context: {cluster: k, user: u, namespace: ns-b}\n"
+             "- name: two\n  context: {cluster: k, user: u}\n");
+    write_at(cfg,
+             "current-context: h\nclusters:\n- name: k\n  cluster: {server: 'https://home:1'}\n"
+             "contexts:\n- name: h\n  context: {cluster: k}\n");
+    setenv("HOME", home, 1);
+    snprintf(list, sizeof(list), "%s:%s/missing.yaml:%s", a, search_dir, b);
+    setenv("KUBECONFIG", list, 1);
+    struct kube_config c;
+    char err[512] = "", source[512];
+    assert_int_equal(kubeconfig_resolve(NULL, NULL, &c, source, sizeof(source), err, sizeof(err)),
+                     0);
+    assert_string_equal(c.context, "one");        /* a.yaml's current-context */
+    assert_string_equal(c.namespace, "ns-a");     /* a.yaml's context "one", not b.yaml's */
+    assert_string_equal(c.server, "https://b:1"); /* the cluster only b.yaml names */
+    char want[512];
+    snprintf(want, sizeof(want), "%s/ca", search_dir); /* relative to b.yaml */
+    assert_string_equal(c.ca_file, want);
+    snprintf(want, sizeof(want), "%s/tok", search_dir);
+    assert_string_equal(c.token_file, want);
+    kube_config_free(&c);
+    assert_int_equal(kubeconfig_resolve(NULL, "two", &c, source, sizeof(source), err, sizeof(err)),
+                     0);
+    assert_string_equal(c.namespace, "default");
+    kube_config_free(&c);
+
+    /* --kubeconfig wins over $KUBECONFIG; without either, ~/.kube/config */
+    assert_int_equal(kubeconfig_resolve(cfg, NULL, &c, source, sizeof(source), err, sizeof(err)),
+                     0);
+    assert_string_equal(c.server, "https://home:1");
+    kube_config_free(&c);
+    unsetenv("KUBECONFIG");
+    assert_int_equal(kubeconfig_resolve(NULL, NULL, &c, source, sizeof(source), err, sizeof(err)),
+                     0);
+    assert_string_equal(c.server, "https://home:1");
+    assert_non_null(strstr(source, cfg));
+    kube_config_free(&c);
+    assert_int_equal(kubeconfig_resolve(NULL, "nope", &c, source, sizeof(source), err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "context \"nope\" not found"));
+
+    /* nothing at all (and not in a cluster): one line saying where it looked */
+    unlink(cfg);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    assert_int_equal(kubeconfig_resolve(NULL, NULL, &c, source, sizeof(source), err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "~/.kube/config"));
+    assert_null(strchr(err, '\n'));
+    unlink(a);
+    unlink(b);
+    rmdir(kube);
+    rmdir(home);
+    rmdir(search_dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +398,9 @@ int main(void)
         cmocka_unit_test(base64_data_may_be_wrapped_but_must_be_whole),
         cmocka_unit_test(file_paths_are_relative_to_the_kubeconfig),
         cmocka_unit_test(in_cluster_ipv4_and_ipv6),
+        cmocka_unit_test(exec_plugin_is_read_and_copied),
+        cmocka_unit_test(expiration_timestamps),
+        cmocka_unit_test(search_order_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

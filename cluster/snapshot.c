@@ -1,0 +1,253 @@
+/*
+ * cluster/snapshot.c - one paged list per kind (kube_list_all), the items
+ * moved into a static view.  Kinds are read one after the other: a command
+ * line tool has nothing to do until all of them are in.
+ */
+#include "cluster/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/static.h"
+
+struct snapshot_resource {
+    const char *prefix; /* "/api/v1" or "/apis/<group>/<version>" */
+    const char *plural;
+    const char *selector; /* labelSelector of the list, NULL = every object */
+};
+
+/* Every kind of the view: a kind without an entry here is not read. */
+static const struct snapshot_resource resources[CV_KIND_COUNT] = {
+    [CV_NODE] = {"/api/v1", "nodes", NULL},
+    [CV_VM] = {"/apis/kubevirt.io/v1", "virtualmachines", NULL},
+    [CV_VMI] = {"/apis/kubevirt.io/v1", "virtualmachineinstances", NULL},
+    [CV_VMIM] = {"/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", NULL},
+    [CV_PVC] = {"/api/v1", "persistentvolumeclaims", NULL},
+    [CV_POD] = {"/api/v1", "pods", "kubevirt.io%2Fcreated-by"},
+    [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", NULL},
+    [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", NULL},
+    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies", NULL},
+    [CV_NAMESPACE] = {"/api/v1", "namespaces", NULL},
+};
+
+/* Kinds narrowed to the namespace asked for (the others are read whole). */
+static int narrowed(enum cv_kind kind)
+{
+    return kind == CV_VM || kind == CV_VMI || kind == CV_VMIM || kind == CV_PVC || kind == CV_POD;
+}
+
+struct page_ctx {
+    snapshot_progress_fn progress;
+    void *ctx;
+    enum cv_kind kind;
+    unsigned long pages;
+};
+
+static void on_page(void *p, size_t n)
+{
+    struct page_ctx *pc = p;
+    pc->pages++;
+    if (pc->progress)
+        pc->progress(pc->ctx, pc->kind, n);
+}
+
+/* `ns` escaped for a path segment (names are DNS labels; anything else is refused). */
+static int valid_namespace(const char *ns)
+{
+    if (!*ns || strlen(ns) > 63)
+        return 0;
+    for (const char *p = ns; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return 0;
+    return 1;
+}
+
+struct cluster_view *snapshot_view_load(struct kube_client *client, const char *ns,
+                                        snapshot_progress_fn progress, void *ctx,
+                                        struct snapshot_stats *stats, char *err, size_t errlen)
+{
+    struct snapshot_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    if (ns && !valid_namespace(ns)) {
+        snprintf(err, errlen, "namespace \"%s\" is not a valid namespace name", ns);
+        return NULL;
+    }
+    cJSON *objects = cJSON_CreateArray();
+    if (!objects) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (int k = 0; k < CV_KIND_COUNT; k++) {
+        const struct snapshot_resource *r = &resources[k];
+        if (!r->prefix)
+            continue;
+        char path[512];
+        if (ns && narrowed((enum cv_kind)k))
+            snprintf(path, sizeof(path), "%s/namespaces/%s/%s", r->prefix, ns, r->plural);
+        else
+            snprintf(path, sizeof(path), "%s/%s", r->prefix, r->plural);
+        if (r->selector) {
+            size_t n = strlen(path);
+            snprintf(path + n, sizeof(path) - n, "?labelSelector=%s", r->selector);
+        }
+        struct page_ctx pc = {progress, ctx, (enum cv_kind)k, 0};
+        cJSON *items = NULL;
+        enum kube_result res =
+            kube_list_all(client, path, SNAPSHOT_PAGE_LIMIT, 0, on_page, &pc, &items, err, errlen);
+        stats->requests += pc.pages + (res != KUBE_OK);
+        if (res == KUBE_NOT_FOUND)
+            continue; /* the resource is not served: nothing of that kind */
+        if (res != KUBE_OK) {
+            cJSON_Delete(objects);
+            return NULL;
+        }
+        stats->objects[k] = (size_t)cJSON_GetArraySize(items);
+        while (items->child)
+            cJSON_AddItemToArray(objects, cJSON_DetachItemViaPointer(items, items->child));
+        cJSON_Delete(items);
+    }
+    struct cluster_view *v = static_view_new(objects);
+    if (!v)
+        snprintf(err, errlen, "out of memory");
+    return v;
+}
+
+/* ---- pods indexed by the VMI that created them ---- */
+
+#define LABEL_CREATED_BY_KEY "kubevirt.io/created-by"
+
+struct pod_entry {
+    const char *uid;
+    const char *ns;
+    size_t position; /* in the base view's list: equal uids keep its order */
+    const cJSON *pod;
+};
+
+struct indexed_view {
+    struct cluster_view view;
+    struct cluster_view *base;
+    struct pod_entry *pods; /* sorted by uid */
+    size_t npods;
+};
+
+static const char *obj_meta(const cJSON *obj, const char *key)
+{
+    return cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), key));
+}
+
+static int compare_pods(const void *a, const void *b)
+{
+    const struct pod_entry *x = a, *y = b;
+    int c = strcmp(x->uid, y->uid);
+    return c ? c : (x->position > y->position) - (x->position < y->position);
+}
+
+static enum cv_result indexed_get(const struct cluster_view *v, struct cv_scope *s,
+                                  enum cv_kind kind, const char *ns, const char *name,
+                                  const cJSON **out)
+{
+    const struct indexed_view *iv = v->impl;
+    return cv_get(iv->base, s, kind, ns, name, out);
+}
+
+static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope *s,
+                                   enum cv_kind kind, const char *ns, const char *label_key,
+                                   const char *label_value, const cJSON **out_array)
+{
+    const struct indexed_view *iv = v->impl;
+    if (kind != CV_POD || !label_key || !label_value ||
+        strcmp(label_key, LABEL_CREATED_BY_KEY) != 0)
+        return cv_list(iv->base, s, kind, ns, label_key, label_value, out_array);
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr || cv_scope_hold_json(s, arr) != 0)
+        return cv_scope_fail(s, "out of memory");
+    /* the first entry with this uid, then every one after it */
+    size_t lo = 0, hi = iv->npods;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(iv->pods[mid].uid, label_value) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const char *want_ns = ns ? (*ns ? ns : "default") : NULL;
+    for (size_t i = lo; i < iv->npods && strcmp(iv->pods[i].uid, label_value) == 0; i++)
+        if ((!want_ns || strcmp(iv->pods[i].ns, want_ns) == 0) &&
+            !cJSON_AddItemReferenceToArray(arr, (cJSON *)iv->pods[i].pod))
+            return cv_scope_fail(s, "out of memory");
+    *out_array = arr;
+    return CV_OK;
+}
+
+static enum cv_result indexed_derive(const struct cluster_view *v, struct cv_scope *s,
+                                     enum cv_kind kind, const struct cv_derivation *d,
+                                     const void **out)
+{
+    const struct indexed_view *iv = v->impl;
+    return cv_derive(iv->base, s, kind, d, out);
+}
+
+static int indexed_ready(const struct cluster_view *v)
+{
+    const struct indexed_view *iv = v->impl;
+    return cv_ready(iv->base);
+}
+
+static void indexed_destroy(struct cluster_view *v)
+{
+    struct indexed_view *iv = v->impl;
+    cv_destroy(iv->base);
+    free(iv->pods);
+    free(iv);
+}
+
+static const struct cluster_view_ops indexed_ops = {
+    .get = indexed_get,
+    .list = indexed_list,
+    .derive = indexed_derive,
+    .ready = indexed_ready,
+    .destroy = indexed_destroy,
+};
+
+struct cluster_view *snapshot_view_indexed(struct cluster_view *base)
+{
+    struct indexed_view *iv = calloc(1, sizeof(*iv));
+    struct cv_scope s;
+    cv_scope_init(&s, 0);
+    const cJSON *pods = NULL;
+    if (!iv || cv_list(base, &s, CV_POD, NULL, NULL, NULL, &pods) != CV_OK)
+        goto fail;
+    size_t n = (size_t)cJSON_GetArraySize(pods);
+    if (n && !(iv->pods = calloc(n, sizeof(*iv->pods))))
+        goto fail;
+    const cJSON *pod;
+    cJSON_ArrayForEach (pod, pods) {
+        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(pod, "metadata"), "labels");
+        const char *uid =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_CREATED_BY_KEY));
+        const char *ns = obj_meta(pod, "namespace");
+        if (!uid)
+            continue;
+        iv->pods[iv->npods] = (struct pod_entry){uid, ns && *ns ? ns : "default", iv->npods, pod};
+        iv->npods++;
+    }
+    if (iv->npods > 1)
+        qsort(iv->pods, iv->npods, sizeof(*iv->pods), compare_pods);
+    cv_scope_release(&s);
+    iv->base = base;
+    iv->view.ops = &indexed_ops;
+    iv->view.impl = iv;
+    return &iv->view;
+fail:
+    cv_scope_release(&s);
+    if (iv)
+        free(iv->pods);
+    free(iv);
+    cv_destroy(base);
+    return NULL;
+}
