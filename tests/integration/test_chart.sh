@@ -193,17 +193,34 @@ else pass "Kubernetes 1.24 refused: $(head -n 1 "$work/err" | cut -c1-120)"; fi
 
 # rule modes reach the config file unchanged
 render --show-only templates/configmap.yaml \
-    --set config.rules.cdrom=warn --set config.earlyWarnings.container-disk=off >"$work/cm.yaml" 2>"$work/err"
+    --set config.rules.cdrom=warn --set config.rules.not-migratable=warn --set config.earlyWarnings.container-disk=off \
+    --set config.systemMigrations.cdrom=deny >"$work/cm.yaml" 2>"$work/err"
 if python3 - "$work/cm.yaml" <<'PY'
 import sys, yaml
 cm = yaml.safe_load(open(sys.argv[1]))
 cfg = yaml.safe_load(cm["data"]["config.yaml"])
-assert cfg["rules"] == {"cdrom": "warn"}, cfg["rules"]
+assert cfg["rules"] == {"cdrom": "warn", "not-migratable": "warn"}, cfg["rules"]
+assert cfg["systemMigrations"] == {"cdrom": "deny"}, cfg.get("systemMigrations")
 assert cfg["earlyWarnings"] == {"container-disk": "off"}, cfg["earlyWarnings"]
 assert cfg["listen"] == "0.0.0.0:8443", cfg["listen"]
 assert cfg["limits"] == {"maxBodyBytes": 8388608}, cfg["limits"]
 PY
-then pass "rule modes are written to config.yaml"; else fail "rule modes in config.yaml: $(cat "$work/err")"; fi
+then pass "rule modes (and systemMigrations) are written to config.yaml"; else fail "rule modes in config.yaml: $(cat "$work/err")"; fi
+# the server itself reads the config file the chart writes (exit 2 would be a config error)
+if [ -n "${MW_BIN:-}" ] && [ -x "$MW_BIN" ]; then
+    python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["data"]["config.yaml"])' "$work/cm.yaml" >"$work/config.yaml"
+    "$MW_BIN" check --config "$work/config.yaml" --cluster-dir "$src/examples/cluster" vm-migratable >"$work/check.out" 2>&1
+    rc=$?
+    if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then pass "the server reads the rendered config.yaml (check --config exits $rc)"
+    else fail "the server refuses the rendered config.yaml (exit $rc): $(head -n 3 "$work/check.out")"; fi
+    sed 's/cdrom: deny/cluster-cpu-model: deny/' "$work/config.yaml" >"$work/bad-config.yaml"
+    "$MW_BIN" check --config "$work/bad-config.yaml" --cluster-dir "$src/examples/cluster" vm-migratable >"$work/check.out" 2>&1
+    rc=$?
+    if [ "$rc" = 2 ]; then pass "and refuses what the schema refuses: $(head -n 1 "$work/check.out" | cut -c1-120)"
+    else fail "the server accepts systemMigrations.cluster-cpu-model (exit $rc)"; fi
+else
+    note "MW_BIN not set: the rendered config.yaml is not read by the server"
+fi
 
 # a config change rolls the pods (checksum annotation changes)
 checksum() { render --show-only templates/deployment.yaml "$@" | grep checksum/config; }
@@ -249,6 +266,7 @@ refuse() {
 refuse "a bad rule mode" config.rules.cdrom --set config.rules.cdrom=block
 refuse "a bad early-warning mode" config.earlyWarnings.gpu --set config.earlyWarnings.gpu=maybe
 refuse "an unknown rule id" no-such-rule --set config.rules.no-such-rule=deny
+refuse "a system-migration mode for a rule migrations do not run" cluster-cpu-model --set config.systemMigrations.cluster-cpu-model=warn
 refuse "an unknown top-level key" replicas --set replicas=3
 refuse "an unknown certificate mode" certificates.mode --set certificates.mode=acme
 refuse "a bad failurePolicy" webhooks.validating.failurePolicy --set webhooks.validating.failurePolicy=Allow
@@ -278,7 +296,7 @@ readme = open(f"{chart}/README.md", encoding="utf-8").read()
 missing = []
 def walk(v, s, path):
     props = s.get("properties")
-    if isinstance(v, dict) and props and path not in ("config.rules", "config.earlyWarnings"):
+    if isinstance(v, dict) and props and path not in ("config.rules", "config.earlyWarnings", "config.systemMigrations"):
         for k, sub in v.items():
             if k not in props:
                 missing.append(f"{path}{'.' if path else ''}{k} is not in values.schema.json")

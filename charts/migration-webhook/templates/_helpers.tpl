@@ -189,6 +189,9 @@ logLevel: {{ . | quote }}
 {{- end }}
 rules: {{ if $c.rules }}{{ toYaml $c.rules | nindent 2 }}{{ else }}{}{{ end }}
 earlyWarnings: {{ if $c.earlyWarnings }}{{ toYaml $c.earlyWarnings | nindent 2 }}{{ else }}{}{{ end }}
+{{- with $c.systemMigrations }}
+systemMigrations: {{ toYaml . | nindent 2 }}
+{{- end }}
 kubevirt:
   defaultTimeouts: {{ $c.kubevirt.defaultTimeouts }}
 limits:
