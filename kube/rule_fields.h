@@ -18,11 +18,11 @@ extern const char *const rule_node_metadata[];
 extern const char *const rule_node_annotations[];
 extern const char *const rule_node_spec[];
 
-/* KubeVirt CR (docs/rules.md, timeouts): spec.configuration, status.observedKubeVirtVersion. */
+/* KubeVirt CR (docs/rules.md#timeouts): spec.configuration, status.observedKubeVirtVersion. */
 extern const char *const rule_kubevirt_spec[];
 extern const char *const rule_kubevirt_status[];
 
-/* MigrationPolicy (docs/rules.md, timeouts): spec.selectors and .completionTimeoutPerGiB. */
+/* MigrationPolicy (docs/rules.md#timeouts): spec.selectors and .completionTimeoutPerGiB. */
 extern const char *const rule_policy_spec[];
 
 /* KubeVirt CRs and MigrationPolicies keep metadata.name and .namespace. */

@@ -4,7 +4,7 @@
  *
  * Each requirement is checked on its own (requirement_matches); a term is the
  * AND of its requirements (term_matches); the terms are ORed.  The reason text
- * is made only from the first term, as SPEC §12 asks.
+ * is made only from the first term, as docs/rules.md#details asks.
  */
 #include "rules/affinity.h"
 

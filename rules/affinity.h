@@ -38,8 +38,8 @@ enum match_result node_selector_map_match(const cJSON *selector, const cJSON *no
 enum match_result node_selector_match(const cJSON *node_selector, const cJSON *node, char **why);
 
 /*
- * `node` against a VMI's scheduling rules (SPEC §4 step 3): spec.nodeSelector
- * except kubernetes.io/hostname, then
+ * `node` against a VMI's scheduling rules (docs/rules.md#node-eligibility step 3):
+ * spec.nodeSelector except kubernetes.io/hostname, then
  * spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.
  */
 enum match_result vmi_scheduling_rules_match(const cJSON *vmi, const cJSON *node, char **why);

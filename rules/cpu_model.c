@@ -1,5 +1,6 @@
 /*
- * rules/cpu_model.c - the CPU model of a migration target pod (SPEC §5).
+ * rules/cpu_model.c - the CPU model of a migration target pod
+ * (docs/cpu-models.md#target-pod-selectors).
  *
  * When virt-controller creates the target pod of a migration, this mutation
  * makes sure its nodeSelector carries the CPU requirement of the VM (the same

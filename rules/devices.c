@@ -1,5 +1,5 @@
 /*
- * rules/devices.c - host-device and gpu (SPEC §3): each passed-through device
+ * rules/devices.c - host-device and gpu (docs/rules.md#migration-rules): each passed-through device
  * is named with its deviceName.  A missing or non-string name reads "".
  */
 #include "rules/devices.h"

@@ -1,5 +1,5 @@
 /*
- * rules/devices.h - passthrough devices that cannot live-migrate (SPEC §3):
+ * rules/devices.h - passthrough devices that cannot live-migrate (docs/rules.md#migration-rules):
  * host devices (PCI or USB) and GPUs.
  */
 #ifndef MW_RULES_DEVICES_H

@@ -1,6 +1,6 @@
 /*
  * rules/early.c - early warnings for VirtualMachine and
- * VirtualMachineInstance CREATE/UPDATE (SPEC §6, §12).
+ * VirtualMachineInstance CREATE/UPDATE (docs/rules.md#early-warnings, docs/rules.md#details).
  *
  * The rules that need only the object (and the PVCs in the view) run on the
  * VM's spec.template.spec or the VMI's spec, with the modes of

@@ -1,7 +1,7 @@
 /*
- * rules/eligibility.c - whether a node can take a VM's migration.
- * A node is judged against the requirements R of the migration's context
- * (rules/migration_ctx.c) in the order of docs/rules.md (target-node):
+ * rules/eligibility.c - whether a node can take a VM's migration: a node is
+ * judged against the requirements R of the migration's context
+ * (rules/migration_ctx.c) in the order of docs/rules.md#node-eligibility:
  * exists, schedulable VM node and taints vs R's tolerations, R's scheduling
  * rules, cluster networks, R's hardware keys.
  */
@@ -33,7 +33,8 @@ static bool has_annotation(const cJSON *node, const char *key)
     return cJSON_IsObject(annotations) && obj_get(annotations, key) != NULL;
 }
 
-/* §4 step 2 but its taint part, in the order of docs/rules.md: the reason, or NULL. */
+/* docs/rules.md#node-eligibility step 2 but its taint part, in the order of docs/rules.md: the
+ * reason, or NULL. */
 static const char *unschedulable_reason(const cJSON *node)
 {
     if (cJSON_IsTrue(obj_get(obj_get(node, "spec"), "unschedulable")))
@@ -65,7 +66,8 @@ bool node_runs_vms(const cJSON *node)
     return cJSON_IsObject(labels) && obj_get(labels, LABEL_SCHEDULABLE) != NULL;
 }
 
-/* §4 step 2, taints: the first NoSchedule/NoExecute taint R does not tolerate, as
+/* docs/rules.md#node-eligibility step 2, taints: the first NoSchedule/NoExecute taint R does not
+ * tolerate, as
  * "<key>[=<value>]:<effect>" (caller frees); NULL when all are tolerated or *nomem. */
 static char *untolerated_taint(const struct requirements *r, const cJSON *node, bool *nomem)
 {
@@ -97,9 +99,9 @@ static bool vmi_pins_hostname(const cJSON *vmi)
 }
 
 /*
- * §4 step 3: R's nodeSelector keys of kind REQ_SCHEDULING in key order (but
- * the VMI's own hostname key and, for a candidate, the addedNodeSelector's
- * hostname key), then R's required node affinity.
+ * docs/rules.md#node-eligibility step 3: R's nodeSelector keys of kind REQ_SCHEDULING in key order
+ * (but the VMI's own hostname key and, for a candidate, the addedNodeSelector's hostname key), then
+ * R's required node affinity.
  */
 static enum match_result scheduling_rules_match(const struct migration_ctx *ctx, const cJSON *node,
                                                 bool candidate, char **why)
@@ -123,7 +125,7 @@ static enum match_result scheduling_rules_match(const struct migration_ctx *ctx,
     return node_selector_match(r->affinity, node, why);
 }
 
-/* The text of a failing hardware key of kind `kind` (§4 step 5). */
+/* The text of a failing hardware key of kind `kind` (docs/rules.md#node-eligibility step 5). */
 static int hardware_reason(const struct migration_ctx *ctx, const struct req_label *l,
                            const cJSON *node, char **why)
 {
@@ -159,8 +161,8 @@ static int hardware_reason(const struct migration_ctx *ctx, const struct req_lab
     }
 }
 
-/* §4 step 5: R's hardware keys by kind in the listed order, keys of a kind sorted.  0 when the node
- * fits, 1 with *why, -1 when out of memory. */
+/* docs/rules.md#node-eligibility step 5: R's hardware keys by kind in the listed order, keys of a
+ * kind sorted.  0 when the node fits, 1 with *why, -1 when out of memory. */
 static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node, char **why)
 {
     static const enum req_kind order[] = {
@@ -189,8 +191,9 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
     return 0;
 }
 
-/* §4 for `node` (named `node_name`, NULL when no such node): the first failing step; -1 when out of
- * memory.  A candidate is judged without the addedNodeSelector's hostname key. */
+/* docs/rules.md#node-eligibility for `node` (named `node_name`, NULL when no such node): the first
+ * failing step; -1 when out of memory.  A candidate is judged without the addedNodeSelector's
+ * hostname key. */
 static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name,
                       bool candidate, char **reason)
 {

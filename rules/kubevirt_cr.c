@@ -1,5 +1,5 @@
 /*
- * rules/kubevirt_cr.c - the KubeVirt CR rules (SPEC §7, §12):
+ * rules/kubevirt_cr.c - the KubeVirt CR rules (docs/rules.md#kubevirt-cr, docs/rules.md#details):
  *
  *   cluster-cpu-model   spec.configuration.cpuModel must be carried by every
  *                       schedulable node (label cpu-model.node.kubevirt.io/<M>);

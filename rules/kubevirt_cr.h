@@ -1,5 +1,5 @@
 /*
- * rules/kubevirt_cr.h - the KubeVirt CR (SPEC §7): finding it in the view,
+ * rules/kubevirt_cr.h - the KubeVirt CR (docs/rules.md#kubevirt-cr): finding it in the view,
  * and reading its migration settings the way the cluster-cpu-model and
  * migration-timeouts rules judge them.  The rule entry points
  * (rules_kubevirt_validate / rules_kubevirt_mutate) are in rules/rules.h.
@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include "cluster/view.h"
 
-/* Values the opt-in mutation sets when unset (SPEC §7). */
+/* Values the opt-in mutation sets when unset (docs/rules.md#kubevirt-cr). */
 #define KUBEVIRT_DEFAULT_COMPLETION_PER_GIB 800
 #define KUBEVIRT_DEFAULT_PROGRESS_TIMEOUT 150
 

@@ -1,5 +1,6 @@
 /*
- * rules/migration.c - the validating VMIM CREATE review (SPEC §3, §12).
+ * rules/migration.c - the validating VMIM CREATE review (docs/rules.md#migration-rules,
+ * docs/rules.md#details).
  *
  * Reads the VMI the migration names and runs the rules in the order the
  * specification's table lists them:
@@ -176,7 +177,8 @@ static bool failed_on_cpu(const struct migration_ctx *ctx, const cJSON *vmim,
     return cpu;
 }
 
-/* target-node, then no-target (SPEC §4).  *cpu_failed: one of them failed on the CPU step. */
+/* target-node, then no-target (docs/rules.md#node-eligibility).  *cpu_failed: one of them failed on
+ * the CPU step. */
 static void check_target_nodes(const struct rule_input *in, const char *ns, const cJSON *vmi,
                                struct verdict *out, bool *cpu_failed)
 {

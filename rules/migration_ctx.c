@@ -1,12 +1,13 @@
 /*
  * rules/migration_ctx.c - what a migration asks of its target, gathered once
- * (docs/rules.md, target-node): migration_ctx_init() reads the nodes, the CPU model
- * in force, the source node and launcher pod and the
- * NetworkAttachmentDefinitions from the cluster view, and derives from them
- * the requirements R of the target pod (rules/requirements.c).  After that
- * every check is a pure function of the context and a node
- * (rules/eligibility.c), so the target-node rule, the no-target rule and the
- * `check` command's candidate list all give the same answer.
+ * (docs/rules.md#node-eligibility step 5, docs/cpu-models.md#target-pod-selectors):
+ * migration_ctx_init() reads the nodes, the CPU model in force, the source
+ * node and launcher pod and the NetworkAttachmentDefinitions from the cluster
+ * view, and derives from them the requirements R of the target pod
+ * (rules/requirements.c).  After that every check is a pure function of the
+ * context and a node (rules/eligibility.c), so the target-node rule, the
+ * no-target rule and the `check` command's candidate list all give the same
+ * answer.
  */
 #include "rules/target_node.h"
 
@@ -129,7 +130,8 @@ static int find_cpu_requirement(struct migration_ctx *ctx)
 
 /* ---------------------------------------------------- cluster networks */
 
-/* For each multus network: the cluster network its NAD belongs to (§4 step 4). */
+/* For each multus network: the cluster network its NAD belongs to (docs/rules.md#node-eligibility
+ * step 4). */
 static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
                                             const struct cluster_view *view, struct cv_scope *scope)
 {

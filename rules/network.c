@@ -1,7 +1,7 @@
 /*
- * rules/network.c - management-bridge (SPEC §3, §12): pairs each pod network
- * with its interface by name and reports a bridge binding there; with
- * KubeVirt's opt-in annotation the finding is a warning of its own.
+ * rules/network.c - management-bridge (docs/rules.md#migration-rules, docs/rules.md#details): pairs
+ * each pod network with its interface by name and reports a bridge binding there; with KubeVirt's
+ * opt-in annotation the finding is a warning of its own.
  */
 #include "rules/network.h"
 

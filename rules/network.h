@@ -1,5 +1,5 @@
 /*
- * rules/network.h - the management-bridge rule (SPEC §3): bridge binding on
+ * rules/network.h - the management-bridge rule (docs/rules.md#migration-rules): bridge binding on
  * the pod ("management") network cannot live-migrate, unless the VM opts in
  * to migrating anyway with KubeVirt's annotation.
  */

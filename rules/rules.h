@@ -4,7 +4,7 @@
  * finished verdict (verdict_finish() already applied): the caller reads
  * allowed, message, warnings and patch.  No I/O, no server headers.
  *
- * Text of every finding is exactly as SPEC.md writes it.
+ * Text of every finding is exactly as docs/rules.md writes it.
  */
 #ifndef MW_RULES_RULES_H
 #define MW_RULES_RULES_H
@@ -22,7 +22,8 @@ struct rule_input {
     struct cv_scope *scope;
 };
 
-/* ---- rules/migration.c: VMIM CREATE on /validate (SPEC §3, §4, §12) ---- */
+/* ---- rules/migration.c: VMIM CREATE on /validate (docs/rules.md#migration-rules,
+ * docs/rules.md#node-eligibility, docs/rules.md#details) ---- */
 void rules_vmim_validate(const struct rule_input *in, struct verdict *out);
 /*
  * The modes of a migration KubeVirt starts itself (node drain, workload
@@ -31,17 +32,18 @@ void rules_vmim_validate(const struct rule_input *in, struct verdict *out);
  */
 void rules_system_migration_modes(const struct rule_settings *s, enum rule_mode *modes);
 
-/* ---- rules/early.c: VM / VMI CREATE/UPDATE on /validate (SPEC §6) ---- */
+/* ---- rules/early.c: VM / VMI CREATE/UPDATE on /validate (docs/rules.md#early-warnings) ---- */
 void rules_vm_validate(const struct rule_input *in, struct verdict *out);
 
-/* ---- rules/kubevirt_cr.c: KubeVirt CR (SPEC §7) ---- */
+/* ---- rules/kubevirt_cr.c: KubeVirt CR (docs/rules.md#kubevirt-cr) ---- */
 void rules_kubevirt_validate(const struct rule_input *in, struct verdict *out);
 void rules_kubevirt_mutate(const struct rule_input *in, struct verdict *out);
 
-/* ---- rules/cpu_model.c: migration target pod CREATE on /mutate (SPEC §5) ---- */
+/* ---- rules/cpu_model.c: migration target pod CREATE on /mutate
+ * (docs/cpu-models.md#target-pod-selectors) ---- */
 void rules_pod_mutate(const struct rule_input *in, struct verdict *out);
 
-/* ---- rules/timeouts.c: VMIM CREATE on /mutate (SPEC §8) ---- */
+/* ---- rules/timeouts.c: VMIM CREATE on /mutate (docs/rules.md#timeouts) ---- */
 void rules_vmim_mutate(const struct rule_input *in, struct verdict *out);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * rules/state.c - not-running, in-flight and node-pinned (SPEC §3, §12).
+ * rules/state.c - not-running, in-flight and node-pinned (docs/rules.md#migration-rules,
+ * docs/rules.md#details).
  */
 #include "rules/state.h"
 

@@ -1,5 +1,5 @@
 /*
- * rules/state.h - rules about the VMI's state (SPEC §3): not-running,
+ * rules/state.h - rules about the VMI's state (docs/rules.md#migration-rules): not-running,
  * in-flight (another migration of the same VMI), not-migratable (KubeVirt's
  * LiveMigratable condition), node-pinned.
  */

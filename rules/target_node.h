@@ -1,6 +1,7 @@
 /*
- * rules/target_node.h - which nodes can take a VM's migration (SPEC §4), and
- * the CPU requirement a migration puts on the target (SPEC §4 step 5, §5).
+ * rules/target_node.h - which nodes can take a VM's migration (docs/rules.md#node-eligibility), and
+ * the CPU requirement a migration puts on the target (docs/rules.md#node-eligibility step 5,
+ * docs/cpu-models.md#target-pod-selectors).
  *
  * One eligibility function serves three callers: the `target-node` rule (a
  * picked node), the `no-target` rule (every other VM node), and `check`'s
@@ -44,7 +45,8 @@
 #define CPU_REQ_MAX_KEYS 256
 #define MIGRATION_MAX_NETWORKS 64
 
-/* The no-target text names at most this many nodes, then ", and <k> more" (SPEC §12). */
+/* The no-target text names at most this many nodes, then ", and <k> more" (docs/rules.md#details).
+ */
 #define NO_TARGET_MAX_LISTED 10
 
 enum cpu_req_kind {
@@ -76,8 +78,8 @@ struct migration_ctx {
     const char *vmi_name;
     const char *current_node; /* VMI status.nodeName, may be NULL */
     const cJSON *nodes;       /* array of every Node in the view */
-    char *
-        *cluster_networks; /* §4 step 4: cluster networks the VMI's multus networks need (owned) */
+    char **cluster_networks;  /* docs/rules.md#node-eligibility step 4: cluster networks the VMI's
+                                 multus networks need (owned) */
     size_t ncluster_networks;
     struct cpu_requirement cpu; /* what the target pod mutation adds (CPU model keys) */
     const cJSON *source_pod;    /* the source launcher pod, NULL when none */
@@ -100,7 +102,7 @@ void migration_ctx_free(struct migration_ctx *ctx);
 int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim);
 
 /*
- * SPEC §4 for one node named `node_name`: returns 0 when eligible, else the
+ * docs/rules.md#node-eligibility for one node named `node_name`: returns 0 when eligible, else the
  * failing step (1..5) and *reason (caller frees, e.g. "is cordoned",
  * "does not support host CPU model XYZ of node node-a"); -1 when out of memory.
  */
@@ -113,8 +115,8 @@ struct node_check {
 };
 
 /*
- * §4 applied to every VM node (label kubevirt.io/schedulable) other than the
- * current one, sorted by name, against R without the addedNodeSelector's
+ * docs/rules.md#node-eligibility applied to every VM node (label kubevirt.io/schedulable) other
+ * than the current one, sorted by name, against R without the addedNodeSelector's
  * kubernetes.io/hostname key.
  * Returns 0, or -1 when out of memory.  Caller frees with node_checks_free.
  */
@@ -131,11 +133,12 @@ char *common_cpu_models(const cJSON *nodes);
 /* A VM node: it carries the label kubevirt.io/schedulable (any value; virt-handler runs there). */
 bool node_runs_vms(const cJSON *node);
 
-/* 1 when `node` is a VM node that passes §4 step 2 without its taint part (schedulable). */
+/* 1 when `node` is a VM node that passes docs/rules.md#node-eligibility step 2 without its taint
+ * part (schedulable). */
 int node_is_schedulable(const cJSON *node);
 
 /*
- * The `target-node` and `no-target` rules (SPEC §3), appended to `out`.
+ * The `target-node` and `no-target` rules (docs/rules.md#migration-rules), appended to `out`.
  * rules_target_node adds the VMIM's addedNodeSelector to R first
  * (migration_ctx_use_migration), so its zone keys bind no-target too.
  * Call rules_no_target after rules_target_node on the same verdict: when a

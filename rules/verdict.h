@@ -47,17 +47,18 @@ int rule_mode_from_name(const char *name);
 
 /*
  * Settings the rules read.  `migration` holds the modes of the VMIM rules
- * (SPEC §3, §4, §7); `early` the modes of the early VM/VMI warnings (§6),
- * which default to warn.  `system_migration` holds the modes set for the
- * migrations KubeVirt starts itself (node drain, workload update), for the
- * rules whose `system_migration_set` is true (docs/rules.md, system migrations).
+ * (docs/rules.md#migration-rules, docs/rules.md#node-eligibility, docs/rules.md#kubevirt-cr);
+ * `early` the modes of the early VM/VMI warnings (docs/rules.md#early-warnings), which default to
+ * warn.  `system_migration` holds the modes set for the migrations KubeVirt starts itself (node
+ * drain, workload update), for the rules whose `system_migration_set` is true (docs/rules.md,
+ * system migrations).
  */
 struct rule_settings {
     enum rule_mode migration[RULE_COUNT];
     enum rule_mode early[RULE_COUNT];
     enum rule_mode system_migration[RULE_COUNT];
     bool system_migration_set[RULE_COUNT];
-    bool default_timeouts; /* §7 opt-in: set 800/150 on KubeVirt CRs */
+    bool default_timeouts; /* docs/rules.md#kubevirt-cr opt-in: set 800/150 on KubeVirt CRs */
 };
 void rule_settings_default(struct rule_settings *s);
 

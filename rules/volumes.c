@@ -1,5 +1,5 @@
 /*
- * rules/volumes.c - cdrom, container-disk and volume-access-mode (SPEC §3).
+ * rules/volumes.c - cdrom, container-disk and volume-access-mode (docs/rules.md#migration-rules).
  *
  * volume-access-mode walks spec.volumes[]; for each claim-backed volume it
  * finds the access modes in the first source that knows them (VMI

@@ -1,6 +1,7 @@
 /*
- * rules/volumes.h - the disk and volume rules (SPEC §3, §6, §12): cdrom,
- * container-disk and volume-access-mode.
+ * rules/volumes.h - the disk and volume rules (docs/rules.md#migration-rules,
+ * docs/rules.md#early-warnings, docs/rules.md#details): cdrom, container-disk and
+ * volume-access-mode.
  */
 #ifndef MW_RULES_VOLUMES_H
 #define MW_RULES_VOLUMES_H
@@ -24,7 +25,8 @@ struct access_mode_sources {
     const cJSON *dv_templates;   /* VM spec.dataVolumeTemplates (array), may be NULL */
     const cJSON *migrated;       /* VMI status.migratedVolumes (array), may be NULL: these
                                     volumes are exempt (a storage migration copies them) */
-    bool missing_pvc_is_finding; /* §3: a missing PVC is reported; §6: it is not (yet) */
+    bool missing_pvc_is_finding; /* docs/rules.md#migration-rules: a missing PVC is reported;
+                                    docs/rules.md#early-warnings: it is not (yet) */
 };
 
 /*

@@ -6,7 +6,7 @@
  * migration of the VM would create (with --target-node as its
  * addedNodeSelector) and runs rules_vmim_validate on it against the cluster
  * view; then it lists the candidate nodes (target_node_candidates), the CPU
- * model in force and the migration timeouts (SPEC §8) with their arithmetic.
+ * model in force and the migration timeouts (docs/rules.md#timeouts) with their arithmetic.
  * A manifest given with -f is placed in front of the cluster view (an overlay)
  * "as if it were running", so nothing is written anywhere.
  *

@@ -117,7 +117,8 @@ static int integer_value(struct file_ctx *fc, const char *key, const cJSON *item
     return 0;
 }
 
-/* The §6/§7 rule ids live in both tables; everything else in the one asked for. */
+/* The docs/rules.md#early-warnings and docs/rules.md#kubevirt-cr rule ids live in both tables;
+ * everything else in the one asked for. */
 static int is_early_and_cluster_rule(int id)
 {
     return id == RULE_CPU_MODEL_UNSUPPORTED || id == RULE_HOST_MODEL_HETEROGENEOUS ||

@@ -6,6 +6,12 @@
  * from the server threads never interleave.  The review line is on the path
  * of every request, so it costs one syscall and no allocation beyond its few
  * items.
+ *
+ * Keys are written in lower camel case (a caller's snake_case key is
+ * converted), and every value is checked for UTF-8 on its way out: the rare
+ * invalid one (raw bytes of a request path, say) is written with U+FFFD in
+ * place of each bad byte, cut between characters.  Error lines carry the
+ * caller's file:line.
  */
 #include "server/log.h"
 
@@ -99,31 +105,167 @@ static void write_line(cJSON *line)
         free(text);
 }
 
-/* {"ts","level","msg"}: the start of every line; `ts` is the caller's buffer (a reference). */
-static cJSON *line_start(enum log_level level, const char *msg, const char *ts)
+/* ---------------------------------------------------------------- UTF-8 */
+
+/* Length (1-4) of the well-formed UTF-8 sequence at s, 0 when s does not start one. */
+static int utf8_sequence_length(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80,
+                 hi = c == 0xED ? 0x9F : 0xBF; /* no overlong, no surrogate */
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF; /* U+10000..U+10FFFF */
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+int log_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int n = utf8_sequence_length(p);
+        if (!n)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+size_t log_utf8_sanitize(char *out, size_t cap, const char *in)
+{
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    if (cap == 0)
+        return 0;
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)(in ? in : "");
+    while (*p) {
+        int len = utf8_sequence_length(p);
+        const void *src = len ? (const void *)p : (const void *)replacement;
+        size_t out_len = len ? (size_t)len : sizeof(replacement) - 1;
+        if (n + out_len > cap - 1)
+            break; /* cut between characters */
+        memcpy(out + n, src, out_len);
+        n += out_len;
+        p += len ? len : 1;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Every string value in `item`'s children (and theirs) made valid UTF-8, in place. */
+static void sanitize_values(cJSON *item)
+{
+    for (cJSON *c = item ? item->child : NULL; c; c = c->next) {
+        if (c->child)
+            sanitize_values(c);
+        if (!cJSON_IsString(c) || !c->valuestring || log_utf8_valid(c->valuestring))
+            continue;
+        size_t cap = strlen(c->valuestring) * 3 + 1;
+        char *clean = cJSON_malloc(cap);
+        if (clean)
+            log_utf8_sanitize(clean, cap, c->valuestring);
+        if (!(c->type & cJSON_IsReference))
+            cJSON_free(c->valuestring);
+        if (clean) {
+            c->valuestring = clean;
+            c->type &= ~cJSON_IsReference;
+        } else {
+            c->valuestring = (char *)"\xEF\xBF\xBD";
+            c->type |= cJSON_IsReference;
+        }
+    }
+}
+
+/* `key` in lower camel case ("duration_us" -> "durationUs") in buf; a key without '_' as is. */
+static const char *camel_key(const char *key, char *buf, size_t cap)
+{
+    if (!key || !strchr(key, '_'))
+        return key;
+    size_t n = 0;
+    int upper = 0;
+    for (const char *k = key; *k && n + 1 < cap; k++) {
+        if (*k == '_') {
+            upper = n > 0;
+            continue;
+        }
+        buf[n++] = upper && *k >= 'a' && *k <= 'z' ? (char)(*k - 'a' + 'A') : *k;
+        upper = 0;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* file relative to the source tree ("server/serve.c"), as the caller field shows it. */
+static const char *source_relative(const char *file)
+{
+    size_t n = strlen(MW_SOURCE_DIR);
+    if (file && strncmp(file, MW_SOURCE_DIR, n) == 0 && file[n] == '/')
+        return file + n + 1;
+    return file ? file : "";
+}
+
+/* ---------------------------------------------------------------- lines */
+
+/*
+ * {"ts","level"[,"caller"],"msg"}: the start of every line; `ts`, `caller`
+ * (NULL: none) and `msg` are the caller's buffers (references).
+ */
+static cJSON *line_start(enum log_level level, const char *msg, const char *ts, const char *caller)
 {
     cJSON *line = cJSON_CreateObject();
     if (!line)
         return NULL;
     cJSON_AddItemToObjectCS(line, "ts", cJSON_CreateStringReference(ts));
     cJSON_AddItemToObjectCS(line, "level", cJSON_CreateStringReference(level_names[level]));
+    if (caller)
+        cJSON_AddItemToObjectCS(line, "caller", cJSON_CreateStringReference(caller));
     cJSON_AddItemToObjectCS(line, "msg", cJSON_CreateStringReference(msg ? msg : ""));
     return line;
 }
 
-void log_json(enum log_level level, const char *msg, cJSON *fields)
+/* "file:line" of an error line into buf; NULL (no caller field) for the other levels. */
+static const char *caller_of(enum log_level level, const char *file, int line, char *buf,
+                             size_t cap)
+{
+    if (level != LOG_ERROR)
+        return NULL;
+    snprintf(buf, cap, "%s:%d", source_relative(file), line);
+    return buf;
+}
+
+void log_json_at(const char *file, int line_no, enum log_level level, const char *msg,
+                 cJSON *fields)
 {
     if (level < log_min_level || (unsigned)level > LOG_ERROR) {
         cJSON_Delete(fields);
         return;
     }
-    char ts[48];
+    char ts[48], caller[128], clean_msg[MW_LOG_MAX_FIELD_BYTES];
     format_timestamp(ts, sizeof(ts));
-    cJSON *line = line_start(level, msg, ts);
+    if (msg && !log_utf8_valid(msg)) {
+        log_utf8_sanitize(clean_msg, sizeof(clean_msg), msg);
+        msg = clean_msg;
+    }
+    cJSON *line =
+        line_start(level, msg, ts, caller_of(level, file, line_no, caller, sizeof(caller)));
     if (line && cJSON_IsObject(fields)) {
+        sanitize_values(fields);
         while (fields->child) {
             cJSON *item = cJSON_DetachItemViaPointer(fields, fields->child);
-            cJSON_AddItemToObject(line, item->string, item);
+            char key[64];
+            cJSON_AddItemToObject(line, camel_key(item->string, key, sizeof(key)), item);
             /* AddItemToObject copied the key: nothing else to do. */
         }
     }
@@ -133,23 +275,54 @@ void log_json(enum log_level level, const char *msg, cJSON *fields)
     cJSON_Delete(line);
 }
 
-void log_message(enum log_level level, const char *msg, const char *fmt, ...)
+void log_message_at(const char *file, int line_no, enum log_level level, const char *msg,
+                    const char *fmt, ...)
 {
     char text[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    int n = vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof(text)) {
+        /* Cut: drop a character the cut split (its lead byte and continuation bytes). */
+        size_t end = sizeof(text) - 1;
+        size_t k = end;
+        while (k > 0 && ((unsigned char)text[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0 && (unsigned char)text[k - 1] >= 0xC0 &&
+            utf8_sequence_length((const unsigned char *)text + k - 1) == 0)
+            text[k - 1] = '\0';
+    }
     cJSON *fields = cJSON_CreateObject();
     if (fields)
         cJSON_AddStringToObject(fields, level >= LOG_WARN ? "error" : "detail", text);
-    log_json(level, msg, fields);
+    log_json_at(file, line_no, level, msg, fields);
 }
 
-/* Adds key (a constant) with a reference to value ("" for NULL). */
-static void add_reference(cJSON *obj, const char *key, const char *value)
+/* Request values made valid UTF-8 for one review line (most need no copy). */
+struct scratch {
+    char buf[8 * MW_LOG_MAX_FIELD_BYTES];
+    size_t used;
+};
+
+/* Adds key (a constant) with a reference to value ("" for NULL), or to a valid UTF-8 copy of it. */
+static void add_reference(cJSON *obj, const char *key, const char *value, struct scratch *sc)
 {
-    cJSON_AddItemToObjectCS(obj, key, cJSON_CreateStringReference(value ? value : ""));
+    if (!value)
+        value = "";
+    if (!log_utf8_valid(value)) {
+        size_t room = sizeof(sc->buf) - sc->used;
+        if (room > MW_LOG_MAX_FIELD_BYTES)
+            room = MW_LOG_MAX_FIELD_BYTES;
+        if (room < 4) {
+            value = "\xEF\xBF\xBD";
+        } else {
+            char *clean = sc->buf + sc->used;
+            sc->used += log_utf8_sanitize(clean, room, value) + 1;
+            value = clean;
+        }
+    }
+    cJSON_AddItemToObjectCS(obj, key, cJSON_CreateStringReference(value));
 }
 
 /*
@@ -165,30 +338,34 @@ static void add_integer(cJSON *obj, const char *key, long long value)
     cJSON_AddItemToObjectCS(obj, key, cJSON_CreateRaw(digits));
 }
 
-void log_review(const struct review_log *r)
+void log_review_at(const char *file, int line_no, const struct review_log *r)
 {
-    if (LOG_INFO < log_min_level)
+    enum log_level level = r->status >= 500 ? LOG_ERROR : r->status >= 400 ? LOG_WARN : LOG_INFO;
+    if (level < log_min_level)
         return;
-    char ts[48];
+    char ts[48], caller[128];
+    struct scratch sc;
+    sc.used = 0;
     format_timestamp(ts, sizeof(ts));
-    cJSON *line = line_start(LOG_INFO, "review", ts);
+    cJSON *line =
+        line_start(level, "review", ts, caller_of(level, file, line_no, caller, sizeof(caller)));
     if (!line)
         return;
-    add_reference(line, "uid", r->uid);
-    add_reference(line, "path", r->path);
-    add_reference(line, "resource", r->resource);
-    add_reference(line, "operation", r->operation);
-    add_reference(line, "namespace", r->ns);
-    add_reference(line, "name", r->name);
-    add_reference(line, "verdict", r->verdict ? r->verdict : "error");
+    add_reference(line, "uid", r->uid, &sc);
+    add_reference(line, "path", r->path, &sc);
+    add_reference(line, "resource", r->resource, &sc);
+    add_reference(line, "operation", r->operation, &sc);
+    add_reference(line, "namespace", r->ns, &sc);
+    add_reference(line, "name", r->name, &sc);
+    add_reference(line, "verdict", r->verdict ? r->verdict : "error", &sc);
     cJSON *rules = cJSON_CreateArray();
     cJSON_AddItemToObjectCS(line, "rules", rules);
     for (size_t i = 0; rules && i < r->nrules; i++)
         cJSON_AddItemToArray(rules, cJSON_CreateStringReference(rule_id_name(r->rules[i])));
     add_integer(line, "status", r->status);
     if (r->error)
-        add_reference(line, "error", r->error);
-    add_integer(line, "duration_us", r->duration_us);
+        add_reference(line, "error", r->error, &sc);
+    add_integer(line, "durationUs", r->duration_us);
     write_line(line);
     cJSON_Delete(line);
 }

@@ -1,32 +1,53 @@
 /*
- * server/metrics.c - Prometheus counters for the webhook (SPEC §11).
+ * server/metrics.c - Prometheus counters for the webhook (docs/operations.md#metrics-and-alerts).
  *
- * Series with a fixed shape are arrays of atomics; the labelled request
- * counter is a small table searched under a mutex (a handful of distinct
- * label sets exist in practice).  metrics_render() writes the text format.
+ * Every series is an array of atomics: the request counter has one cell per
+ * combination of its closed label sets, so recording takes no lock and
+ * nothing from a request is stored.  metrics_render() writes the text format,
+ * with the build's version and revision and the process collector's series
+ * read from /proc at scrape time.
  */
 #include "server/metrics.h"
 
-#include <pthread.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const double bucket_bounds[MW_METRICS_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5,
 };
 
-struct request_series {
-    char path[16], resource[64], operation[16], verdict[16];
-    unsigned long long count;
-};
+/*
+ * The label values of the request counter, a closed set: a value from a
+ * request picks one of these by exact name and is never copied, so no review
+ * can add a series, break the text format, or push real traffic out of the
+ * table.  Index 0 of resource and operation is "" (a request refused before
+ * its review was read); the last entry of each is "other".
+ */
+static const char *const path_names[] = {"/validate", "/mutate", "other"};
+static const char *const resource_names[] = {"",
+                                             "virtualmachineinstancemigrations",
+                                             "virtualmachines",
+                                             "virtualmachineinstances",
+                                             "pods",
+                                             "kubevirts",
+                                             "other"};
+static const char *const operation_names[] = {"", "CREATE", "UPDATE", "DELETE", "CONNECT", "other"};
+static const char *const verdict_names[] = {"allowed", "denied", "patched",
+                                            "warned",  "error",  "other"};
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define NPATHS NELEMS(path_names)
+#define NRESOURCES NELEMS(resource_names)
+#define NOPERATIONS NELEMS(operation_names)
+#define NVERDICTS NELEMS(verdict_names)
 
 static struct {
-    pthread_mutex_t lock;
-    struct request_series series[MW_METRICS_MAX_SERIES];
-    size_t nseries;
+    atomic_ullong requests[NPATHS][NRESOURCES][NOPERATIONS][NVERDICTS];
     atomic_ullong buckets[MW_METRICS_BUCKETS + 1];
     atomic_ullong duration_count;
     atomic_ullong duration_sum_ns;
@@ -35,63 +56,60 @@ static struct {
     _Atomic double cert_expiry;
     metrics_provider_fn provider;
     void *provider_ctx;
-} m = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} m;
 
 void metrics_init(void)
 {
-    pthread_mutex_lock(&m.lock);
-    m.nseries = 0;
-    pthread_mutex_unlock(&m.lock);
+    atomic_ullong *r = &m.requests[0][0][0][0];
+    for (size_t i = 0; i < NPATHS * NRESOURCES * NOPERATIONS * NVERDICTS; i++)
+        atomic_store(&r[i], 0);
     for (int i = 0; i <= MW_METRICS_BUCKETS; i++)
         atomic_store(&m.buckets[i], 0);
     atomic_store(&m.duration_count, 0);
     atomic_store(&m.duration_sum_ns, 0);
-    for (int r = 0; r < RULE_COUNT; r++)
+    for (int r2 = 0; r2 < RULE_COUNT; r2++)
         for (int k = 0; k <= MODE_OFF; k++)
-            atomic_store(&m.rule_hits[r][k], 0);
+            atomic_store(&m.rule_hits[r2][k], 0);
     atomic_store(&m.in_flight, 0);
 }
 
-/* src (NULL = "") into dst, cut to cap - 1 bytes. */
-static void copy_label(char *dst, size_t cap, const char *src)
+/* Index of `value` in names[first..n-1]; NULL or "" is index 0 when names[0] is "";
+ * anything else is the last entry, "other". */
+static size_t label_index(const char *const *names, size_t n, const char *value)
 {
-    size_t n = src ? strnlen(src, cap - 1) : 0;
-    memcpy(dst, src ? src : "", n);
-    dst[n] = '\0';
+    if (!value)
+        value = "";
+    for (size_t i = 0; i < n - 1; i++)
+        if (strcmp(names[i], value) == 0)
+            return i;
+    return n - 1;
 }
 
-static int series_matches(const struct request_series *s, const char *path, const char *resource,
-                          const char *operation, const char *verdict)
+size_t metrics_label_of(enum metrics_label label, const char *value, const char **name)
 {
-    return strcmp(s->path, path) == 0 && strcmp(s->resource, resource) == 0 &&
-           strcmp(s->operation, operation) == 0 && strcmp(s->verdict, verdict) == 0;
+    static const struct {
+        const char *const *names;
+        size_t n;
+    } sets[] = {
+        [METRICS_LABEL_PATH] = {path_names, NPATHS},
+        [METRICS_LABEL_RESOURCE] = {resource_names, NRESOURCES},
+        [METRICS_LABEL_OPERATION] = {operation_names, NOPERATIONS},
+        [METRICS_LABEL_VERDICT] = {verdict_names, NVERDICTS},
+    };
+    size_t i = label_index(sets[label].names, sets[label].n, value);
+    if (name)
+        *name = sets[label].names[i];
+    return i;
 }
 
 void metrics_record_request(const char *path, const char *resource, const char *operation,
                             const char *verdict, double seconds)
 {
-    struct request_series key;
-    copy_label(key.path, sizeof(key.path), path);
-    copy_label(key.resource, sizeof(key.resource), resource);
-    copy_label(key.operation, sizeof(key.operation), operation);
-    copy_label(key.verdict, sizeof(key.verdict), verdict);
-    pthread_mutex_lock(&m.lock);
-    size_t i;
-    for (i = 0; i < m.nseries; i++)
-        if (series_matches(&m.series[i], key.path, key.resource, key.operation, key.verdict))
-            break;
-    if (i == m.nseries) {
-        if (m.nseries == MW_METRICS_MAX_SERIES) {
-            /* Bounded: an unexpected flood of label sets folds into the last series. */
-            i = MW_METRICS_MAX_SERIES - 1;
-            copy_label(m.series[i].resource, sizeof(m.series[i].resource), "other");
-        } else {
-            key.count = 0;
-            m.series[m.nseries++] = key;
-        }
-    }
-    m.series[i].count++;
-    pthread_mutex_unlock(&m.lock);
+    size_t p = metrics_label_of(METRICS_LABEL_PATH, path, NULL);
+    size_t r = metrics_label_of(METRICS_LABEL_RESOURCE, resource, NULL);
+    size_t o = metrics_label_of(METRICS_LABEL_OPERATION, operation, NULL);
+    size_t v = metrics_label_of(METRICS_LABEL_VERDICT, verdict, NULL);
+    atomic_fetch_add_explicit(&m.requests[p][r][o][v], 1, memory_order_relaxed);
 
     int b = 0;
     while (b < MW_METRICS_BUCKETS && seconds > bucket_bounds[b])
@@ -166,7 +184,7 @@ static void tb_append(void *buf, const char *text)
     tb_printf(buf, "%s", text);
 }
 
-/* Label values are ours or API field values; escape what the format requires. */
+/* Label values are the build's own strings; escape what the format requires. */
 static void tb_label(struct textbuf *tb, const char *v)
 {
     for (; *v; v++) {
@@ -179,6 +197,128 @@ static void tb_label(struct textbuf *tb, const char *v)
     }
 }
 
+/* ------------------------------------------------------------- process */
+
+#ifndef MW_REVISION
+#define MW_REVISION "unknown"
+#endif
+
+/* Reads a small /proc file whole into buf (NUL-terminated); -1 when it cannot. */
+static int read_small_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n > 0 ? 0 : -1;
+}
+
+int metrics_read_process(const char *proc_dir, struct metrics_process *out)
+{
+    char path[256], buf[4096];
+    memset(out, 0, sizeof(*out));
+    long ticks = sysconf(_SC_CLK_TCK);
+    long page = sysconf(_SC_PAGESIZE);
+    if (ticks <= 0 || page <= 0)
+        return -1;
+
+    /* stat: fields after the command name, which is in parentheses and may hold spaces. */
+    snprintf(path, sizeof(path), "%s/stat", proc_dir);
+    if (read_small_file(path, buf, sizeof(buf)) != 0)
+        return -1;
+    const char *p = strrchr(buf, ')');
+    unsigned long utime, stime, vsize;
+    unsigned long long starttime;
+    long rss;
+    /* state(3) ... utime(14) stime(15) ... starttime(22) vsize(23) rss(24) */
+    if (!p || sscanf(p + 1,
+                     " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d "
+                     "%*d %llu %lu %ld",
+                     &utime, &stime, &starttime, &vsize, &rss) != 5)
+        return -1;
+    out->cpu_seconds = (double)(utime + stime) / (double)ticks;
+    out->resident_bytes = (double)rss * (double)page;
+    out->virtual_bytes = (double)vsize;
+
+    /* The boot time anchors starttime (ticks since boot). */
+    if (read_small_file("/proc/stat", buf, sizeof(buf)) != 0)
+        return -1;
+    const char *bt = strstr(buf, "\nbtime ");
+    unsigned long long btime;
+    if (!bt || sscanf(bt, "\nbtime %llu", &btime) != 1)
+        return -1;
+    out->start_time_seconds = (double)btime + (double)starttime / (double)ticks;
+
+    snprintf(path, sizeof(path), "%s/fd", proc_dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long fds = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            fds++;
+    closedir(d);
+    /* Reading our own table counted the directory stream's descriptor too. */
+    out->open_fds = strcmp(proc_dir, "/proc/self") == 0 ? fds - 1 : fds;
+
+    snprintf(path, sizeof(path), "%s/limits", proc_dir);
+    out->max_fds = -1;
+    if (read_small_file(path, buf, sizeof(buf)) == 0) {
+        const char *l = strstr(buf, "Max open files");
+        char soft[32];
+        if (l && sscanf(l + strlen("Max open files"), " %31s", soft) == 1)
+            out->max_fds = strcmp(soft, "unlimited") == 0 ? -1 : atof(soft);
+    }
+    return 0;
+}
+
+static void render_process(struct textbuf *tb)
+{
+    struct metrics_process pm;
+    if (metrics_read_process("/proc/self", &pm) != 0)
+        return;
+    tb_printf(tb,
+              "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+              "# TYPE process_cpu_seconds_total counter\n"
+              "process_cpu_seconds_total %.2f\n"
+              "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+              "# TYPE process_resident_memory_bytes gauge\n"
+              "process_resident_memory_bytes %.0f\n"
+              "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+              "# TYPE process_virtual_memory_bytes gauge\n"
+              "process_virtual_memory_bytes %.0f\n"
+              "# HELP process_start_time_seconds Start time of the process since unix epoch in "
+              "seconds.\n"
+              "# TYPE process_start_time_seconds gauge\n"
+              "process_start_time_seconds %.2f\n"
+              "# HELP process_open_fds Number of open file descriptors.\n"
+              "# TYPE process_open_fds gauge\n"
+              "process_open_fds %ld\n",
+              pm.cpu_seconds, pm.resident_bytes, pm.virtual_bytes, pm.start_time_seconds,
+              pm.open_fds);
+    if (pm.max_fds >= 0)
+        tb_printf(tb,
+                  "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                  "# TYPE process_max_fds gauge\n"
+                  "process_max_fds %.0f\n",
+                  pm.max_fds);
+}
+
+static void render_build_info(struct textbuf *tb)
+{
+    tb_printf(tb, "# HELP migration_webhook_build_info The version and source revision of the "
+                  "running binary.\n"
+                  "# TYPE migration_webhook_build_info gauge\n"
+                  "migration_webhook_build_info{version=\"");
+    tb_label(tb, MW_VERSION);
+    tb_printf(tb, "\",revision=\"");
+    tb_label(tb, MW_REVISION);
+    tb_printf(tb, "\"} 1\n");
+}
+
 char *metrics_render(size_t *len)
 {
     struct textbuf tb = {.cap = 4096};
@@ -189,20 +329,19 @@ char *metrics_render(size_t *len)
 
     tb_printf(&tb, "# HELP migration_webhook_requests_total Admission reviews answered.\n"
                    "# TYPE migration_webhook_requests_total counter\n");
-    pthread_mutex_lock(&m.lock);
-    for (size_t i = 0; i < m.nseries; i++) {
-        const struct request_series *s = &m.series[i];
-        tb_printf(&tb, "migration_webhook_requests_total{path=\"");
-        tb_label(&tb, s->path);
-        tb_printf(&tb, "\",resource=\"");
-        tb_label(&tb, s->resource);
-        tb_printf(&tb, "\",operation=\"");
-        tb_label(&tb, s->operation);
-        tb_printf(&tb, "\",verdict=\"");
-        tb_label(&tb, s->verdict);
-        tb_printf(&tb, "\"} %llu\n", s->count);
-    }
-    pthread_mutex_unlock(&m.lock);
+    for (size_t p = 0; p < NPATHS; p++)
+        for (size_t r = 0; r < NRESOURCES; r++)
+            for (size_t o = 0; o < NOPERATIONS; o++)
+                for (size_t v = 0; v < NVERDICTS; v++) {
+                    unsigned long long n =
+                        atomic_load_explicit(&m.requests[p][r][o][v], memory_order_relaxed);
+                    if (n)
+                        tb_printf(&tb,
+                                  "migration_webhook_requests_total{path=\"%s\",resource=\"%s\","
+                                  "operation=\"%s\",verdict=\"%s\",webhook=\"%s\"} %llu\n",
+                                  path_names[p], resource_names[r], operation_names[o],
+                                  verdict_names[v], path_names[p], n);
+                }
 
     tb_printf(&tb, "# HELP migration_webhook_request_duration_seconds Time to answer a review.\n"
                    "# TYPE migration_webhook_request_duration_seconds histogram\n");
@@ -244,6 +383,8 @@ char *metrics_render(size_t *len)
                   "# TYPE migration_webhook_certificate_expiry_timestamp_seconds gauge\n"
                   "migration_webhook_certificate_expiry_timestamp_seconds %.0f\n",
                   expiry);
+    render_build_info(&tb);
+    render_process(&tb);
     if (m.provider)
         m.provider(m.provider_ctx, tb_append, &tb);
     if (tb.failed) {

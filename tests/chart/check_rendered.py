@@ -2,13 +2,18 @@
 """
 tests/chart/check_rendered.py - checks what `helm template` made of the chart,
 the way an operator reviewing the manifests would: the webhook entries (rules,
-paths, policies, selectors), the server's security settings, the read-only
-RBAC, and the certificate wiring of each certificate mode.
+paths, policies, selectors, the namespace opt-out label on every entry), the
+server's security settings, priority class, ports and probes (HTTPS for
+reviews, plain HTTP for probes and metrics, a startup probe), the read-only
+RBAC with its exact verbs, the PodDisruptionBudget, and the certificate wiring
+of each certificate mode.
 
 usage: check_rendered.py MODE NAMESPACE RENDERED.yaml [key=value ...]
   keys: defaultTimeouts=true|false, caBundle=<base64>, timeoutSeconds=N,
         validatingPolicy=Fail|Ignore, mutatingPolicy=Fail|Ignore,
-        earlyWarningsPolicy=Fail|Ignore, matchConditions=true|false
+        earlyWarningsPolicy=Fail|Ignore, matchConditions=true|false,
+        priorityClassName=<name>|"" (empty: none), pdbPolicy=AlwaysAllow|none,
+        metricsPort=N
 Prints one line per failed check and exits 1 when any failed.
 """
 import base64
@@ -17,11 +22,20 @@ import sys
 import yaml
 
 MATCH_CONDITION = "has(object.metadata.labels) && 'kubevirt.io/migrationJobUID' in object.metadata.labels"
-SERVER_RESOURCES = {
-    "": {"nodes", "pods", "persistentvolumeclaims"},
-    "kubevirt.io": {"virtualmachineinstances", "virtualmachineinstancemigrations", "virtualmachines", "kubevirts"},
-    "k8s.cni.cncf.io": {"network-attachment-definitions"},
+# (apiGroup, resource) -> verbs, exactly: watch only on what the server caches.
+SERVER_VERBS = {
+    ("", "nodes"): ["get", "list", "watch"],
+    ("kubevirt.io", "kubevirts"): ["get", "list", "watch"],
+    ("migrations.kubevirt.io", "migrationpolicies"): ["get", "list", "watch"],
+    ("", "pods"): ["get", "list"],
+    ("", "persistentvolumeclaims"): ["get", "list"],
+    ("kubevirt.io", "virtualmachineinstances"): ["get", "list"],
+    ("kubevirt.io", "virtualmachineinstancemigrations"): ["get", "list"],
+    ("kubevirt.io", "virtualmachines"): ["get", "list"],
+    ("k8s.cni.cncf.io", "network-attachment-definitions"): ["get", "list"],
+    ("", "namespaces"): ["get"],
 }
+IGNORE_LABEL = {"key": "migration-webhook.io/ignore", "operator": "NotIn", "values": ["true"]}
 
 failures = []
 
@@ -112,6 +126,7 @@ def check_webhook_config(cfg, expected, ns, service, opts, mutating):
         excluded = [e for e in exprs if e.get("key") == "kubernetes.io/metadata.name" and e.get("operator") == "NotIn"]
         check(excluded and {"kube-system", ns} <= set(excluded[0]["values"]),
               f"{where}: namespaceSelector does not exclude kube-system and {ns}: {exprs}")
+        check(IGNORE_LABEL in exprs, f"{where}: namespaceSelector lacks the opt-out label {IGNORE_LABEL}: {exprs}")
         if opts["caBundle"] is not None:
             check(w["clientConfig"].get("caBundle") == opts["caBundle"], f"{where}: caBundle is not the expected CA")
         elif opts["mode"] in ("certManager", "certgen"):
@@ -142,9 +157,12 @@ def check_webhook_config(cfg, expected, ns, service, opts, mutating):
             check("objectSelector" not in w, f"{kind} {name}: unexpected objectSelector")
 
 
-def check_deployment(dep, ns, secret_name, configmap):
+def check_deployment(dep, ns, secret_name, configmap, opts):
     spec = dep["spec"]
     tpl = spec["template"]["spec"]
+    want_priority = opts["priorityClassName"]
+    check(tpl.get("priorityClassName", "") == want_priority,
+          f"Deployment priorityClassName {tpl.get('priorityClassName')!r}, want {want_priority!r}")
     check(spec.get("replicas") == 2, f"Deployment replicas {spec.get('replicas')}")
     anti = tpl.get("affinity", {}).get("podAntiAffinity", {}).get("preferredDuringSchedulingIgnoredDuringExecution", [])
     check(anti and anti[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname",
@@ -162,14 +180,19 @@ def check_deployment(dep, ns, secret_name, configmap):
           f"container capabilities {sc.get('capabilities')}")
     check(sc.get("runAsNonRoot") is True and sc.get("runAsUser") == 65532, f"container runAs {sc}")
     check(sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "container seccompProfile is not RuntimeDefault")
+    metrics_port = int(opts["metricsPort"])
     check(c.get("args") == ["serve", "--config", "/etc/migration-webhook/config.yaml",
-                            "--tls-cert", "/certs/tls.crt", "--tls-key", "/certs/tls.key"], f"container args {c.get('args')}")
+                            "--tls-cert", "/certs/tls.crt", "--tls-key", "/certs/tls.key",
+                            "--metrics-listen", f"0.0.0.0:{metrics_port}"], f"container args {c.get('args')}")
     ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
-    check(ports == {"https": 8443}, f"container ports {ports}")
-    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+    check(ports == {"https": 8443, "metrics": metrics_port}, f"container ports {ports}")
+    for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         g = c.get(probe, {}).get("httpGet", {})
-        check(g.get("path") == path and g.get("scheme") == "HTTPS" and g.get("port") in ("https", 8443),
-              f"{probe} {g}")
+        check(g.get("path") == path and g.get("scheme") == "HTTP" and g.get("port") in ("metrics", metrics_port),
+              f"{probe} is not HTTP GET {path} on the metrics port: {g}")
+    startup = c.get("startupProbe", {})
+    check(startup.get("failureThreshold", 0) * startup.get("periodSeconds", 0) >= 30,
+          f"startupProbe allows less than 30 s to start: {startup}")
     check("requests" in c.get("resources", {}) and "limits" in c.get("resources", {}), "container resources unset")
     mounts = {m["name"]: m for m in c.get("volumeMounts", [])}
     vols = {v["name"]: v for v in tpl.get("volumes", [])}
@@ -188,10 +211,14 @@ def check_server_rbac(objs, sa_name, ns):
     got = {}
     for role in roles:
         for rule in role["rules"]:
-            check(sorted(rule["verbs"]) == ["get", "list", "watch"], f"server ClusterRole verbs {rule['verbs']}")
+            check(not rule.get("resourceNames") and not rule.get("nonResourceURLs"), f"server ClusterRole rule {rule}")
             for g in rule["apiGroups"]:
-                got.setdefault(g, set()).update(rule["resources"])
-    check(got == SERVER_RESOURCES, f"server ClusterRole resources {got}")
+                for r in rule["resources"]:
+                    got.setdefault((g, r), set()).update(rule["verbs"])
+    got = {k: sorted(v) for k, v in got.items()}
+    for key in sorted(set(got) | set(SERVER_VERBS)):
+        check(got.get(key) == SERVER_VERBS.get(key),
+              f"server ClusterRole {key[0] or 'core'}/{key[1]}: verbs {got.get(key)}, want {SERVER_VERBS.get(key)}")
     check(not objs.get("Role") or all("helm.sh/hook" in r["metadata"].get("annotations", {}) for r in objs["Role"]),
           "server has a namespaced Role")
     b = [b for b in objs.get("ClusterRoleBinding", []) if roles and b["roleRef"]["name"] == roles[0]["metadata"]["name"]]
@@ -274,7 +301,8 @@ def main():
     mode, ns, path = sys.argv[1:4]
     opts = {"mode": mode, "defaultTimeouts": "false", "caBundle": None, "timeoutSeconds": "5",
             "validatingPolicy": "Fail", "mutatingPolicy": "Ignore", "earlyWarningsPolicy": "Ignore",
-            "matchConditions": "true"}
+            "matchConditions": "true", "priorityClassName": "system-cluster-critical",
+            "pdbPolicy": "AlwaysAllow", "metricsPort": "8080"}
     for kv in sys.argv[4:]:
         k, v = kv.split("=", 1)
         opts[k] = v
@@ -290,7 +318,7 @@ def main():
         check_webhook_config(vwc, validating, ns, service, opts, False)
         check_webhook_config(mwc, mutating, ns, service, opts, True)
         secret_name = dep["spec"]["template"]["spec"]["volumes"][0].get("secret", {}).get("secretName")
-        check_deployment(dep, ns, secret_name, cm)
+        check_deployment(dep, ns, secret_name, cm, opts)
         sa = dep["spec"]["template"]["spec"]["serviceAccountName"]
         one(objs, "ServiceAccount", sa)
         check_server_rbac(objs, sa, ns)
@@ -300,8 +328,15 @@ def main():
               f"config kubevirt.defaultTimeouts {config.get('kubevirt')}")
         check(config.get("tlsCert") == "/certs/tls.crt" and config.get("tlsKey") == "/certs/tls.key", "config TLS paths")
         check(service["spec"]["ports"][0].get("targetPort") in ("https", 8443), "Service does not target the https port")
+        svc_ports = {p["name"]: (p["port"], p.get("targetPort")) for p in service["spec"]["ports"]}
+        check(svc_ports.get("metrics") == (int(opts["metricsPort"]), "metrics"),
+              f"Service metrics port {svc_ports.get('metrics')}, want ({opts['metricsPort']}, 'metrics')")
         pdb = one(objs, "PodDisruptionBudget")
         check(pdb.get("spec", {}).get("minAvailable") == 1, "PodDisruptionBudget minAvailable is not 1")
+        want_policy = None if opts["pdbPolicy"] == "none" else opts["pdbPolicy"]
+        check(pdb.get("spec", {}).get("unhealthyPodEvictionPolicy") == want_policy,
+              f"PodDisruptionBudget unhealthyPodEvictionPolicy {pdb.get('spec', {}).get('unhealthyPodEvictionPolicy')}, "
+              f"want {want_policy}")
         tests = [p for p in objs.get("Pod", []) if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
         check(len(tests) == 1 and tests[0]["spec"]["containers"][0]["args"][-1] ==
               f"https://{service['metadata']['name']}.{ns}.svc:443/readyz", "helm test Pod does not call /readyz")

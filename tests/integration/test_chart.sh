@@ -1,7 +1,10 @@
 #!/bin/sh
 # The Helm chart: lints cleanly in every certificate mode, renders the webhook
 # configurations, server, RBAC and certificates an operator expects
-# (tests/chart/check_rendered.py), and its values schema refuses bad settings.
+# (tests/chart/check_rendered.py: the namespace opt-out label on every entry,
+# priority class, RBAC verbs exactly, the metrics port with HTTP probes and a
+# startup probe, the PodDisruptionBudget's eviction policy), each setting of
+# those takes effect, and its values schema refuses bad settings.
 # Fetches helm into .tools/ first (scripts/fetch-helm); skipped (77) without it.
 set -u
 src=${MW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -99,7 +102,7 @@ if render --set webhooks.matchConditions=false --show-only templates/webhooks.ya
 else pass "webhooks.matchConditions=false drops the CEL condition"; fi
 if render --kube-version 1.27.9 >"$work/k127.yaml" 2>"$work/err" &&
    python3 "$check" selfSigned "$ns" "$work/k127.yaml" matchConditions=false; then
-    pass "Kubernetes 1.27: renders without matchConditions (the objectSelector still narrows the pod webhook)"
+    pass "Kubernetes 1.27: renders without matchConditions (the objectSelector still narrows the pod webhook), PDB unhealthyPodEvictionPolicy AlwaysAllow"
 else fail "Kubernetes 1.27: $(cat "$work/err")"; fi
 if render --kube-version 1.25.0 --show-only templates/webhooks.yaml 2>"$work/err" | grep -q matchConditions; then
     fail "Kubernetes 1.25 renders matchConditions (the field needs 1.28)"
@@ -127,22 +130,97 @@ elif node "$src/tests/chart/eval_match_conditions.mjs" "$cel" "$work/conditions.
     pass "matchConditions evaluate as intended ($(grep -c '^ok' "$work/cel.out") requests)"
 else fail "matchConditions: $(grep -v '^ok' "$work/cel.out" | tr '\n' ' ')"; fi
 
+
+if render --kube-version 1.26.5 >"$work/k126.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/k126.yaml" matchConditions=false pdbPolicy=none; then
+    pass "Kubernetes 1.26: the PodDisruptionBudget has no unhealthyPodEvictionPolicy (GA in 1.27)"
+else fail "Kubernetes 1.26: $(cat "$work/err")"; fi
+if render --set podDisruptionBudget.unhealthyPodEvictionPolicy=IfHealthyBudget >"$work/pdb.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/pdb.yaml" pdbPolicy=IfHealthyBudget &&
+   render --set podDisruptionBudget.unhealthyPodEvictionPolicy= >"$work/pdb0.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/pdb0.yaml" pdbPolicy=none; then
+    pass "podDisruptionBudget.unhealthyPodEvictionPolicy can be changed or left to the API default"
+else fail "unhealthyPodEvictionPolicy override: $(cat "$work/err")"; fi
+
+# --- priority class: system-cluster-critical unless overridden (empty: none) ---
+if render --set priorityClassName= >"$work/noprio.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/noprio.yaml" priorityClassName= &&
+   render --set priorityClassName=migration-high >"$work/prio.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/prio.yaml" priorityClassName=migration-high; then
+    pass "priorityClassName: system-cluster-critical by default, another class or none when set"
+else fail "priorityClassName override: $(cat "$work/err")"; fi
+
+# --- per-entry exclusions: leaving a namespace out of the VM warnings only ----
+if render --set config.kubevirt.defaultTimeouts=true --set 'webhooks.excludeNamespacesByEntry.vmValidate={harvester-system}' \
+        --set 'webhooks.excludeNamespacesByEntry.podMutate={batch}' --set 'webhooks.excludeNamespaces={shared}' \
+        >"$work/entry.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/entry.yaml" defaultTimeouts=true &&
+   python3 - "$work/entry.yaml" "$ns" <<'PY'
+import sys, yaml
+ns = sys.argv[2]
+want = {"vm.validate.migration-webhook.io": ["harvester-system"], "pod.mutate.migration-webhook.io": ["batch"]}
+seen = 0
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if not d or not d["kind"].endswith("WebhookConfiguration"):
+        continue
+    for w in d["webhooks"]:
+        exprs = w["namespaceSelector"]["matchExpressions"]
+        names = exprs[0]["values"]
+        assert names == ["kube-system", ns, "shared"] + want.get(w["name"], []), (w["name"], names)
+        assert exprs[1] == {"key": "migration-webhook.io/ignore", "operator": "NotIn", "values": ["true"]}, exprs
+        seen += 1
+assert seen == 6, seen
+PY
+then pass "excludeNamespacesByEntry leaves a namespace out of one entry only; the opt-out label is on all 6 entries"
+else fail "excludeNamespacesByEntry: $(cat "$work/err")"; fi
+
+# --- the metrics port: container, probes, Service, ServiceMonitor, NetworkPolicy
+if render --set metricsPort=9090 --set serviceMonitor.enabled=true --set networkPolicy.enabled=true \
+        >"$work/port.yaml" 2>"$work/err" &&
+   python3 "$check" selfSigned "$ns" "$work/port.yaml" metricsPort=9090 &&
+   python3 - "$work/port.yaml" <<'PY'
+import sys, yaml
+objs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+sm = objs["ServiceMonitor"]["spec"]["endpoints"][0]
+assert sm == {"port": "metrics", "path": "/metrics", "scheme": "http", "interval": "30s"}, sm
+ingress = objs["NetworkPolicy"]["spec"]["ingress"]
+assert [r["ports"] for r in ingress] == [[{"port": 8443, "protocol": "TCP"}], [{"port": 9090, "protocol": "TCP"}]], ingress
+PY
+then pass "metricsPort=9090 moves --metrics-listen, the probes, the Service, ServiceMonitor and NetworkPolicy ports"
+else fail "metricsPort=9090: $(cat "$work/err")"; fi
 if render --kube-version 1.24.0 >/dev/null 2>"$work/err"; then fail "Kubernetes 1.24 accepted (kubeVersion >=1.25)"
 else pass "Kubernetes 1.24 refused: $(head -n 1 "$work/err" | cut -c1-120)"; fi
 
 # rule modes reach the config file unchanged
 render --show-only templates/configmap.yaml \
-    --set config.rules.cdrom=warn --set config.earlyWarnings.container-disk=off >"$work/cm.yaml" 2>"$work/err"
+    --set config.rules.cdrom=warn --set config.rules.not-migratable=warn --set config.earlyWarnings.container-disk=off \
+    --set config.systemMigrations.cdrom=deny >"$work/cm.yaml" 2>"$work/err"
 if python3 - "$work/cm.yaml" <<'PY'
 import sys, yaml
 cm = yaml.safe_load(open(sys.argv[1]))
 cfg = yaml.safe_load(cm["data"]["config.yaml"])
-assert cfg["rules"] == {"cdrom": "warn"}, cfg["rules"]
+assert cfg["rules"] == {"cdrom": "warn", "not-migratable": "warn"}, cfg["rules"]
+assert cfg["systemMigrations"] == {"cdrom": "deny"}, cfg.get("systemMigrations")
 assert cfg["earlyWarnings"] == {"container-disk": "off"}, cfg["earlyWarnings"]
 assert cfg["listen"] == "0.0.0.0:8443", cfg["listen"]
 assert cfg["limits"] == {"maxBodyBytes": 8388608}, cfg["limits"]
 PY
-then pass "rule modes are written to config.yaml"; else fail "rule modes in config.yaml: $(cat "$work/err")"; fi
+then pass "rule modes (and systemMigrations) are written to config.yaml"; else fail "rule modes in config.yaml: $(cat "$work/err")"; fi
+# the server itself reads the config file the chart writes (exit 2 would be a config error)
+if [ -n "${MW_BIN:-}" ] && [ -x "$MW_BIN" ]; then
+    python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["data"]["config.yaml"])' "$work/cm.yaml" >"$work/config.yaml"
+    "$MW_BIN" check --config "$work/config.yaml" --cluster-dir "$src/examples/cluster" vm-migratable >"$work/check.out" 2>&1
+    rc=$?
+    if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then pass "the server reads the rendered config.yaml (check --config exits $rc)"
+    else fail "the server refuses the rendered config.yaml (exit $rc): $(head -n 3 "$work/check.out")"; fi
+    sed 's/cdrom: deny/cluster-cpu-model: deny/' "$work/config.yaml" >"$work/bad-config.yaml"
+    "$MW_BIN" check --config "$work/bad-config.yaml" --cluster-dir "$src/examples/cluster" vm-migratable >"$work/check.out" 2>&1
+    rc=$?
+    if [ "$rc" = 2 ]; then pass "and refuses what the schema refuses: $(head -n 1 "$work/check.out" | cut -c1-120)"
+    else fail "the server accepts systemMigrations.cluster-cpu-model (exit $rc)"; fi
+else
+    note "MW_BIN not set: the rendered config.yaml is not read by the server"
+fi
 
 # a config change rolls the pods (checksum annotation changes)
 checksum() { render --show-only templates/deployment.yaml "$@" | grep checksum/config; }
@@ -156,19 +234,23 @@ else pass "replicaCount=1 renders no PodDisruptionBudget"; fi
 
 # the optional objects
 if render --set serviceMonitor.enabled=true --set networkPolicy.enabled=true \
-        --set priorityClassName=system-cluster-critical >"$work/opt.yaml" 2>"$work/err" &&
+        --set 'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring' >"$work/opt.yaml" 2>"$work/err" &&
    python3 - "$work/opt.yaml" <<'PY'
 import sys, yaml
 objs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
 sm = objs["ServiceMonitor"]["spec"]["endpoints"][0]
-assert sm["port"] == "https" and sm["scheme"] == "https" and sm["path"] == "/metrics", sm
+assert sm["port"] == "metrics" and sm["scheme"] == "http" and sm["path"] == "/metrics", sm
+assert "tlsConfig" not in sm, sm
+svc_ports = {p["name"]: p for p in objs["Service"]["spec"]["ports"]}
+assert svc_ports["metrics"]["port"] == 8080 and svc_ports["metrics"]["targetPort"] == "metrics", svc_ports
 np = objs["NetworkPolicy"]["spec"]
 assert np["policyTypes"] == ["Ingress", "Egress"], np
-assert np["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], np["ingress"]
+assert np["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]},
+                         {"ports": [{"port": 8080, "protocol": "TCP"}],
+                          "from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]}], np["ingress"]
 assert sorted(p["port"] for p in np["egress"][0]["ports"]) == [443, 6443], np["egress"]
-assert objs["Deployment"]["spec"]["template"]["spec"]["priorityClassName"] == "system-cluster-critical"
 PY
-then pass "ServiceMonitor, NetworkPolicy and priorityClassName render"; else fail "optional objects: $(cat "$work/err")"; fi
+then pass "ServiceMonitor scrapes the metrics port over HTTP; NetworkPolicy opens it to metricsFrom"; else fail "optional objects: $(cat "$work/err")"; fi
 
 # --- the schema refuses bad settings ------------------------------------------
 refuse() {
@@ -184,10 +266,14 @@ refuse() {
 refuse "a bad rule mode" config.rules.cdrom --set config.rules.cdrom=block
 refuse "a bad early-warning mode" config.earlyWarnings.gpu --set config.earlyWarnings.gpu=maybe
 refuse "an unknown rule id" no-such-rule --set config.rules.no-such-rule=deny
+refuse "a system-migration mode for a rule migrations do not run" cluster-cpu-model --set config.systemMigrations.cluster-cpu-model=warn
 refuse "an unknown top-level key" replicas --set replicas=3
 refuse "an unknown certificate mode" certificates.mode --set certificates.mode=acme
 refuse "a bad failurePolicy" webhooks.validating.failurePolicy --set webhooks.validating.failurePolicy=Allow
 refuse "a timeout above 30 s" webhooks.timeoutSeconds --set webhooks.timeoutSeconds=31
+refuse "a TLS setting for the scrape (metrics are plain HTTP)" tlsConfig --set serviceMonitor.tlsConfig.insecureSkipVerify=true
+refuse "an unknown webhook entry" excludeNamespacesByEntry --set 'webhooks.excludeNamespacesByEntry.pods={a}'
+refuse "a bad unhealthyPodEvictionPolicy" unhealthyPodEvictionPolicy --set podDisruptionBudget.unhealthyPodEvictionPolicy=Never
 refuse "existingSecret without a caBundle" certificates.existingSecret.caBundle --set certificates.mode=existingSecret
 
 # --- the checker itself catches a wrong chart ---------------------------------
@@ -210,7 +296,7 @@ readme = open(f"{chart}/README.md", encoding="utf-8").read()
 missing = []
 def walk(v, s, path):
     props = s.get("properties")
-    if isinstance(v, dict) and props and path not in ("config.rules", "config.earlyWarnings"):
+    if isinstance(v, dict) and props and path not in ("config.rules", "config.earlyWarnings", "config.systemMigrations"):
         for k, sub in v.items():
             if k not in props:
                 missing.append(f"{path}{'.' if path else ''}{k} is not in values.schema.json")

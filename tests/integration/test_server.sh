@@ -154,7 +154,7 @@ code=$("${CURL[@]}" -o "$WORK/metrics" -D "$WORK/headers" -w '%{http_code}' "$BA
     fail "/metrics: $code $(cat "$WORK/headers")"
 for series in 'migration_webhook_requests_total{path="/validate",resource="virtualmachineinstancemigrations",operation="CREATE",verdict="' \
     'migration_webhook_requests_total{path="/mutate",resource="pods",operation="CREATE",' \
-    'migration_webhook_requests_total{path="/validate",resource="",operation="",verdict="error"}' \
+    'migration_webhook_requests_total{path="/validate",resource="",operation="",verdict="error",webhook="/validate"}' \
     'migration_webhook_request_duration_seconds_bucket{le="0.0001"}' \
     'migration_webhook_request_duration_seconds_bucket{le="+Inf"}' \
     'migration_webhook_requests_in_flight 0' \
@@ -169,7 +169,7 @@ want=$(date -d "$(openssl x509 -in "$WORK/tls.crt" -noout -enddate | cut -d= -f2
 if grep '"msg":"review"' "$WORK/server.log" | jq -s -e 'any(.[]; .uid == "2b0f6f7a-7c1e-4a4f-9a51-3f0a6f1d0c11" and
         .path == "/validate" and .resource == "virtualmachineinstancemigrations" and .operation == "CREATE" and
         .namespace == "default" and (.verdict | IN("allowed","denied","warned")) and (.rules | type == "array") and
-        (.duration_us | type == "number"))' >/dev/null; then
+        (.durationUs | type == "number"))' >/dev/null; then
     pass "review log line"
 else
     fail "review log line missing: $(grep review "$WORK/server.log" | head -2)"

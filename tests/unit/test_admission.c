@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#ifdef MW_HAVE_OPENSSL
 #include <openssl/evp.h>
+#endif
 
 #include "cluster/static.h"
 #include "server/admission.h"
@@ -243,6 +245,12 @@ static void patch_is_base64_of_the_json_patch_array(void **state)
                         "JSONPatch");
     const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patch"));
     assert_non_null(b64);
+#ifndef MW_HAVE_OPENSSL
+    cJSON_Delete(answer);
+    print_message("SKIP: built without OpenSSL: the patch's base64 is not decoded by a second "
+                  "implementation\n");
+    skip();
+#else
     unsigned char decoded[1024];
     int n = EVP_DecodeBlock(decoded, (const unsigned char *)b64, (int)strlen(b64));
     assert_true(n > 0);
@@ -255,6 +263,7 @@ static void patch_is_base64_of_the_json_patch_array(void **state)
         "{\"op\":\"add\",\"path\":\"/spec/nodeSelector/cpu-model.node.kubevirt.io~1Skylake\","
         "\"value\":\"true\"}]");
     cJSON_Delete(answer);
+#endif
 }
 
 static void no_patch_on_validate(void **state)

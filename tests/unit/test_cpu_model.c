@@ -1,6 +1,6 @@
 /*
  * Unit tests for rules/cpu_model.c: the migration target pod mutation
- * (SPEC §5 and the "§5 patch shape" of §12).
+ * (docs/cpu-models.md#target-pod-selectors and the docs/cpu-models.md#patch-shape).
  *
  * The fixed cases check exact patches and warnings.  The property test
  * generates many cases (nodeSelector absent / null / partial / full, models,

@@ -1,7 +1,7 @@
 /*
- * Unit tests for rules_vm_validate (SPEC §6, §12): early warnings on
- * VirtualMachine and VirtualMachineInstance CREATE/UPDATE, the CPU model
- * warnings, the early modes, and malformed input.
+ * Unit tests for rules_vm_validate (docs/rules.md#early-warnings, docs/rules.md#details): early
+ * warnings on VirtualMachine and VirtualMachineInstance CREATE/UPDATE, the CPU model warnings, the
+ * early modes, and malformed input.
  *
  * The cluster: node-a (host model XYZ) and node-b (host model ABC), both with
  * CPU model 123; the PVCs of constructed-pvcs-rwx-vs-rwo; the Harvester
@@ -334,7 +334,8 @@ static void ten_thousand_volumes(void **state)
     cJSON_Delete(vm);
 }
 
-/* ------------------------------------- ejected CD-ROM, pod-bridge opt-in (§6) */
+/* ------------------------------------- ejected CD-ROM, pod-bridge opt-in
+ * (docs/rules.md#early-warnings) */
 
 #define OPT_IN(vm)                                                                                 \
     "VM default/" vm ": interface \"default\" uses bridge binding on the management network; "     \

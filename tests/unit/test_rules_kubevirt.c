@@ -1,7 +1,7 @@
 /*
- * Unit tests for the KubeVirt CR rules (SPEC §7, §12): cluster-cpu-model,
- * migration-timeouts, and the opt-in mutation that sets 800 / 150, whose
- * patches are applied here to prove they apply.
+ * Unit tests for the KubeVirt CR rules (docs/rules.md#kubevirt-cr, docs/rules.md#details):
+ * cluster-cpu-model, migration-timeouts, and the opt-in mutation that sets 800 / 150, whose patches
+ * are applied here to prove they apply.
  */
 #include "rule_fixtures.h"
 

@@ -1,7 +1,7 @@
 /*
- * Unit tests for rules_vmim_validate (SPEC §3, §12): every migration rule
- * alone and together, their order and joining, the deny/warn/off modes, the
- * missing and stopped VMI, in-flight migrations, and malformed input.
+ * Unit tests for rules_vmim_validate (docs/rules.md#migration-rules, docs/rules.md#details): every
+ * migration rule alone and together, their order and joining, the deny/warn/off modes, the missing
+ * and stopped VMI, in-flight migrations, and malformed input.
  *
  * The cluster: the two nodes of constructed-nodes-cpu-labels (plus node-c, a copy of
  * node-a), the PVCs of

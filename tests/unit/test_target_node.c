@@ -1,5 +1,5 @@
 /*
- * Unit tests for rules/target_node.c: every step of SPEC §4 with its exact
+ * Unit tests for rules/target_node.c: every step of docs/rules.md#node-eligibility with its exact
  * text, the CPU requirement (explicit model, cluster default, host-model,
  * copied source-pod keys, host-passthrough), the target-node and no-target
  * rules, and the common CPU model list.
@@ -126,8 +126,8 @@ static void remove_source_pod(cJSON *cluster)
     }
 }
 
-/* §4 for `node`: the step (0 = eligible) and reason ("" when eligible), freeing `cluster` and
- * `vmi`. */
+/* docs/rules.md#node-eligibility for `node`: the step (0 = eligible) and reason ("" when eligible),
+ * freeing `cluster` and `vmi`. */
 static char *check(cJSON *cluster, cJSON *vmi, const char *node, int *step)
 {
     render_source_pod(cluster, vmi);

@@ -145,20 +145,37 @@ clientConfig:
   {{- end }}
 {{- end }}
 
-{{/* The settings every webhook entry shares. */}}
+{{/*
+The settings every webhook entry shares; pass (list $ "<entry key>"), the key of
+the entry in webhooks.excludeNamespacesByEntry.  Namespaces are left out by name
+(kube-system, the release namespace, excludeNamespaces and the entry's own list)
+and by the label migration-webhook.io/ignore: "true" (a Namespace without the
+label matches NotIn).
+*/}}
 {{- define "migration-webhook.commonWebhookSettings" -}}
+{{- $root := index . 0 -}}
+{{- $entry := index . 1 -}}
+{{- $own := index $root.Values.webhooks.excludeNamespacesByEntry $entry | default list -}}
 admissionReviewVersions: ["v1", "v1beta1"]
 sideEffects: None
-timeoutSeconds: {{ .Values.webhooks.timeoutSeconds }}
+timeoutSeconds: {{ $root.Values.webhooks.timeoutSeconds }}
 matchPolicy: Equivalent
 namespaceSelector:
   matchExpressions:
     - key: kubernetes.io/metadata.name
       operator: NotIn
       values:
-        {{- range (concat (list "kube-system" .Release.Namespace) .Values.webhooks.excludeNamespaces | uniq) }}
+        {{- range (concat (list "kube-system" $root.Release.Namespace) $root.Values.webhooks.excludeNamespaces $own | uniq) }}
         - {{ . | quote }}
         {{- end }}
+    - key: {{ include "migration-webhook.ignoreLabel" $root }}
+      operator: NotIn
+      values: ["true"]
+{{- end }}
+
+{{/* The Namespace label that opts a namespace out of every webhook entry. */}}
+{{- define "migration-webhook.ignoreLabel" -}}
+migration-webhook.io/ignore
 {{- end }}
 
 {{/* The server's config file (checksummed into the pod template so a change rolls the pods). */}}
@@ -172,6 +189,9 @@ logLevel: {{ . | quote }}
 {{- end }}
 rules: {{ if $c.rules }}{{ toYaml $c.rules | nindent 2 }}{{ else }}{}{{ end }}
 earlyWarnings: {{ if $c.earlyWarnings }}{{ toYaml $c.earlyWarnings | nindent 2 }}{{ else }}{}{{ end }}
+{{- with $c.systemMigrations }}
+systemMigrations: {{ toYaml . | nindent 2 }}
+{{- end }}
 kubevirt:
   defaultTimeouts: {{ $c.kubevirt.defaultTimeouts }}
 limits:
