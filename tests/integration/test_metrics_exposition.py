@@ -30,20 +30,14 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import standin  # noqa: E402
+from standin import check  # noqa: E402
+
 BIN = os.environ["MW_BIN"]
 DATA = os.environ["MW_TEST_DATA"]
 SRC = os.environ.get("MW_SOURCE_DIR", os.path.join(DATA, "..", ".."))
 SYSTEM_PYTHON = "/usr/bin/python3"
-
-failures = []
-
-
-def check(ok, what):
-    print(("ok: " if ok else "FAIL: ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
-
 
 def skip(why):
     print("SKIP: " + why)
@@ -264,4 +258,4 @@ notfound = [json.loads(l) for l in lines if b'"status":404' in l]
 check(len(notfound) == 2 and all(n["level"] == "warn" for n in notfound) and
       any("\ufffd" in n["path"] for n in notfound),
       f"the 404 lines are at warn with U+FFFD for the bad bytes: {[n.get('path') for n in notfound]}")
-sys.exit(1 if failures else 0)
+sys.exit(standin.finish())
