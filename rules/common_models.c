@@ -1,7 +1,7 @@
 /*
  * rules/common_models.c - the CPU models every schedulable VM node supports:
  * the advice of the no-target rule and of the host-model warning
- * (docs/rules.md, no-target).
+ * (docs/rules.md#no-target).
  */
 #include <stdbool.h>
 #include <stdlib.h>

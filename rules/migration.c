@@ -13,8 +13,8 @@
  * not-migratable runs last, once the findings that explain KubeVirt's
  * reasons are known, and takes its place after in-flight.
  *
- * The kind of migration changes what applies (docs/rules.md, system,
- * storage and decentralized migrations): a migration KubeVirt starts itself
+ * The kind of migration changes what applies (docs/rules.md#system-migrations,
+ * docs/rules.md#storage-and-decentralized-migrations): a migration KubeVirt starts itself
  * (node drain, workload update) takes the system-migration modes; one that
  * sends the VM to another cluster (spec.sendTo) skips the rules about the
  * storage and nodes of this one; the receiving side (spec.receive) skips
@@ -40,7 +40,7 @@
 
 #define ANNOTATION_EVACUATION "kubevirt.io/evacuationMigration"
 #define ANNOTATION_WORKLOAD_UPDATE "kubevirt.io/workloadUpdateMigration"
-#define CPU_STEP 5 /* docs/rules.md, target-node: the CPU step of eligibility */
+#define CPU_STEP 5 /* docs/rules.md#node-eligibility: the hardware step */
 
 /* What kind of migration the VMIM asks for. */
 struct migration_kind {

@@ -1,6 +1,6 @@
 /*
  * rules/requirements.h - what the migration target pod will require of a node
- * (docs/rules.md, target-node: the requirements R).
+ * (docs/rules.md#target-pod-requirements).
  *
  * KubeVirt renders the target pod from the same VMI as the source launcher
  * pod and then adds to it (virt-controller: RenderMigrationManifest,

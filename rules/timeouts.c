@@ -1,6 +1,6 @@
 /*
  * rules/timeouts.c - migration timeouts as KubeVirt applies them
- * (docs/rules.md, timeouts) and the VMIM mutation that records them as
+ * (docs/rules.md#timeouts) and the VMIM mutation that records them as
  * annotations.
  *
  * KubeVirt (virt-launcher's domain manager, getVMIMigrationDataSize) takes

@@ -1,6 +1,6 @@
 /*
  * rules/timeouts.h - how long KubeVirt lets a migration run before it aborts
- * it (docs/rules.md, timeouts), computed the way KubeVirt does:
+ * it (docs/rules.md#timeouts), computed the way KubeVirt does:
  *
  *   completion = per-GiB x D, D = the VM's memory in whole 10^9 bytes,
  *                rounded up (8Gi -> 9, 8G -> 8);

@@ -5,7 +5,7 @@
  * status subresource), virt-operator and Harvester rewrite the KubeVirt CR on
  * every reconcile.  Those writes must cost nothing and never be refused for a
  * field they did not touch, so the VM/VMI and KubeVirt CR rules first ask
- * here whether the part they judge changed (docs/rules.md, "Updates").
+ * here whether the part they judge changed (docs/rules.md#updates).
  *
  * Pure: compares two cJSON trees, allocates nothing.
  */

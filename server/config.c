@@ -147,8 +147,8 @@ static int rule_modes(struct file_ctx *fc, const cJSON *map, bool early)
 
 /*
  * systemMigrations: {<rule id>: deny|warn|off}, the modes of the migration
- * rules for migrations KubeVirt starts itself (docs/rules.md, system
- * migrations).  Only the rules a migration review runs can be set.
+ * rules for migrations KubeVirt starts itself (docs/rules.md#system-migrations).  Only the rules a
+ * migration review runs can be set.
  */
 static int system_migration_modes(struct file_ctx *fc, const cJSON *map)
 {

@@ -83,7 +83,7 @@ const char *http_clamp_for_log(char *buf, size_t cap, const char *text);
 
 /*
  * The size and framing checks of a request head, applied before any route
- * (docs/operations.md, "HTTP errors from the HTTP library"): fill an
+ * (docs/operations.md#http-errors-from-the-http-library): fill an
  * http_head (target length, query arguments, then http_head_add for each
  * header line, values borrowed) and ask http_head_verdict: 0 when the request
  * may go on, else 414, 431 or 400 with a one-line reason in *text.

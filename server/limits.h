@@ -20,9 +20,9 @@
  * lines of 16 KiB in all: about 34 KiB), so that requests over them still reach the server's own
  * JSON 414/431 (an over-long or over-split query is cut before libmicrohttpd records its
  * arguments, server/http.c on_uri).  Only a head that needs more than the whole pool (some
- * thousand header lines) gets libmicrohttpd's own answer (docs/operations.md, "HTTP errors from
- * the HTTP library").  Measured: about 61 KiB of RSS per kept-alive TLS connection (45 KiB with
- * the former 32 KiB pool). */
+ * thousand header lines) gets libmicrohttpd's own answer
+ * (docs/operations.md#http-errors-from-the-http-library).  Measured: about 61 KiB of RSS per
+ * kept-alive TLS connection (45 KiB with the former 32 KiB pool). */
 #define MW_HTTP_CONNECTION_MEMORY (48u * 1024u)
 #define MW_HTTP_MAX_URL_BYTES 8192     /* request target, query included; longer: 414 */
 #define MW_HTTP_MAX_QUERY_ARGS 64      /* query arguments; more: 414 */

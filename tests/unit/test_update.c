@@ -1,5 +1,5 @@
 /*
- * Unit tests for UPDATE reviews (docs/rules.md, "Updates"): a VM/VMI UPDATE is
+ * Unit tests for UPDATE reviews (docs/rules.md#updates): a VM/VMI UPDATE is
  * judged only when the part the rules read changed, a KubeVirt CR UPDATE only
  * on the fields it changed; and the 256-byte cap on warnings.
  *
