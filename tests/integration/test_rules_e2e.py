@@ -331,7 +331,8 @@ def run_rev2(c):
     # The example reviews show the same.
     reviews = os.path.join(SRC, "examples", "reviews")
     for name, allowed, warns in (("vmim-cdrom-evacuation.json", True, 1), ("vmim-ejected.json", True, 0),
-                                 ("vmim-bridge-optin.json", True, 1), ("vmim-sev.json", False, 0)):
+                                 ("vmim-bridge-optin.json", True, 1), ("vmim-sev.json", False, 0),
+                                 ("vmi-cdrom-create.json", True, 2), ("vmi-cdrom-status-update.json", True, 0)):
         with open(os.path.join(reviews, name)) as f:
             r = c.review("/validate", json.load(f))["response"]
         check(r["allowed"] is allowed and len(r.get("warnings", [])) == warns, f"examples/reviews/{name}: {r}")
