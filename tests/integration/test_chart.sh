@@ -124,8 +124,8 @@ cel=$("$src/scripts/fetch-cel" 2>"$work/cel.err") && cel_rc=0 || cel_rc=$?
 if [ "$cel_rc" != 0 ]; then
     echo "note: CEL evaluation skipped: scripts/fetch-cel: $(tr '\n' ' ' <"$work/cel.err")"
     [ "$cel_rc" = 2 ] || fail "scripts/fetch-cel failed"
-elif ! command -v node >/dev/null 2>&1; then
-    echo "note: CEL evaluation skipped: node is not installed"
+elif ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' >/dev/null 2>&1; then
+    echo "note: CEL evaluation skipped: it needs Node.js >= 20 ($(node --version 2>/dev/null || echo not installed))"
 elif node "$src/tests/chart/eval_match_conditions.mjs" "$cel" "$work/conditions.json" >"$work/cel.out" 2>&1; then
     pass "matchConditions evaluate as intended ($(grep -c '^ok' "$work/cel.out") requests)"
 else fail "matchConditions: $(grep -v '^ok' "$work/cel.out" | tr '\n' ' ')"; fi
