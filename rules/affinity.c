@@ -67,14 +67,16 @@ static bool parse_int64(const char *s, long long *out)
 /* ---------------------------------------------------------- requirements */
 
 /* The value a requirement tests: a label, or (matchFields) metadata.name. */
-static const char *requirement_subject(const cJSON *node, const char *key, bool field)
+static const char *requirement_subject(const cJSON *node, const struct label_index *ix,
+                                       const char *key, bool field)
 {
     if (!field)
-        return meta_label(node, key);
+        return ix ? label_index_get(ix, key) : meta_label(node, key);
     return strcmp(key, "metadata.name") == 0 ? meta_name(node) : NULL;
 }
 
-static bool requirement_matches(const cJSON *req, const cJSON *node, bool field)
+static bool requirement_matches(const cJSON *req, const cJSON *node, const struct label_index *ix,
+                                bool field)
 {
     const cJSON *jkey = cJSON_GetObjectItemCaseSensitive(req, "key");
     const cJSON *jop = cJSON_GetObjectItemCaseSensitive(req, "operator");
@@ -85,7 +87,7 @@ static bool requirement_matches(const cJSON *req, const cJSON *node, bool field)
     if (nvalues < 0)
         return false;
     const char *op = jop->valuestring;
-    const char *have = requirement_subject(node, jkey->valuestring, field);
+    const char *have = requirement_subject(node, ix, jkey->valuestring, field);
     if (field && strcmp(jkey->valuestring, "metadata.name") != 0)
         return false; /* Kubernetes rejects any other field */
     if (strcmp(op, "In") == 0)
@@ -143,8 +145,8 @@ static char *describe_requirement(const cJSON *req)
  * 1 when every requirement of `list` (an array, or absent) holds; 0 when one
  * fails, with *first_fail pointing at it (NULL when the list itself is bad).
  */
-static int requirements_hold(const cJSON *list, const cJSON *node, bool field,
-                             const cJSON **first_fail)
+static int requirements_hold(const cJSON *list, const cJSON *node, const struct label_index *ix,
+                             bool field, const cJSON **first_fail)
 {
     if (!list || cJSON_IsNull(list))
         return 1;
@@ -154,7 +156,7 @@ static int requirements_hold(const cJSON *list, const cJSON *node, bool field,
     }
     const cJSON *req;
     cJSON_ArrayForEach (req, list)
-        if (!requirement_matches(req, node, field)) {
+        if (!requirement_matches(req, node, ix, field)) {
             *first_fail = req;
             return 0;
         }
@@ -168,7 +170,8 @@ static int term_size(const cJSON *term, const char *field)
 }
 
 /* 1 when `term` matches `node`; else 0 and a reason (caller frees; NULL when out of memory). */
-static int term_matches(const cJSON *term, const cJSON *node, char **why)
+static int term_matches(const cJSON *term, const cJSON *node, const struct label_index *ix,
+                        char **why)
 {
     *why = NULL;
     if (!cJSON_IsObject(term) ||
@@ -177,9 +180,9 @@ static int term_matches(const cJSON *term, const cJSON *node, char **why)
         return 0;
     }
     const cJSON *failed = NULL;
-    if (requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchExpressions"), node, false,
-                          &failed) &&
-        requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchFields"), node, true,
+    if (requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchExpressions"), node, ix,
+                          false, &failed) &&
+        requirements_hold(cJSON_GetObjectItemCaseSensitive(term, "matchFields"), node, ix, true,
                           &failed))
         return 1;
     *why = failed ? describe_requirement(failed) : strdup("(invalid node selector term)");
@@ -187,6 +190,12 @@ static int term_matches(const cJSON *term, const cJSON *node, char **why)
 }
 
 enum match_result node_selector_match(const cJSON *node_selector, const cJSON *node, char **why)
+{
+    return node_selector_match_indexed(node_selector, node, NULL, why);
+}
+
+enum match_result node_selector_match_indexed(const cJSON *node_selector, const cJSON *node,
+                                              const struct label_index *ix, char **why)
 {
     *why = NULL;
     if (!node_selector || cJSON_IsNull(node_selector))
@@ -200,7 +209,7 @@ enum match_result node_selector_match(const cJSON *node_selector, const cJSON *n
     const cJSON *term;
     cJSON_ArrayForEach (term, terms) {
         char *reason = NULL;
-        if (term_matches(term, node, &reason)) {
+        if (term_matches(term, node, ix, &reason)) {
             free(first_reason);
             return MATCH_YES;
         }

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
+#include "kube/label_index.h"
+
 #include "kube/object.h" /* meta_label, meta_name */
 
 /*
@@ -36,6 +38,9 @@ enum match_result node_selector_map_match(const cJSON *selector, const cJSON *no
 
 /* `node` against a NodeSelector object {nodeSelectorTerms: [...]}.  NULL or JSON null matches. */
 enum match_result node_selector_match(const cJSON *node_selector, const cJSON *node, char **why);
+/* The same, reading the node's labels through `ix` (its label index; NULL: read them directly). */
+enum match_result node_selector_match_indexed(const cJSON *node_selector, const cJSON *node,
+                                              const struct label_index *ix, char **why);
 
 /*
  * `node` against a VMI's scheduling rules (docs/rules.md#node-eligibility step 3):

@@ -35,7 +35,17 @@ static bool has_annotation(const cJSON *node, const char *key)
 
 /* docs/rules.md#node-eligibility step 2 but its taint part, in the order of docs/rules.md: the
  * reason, or NULL. */
+static const char *unschedulable_reason_with(const cJSON *node, const cJSON *schedulable);
+
 static const char *unschedulable_reason(const cJSON *node)
+{
+    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
+    return unschedulable_reason_with(
+        node, cJSON_IsObject(labels) ? obj_get(labels, LABEL_SCHEDULABLE) : NULL);
+}
+
+/* The same, given the node's kubevirt.io/schedulable label member (NULL when absent). */
+static const char *unschedulable_reason_with(const cJSON *node, const cJSON *schedulable)
 {
     if (cJSON_IsTrue(obj_get(obj_get(node, "spec"), "unschedulable")))
         return "is cordoned";
@@ -46,8 +56,6 @@ static const char *unschedulable_reason(const cJSON *node)
     if (has_annotation(node, ANNOTATION_MAINTAIN_STATUS) ||
         has_annotation(node, ANNOTATION_DRAIN_REQUESTED))
         return "is in maintenance mode";
-    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
-    const cJSON *schedulable = cJSON_IsObject(labels) ? obj_get(labels, LABEL_SCHEDULABLE) : NULL;
     if (cJSON_IsString(schedulable) && strcmp(schedulable->valuestring, "false") == 0)
         return "does not accept VMs (kubevirt.io/schedulable=false)";
     if (!schedulable)
@@ -104,7 +112,8 @@ static bool vmi_pins_hostname(const cJSON *vmi)
  * R's required node affinity.
  */
 static enum match_result scheduling_rules_match(const struct migration_ctx *ctx, const cJSON *node,
-                                                bool candidate, char **why)
+                                                const struct label_index *ix, bool candidate,
+                                                char **why)
 {
     const struct requirements *r = &ctx->req;
     bool pinned = vmi_pins_hostname(ctx->vmi);
@@ -116,13 +125,13 @@ static enum match_result scheduling_rules_match(const struct migration_ctx *ctx,
         bool hostname = strcmp(l->key, LABEL_HOSTNAME) == 0;
         if (hostname && (pinned || (candidate && l->origin == REQ_FROM_VMIM)))
             continue;
-        const char *have = meta_label(node, l->key);
+        const char *have = label_index_get(ix, l->key);
         if (have && strcmp(have, l->value) == 0)
             continue;
         return asprintf(why, "(%s In %s)", l->key, l->value) < 0 ? (*why = NULL, MATCH_NOMEM)
                                                                  : MATCH_NO;
     }
-    return node_selector_match(r->affinity, node, why);
+    return node_selector_match_indexed(r->affinity, node, ix, why);
 }
 
 /* The text of a failing hardware key of kind `kind` (docs/rules.md#node-eligibility step 5). */
@@ -163,7 +172,8 @@ static int hardware_reason(const struct migration_ctx *ctx, const struct req_lab
 
 /* docs/rules.md#node-eligibility step 5: R's hardware keys by kind in the listed order, keys of a
  * kind sorted.  0 when the node fits, 1 with *why, -1 when out of memory. */
-static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node, char **why)
+static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
+                             const struct label_index *ix, char **why)
 {
     static const enum req_kind order[] = {
         REQ_VENDOR,  REQ_CPU_MODEL,    REQ_HOST_MODEL, REQ_HOST_MODEL_FEATURE,
@@ -182,7 +192,7 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
             const struct req_label *l = &r->labels[i];
             if (l->kind != order[k])
                 continue;
-            const char *have = meta_label(node, l->key);
+            const char *have = label_index_get(ix, l->key);
             if (have && strcmp(have, l->value) == 0)
                 continue;
             return hardware_reason(ctx, l, node, why) < 0 ? (*why = NULL, -1) : 1;
@@ -194,6 +204,9 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
 /* docs/rules.md#node-eligibility for `node` (named `node_name`, NULL when no such node): the first
  * failing step; -1 when out of memory.  A candidate is judged without the addedNodeSelector's
  * hostname key. */
+static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
+                        const struct label_index *ix, bool candidate, char **reason);
+
 static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name,
                       bool candidate, char **reason)
 {
@@ -202,7 +215,19 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
         return (*reason = strdup("does not exist")) ? 1 : -1;
     if (ctx->current_node && strcmp(node_name, ctx->current_node) == 0)
         return (*reason = strdup("is the node it runs on")) ? 1 : -1;
-    const char *unschedulable = unschedulable_reason(node);
+    struct label_index ix;
+    label_index_init(&ix, node); /* steps 2 to 5 look up a few dozen labels */
+    int step = judge_labels(ctx, node, &ix, candidate, reason);
+    label_index_free(&ix);
+    return step;
+}
+
+/* docs/rules.md#node-eligibility steps 2 to 5 for `node`, its labels read through `ix`. */
+static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
+                        const struct label_index *ix, bool candidate, char **reason)
+{
+    const char *unschedulable =
+        unschedulable_reason_with(node, label_index_find(ix, LABEL_SCHEDULABLE));
     if (unschedulable)
         return (*reason = strdup(unschedulable)) ? 2 : -1;
     bool nomem = false;
@@ -215,7 +240,7 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
         return rc < 0 ? (*reason = NULL, -1) : 2;
     }
     char *why = NULL;
-    enum match_result m = scheduling_rules_match(ctx, node, candidate, &why);
+    enum match_result m = scheduling_rules_match(ctx, node, ix, candidate, &why);
     if (m == MATCH_NOMEM)
         return -1;
     if (m == MATCH_NO) {
@@ -227,7 +252,8 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
         char *key;
         if (asprintf(&key, "%s%s", LABEL_NETWORK_PREFIX, ctx->cluster_networks[i]) < 0)
             return -1;
-        bool attached = meta_label_is_true(node, key);
+        const char *value = label_index_get(ix, key);
+        bool attached = value && strcmp(value, "true") == 0;
         free(key);
         if (!attached)
             return asprintf(reason, "is not attached to cluster network %s",
@@ -235,7 +261,7 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
                        ? (*reason = NULL, -1)
                        : 4;
     }
-    int hw = hardware_mismatch(ctx, node, reason);
+    int hw = hardware_mismatch(ctx, node, ix, reason);
     return hw < 0 ? -1 : hw ? 5 : 0;
 }
 
