@@ -129,3 +129,13 @@ char *common_cpu_models(const cJSON *nodes)
     free(models);
     return out;
 }
+
+static void *compute_common_cpu_models(const cJSON *nodes)
+{
+    return common_cpu_models(nodes);
+}
+
+const struct cv_derivation common_cpu_models_derivation = {
+    .compute = compute_common_cpu_models,
+    .release = free,
+};

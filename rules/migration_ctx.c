@@ -181,6 +181,8 @@ enum cv_result migration_ctx_init(struct migration_ctx *ctx, const cJSON *vmi, c
     if (cv_list(view, scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR)
         return CV_ERROR;
     ctx->nodes = nodes;
+    ctx->view = view;
+    ctx->scope = scope;
     ctx->source_node = array_find_named(nodes, ctx->current_node);
     if (find_cpu_model(ctx, view, scope) == CV_ERROR ||
         find_source_pod(ctx, view, scope) == CV_ERROR)

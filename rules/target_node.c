@@ -119,10 +119,23 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
         cpu_only = cpu_only || checks[i].step == 5;
     }
     char *reasons = per_node_reasons(checks, n);
-    char *models = NULL;
+    const char *models = NULL;
+    char *computed = NULL;
     bool advice = cpu_only && ctx->req.host_model && ctx->req.host_model_cpu;
-    if (advice)
-        models = common_cpu_models(ctx->nodes);
+    if (advice && ctx->view) {
+        /* The same for every review of this version of the nodes: derived once. */
+        const void *memo = NULL;
+        if (cv_derive(ctx->view, ctx->scope, CV_NODE, &common_cpu_models_derivation, &memo) !=
+            CV_OK) {
+            verdict_view_error(out, "%s", ctx->scope->err);
+            free(reasons);
+            node_checks_free(checks, n);
+            return;
+        }
+        models = memo;
+    } else if (advice) {
+        models = computed = common_cpu_models(ctx->nodes);
+    }
     if (!reasons || (advice && !models))
         verdict_view_error(out, "out of memory");
     else if (advice)
@@ -135,6 +148,6 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
     else
         verdict_add(out, RULE_NO_TARGET, "no other node can run it: %s", reasons);
     free(reasons);
-    free(models);
+    free(computed);
     node_checks_free(checks, n);
 }

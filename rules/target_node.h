@@ -81,10 +81,12 @@ struct migration_ctx {
     char **cluster_networks;  /* docs/rules.md#node-eligibility step 4: cluster networks the VMI's
                                  multus networks need (owned) */
     size_t ncluster_networks;
-    struct cpu_requirement cpu; /* what the target pod mutation adds (CPU model keys) */
-    const cJSON *source_pod;    /* the source launcher pod, NULL when none */
-    const cJSON *source_node;   /* the Node the VMI runs on, NULL when none */
-    struct requirements req;    /* R: what the target pod will require of a node */
+    struct cpu_requirement cpu;      /* what the target pod mutation adds (CPU model keys) */
+    const cJSON *source_pod;         /* the source launcher pod, NULL when none */
+    const cJSON *source_node;        /* the Node the VMI runs on, NULL when none */
+    struct requirements req;         /* R: what the target pod will require of a node */
+    const struct cluster_view *view; /* where the context was gathered from (borrowed) */
+    struct cv_scope *scope;
 };
 
 /*
@@ -129,6 +131,9 @@ void node_checks_free(struct node_check *checks, size_t n);
  * frees; NULL when out of memory.
  */
 char *common_cpu_models(const cJSON *nodes);
+/* common_cpu_models as a derived fact of the node list (cv_derive): computed once per version of
+ * the nodes; the value is a const char *, owned by the view. */
+extern const struct cv_derivation common_cpu_models_derivation;
 
 /* A VM node: it carries the label kubevirt.io/schedulable (any value; virt-handler runs there). */
 bool node_runs_vms(const cJSON *node);
