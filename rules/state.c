@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/utf8.h"
 
 void rule_not_running(const cJSON *vmi, struct verdict *out)
 {
@@ -131,21 +132,6 @@ static bool reason_explained(const char *reason, bool cpu_explained, bool disks_
     return false;
 }
 
-/* Length of the longest prefix of `s` of at most `max` bytes that ends on a UTF-8 character
- * boundary. */
-static size_t utf8_cut(const char *s, size_t max)
-{
-    size_t n = strnlen(s, max + 1);
-    if (n <= max)
-        return n;
-    n = max;
-    /* Back off continuation bytes (10xxxxxx): the character they belong to starts before the cut.
-     */
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
 /* Moves the last finding of `v` to index `to`, shifting the ones after it. */
 static void move_last_finding(struct verdict *v, size_t to)
 {
@@ -186,7 +172,7 @@ void rule_not_migratable(const cJSON *vmi, bool cpu_explained, bool disks_exempt
         size_t before = out->nfindings;
         verdict_add(out, RULE_NOT_MIGRATABLE,
                     "KubeVirt reports it is not live-migratable%s%s%s%.*s", colon, reason, sep,
-                    message ? (int)utf8_cut(message, NOT_MIGRATABLE_MAX_MESSAGE) : 0,
+                    message ? (int)utf8_prefix_len(message, NOT_MIGRATABLE_MAX_MESSAGE) : 0,
                     message ? message : "");
         if (out->nfindings > before) {
             size_t at = 0;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/utf8.h"
+
 static const char *const rule_names[RULE_COUNT] = {
     [RULE_NOT_RUNNING] = "not-running",
     [RULE_IN_FLIGHT] = "in-flight",
@@ -142,14 +144,6 @@ int verdict_add_standalone(struct verdict *v, enum rule_id rule, const char *fmt
     return rc;
 }
 
-/* The length of the longest prefix of s[0..len) that ends on a UTF-8 character boundary. */
-static size_t utf8_boundary(const char *s, size_t len)
-{
-    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-        len--;
-    return len;
-}
-
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
 
 /* Cuts `text` in place to WARNING_MAX_BYTES, ending with an ellipsis when cut. */
@@ -158,7 +152,7 @@ static void cap_warning(char *text)
     size_t len = strlen(text);
     if (len <= WARNING_MAX_BYTES)
         return;
-    size_t keep = utf8_boundary(text, WARNING_MAX_BYTES - (sizeof(ELLIPSIS) - 1));
+    size_t keep = utf8_prefix_len(text, WARNING_MAX_BYTES - (sizeof(ELLIPSIS) - 1));
     memcpy(text + keep, ELLIPSIS, sizeof(ELLIPSIS));
 }
 
@@ -187,7 +181,7 @@ char *text_fit(const char *head, const char *const *items, size_t n, const char 
         return NULL;
     char *p = out;
     size_t room = limit > strlen(marker) ? limit - strlen(marker) : 0;
-    size_t h = hlen <= room ? hlen : utf8_boundary(head, room);
+    size_t h = utf8_prefix_len(head, room);
     memcpy(p, head, h);
     p += h;
     for (size_t i = 0; i < kept; i++) {

@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kube/utf8.h"
 #include "server/acceptor.h"
 #include "server/limits.h"
 #include "server/log.h"
@@ -129,9 +130,7 @@ const char *http_clamp_for_log(char *buf, size_t cap, const char *text)
         memcpy(buf, text, n + 1);
         return buf;
     }
-    n = cap - 4; /* room for "..." and the NUL */
-    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-        n--; /* never cut inside a UTF-8 sequence */
+    n = utf8_prefix_len(text, cap - 4); /* room for "..." and the NUL; never inside a character */
     memcpy(buf, text, n);
     memcpy(buf + n, "...", 4);
     return buf;
