@@ -28,23 +28,12 @@
 #include "rules/update.h"
 #include "rules/volumes.h"
 
-#define HOST_MODEL_LABEL_PREFIX "host-model-cpu.node.kubevirt.io/"
-#define CPU_MODEL_LABEL_PREFIX "cpu-model.node.kubevirt.io/"
-
-static int is_virtual_machine(const cJSON *obj)
-{
-    const char *kind = obj_string(obj, "kind");
-    if (kind)
-        return strcmp(kind, "VirtualMachine") == 0;
-    return obj_object(obj_object(obj, "spec"), "template") != NULL;
-}
-
 /* --------------------------------------------------------- CPU findings */
 
 static int some_node_supports(const cJSON *nodes, const char *model)
 {
     char *key = NULL;
-    if (asprintf(&key, CPU_MODEL_LABEL_PREFIX "%s", model) < 0)
+    if (asprintf(&key, LABEL_CPU_MODEL "%s", model) < 0)
         return 1; /* out of memory: claim nothing */
     int found = 0;
     const cJSON *node;
@@ -61,14 +50,14 @@ static int some_node_supports(const cJSON *nodes, const char *model)
 static int host_models_differ(const cJSON *nodes)
 {
     const char *seen = NULL;
-    size_t plen = strlen(HOST_MODEL_LABEL_PREFIX);
+    size_t plen = strlen(LABEL_HOST_MODEL_CPU);
     const cJSON *node;
     cJSON_ArrayForEach (node, nodes) {
         if (!cJSON_IsObject(node) || !node_is_schedulable(node))
             continue;
         const cJSON *label;
         cJSON_ArrayForEach (label, obj_object(obj_object(node, "metadata"), "labels")) {
-            if (!label->string || strncmp(label->string, HOST_MODEL_LABEL_PREFIX, plen) != 0 ||
+            if (!label->string || strncmp(label->string, LABEL_HOST_MODEL_CPU, plen) != 0 ||
                 !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
                 continue;
             const char *h = label->string + plen;
@@ -215,7 +204,7 @@ void rules_vm_validate(const struct rule_input *in, struct verdict *out)
     snprintf(prefix, sizeof(prefix), "VM %s will not be live-migratable: ", subject);
 
     const cJSON *top = obj_object(in->object, "spec");
-    int vm = is_virtual_machine(in->object);
+    int vm = object_is_virtual_machine(in->object);
     const cJSON *spec = vm ? obj_object(obj_object(top, "template"), "spec") : top;
     struct access_mode_sources src = {
         .volume_status = vm ? NULL : obj_array(obj_object(in->object, "status"), "volumeStatus"),

@@ -21,8 +21,6 @@
 #include "rules/target_node.h"
 #include "rules/update.h"
 
-#define CPU_MODEL_LABEL_PREFIX "cpu-model.node.kubevirt.io/"
-
 enum cv_result kubevirt_cr_lookup(const struct cluster_view *view, struct cv_scope *scope,
                                   const cJSON **cr)
 {
@@ -85,7 +83,7 @@ static int check_cluster_cpu_model(const struct rule_input *in, const char *mode
         return -1;
     }
     char *key = NULL;
-    if (asprintf(&key, CPU_MODEL_LABEL_PREFIX "%s", model) < 0)
+    if (asprintf(&key, LABEL_CPU_MODEL "%s", model) < 0)
         return -1;
     size_t cap = (size_t)cJSON_GetArraySize(nodes), n = 0, len = 1;
     const char **missing = calloc(cap ? cap : 1, sizeof(*missing));

@@ -69,7 +69,7 @@ bool field_changed(const cJSON *object, const cJSON *old, const char *const *pat
     return !json_same(at_path(object, path), at_path(old, path));
 }
 
-static bool is_virtual_machine(const cJSON *obj)
+bool object_is_virtual_machine(const cJSON *obj)
 {
     const char *kind = obj_string(obj, "kind");
     if (kind)
@@ -81,9 +81,9 @@ bool vm_update_unchanged(const cJSON *object, const cJSON *old)
 {
     if (!cJSON_IsObject(object) || !cJSON_IsObject(old))
         return false;
-    if (is_virtual_machine(object) != is_virtual_machine(old))
+    if (object_is_virtual_machine(object) != object_is_virtual_machine(old))
         return false;
-    if (is_virtual_machine(object)) {
+    if (object_is_virtual_machine(object)) {
         static const char *const template_spec[] = {"spec", "template", "spec", NULL};
         static const char *const dv_templates[] = {"spec", "dataVolumeTemplates", NULL};
         static const char *const opt_in[] = {

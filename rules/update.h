@@ -25,6 +25,9 @@
  */
 bool json_same(const cJSON *a, const cJSON *b);
 
+/* true when `obj` is a VirtualMachine: its kind says so, or (no kind) it has spec.template. */
+bool object_is_virtual_machine(const cJSON *obj);
+
 /*
  * true when a VirtualMachine or VirtualMachineInstance UPDATE left alone
  * everything the migration rules read: the VMI's `spec` (a VM's
