@@ -50,6 +50,24 @@ time_t exec_credential_parse_time(const char *s)
     return t == (time_t)-1 ? -1 : t - offset;
 }
 
+/* The ExecCredential the plugin reads from KUBERNETES_EXEC_INFO (caller frees; NULL when out of
+ * memory).  The apiVersion comes from the kubeconfig: cJSON escapes it. */
+static char *exec_info_json(const struct kube_exec *e)
+{
+    cJSON *info = cJSON_CreateObject();
+    cJSON *spec = cJSON_AddObjectToObject(info, "spec");
+    char *text = NULL;
+    if (spec &&
+        cJSON_AddStringToObject(info, "apiVersion",
+                                e->api_version ? e->api_version
+                                               : "client.authentication.k8s.io/v1") &&
+        cJSON_AddStringToObject(info, "kind", "ExecCredential") &&
+        cJSON_AddFalseToObject(spec, "interactive"))
+        text = cJSON_PrintUnformatted(info);
+    cJSON_Delete(info);
+    return text;
+}
+
 /* argv and envp for the child, built before fork (nothing is allocated after it). */
 static int build_vectors(const struct kube_exec *e, char ***argv_out, char ***envp_out, char **info)
 {
@@ -58,16 +76,15 @@ static int build_vectors(const struct kube_exec *e, char ***argv_out, char ***en
         nenv++;
     char **argv = calloc(e->nargs + 2, sizeof(char *));
     char **envp = calloc(nenv + e->nenv + 2, sizeof(char *));
-    if (!argv || !envp ||
-        asprintf(info,
-                 "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
-                 "\"spec\":{\"interactive\":false}}",
-                 e->api_version ? e->api_version : "client.authentication.k8s.io/v1") < 0) {
+    char *json = exec_info_json(e);
+    if (!argv || !envp || !json || asprintf(info, "KUBERNETES_EXEC_INFO=%s", json) < 0) {
         free(argv);
         free(envp);
+        free(json);
         *info = NULL;
         return -1;
     }
+    free(json);
     argv[0] = e->command;
     for (size_t i = 0; i < e->nargs; i++)
         argv[i + 1] = e->args[i];
