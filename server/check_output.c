@@ -229,6 +229,29 @@ static void print_titles(FILE *out, const struct table *t, const struct palette 
     fputc('\n', out);
 }
 
+/*
+ * The whole table: widths, titles, then one line per row, the cell of column `status_col` in the
+ * colour status_color(row) gives.
+ */
+static void print_table(FILE *out, struct table *t, const cJSON *rows,
+                        const char *(*cell)(const cJSON *row, size_t col, char *buf, size_t len),
+                        size_t status_col,
+                        const char *(*status_color)(const cJSON *row, const struct palette *p),
+                        const struct palette *p)
+{
+    size_columns(t, rows, cell);
+    print_titles(out, t, p);
+    const cJSON *row;
+    cJSON_ArrayForEach (row, rows) {
+        const char *c = status_color(row, p);
+        char buf[512];
+        for (size_t col = 0; col < t->ncols; col++)
+            print_cell(out, cell(row, col, buf, sizeof(buf)), t->width[col], col + 1 == t->ncols,
+                       col == status_col ? c : "", col == status_col ? p->reset : "");
+        fputc('\n', out);
+    }
+}
+
 static const char *count_text(const cJSON *row, char *buf, size_t len)
 {
     const cJSON *cand = cJSON_GetObjectItemCaseSensitive(row, "candidates");
@@ -292,6 +315,14 @@ static const char *node_cell(const cJSON *row, size_t col, char *buf, size_t len
     }
 }
 
+static const char *node_color(const cJSON *row, const struct palette *p)
+{
+    const char *outcome = str(row, "outcome");
+    return strcmp(outcome, "live-migrate") == 0   ? p->ok
+           : strcmp(outcome, "blocks-drain") == 0 ? p->bad
+                                                  : p->dim;
+}
+
 void check_print_node(const cJSON *report, FILE *out, bool color)
 {
     static const struct palette plain = {"", "", "", "", ""};
@@ -301,20 +332,7 @@ void check_print_node(const cJSON *report, FILE *out, bool color)
     if (cJSON_GetArraySize(rows) > 0) {
         struct table t = {
             5, {"VM", "EVICTION", "ON DRAIN", "TARGETS", "REASON"}, {32, 21, 9, 7, 0}, {0}};
-        size_columns(&t, rows, node_cell);
-        print_titles(out, &t, p);
-        const cJSON *row;
-        cJSON_ArrayForEach (row, rows) {
-            const char *outcome = str(row, "outcome");
-            const char *c = strcmp(outcome, "live-migrate") == 0   ? p->ok
-                            : strcmp(outcome, "blocks-drain") == 0 ? p->bad
-                                                                   : p->dim;
-            char buf[512];
-            for (size_t col = 0; col < t.ncols; col++)
-                print_cell(out, node_cell(row, col, buf, sizeof(buf)), t.width[col],
-                           col + 1 == t.ncols, col == 2 ? c : "", col == 2 ? p->reset : "");
-            fputc('\n', out);
-        }
+        print_table(out, &t, rows, node_cell, 2, node_color, p);
         fputc('\n', out);
     }
     bool blocked = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "blocking")) > 0;
@@ -349,6 +367,14 @@ static const char *all_cell(const cJSON *row, size_t col, char *buf, size_t len)
     }
 }
 
+static const char *all_color(const cJSON *row, const struct palette *p)
+{
+    const char *verdict = str(row, "verdict");
+    return strcmp(verdict, "migratable") == 0 ? p->ok
+           : strcmp(verdict, "blocked") == 0  ? p->bad
+                                              : p->dim;
+}
+
 void check_print_all(const cJSON *report, FILE *out, bool color)
 {
     static const struct palette plain = {"", "", "", "", ""};
@@ -367,20 +393,7 @@ void check_print_all(const cJSON *report, FILE *out, bool color)
                       {"NAMESPACE", "NAME", "NODE", "VERDICT", "TARGETS", "REASON"},
                       {16, 24, 12, 11, 7, 0},
                       {0}};
-    size_columns(&t, rows, all_cell);
-    print_titles(out, &t, p);
-    const cJSON *row;
-    cJSON_ArrayForEach (row, rows) {
-        const char *verdict = str(row, "verdict");
-        const char *c = strcmp(verdict, "migratable") == 0 ? p->ok
-                        : strcmp(verdict, "blocked") == 0  ? p->bad
-                                                           : p->dim;
-        char buf[512];
-        for (size_t col = 0; col < t.ncols; col++)
-            print_cell(out, all_cell(row, col, buf, sizeof(buf)), t.width[col], col + 1 == t.ncols,
-                       col == 3 ? c : "", col == 3 ? p->reset : "");
-        fputc('\n', out);
-    }
+    print_table(out, &t, rows, all_cell, 3, all_color, p);
     fprintf(out, "\n%.0f VMs: %.0f migratable, %.0f blocked, %.0f not running\n",
             num(counts, "vms"), num(counts, "migratable"), num(counts, "blocked"),
             num(counts, "notRunning"));
