@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -261,14 +262,7 @@ static void client_hello_versions(void **state)
     assert_int_equal(acceptor_offered_tls_version(buf, 10), 0);     /* too short to tell */
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(connections_opened_at_once_are_split_evenly),
-        cmocka_unit_test(at_the_limit_a_client_waits_until_a_connection_closes),
-        cmocka_unit_test(a_closed_acceptor_refuses_new_clients),
-        cmocka_unit_test(a_port_in_use_is_one_line),
-        cmocka_unit_test(client_hello_versions),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(connections_opened_at_once_are_split_evenly),
+          cmocka_unit_test(at_the_limit_a_client_waits_until_a_connection_closes),
+          cmocka_unit_test(a_closed_acceptor_refuses_new_clients),
+          cmocka_unit_test(a_port_in_use_is_one_line), cmocka_unit_test(client_hello_versions))

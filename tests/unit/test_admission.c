@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 #ifdef MW_HAVE_OPENSSL
 #include <openssl/evp.h>
 #endif
@@ -402,23 +403,17 @@ static void missing_handler_allows(void **state)
     cJSON_Delete(answer);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(denial_in_v1_echoes_uid_with_403_forbidden, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(v1beta1_is_answered_in_v1beta1, setup, teardown),
-        cmocka_unit_test_setup_teardown(warnings_are_listed, setup, teardown),
-        cmocka_unit_test_setup_teardown(patch_is_base64_of_the_json_patch_array, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_patch_on_validate, setup, teardown),
-        cmocka_unit_test_setup_teardown(unknown_kinds_subresources_and_delete_are_allowed_unchanged,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(any_version_of_a_resource_matches, setup, teardown),
-        cmocka_unit_test_setup_teardown(malformed_reviews_are_400, setup, teardown),
-        cmocka_unit_test_setup_teardown(handled_review_without_object_is_400, setup, teardown),
-        cmocka_unit_test_setup_teardown(utf8_text_passes, setup, teardown),
-        cmocka_unit_test_setup_teardown(deadline_comes_from_timeout_minus_margin, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_handler_allows, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(
+    cmocka_unit_test_setup_teardown(denial_in_v1_echoes_uid_with_403_forbidden, setup, teardown),
+    cmocka_unit_test_setup_teardown(v1beta1_is_answered_in_v1beta1, setup, teardown),
+    cmocka_unit_test_setup_teardown(warnings_are_listed, setup, teardown),
+    cmocka_unit_test_setup_teardown(patch_is_base64_of_the_json_patch_array, setup, teardown),
+    cmocka_unit_test_setup_teardown(no_patch_on_validate, setup, teardown),
+    cmocka_unit_test_setup_teardown(unknown_kinds_subresources_and_delete_are_allowed_unchanged,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(any_version_of_a_resource_matches, setup, teardown),
+    cmocka_unit_test_setup_teardown(malformed_reviews_are_400, setup, teardown),
+    cmocka_unit_test_setup_teardown(handled_review_without_object_is_400, setup, teardown),
+    cmocka_unit_test_setup_teardown(utf8_text_passes, setup, teardown),
+    cmocka_unit_test_setup_teardown(deadline_comes_from_timeout_minus_margin, setup, teardown),
+    cmocka_unit_test_setup_teardown(missing_handler_allows, setup, teardown))

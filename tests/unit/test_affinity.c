@@ -5,6 +5,7 @@
 #include "rule_fixtures.h"
 
 #include "rules/affinity.h"
+#include "test_main.h"
 
 static cJSON *node(void)
 {
@@ -210,12 +211,5 @@ static void taints(void **state)
     assert_true(tolerated("{'key':'gpu','effect':'NoSchedule'}", "[{'key':'gpu','value':''}]"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(operators),    cmocka_unit_test(terms_and_expressions),
-        cmocka_unit_test(selector_map), cmocka_unit_test(vmi_rules),
-        cmocka_unit_test(taints),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(operators), cmocka_unit_test(terms_and_expressions),
+          cmocka_unit_test(selector_map), cmocka_unit_test(vmi_rules), cmocka_unit_test(taints))

@@ -31,6 +31,7 @@ int main(void)
 #else
 
 #include <cmocka.h>
+#include "test_main.h"
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -370,22 +371,16 @@ static void files_are_written_with_a_private_key(void **state)
     certs_bundle_free(&b);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sans_hold_every_host),
-        cmocka_unit_test(key_is_ec_p256_and_matches_the_certificate),
-        cmocka_unit_test(certificate_verifies_against_the_ca),
-        cmocka_unit_test(ca_signs_certificates_and_the_serving_certificate_serves),
-        cmocka_unit_test(key_identifiers_link_the_certificate_to_its_ca),
-        cmocka_unit_test(subjects_serials_and_validity),
-        cmocka_unit_test(key_is_unencrypted_pkcs8_pem),
-        cmocka_unit_test(the_first_host_must_fit_the_common_name),
-        cmocka_unit_test(each_generation_has_its_own_ca),
-        cmocka_unit_test(bad_hosts_and_days_are_refused),
-        cmocka_unit_test(files_are_written_with_a_private_key),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(sans_hold_every_host),
+          cmocka_unit_test(key_is_ec_p256_and_matches_the_certificate),
+          cmocka_unit_test(certificate_verifies_against_the_ca),
+          cmocka_unit_test(ca_signs_certificates_and_the_serving_certificate_serves),
+          cmocka_unit_test(key_identifiers_link_the_certificate_to_its_ca),
+          cmocka_unit_test(subjects_serials_and_validity),
+          cmocka_unit_test(key_is_unencrypted_pkcs8_pem),
+          cmocka_unit_test(the_first_host_must_fit_the_common_name),
+          cmocka_unit_test(each_generation_has_its_own_ca),
+          cmocka_unit_test(bad_hosts_and_days_are_refused),
+          cmocka_unit_test(files_are_written_with_a_private_key))
 
 #endif /* MW_HAVE_OPENSSL */

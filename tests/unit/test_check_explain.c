@@ -7,6 +7,7 @@
 #include "rule_fixtures.h"
 
 #include "server/check_explain.h"
+#include "test_main.h"
 
 #define VMI_UID "5d0e3b1c-0000-4000-8000-00000000a001"
 
@@ -164,12 +165,5 @@ static void odd_reports(void **state)
     cJSON_Delete(odd);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(from_source_pod),
-        cmocka_unit_test(rendered_from_the_vmi),
-        cmocka_unit_test(odd_reports),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(from_source_pod), cmocka_unit_test(rendered_from_the_vmi),
+          cmocka_unit_test(odd_reports))

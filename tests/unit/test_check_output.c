@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +84,6 @@ static void all_table_fits_the_width(void **state)
     cJSON_Delete(report);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(columns_count_characters_not_bytes),
-        cmocka_unit_test(fit_cuts_on_a_character_and_leaves_room_for_the_ellipsis),
-        cmocka_unit_test(all_table_fits_the_width),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(columns_count_characters_not_bytes),
+          cmocka_unit_test(fit_cuts_on_a_character_and_leaves_room_for_the_ellipsis),
+          cmocka_unit_test(all_table_fits_the_width))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "server/config.h"
 #include "server/limits.h"
@@ -272,18 +273,10 @@ static void hardening_keys(void **state)
     config_free(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_are_the_specified_ones),
-        cmocka_unit_test(file_sets_every_section),
-        cmocka_unit_test(flags_override_the_file),
-        cmocka_unit_test(kubeconfig_flag_replaces_the_files_cluster_dir),
-        cmocka_unit_test(system_migrations_set_their_own_modes),
-        cmocka_unit_test(file_errors_name_the_file_and_key),
-        cmocka_unit_test(flag_errors_are_one_line_and_exit_2),
-        cmocka_unit_test(help_is_reported),
-        cmocka_unit_test(hardening_keys),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(defaults_are_the_specified_ones),
+          cmocka_unit_test(file_sets_every_section), cmocka_unit_test(flags_override_the_file),
+          cmocka_unit_test(kubeconfig_flag_replaces_the_files_cluster_dir),
+          cmocka_unit_test(system_migrations_set_their_own_modes),
+          cmocka_unit_test(file_errors_name_the_file_and_key),
+          cmocka_unit_test(flag_errors_are_one_line_and_exit_2), cmocka_unit_test(help_is_reported),
+          cmocka_unit_test(hardening_keys))

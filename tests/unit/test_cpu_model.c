@@ -15,6 +15,7 @@
 
 #include "rules/rules.h"
 #include "rules/target_node.h"
+#include "test_main.h"
 
 #define VMI_UID "5d0e3b1c-0000-4000-8000-00000000a001"
 #define PROPERTY_CASES 400
@@ -557,20 +558,11 @@ static void patches_apply_and_converge(void **state)
     cJSON_Delete(cases);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(review_fixture_gets_missing_feature),
-        cmocka_unit_test(no_node_selector),
-        cmocka_unit_test(keys_already_there),
-        cmocka_unit_test(source_node_without_host_model),
-        cmocka_unit_test(migrated_before_copies_keys),
-        cmocka_unit_test(explicit_default_and_passthrough),
-        cmocka_unit_test(hostname_sources),
-        cmocka_unit_test(vmi_missing_or_not_a_target),
-        cmocka_unit_test(vmi_from_owner_reference_and_namespace),
-        cmocka_unit_test(view_error_allows_with_warning),
-        cmocka_unit_test(patches_apply_and_converge),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(review_fixture_gets_missing_feature), cmocka_unit_test(no_node_selector),
+          cmocka_unit_test(keys_already_there), cmocka_unit_test(source_node_without_host_model),
+          cmocka_unit_test(migrated_before_copies_keys),
+          cmocka_unit_test(explicit_default_and_passthrough), cmocka_unit_test(hostname_sources),
+          cmocka_unit_test(vmi_missing_or_not_a_target),
+          cmocka_unit_test(vmi_from_owner_reference_and_namespace),
+          cmocka_unit_test(view_error_allows_with_warning),
+          cmocka_unit_test(patches_apply_and_converge))

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,15 +302,7 @@ static void threads_share_a_pool(void **state)
     intern_pool_free(pool);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(one_copy_per_string),
-        cmocka_unit_test(grows_and_keeps_every_string),
-        cmocka_unit_test(trimmed_node_keeps_what_rules_read),
-        cmocka_unit_test(nodes_share_label_chains),
-        cmocka_unit_test(trimmed_node_refuses_bad_shapes),
-        cmocka_unit_test(threads_share_a_pool),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(one_copy_per_string), cmocka_unit_test(grows_and_keeps_every_string),
+          cmocka_unit_test(trimmed_node_keeps_what_rules_read),
+          cmocka_unit_test(nodes_share_label_chains),
+          cmocka_unit_test(trimmed_node_refuses_bad_shapes), cmocka_unit_test(threads_share_a_pool))

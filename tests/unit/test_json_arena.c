@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,12 +93,6 @@ static void threads_have_their_own_arenas(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parsed_tree_reads_and_is_released),
-        cmocka_unit_test(bad_json_and_big_bodies),
-        cmocka_unit_test(threads_have_their_own_arenas),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(parsed_tree_reads_and_is_released),
+          cmocka_unit_test(bad_json_and_big_bodies),
+          cmocka_unit_test(threads_have_their_own_arenas))

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,12 +60,5 @@ static void add_member_builds_op(void **state)
     verdict_free(&v);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(escapes_tilde_then_slash),
-        cmocka_unit_test(appends_token_to_parent),
-        cmocka_unit_test(add_member_builds_op),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(escapes_tilde_then_slash), cmocka_unit_test(appends_token_to_parent),
+          cmocka_unit_test(add_member_builds_op))

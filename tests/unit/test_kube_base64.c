@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,12 +70,5 @@ static void test_invalid_refused(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc4648_vectors),
-        cmocka_unit_test(test_binary_round_trip),
-        cmocka_unit_test(test_invalid_refused),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(test_rfc4648_vectors), cmocka_unit_test(test_binary_round_trip),
+          cmocka_unit_test(test_invalid_refused))

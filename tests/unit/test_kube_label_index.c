@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +95,4 @@ static void objects_without_labels(void **state)
     label_index_free(&ix);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(small_and_large_label_sets),
-        cmocka_unit_test(objects_without_labels),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(small_and_large_label_sets), cmocka_unit_test(objects_without_labels))

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,18 +390,11 @@ static void search_order_and_merge(void **state)
     rmdir(search_dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(current_context_with_inline_data),
-        cmocka_unit_test(named_context_with_files_and_insecure),
-        cmocka_unit_test(bad_contexts_are_errors),
-        cmocka_unit_test(base64_data_may_be_wrapped_but_must_be_whole),
-        cmocka_unit_test(file_paths_are_relative_to_the_kubeconfig),
-        cmocka_unit_test(in_cluster_ipv4_and_ipv6),
-        cmocka_unit_test(exec_plugin_is_read_and_copied),
-        cmocka_unit_test(expiration_timestamps),
-        cmocka_unit_test(search_order_and_merge),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(current_context_with_inline_data),
+          cmocka_unit_test(named_context_with_files_and_insecure),
+          cmocka_unit_test(bad_contexts_are_errors),
+          cmocka_unit_test(base64_data_may_be_wrapped_but_must_be_whole),
+          cmocka_unit_test(file_paths_are_relative_to_the_kubeconfig),
+          cmocka_unit_test(in_cluster_ipv4_and_ipv6),
+          cmocka_unit_test(exec_plugin_is_read_and_copied), cmocka_unit_test(expiration_timestamps),
+          cmocka_unit_test(search_order_and_merge))

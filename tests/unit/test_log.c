@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 #include <cjson/cJSON.h>
 
 #include "server/log.h"
@@ -182,14 +183,8 @@ static void a_cut_message_ends_on_a_character(void **state)
     free(text);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sanitize_replaces_bad_bytes_and_cuts_between_characters),
-        cmocka_unit_test(a_4xx_review_line_is_warn_and_valid_utf8),
-        cmocka_unit_test(a_denial_stays_info_and_a_500_is_error_with_caller),
-        cmocka_unit_test(keys_are_lower_camel_case_and_values_valid),
-        cmocka_unit_test(a_cut_message_ends_on_a_character),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(sanitize_replaces_bad_bytes_and_cuts_between_characters),
+          cmocka_unit_test(a_4xx_review_line_is_warn_and_valid_utf8),
+          cmocka_unit_test(a_denial_stays_info_and_a_500_is_error_with_caller),
+          cmocka_unit_test(keys_are_lower_camel_case_and_values_valid),
+          cmocka_unit_test(a_cut_message_ends_on_a_character))

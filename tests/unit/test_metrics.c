@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,12 +195,6 @@ static void build_info_and_process_series(void **state)
     free(text);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exposition_has_every_series),
-        cmocka_unit_test(labels_come_from_a_closed_set),
-        cmocka_unit_test(build_info_and_process_series),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(exposition_has_every_series),
+          cmocka_unit_test(labels_come_from_a_closed_set),
+          cmocka_unit_test(build_info_and_process_series))

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -123,11 +124,4 @@ static void refuses_null_and_long_text(void **state)
     assert_string_equal(quantity_result_text(QUANTITY_GARBAGE), "not a Kubernetes quantity");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(quantity_table),
-        cmocka_unit_test(refuses_null_and_long_text),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(quantity_table), cmocka_unit_test(refuses_null_and_long_text))

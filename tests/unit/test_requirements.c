@@ -8,6 +8,7 @@
 #include "rule_fixtures.h"
 
 #include "rules/requirements.h"
+#include "test_main.h"
 
 #define VMI_UID "5d0e3b1c-0000-4000-8000-00000000a001"
 
@@ -398,20 +399,10 @@ static void odd_input(void **state)
     cJSON_Delete(pod);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(from_source_pod_host_model),
-        cmocka_unit_test(from_migrated_source_pod),
-        cmocka_unit_test(source_pod_keys_rendered_from_the_vmi),
-        cmocka_unit_test(machine_type_from_vmi_status),
-        cmocka_unit_test(rendered_from_vmi_explicit_model),
-        cmocka_unit_test(rendered_from_vmi_host_model),
-        cmocka_unit_test(host_model_unknown),
-        cmocka_unit_test(vendor_only_when_absent),
-        cmocka_unit_test(added_node_selector),
-        cmocka_unit_test(picks_newest_running_pod_on_the_node),
-        cmocka_unit_test(odd_input),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(from_source_pod_host_model), cmocka_unit_test(from_migrated_source_pod),
+          cmocka_unit_test(source_pod_keys_rendered_from_the_vmi),
+          cmocka_unit_test(machine_type_from_vmi_status),
+          cmocka_unit_test(rendered_from_vmi_explicit_model),
+          cmocka_unit_test(rendered_from_vmi_host_model), cmocka_unit_test(host_model_unknown),
+          cmocka_unit_test(vendor_only_when_absent), cmocka_unit_test(added_node_selector),
+          cmocka_unit_test(picks_newest_running_pod_on_the_node), cmocka_unit_test(odd_input))

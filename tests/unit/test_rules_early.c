@@ -8,6 +8,7 @@
  * KubeVirt CR (no cpuModel, so host-model is the default).
  */
 #include "rule_fixtures.h"
+#include "test_main.h"
 
 #define HETERO(vm)                                                                                 \
     "VM default/" vm                                                                               \
@@ -441,21 +442,13 @@ static void bridge_opt_in_warns_on_its_own(void **state)
     cJSON_Delete(vm);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(vm_with_rwo_data_volume_template),
-        cmocka_unit_test(template_storage_then_pvc),
-        cmocka_unit_test(vmi_reports_object_rules_in_order),
-        cmocka_unit_test(migratable_examples_are_quiet),
-        cmocka_unit_test(explicit_cpu_model_nobody_supports),
-        cmocka_unit_test(host_model_only_warns_on_mixed_nodes),
-        cmocka_unit_test(early_modes),
-        cmocka_unit_test(unreachable_cluster_only_warns),
-        cmocka_unit_test(malformed_objects_are_allowed),
-        cmocka_unit_test(ten_thousand_volumes),
-        cmocka_unit_test(ejected_cdrom_says_nothing),
-        cmocka_unit_test(bridge_opt_in_warns_on_its_own),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(vm_with_rwo_data_volume_template),
+          cmocka_unit_test(template_storage_then_pvc),
+          cmocka_unit_test(vmi_reports_object_rules_in_order),
+          cmocka_unit_test(migratable_examples_are_quiet),
+          cmocka_unit_test(explicit_cpu_model_nobody_supports),
+          cmocka_unit_test(host_model_only_warns_on_mixed_nodes), cmocka_unit_test(early_modes),
+          cmocka_unit_test(unreachable_cluster_only_warns),
+          cmocka_unit_test(malformed_objects_are_allowed), cmocka_unit_test(ten_thousand_volumes),
+          cmocka_unit_test(ejected_cdrom_says_nothing),
+          cmocka_unit_test(bridge_opt_in_warns_on_its_own))

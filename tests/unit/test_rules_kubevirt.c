@@ -4,6 +4,7 @@
  * are applied here to prove they apply.
  */
 #include "rule_fixtures.h"
+#include "test_main.h"
 
 static cJSON *chart_cr(void)
 {
@@ -275,15 +276,8 @@ static void defaults_set_and_patches_apply(void **state)
     cJSON_Delete(cr);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(chart_cr_is_allowed),
-        cmocka_unit_test(cluster_cpu_model_must_be_everywhere),
-        cmocka_unit_test(migration_timeouts_must_be_positive_integers),
-        cmocka_unit_test(several_texts_are_joined),
-        cmocka_unit_test(defaults_only_when_opted_in),
-        cmocka_unit_test(defaults_set_and_patches_apply),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(chart_cr_is_allowed),
+          cmocka_unit_test(cluster_cpu_model_must_be_everywhere),
+          cmocka_unit_test(migration_timeouts_must_be_positive_integers),
+          cmocka_unit_test(several_texts_are_joined), cmocka_unit_test(defaults_only_when_opted_in),
+          cmocka_unit_test(defaults_set_and_patches_apply))

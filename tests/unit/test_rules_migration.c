@@ -10,6 +10,7 @@
  */
 #include "rule_fixtures.h"
 #include "kube/object.h"
+#include "test_main.h"
 
 #define PVC_RWX "vm1-disk-0-hxzx7"
 #define PVC_RWO "vm-bridge-mgmt-disk-0-abcde"
@@ -1040,34 +1041,26 @@ static void ten_thousand_volumes(void **state)
     verdict_free(&v);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(migratable_vmi_is_allowed),
-        cmocka_unit_test(fixture_vmi_reports_every_rule_in_order),
-        cmocka_unit_test(gpu_example_reports_gpu_and_container_disk),
-        cmocka_unit_test(each_rule_alone),
-        cmocka_unit_test(multus_bridge_and_sriov_are_fine),
-        cmocka_unit_test(bridge_opt_in_is_a_warning_of_its_own),
-        cmocka_unit_test(volume_status_wins_over_the_pvc),
-        cmocka_unit_test(no_vmi_reports_only_state_rules),
-        cmocka_unit_test(stopped_vmi_reports_spec_rules_too),
-        cmocka_unit_test(in_flight_migrations_sorted_by_name),
-        cmocka_unit_test(vmim_without_vmi_name_is_denied),
-        cmocka_unit_test(modes_deny_warn_off),
-        cmocka_unit_test(unreachable_cluster_denies),
-        cmocka_unit_test(malformed_vmis_get_clear_answers),
-        cmocka_unit_test(ten_thousand_volumes),
-        cmocka_unit_test(not_migratable_reports_kubevirt_reason),
-        cmocka_unit_test(not_migratable_message_is_cut_on_a_character),
-        cmocka_unit_test(not_migratable_explained_by_findings),
-        cmocka_unit_test(cpu_mode_reason_explained_by_the_cpu_step),
-        cmocka_unit_test(evacuation_of_cdrom_vm_is_allowed_with_a_warning),
-        cmocka_unit_test(system_migrations_setting_wins),
-        cmocka_unit_test(ejected_cdrom_is_no_finding),
-        cmocka_unit_test(migrated_volumes_are_exempt),
-        cmocka_unit_test(send_to_skips_storage_and_nodes),
-        cmocka_unit_test(receive_waits_for_sync),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(migratable_vmi_is_allowed),
+          cmocka_unit_test(fixture_vmi_reports_every_rule_in_order),
+          cmocka_unit_test(gpu_example_reports_gpu_and_container_disk),
+          cmocka_unit_test(each_rule_alone), cmocka_unit_test(multus_bridge_and_sriov_are_fine),
+          cmocka_unit_test(bridge_opt_in_is_a_warning_of_its_own),
+          cmocka_unit_test(volume_status_wins_over_the_pvc),
+          cmocka_unit_test(no_vmi_reports_only_state_rules),
+          cmocka_unit_test(stopped_vmi_reports_spec_rules_too),
+          cmocka_unit_test(in_flight_migrations_sorted_by_name),
+          cmocka_unit_test(vmim_without_vmi_name_is_denied), cmocka_unit_test(modes_deny_warn_off),
+          cmocka_unit_test(unreachable_cluster_denies),
+          cmocka_unit_test(malformed_vmis_get_clear_answers),
+          cmocka_unit_test(ten_thousand_volumes),
+          cmocka_unit_test(not_migratable_reports_kubevirt_reason),
+          cmocka_unit_test(not_migratable_message_is_cut_on_a_character),
+          cmocka_unit_test(not_migratable_explained_by_findings),
+          cmocka_unit_test(cpu_mode_reason_explained_by_the_cpu_step),
+          cmocka_unit_test(evacuation_of_cdrom_vm_is_allowed_with_a_warning),
+          cmocka_unit_test(system_migrations_setting_wins),
+          cmocka_unit_test(ejected_cdrom_is_no_finding),
+          cmocka_unit_test(migrated_volumes_are_exempt),
+          cmocka_unit_test(send_to_skips_storage_and_nodes),
+          cmocka_unit_test(receive_waits_for_sync))

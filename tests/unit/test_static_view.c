@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
@@ -521,19 +522,12 @@ static void missing_and_empty_directories(void **state)
     remove_tree(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(example_cluster_counts),
-        cmocka_unit_test(example_cluster_get_by_namespace_and_name),
-        cmocka_unit_test(example_cluster_launcher_pod_by_created_by_label),
-        cmocka_unit_test(every_fixture_file_parses),
-        cmocka_unit_test(fixture_subset_counts),
-        cmocka_unit_test(lists_multi_documents_and_order),
-        cmocka_unit_test(policies_and_namespaces_load),
-        cmocka_unit_test(bad_file_names_file_and_position),
-        cmocka_unit_test(documents_must_be_objects),
-        cmocka_unit_test(missing_and_empty_directories),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(example_cluster_counts),
+          cmocka_unit_test(example_cluster_get_by_namespace_and_name),
+          cmocka_unit_test(example_cluster_launcher_pod_by_created_by_label),
+          cmocka_unit_test(every_fixture_file_parses), cmocka_unit_test(fixture_subset_counts),
+          cmocka_unit_test(lists_multi_documents_and_order),
+          cmocka_unit_test(policies_and_namespaces_load),
+          cmocka_unit_test(bad_file_names_file_and_position),
+          cmocka_unit_test(documents_must_be_objects),
+          cmocka_unit_test(missing_and_empty_directories))

@@ -14,6 +14,7 @@
 #include "rule_fixtures.h"
 
 #include "rules/target_node.h"
+#include "test_main.h"
 
 #define VMI_UID "5d0e3b1c-0000-4000-8000-00000000a001"
 #define EM_DASH "\u2014"
@@ -908,29 +909,17 @@ static void common_models(void **state)
     cJSON_Delete(cluster);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(step1_missing_and_current_node),
-        cmocka_unit_test(step2_texts),
-        cmocka_unit_test(step2_taints),
-        cmocka_unit_test(step3_node_selector_first),
-        cmocka_unit_test(step3_affinity_terms),
-        cmocka_unit_test(step3_source_pod_and_added_selector),
-        cmocka_unit_test(step4_cluster_networks),
-        cmocka_unit_test(step5_explicit_and_cluster_model),
-        cmocka_unit_test(step5_host_model),
-        cmocka_unit_test(step5_hardware_order_and_texts),
-        cmocka_unit_test(step5_copied_source_pod_keys),
-        cmocka_unit_test(context_gathers_requirement),
-        cmocka_unit_test(view_error_is_reported),
-        cmocka_unit_test(too_many_networks_cannot_be_verified),
-        cmocka_unit_test(target_node_rule),
-        cmocka_unit_test(no_target_host_model_advice),
-        cmocka_unit_test(no_target_lists_ten_nodes),
-        cmocka_unit_test(no_target_without_other_nodes),
-        cmocka_unit_test(candidates_sorted),
-        cmocka_unit_test(common_models),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(step1_missing_and_current_node), cmocka_unit_test(step2_texts),
+          cmocka_unit_test(step2_taints), cmocka_unit_test(step3_node_selector_first),
+          cmocka_unit_test(step3_affinity_terms),
+          cmocka_unit_test(step3_source_pod_and_added_selector),
+          cmocka_unit_test(step4_cluster_networks),
+          cmocka_unit_test(step5_explicit_and_cluster_model), cmocka_unit_test(step5_host_model),
+          cmocka_unit_test(step5_hardware_order_and_texts),
+          cmocka_unit_test(step5_copied_source_pod_keys),
+          cmocka_unit_test(context_gathers_requirement), cmocka_unit_test(view_error_is_reported),
+          cmocka_unit_test(too_many_networks_cannot_be_verified),
+          cmocka_unit_test(target_node_rule), cmocka_unit_test(no_target_host_model_advice),
+          cmocka_unit_test(no_target_lists_ten_nodes),
+          cmocka_unit_test(no_target_without_other_nodes), cmocka_unit_test(candidates_sorted),
+          cmocka_unit_test(common_models))

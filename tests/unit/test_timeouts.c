@@ -6,6 +6,7 @@
  */
 #include "rule_fixtures.h"
 #include "rules/timeouts.h"
+#include "test_main.h"
 
 static void formula_rounds_up_to_whole_gigabytes(void **state)
 {
@@ -597,21 +598,13 @@ static void policy_of_the_vmi_and_its_namespace_is_annotated(void **state)
     cJSON_Delete(vmim);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(formula_rounds_up_to_whole_gigabytes),
-        cmocka_unit_test(versions_are_read_like_kubevirt_reports_them),
-        cmocka_unit_test(compute_reports_inputs_and_sources),
-        cmocka_unit_test(policy_value_wins_and_falls_back_to_the_cr),
-        cmocka_unit_test(most_labels_matched_wins),
-        cmocka_unit_test(ties_go_to_the_first_name),
-        cmocka_unit_test(policy_without_selectors_matches_nothing),
-        cmocka_unit_test(bad_memory_is_reported),
-        cmocka_unit_test(annotations_added_on_create),
-        cmocka_unit_test(only_missing_annotations_are_added),
-        cmocka_unit_test(missing_vmi_gives_warning_and_no_patch),
-        cmocka_unit_test(policy_of_the_vmi_and_its_namespace_is_annotated),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(formula_rounds_up_to_whole_gigabytes),
+          cmocka_unit_test(versions_are_read_like_kubevirt_reports_them),
+          cmocka_unit_test(compute_reports_inputs_and_sources),
+          cmocka_unit_test(policy_value_wins_and_falls_back_to_the_cr),
+          cmocka_unit_test(most_labels_matched_wins), cmocka_unit_test(ties_go_to_the_first_name),
+          cmocka_unit_test(policy_without_selectors_matches_nothing),
+          cmocka_unit_test(bad_memory_is_reported), cmocka_unit_test(annotations_added_on_create),
+          cmocka_unit_test(only_missing_annotations_are_added),
+          cmocka_unit_test(missing_vmi_gives_warning_and_no_patch),
+          cmocka_unit_test(policy_of_the_vmi_and_its_namespace_is_annotated))

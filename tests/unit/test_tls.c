@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,12 +156,6 @@ static void log_values_are_clamped_on_a_character_boundary(void **state)
     assert_int_equal(strlen(http_clamp_for_log(out, sizeof(out), big)), sizeof(out) - 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(symlink_swap_is_seen_and_taken),
-        cmocka_unit_test(garbage_is_refused_at_start),
-        cmocka_unit_test(log_values_are_clamped_on_a_character_boundary),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(symlink_swap_is_seen_and_taken),
+          cmocka_unit_test(garbage_is_refused_at_start),
+          cmocka_unit_test(log_values_are_clamped_on_a_character_boundary))

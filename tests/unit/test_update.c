@@ -10,6 +10,7 @@
 
 #include "kube/object.h"
 #include "rules/update.h"
+#include "test_main.h"
 
 /* Runs `entry` as an UPDATE of `old` to `object`. */
 static void run_update(rule_entry entry, const cJSON *object, const cJSON *old,
@@ -342,17 +343,10 @@ static void text_fit_cases(void **state)
     verdict_free(&v);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_same_compares_values_not_layout),
-        cmocka_unit_test(what_counts_as_a_change),
-        cmocka_unit_test(vmi_status_write_costs_nothing),
-        cmocka_unit_test(vmi_spec_change_is_judged),
-        cmocka_unit_test(vm_label_change_says_nothing),
-        cmocka_unit_test(kubevirt_cr_only_changed_fields),
-        cmocka_unit_test(eight_long_findings_fit_in_a_warning),
-        cmocka_unit_test(text_fit_cases),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(json_same_compares_values_not_layout),
+          cmocka_unit_test(what_counts_as_a_change),
+          cmocka_unit_test(vmi_status_write_costs_nothing),
+          cmocka_unit_test(vmi_spec_change_is_judged),
+          cmocka_unit_test(vm_label_change_says_nothing),
+          cmocka_unit_test(kubevirt_cr_only_changed_fields),
+          cmocka_unit_test(eight_long_findings_fit_in_a_warning), cmocka_unit_test(text_fit_cases))

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <string.h>
 
 #include "rules/verdict.h"
@@ -112,14 +113,7 @@ static void names_round_trip(void **state)
     assert_int_equal(rule_mode_from_name("WARN"), -1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(deny_joins_in_order),
-        cmocka_unit_test(warn_and_off_modes),
-        cmocka_unit_test(standalone_findings),
-        cmocka_unit_test(view_error_denies_validating_and_warns_mutating),
-        cmocka_unit_test(names_round_trip),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(deny_joins_in_order), cmocka_unit_test(warn_and_off_modes),
+          cmocka_unit_test(standalone_findings),
+          cmocka_unit_test(view_error_denies_validating_and_warns_mutating),
+          cmocka_unit_test(names_round_trip))

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,13 +200,7 @@ static void view_without_memo_computes_per_call(void **state)
     cJSON_Delete(arr);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(static_view_computes_once),
-        cmocka_unit_test(out_of_memory_is_an_error_and_not_remembered),
-        cmocka_unit_test(overlay_uses_base_memo_unless_it_adds_objects),
-        cmocka_unit_test(view_without_memo_computes_per_call),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(static_view_computes_once),
+          cmocka_unit_test(out_of_memory_is_an_error_and_not_remembered),
+          cmocka_unit_test(overlay_uses_base_memo_unless_it_adds_objects),
+          cmocka_unit_test(view_without_memo_computes_per_call))

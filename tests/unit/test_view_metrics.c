@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,13 +119,7 @@ static void registered_provider_shows_in_the_exposition(void **state)
     cv_destroy(v);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(static_view_counts_every_kind),
-        cmocka_unit_test(no_view_appends_nothing),
-        cmocka_unit_test(live_view_counts_calls_and_cache),
-        cmocka_unit_test(registered_provider_shows_in_the_exposition),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(static_view_counts_every_kind),
+          cmocka_unit_test(no_view_appends_nothing),
+          cmocka_unit_test(live_view_counts_calls_and_cache),
+          cmocka_unit_test(registered_provider_shows_in_the_exposition))

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -182,13 +183,7 @@ static void error_code_of_status(void **state)
     assert_int_equal(watch_type_from_name("bookmark"), -1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(whole_stream_at_once),     cmocka_unit_test(any_chunk_boundaries),
-        cmocka_unit_test(unfinished_line_waits),    cmocka_unit_test(oversized_line_refused),
-        cmocka_unit_test(garbage_lines_are_errors), cmocka_unit_test(callback_can_stop),
-        cmocka_unit_test(error_code_of_status),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(whole_stream_at_once), cmocka_unit_test(any_chunk_boundaries),
+          cmocka_unit_test(unfinished_line_waits), cmocka_unit_test(oversized_line_refused),
+          cmocka_unit_test(garbage_lines_are_errors), cmocka_unit_test(callback_can_stop),
+          cmocka_unit_test(error_code_of_status))

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,26 +432,12 @@ static void files_are_named_in_errors(void **state)
     assert_string_equal(err, "/tmp: is a directory");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(quoted_true_is_a_string_plain_true_a_boolean),
-        cmocka_unit_test(yes_no_on_off_stay_strings),
-        cmocka_unit_test(numbers),
-        cmocka_unit_test(null_forms),
-        cmocka_unit_test(block_scalars_are_strings),
-        cmocka_unit_test(tags),
-        cmocka_unit_test(anchors_and_aliases),
-        cmocka_unit_test(alias_bomb_is_refused),
-        cmocka_unit_test(depth_limit),
-        cmocka_unit_test(multi_document_skips_empty_documents),
-        cmocka_unit_test(flow_style),
-        cmocka_unit_test(json_input),
-        cmocka_unit_test(errors_name_the_position),
-        cmocka_unit_test(duplicate_keys_are_errors),
-        cmocka_unit_test(empty_input),
-        cmocka_unit_test(ten_thousand_item_list),
-        cmocka_unit_test(files_are_named_in_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(cmocka_unit_test(quoted_true_is_a_string_plain_true_a_boolean),
+          cmocka_unit_test(yes_no_on_off_stay_strings), cmocka_unit_test(numbers),
+          cmocka_unit_test(null_forms), cmocka_unit_test(block_scalars_are_strings),
+          cmocka_unit_test(tags), cmocka_unit_test(anchors_and_aliases),
+          cmocka_unit_test(alias_bomb_is_refused), cmocka_unit_test(depth_limit),
+          cmocka_unit_test(multi_document_skips_empty_documents), cmocka_unit_test(flow_style),
+          cmocka_unit_test(json_input), cmocka_unit_test(errors_name_the_position),
+          cmocka_unit_test(duplicate_keys_are_errors), cmocka_unit_test(empty_input),
+          cmocka_unit_test(ten_thousand_item_list), cmocka_unit_test(files_are_named_in_errors))
