@@ -126,22 +126,21 @@ static int add_finding(struct verdict *v, enum rule_id rule, bool standalone, co
     return 0;
 }
 
-int verdict_add(struct verdict *v, enum rule_id rule, const char *fmt, ...)
+int verdict_add_finding(struct verdict *v, enum rule_id rule, bool standalone, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = add_finding(v, rule, false, fmt, ap);
+    int rc = add_finding(v, rule, standalone, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-int verdict_add_standalone(struct verdict *v, enum rule_id rule, const char *fmt, ...)
+bool verdict_has(const struct verdict *v, enum rule_id rule)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = add_finding(v, rule, true, fmt, ap);
-    va_end(ap);
-    return rc;
+    for (size_t i = 0; i < v->nfindings; i++)
+        if (v->findings[i].rule == rule)
+            return true;
+    return false;
 }
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
