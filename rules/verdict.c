@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/text.h"
 #include "kube/utf8.h"
 
 static const char *const rule_names[RULE_COUNT] = {
@@ -40,12 +41,7 @@ const char *rule_id_name(enum rule_id id)
 
 int rule_id_from_name(const char *name)
 {
-    if (!name)
-        return -1;
-    for (int i = 0; i < RULE_COUNT; i++)
-        if (strcmp(rule_names[i], name) == 0)
-            return i;
-    return -1;
+    return text_name_index(rule_names, RULE_COUNT, name);
 }
 
 const char *rule_mode_name(enum rule_mode mode)
@@ -55,12 +51,7 @@ const char *rule_mode_name(enum rule_mode mode)
 
 int rule_mode_from_name(const char *name)
 {
-    if (!name)
-        return -1;
-    for (int i = 0; i <= MODE_OFF; i++)
-        if (strcmp(mode_names[i], name) == 0)
-            return i;
-    return -1;
+    return text_name_index(mode_names, MODE_OFF + 1, name);
 }
 
 void rule_settings_default(struct rule_settings *s)
