@@ -3,6 +3,7 @@
  */
 #include "kube/text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,4 +50,29 @@ int text_reserve(char **buf, size_t *cap, size_t need, size_t first, size_t max)
     *buf = b;
     *cap = c;
     return 0;
+}
+
+char *text_join(const char *a, const char *b)
+{
+    char *s;
+    return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
+}
+
+int text_list_push(char ***list, size_t *n, char *owned)
+{
+    char **grown = owned ? realloc(*list, (*n + 1) * sizeof(**list)) : NULL;
+    if (!grown) {
+        free(owned);
+        return -1;
+    }
+    *list = grown;
+    (*list)[(*n)++] = owned;
+    return 0;
+}
+
+void text_list_free(char **list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i]);
+    free(list);
 }

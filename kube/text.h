@@ -1,6 +1,7 @@
 /*
  * kube/text.h - small text helpers every floor shares: a name's place in a
- * table of names, percent-encoding for a URL, and a buffer that grows.
+ * table of names, percent-encoding for a URL, a buffer that grows, and lists
+ * of owned strings.
  */
 #ifndef MW_KUBE_TEXT_H
 #define MW_KUBE_TEXT_H
@@ -24,5 +25,17 @@ void text_url_escape(const char *s, char *out, size_t outlen);
  * `need` within it).  0, or -1 when out of memory (*buf and *cap unchanged).
  */
 int text_reserve(char **buf, size_t *cap, size_t need, size_t first, size_t max);
+
+/* `a` followed by `b` (caller frees); NULL when out of memory. */
+char *text_join(const char *a, const char *b);
+
+/*
+ * Appends the string `owned` (NULL: it could not be made) to the *n strings
+ * of *list.  0, or -1 when out of memory (`owned` is freed then).
+ */
+int text_list_push(char ***list, size_t *n, char *owned);
+
+/* Frees the `n` strings of `list` and the list itself (NULL: nothing). */
+void text_list_free(char **list, size_t n);
 
 #endif
