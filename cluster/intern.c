@@ -440,6 +440,22 @@ int intern_add(struct intern_pool *pool, cJSON *object, const char *key, cJSON *
  * everything under them.  A shared chain among them loses one reference and
  * is cut off the list, so freeing the items afterwards leaves it alone.
  */
+static void release_refs(struct intern_pool *pool, cJSON *parent);
+
+/* Gives back the pool references of `item` (not a chain item): its key, its value or its children.
+ */
+static void release_item(struct intern_pool *pool, cJSON *item)
+{
+    if (item->type & cJSON_StringIsConst)
+        intern_put(pool, item->string);
+    if (item->type & cJSON_IsReference) {
+        if (cJSON_IsString(item))
+            intern_put(pool, item->valuestring);
+    } else {
+        release_refs(pool, item);
+    }
+}
+
 static void release_refs(struct intern_pool *pool, cJSON *parent)
 {
     cJSON *prev = NULL;
@@ -454,14 +470,7 @@ static void release_refs(struct intern_pool *pool, cJSON *parent)
                 parent->child->prev = prev;
             return;
         }
-        if (item->type & cJSON_StringIsConst)
-            intern_put(pool, item->string);
-        if (item->type & cJSON_IsReference) {
-            if (cJSON_IsString(item))
-                intern_put(pool, item->valuestring);
-        } else {
-            release_refs(pool, item);
-        }
+        release_item(pool, item);
     }
 }
 
@@ -474,14 +483,7 @@ void intern_tree_delete(struct intern_pool *pool, cJSON *tree)
         free(tree);
         return;
     }
-    if (tree->type & cJSON_StringIsConst)
-        intern_put(pool, tree->string);
-    if (tree->type & cJSON_IsReference) {
-        if (cJSON_IsString(tree))
-            intern_put(pool, tree->valuestring);
-    } else {
-        release_refs(pool, tree);
-    }
+    release_item(pool, tree);
     tree->type &= ~cJSON_StringIsConst; /* its key, if any, is given back: do not free it */
     tree->string = NULL;
     cJSON_Delete(tree);
@@ -725,33 +727,25 @@ static int split_labels(struct intern_pool *pool, cJSON *dst, const cJSON *label
     return rc;
 }
 
-/* Adds `labels` to `meta`: an object of strings as own items and a shared chain, anything else
- * copied as it is (the rules check types).  0, or -1 when out of memory. */
-static int add_labels(struct intern_pool *pool, cJSON *meta, const cJSON *labels,
-                      const char *node_name)
+/*
+ * Adds the labels or the annotations (`key`) of a node to `meta`: labels that
+ * are an object of strings as own items and a shared chain, an object of
+ * annotations as the ones the rules read (rule_node_annotations); anything
+ * else copied as it is (the rules check types).  0, or -1 when out of memory.
+ */
+static int add_map(struct intern_pool *pool, cJSON *meta, const char *key, const cJSON *src,
+                   const char *node_name)
 {
-    if (!labels)
+    int labels = strcmp(key, "labels") == 0;
+    if (!src)
         return 0;
-    if (!chainable(labels))
-        return intern_add(pool, meta, "labels", intern_copy(pool, labels));
+    if (labels ? !chainable(src) : !cJSON_IsObject(src))
+        return intern_add(pool, meta, key, intern_copy(pool, src));
     cJSON *dst = cJSON_CreateObject();
-    if (intern_add(pool, meta, "labels", dst) != 0)
+    if (intern_add(pool, meta, key, dst) != 0)
         return -1;
-    return split_labels(pool, dst, labels, node_name);
-}
-
-/* Adds the annotations the rules read (rule_node_annotations) to `meta`; anything but an
- * object is copied as it is.  0, or -1 when out of memory. */
-static int add_annotations(struct intern_pool *pool, cJSON *meta, const cJSON *annotations)
-{
-    if (!annotations)
-        return 0;
-    if (!cJSON_IsObject(annotations))
-        return intern_add(pool, meta, "annotations", intern_copy(pool, annotations));
-    cJSON *dst = cJSON_CreateObject();
-    if (intern_add(pool, meta, "annotations", dst) != 0)
-        return -1;
-    return copy_fields(pool, dst, annotations, rule_node_annotations);
+    return labels ? split_labels(pool, dst, src, node_name)
+                  : copy_fields(pool, dst, src, rule_node_annotations);
 }
 
 cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
@@ -785,8 +779,9 @@ cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
     const char *name = cJSON_GetObjectItemCaseSensitive(meta, "name")->valuestring;
     if (intern_add(pool, t, "spec", ts) != 0 ||
         copy_fields(pool, tm, meta, rule_node_metadata) != 0 ||
-        add_labels(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "labels"), name) != 0 ||
-        add_annotations(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "annotations")) != 0 ||
+        add_map(pool, tm, "labels", cJSON_GetObjectItemCaseSensitive(meta, "labels"), name) != 0 ||
+        add_map(pool, tm, "annotations", cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+                name) != 0 ||
         (cJSON_IsObject(spec) && copy_fields(pool, ts, spec, rule_node_spec) != 0)) {
         intern_tree_delete(pool, t);
         return NULL;
