@@ -16,45 +16,47 @@
 
 /* ---------------------------------------------------------- eligibility */
 
-static bool has_taint(const cJSON *node, const char *key)
+/* What step 2 reads of a node, looked up once: spec, spec.taints, metadata.annotations. */
+struct node_parts {
+    const cJSON *spec;
+    const cJSON *taints;      /* as found: walked whatever its type */
+    const cJSON *annotations; /* NULL unless an object */
+};
+
+static struct node_parts node_parts(const cJSON *node)
 {
-    const cJSON *taint;
-    cJSON_ArrayForEach (taint, obj_get(obj_get(node, "spec"), "taints")) {
-        const char *k = obj_string(taint, "key");
-        if (k && strcmp(k, key) == 0)
-            return true;
-    }
-    return false;
+    struct node_parts p = {.spec = obj_get(node, "spec")};
+    p.taints = obj_get(p.spec, "taints");
+    const cJSON *annotations = obj_get(obj_get(node, "metadata"), "annotations");
+    p.annotations = cJSON_IsObject(annotations) ? annotations : NULL;
+    return p;
 }
 
-static bool has_annotation(const cJSON *node, const char *key)
+static bool has_annotation(const struct node_parts *p, const char *key)
 {
-    const cJSON *annotations = obj_get(obj_get(node, "metadata"), "annotations");
-    return cJSON_IsObject(annotations) && obj_get(annotations, key) != NULL;
+    return p->annotations && obj_get(p->annotations, key) != NULL;
 }
 
 /* docs/rules.md#node-eligibility step 2 but its taint part, in the order of docs/rules.md: the
- * reason, or NULL. */
-static const char *unschedulable_reason_with(const cJSON *node, const cJSON *schedulable);
-
-static const char *unschedulable_reason(const cJSON *node)
+ * reason, or NULL.  `schedulable` is the node's kubevirt.io/schedulable label member (NULL when
+ * absent). */
+static const char *unschedulable_reason_with(const struct node_parts *p, const cJSON *schedulable)
 {
-    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
-    return unschedulable_reason_with(
-        node, cJSON_IsObject(labels) ? obj_get(labels, LABEL_SCHEDULABLE) : NULL);
-}
-
-/* The same, given the node's kubevirt.io/schedulable label member (NULL when absent). */
-static const char *unschedulable_reason_with(const cJSON *node, const cJSON *schedulable)
-{
-    if (cJSON_IsTrue(obj_get(obj_get(node, "spec"), "unschedulable")))
+    if (cJSON_IsTrue(obj_get(p->spec, "unschedulable")))
         return "is cordoned";
-    if (has_taint(node, TAINT_UNREACHABLE))
+    bool unreachable = false, cordoned = false;
+    const cJSON *taint;
+    cJSON_ArrayForEach (taint, p->taints) {
+        const char *k = obj_string(taint, "key");
+        unreachable = unreachable || (k && strcmp(k, TAINT_UNREACHABLE) == 0);
+        cordoned = cordoned || (k && strcmp(k, TAINT_UNSCHEDULABLE) == 0);
+    }
+    if (unreachable)
         return "is unreachable";
-    if (has_taint(node, TAINT_UNSCHEDULABLE))
+    if (cordoned)
         return "is cordoned";
-    if (has_annotation(node, ANNOTATION_MAINTAIN_STATUS) ||
-        has_annotation(node, ANNOTATION_DRAIN_REQUESTED))
+    if (has_annotation(p, ANNOTATION_MAINTAIN_STATUS) ||
+        has_annotation(p, ANNOTATION_DRAIN_REQUESTED))
         return "is in maintenance mode";
     if (cJSON_IsString(schedulable) && strcmp(schedulable->valuestring, "false") == 0)
         return "does not accept VMs (kubevirt.io/schedulable=false)";
@@ -65,7 +67,10 @@ static const char *unschedulable_reason_with(const cJSON *node, const cJSON *sch
 
 int node_is_schedulable(const cJSON *node)
 {
-    return unschedulable_reason(node) == NULL;
+    const cJSON *labels = obj_get(obj_get(node, "metadata"), "labels");
+    struct node_parts p = node_parts(node);
+    return unschedulable_reason_with(&p, cJSON_IsObject(labels) ? obj_get(labels, LABEL_SCHEDULABLE)
+                                                                : NULL) == NULL;
 }
 
 bool node_runs_vms(const cJSON *node)
@@ -74,13 +79,13 @@ bool node_runs_vms(const cJSON *node)
     return cJSON_IsObject(labels) && obj_get(labels, LABEL_SCHEDULABLE) != NULL;
 }
 
-/* docs/rules.md#node-eligibility step 2, taints: the first NoSchedule/NoExecute taint R does not
- * tolerate, as
- * "<key>[=<value>]:<effect>" (caller frees); NULL when all are tolerated or *nomem. */
-static char *untolerated_taint(const struct requirements *r, const cJSON *node, bool *nomem)
+/* docs/rules.md#node-eligibility step 2, taints: the first NoSchedule/NoExecute taint of `taints`
+ * R does not tolerate, as "<key>[=<value>]:<effect>" (caller frees); NULL when all are tolerated
+ * or *nomem. */
+static char *untolerated_taint(const struct requirements *r, const cJSON *taints, bool *nomem)
 {
     const cJSON *taint;
-    cJSON_ArrayForEach (taint, obj_get(obj_get(node, "spec"), "taints")) {
+    cJSON_ArrayForEach (taint, taints) {
         const char *key = obj_string(taint, "key");
         const char *effect = obj_string(taint, "effect");
         if (!key || !effect || strcmp(key, TAINT_UNREACHABLE) == 0 ||
@@ -226,12 +231,13 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
 static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
                         const struct label_index *ix, bool candidate, char **reason)
 {
+    struct node_parts parts = node_parts(node);
     const char *unschedulable =
-        unschedulable_reason_with(node, label_index_find(ix, LABEL_SCHEDULABLE));
+        unschedulable_reason_with(&parts, label_index_find(ix, LABEL_SCHEDULABLE));
     if (unschedulable)
         return (*reason = strdup(unschedulable)) ? 2 : -1;
     bool nomem = false;
-    char *taint = untolerated_taint(&ctx->req, node, &nomem);
+    char *taint = untolerated_taint(&ctx->req, parts.taints, &nomem);
     if (nomem)
         return -1;
     if (taint) {
@@ -285,19 +291,30 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
     if (cap && !checks)
         return -1;
     size_t count = 0;
+    int step = 0;
+    struct label_index_cache cache; /* the labels nodes share, indexed once for all of them */
+    label_index_cache_init(&cache);
     const cJSON *node;
     cJSON_ArrayForEach (node, ctx->nodes) {
         const char *name = meta_name(node);
-        if (!name || count == cap || !node_runs_vms(node) ||
-            (ctx->current_node && strcmp(name, ctx->current_node) == 0))
+        if (!name || count == cap || (ctx->current_node && strcmp(name, ctx->current_node) == 0))
             continue;
-        struct node_check *c = &checks[count++];
-        c->name = strdup(name);
-        c->step = c->name ? check_node(ctx, node, name, true, &c->reason) : -1;
-        if (c->step < 0) {
-            node_checks_free(checks, count);
-            return -1;
+        struct label_index ix;
+        label_index_init_cached(&ix, node, &cache);
+        /* node_runs_vms, through the index (whose lookups do not stop at an unnamed item) */
+        if (ix.unnamed ? node_runs_vms(node) : label_index_find(&ix, LABEL_SCHEDULABLE) != NULL) {
+            struct node_check *c = &checks[count++];
+            c->name = strdup(name);
+            step = c->step = c->name ? judge_labels(ctx, node, &ix, true, &c->reason) : -1;
         }
+        label_index_free(&ix);
+        if (step < 0)
+            break;
+    }
+    label_index_cache_free(&cache);
+    if (step < 0) {
+        node_checks_free(checks, count);
+        return -1;
     }
     if (count > 1)
         qsort(checks, count, sizeof(*checks), compare_checks);
