@@ -114,29 +114,37 @@ static bool vmi_pins_hostname(const cJSON *vmi)
 /*
  * docs/rules.md#node-eligibility step 3: R's nodeSelector keys of kind REQ_SCHEDULING in key order
  * (but the VMI's own hostname key and, for a candidate, the addedNodeSelector's hostname key), then
- * R's required node affinity.
+ * R's required node affinity.  `why` NULL: no reason wanted.
  */
 static enum match_result scheduling_rules_match(const struct migration_ctx *ctx, const cJSON *node,
                                                 const struct label_index *ix, bool candidate,
                                                 char **why)
 {
     const struct requirements *r = &ctx->req;
-    bool pinned = vmi_pins_hostname(ctx->vmi);
-    *why = NULL;
+    if (why)
+        *why = NULL;
     for (size_t i = 0; i < r->nlabels; i++) {
         const struct req_label *l = &r->labels[i];
         if (l->kind != REQ_SCHEDULING)
             continue;
         bool hostname = strcmp(l->key, LABEL_HOSTNAME) == 0;
-        if (hostname && (pinned || (candidate && l->origin == REQ_FROM_VMIM)))
+        if (hostname && (vmi_pins_hostname(ctx->vmi) || (candidate && l->origin == REQ_FROM_VMIM)))
             continue;
         const char *have = label_index_get(ix, l->key);
         if (have && strcmp(have, l->value) == 0)
             continue;
+        if (!why)
+            return MATCH_NO;
         return asprintf(why, "(%s In %s)", l->key, l->value) < 0 ? (*why = NULL, MATCH_NOMEM)
                                                                  : MATCH_NO;
     }
-    return node_selector_match_indexed(r->affinity, node, ix, why);
+    char *affinity_why = NULL;
+    enum match_result m = node_selector_match_indexed(r->affinity, node, ix, &affinity_why);
+    if (why)
+        *why = affinity_why;
+    else
+        free(affinity_why);
+    return m;
 }
 
 /* The text of a failing hardware key of kind `kind` (docs/rules.md#node-eligibility step 5). */
@@ -176,7 +184,7 @@ static int hardware_reason(const struct migration_ctx *ctx, const struct req_lab
 }
 
 /* docs/rules.md#node-eligibility step 5: R's hardware keys by kind in the listed order, keys of a
- * kind sorted.  0 when the node fits, 1 with *why, -1 when out of memory. */
+ * kind sorted.  0 when the node fits, 1 with *why (unless `why` is NULL), -1 when out of memory. */
 static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
                              const struct label_index *ix, char **why)
 {
@@ -184,15 +192,19 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
         REQ_VENDOR,  REQ_CPU_MODEL,    REQ_HOST_MODEL, REQ_HOST_MODEL_FEATURE,
         REQ_FEATURE, REQ_MACHINE_TYPE, REQ_CPUMANAGER, REQ_TSC};
     const struct requirements *r = &ctx->req;
-    *why = NULL;
+    if (why)
+        *why = NULL;
     for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-        if (order[k] == REQ_HOST_MODEL && r->host_model && r->host_model_unknown)
+        if (order[k] == REQ_HOST_MODEL && r->host_model && r->host_model_unknown) {
+            if (!why)
+                return 1;
             return asprintf(why,
                             "cannot take a host-model VM from node \"%s\", which has no "
                             "host-model-cpu.node.kubevirt.io label",
                             ctx->current_node ? ctx->current_node : "") < 0
                        ? (*why = NULL, -1)
                        : 1;
+        }
         for (size_t i = 0; i < r->nlabels; i++) {
             const struct req_label *l = &r->labels[i];
             if (l->kind != order[k])
@@ -200,6 +212,8 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
             const char *have = label_index_get(ix, l->key);
             if (have && strcmp(have, l->value) == 0)
                 continue;
+            if (!why)
+                return 1;
             return hardware_reason(ctx, l, node, why) < 0 ? (*why = NULL, -1) : 1;
         }
     }
@@ -227,7 +241,8 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
     return step;
 }
 
-/* docs/rules.md#node-eligibility steps 2 to 5 for `node`, its labels read through `ix`. */
+/* docs/rules.md#node-eligibility steps 2 to 5 for `node`, its labels read through `ix`; the reason
+ * into *reason unless `reason` is NULL (the step alone). */
 static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
                         const struct label_index *ix, bool candidate, char **reason)
 {
@@ -235,20 +250,23 @@ static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
     const char *unschedulable =
         unschedulable_reason_with(&parts, label_index_find(ix, LABEL_SCHEDULABLE));
     if (unschedulable)
-        return (*reason = strdup(unschedulable)) ? 2 : -1;
+        return !reason || (*reason = strdup(unschedulable)) ? 2 : -1;
     bool nomem = false;
     char *taint = untolerated_taint(&ctx->req, parts.taints, &nomem);
     if (nomem)
         return -1;
     if (taint) {
-        int rc = asprintf(reason, "has taint %s, which the VM does not tolerate", taint);
+        int rc =
+            reason ? asprintf(reason, "has taint %s, which the VM does not tolerate", taint) : 0;
         free(taint);
         return rc < 0 ? (*reason = NULL, -1) : 2;
     }
     char *why = NULL;
-    enum match_result m = scheduling_rules_match(ctx, node, ix, candidate, &why);
+    enum match_result m = scheduling_rules_match(ctx, node, ix, candidate, reason ? &why : NULL);
     if (m == MATCH_NOMEM)
         return -1;
+    if (m == MATCH_NO && !reason)
+        return 3;
     if (m == MATCH_NO) {
         int rc = asprintf(reason, "does not match the VM's scheduling rules %s", why);
         free(why);
@@ -261,6 +279,8 @@ static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
         const char *value = label_index_get(ix, key);
         bool attached = value && strcmp(value, "true") == 0;
         free(key);
+        if (!attached && !reason)
+            return 4;
         if (!attached)
             return asprintf(reason, "is not attached to cluster network %s",
                             ctx->cluster_networks[i]) < 0
@@ -277,21 +297,41 @@ int target_node_check(const struct migration_ctx *ctx, const char *node_name, ch
     return check_node(ctx, array_find_named(ctx->nodes, node_name), node_name, false, reason);
 }
 
-static int compare_checks(const void *a, const void *b)
+/* A candidate of a pass: its node, its name (borrowed), step and reason (owned, when asked for). */
+struct judged {
+    const cJSON *node;
+    const char *name;
+    int step;
+    char *reason;
+};
+
+static int compare_judged(const void *a, const void *b)
 {
-    return strcmp(((const struct node_check *)a)->name, ((const struct node_check *)b)->name);
+    return strcmp(((const struct judged *)a)->name, ((const struct judged *)b)->name);
 }
 
-int target_node_candidates(const struct migration_ctx *ctx, struct node_check **out, size_t *n)
+static void judged_free(struct judged *j, size_t n)
 {
-    *out = NULL;
-    *n = 0;
+    for (size_t i = 0; i < n && j; i++)
+        free(j[i].reason);
+    free(j);
+}
+
+/*
+ * docs/rules.md#node-eligibility for every VM node (label kubevirt.io/schedulable) other than the
+ * current one as a candidate, in list order: the steps, and the reasons when `reasons`.  Stops
+ * after the first eligible node when `until_eligible`.  The number judged (*out, caller frees with
+ * judged_free), or -1 when out of memory.
+ */
+static long judge_candidates(const struct migration_ctx *ctx, bool reasons, bool until_eligible,
+                             struct judged **out)
+{
     size_t cap = (size_t)cJSON_GetArraySize(ctx->nodes);
-    struct node_check *checks = cap ? calloc(cap, sizeof(*checks)) : NULL;
-    if (cap && !checks)
+    struct judged *j = *out = cap ? calloc(cap, sizeof(*j)) : NULL;
+    if (cap && !j)
         return -1;
     size_t count = 0;
-    int step = 0;
+    int step = 1;
     struct label_index_cache cache; /* the labels nodes share, indexed once for all of them */
     label_index_cache_init(&cache);
     const cJSON *node;
@@ -303,24 +343,79 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
         label_index_init_cached(&ix, node, &cache);
         /* node_runs_vms, through the index (whose lookups do not stop at an unnamed item) */
         if (ix.unnamed ? node_runs_vms(node) : label_index_find(&ix, LABEL_SCHEDULABLE) != NULL) {
-            struct node_check *c = &checks[count++];
-            c->name = strdup(name);
-            step = c->step = c->name ? judge_labels(ctx, node, &ix, true, &c->reason) : -1;
+            struct judged *c = &j[count++];
+            c->node = node;
+            c->name = name;
+            step = c->step = judge_labels(ctx, node, &ix, true, reasons ? &c->reason : NULL);
         }
         label_index_free(&ix);
-        if (step < 0)
+        if (step < 0 || (step == 0 && until_eligible))
             break;
     }
     label_index_cache_free(&cache);
     if (step < 0) {
-        node_checks_free(checks, count);
+        judged_free(j, count);
+        *out = NULL;
         return -1;
     }
     if (count > 1)
-        qsort(checks, count, sizeof(*checks), compare_checks);
+        qsort(j, count, sizeof(*j), compare_judged);
+    return (long)count;
+}
+
+/* The judged candidates as node checks: the first `named` names copied, reasons moved.  0, or -1
+ * when out of memory (everything freed). */
+static int to_checks(struct judged *j, size_t count, size_t named, struct node_check **out,
+                     size_t *n)
+{
+    struct node_check *checks = count ? calloc(count, sizeof(*checks)) : NULL;
+    bool nomem = count && !checks;
+    for (size_t i = 0; i < count && !nomem; i++) {
+        checks[i].step = j[i].step;
+        checks[i].reason = j[i].reason;
+        j[i].reason = NULL;
+        nomem = i < named && !(checks[i].name = strdup(j[i].name));
+    }
+    judged_free(j, count);
+    if (nomem) {
+        node_checks_free(checks, count);
+        return -1;
+    }
     *out = checks;
     *n = count;
     return 0;
+}
+
+int target_node_candidates(const struct migration_ctx *ctx, struct node_check **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    struct judged *j;
+    long count = judge_candidates(ctx, true, false, &j);
+    return count < 0 ? -1 : to_checks(j, (size_t)count, (size_t)count, out, n);
+}
+
+int target_node_any_candidate(const struct migration_ctx *ctx, size_t listed,
+                              struct node_check **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    struct judged *j;
+    long count = judge_candidates(ctx, false, true, &j);
+    if (count < 0)
+        return -1;
+    for (size_t i = 0; i < (size_t)count; i++)
+        if (j[i].step == 0) {
+            judged_free(j, (size_t)count);
+            return 1;
+        }
+    /* only the listed ones are told: judged again, with their reasons */
+    for (size_t i = 0; i < (size_t)count && i < listed; i++)
+        if ((j[i].step = check_node(ctx, j[i].node, j[i].name, true, &j[i].reason)) < 0) {
+            judged_free(j, (size_t)count);
+            return -1;
+        }
+    return to_checks(j, (size_t)count, listed, out, n);
 }
 
 void node_checks_free(struct node_check *checks, size_t n)

@@ -98,18 +98,16 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
         return;
     struct node_check *checks = NULL;
     size_t n = 0;
-    if (target_node_candidates(ctx, &checks, &n) != 0) {
+    int any = target_node_any_candidate(ctx, NO_TARGET_MAX_LISTED, &checks, &n);
+    if (any < 0) {
         verdict_view_error(out, "out of memory");
         return;
     }
+    if (any > 0)
+        return;
     bool cpu_only = false;
-    for (size_t i = 0; i < n; i++) {
-        if (checks[i].step == 0) {
-            node_checks_free(checks, n);
-            return;
-        }
+    for (size_t i = 0; i < n; i++)
         cpu_only = cpu_only || checks[i].step == 5;
-    }
     char *reasons = per_node_reasons(checks, n);
     const char *models = NULL;
     char *computed = NULL;

@@ -123,6 +123,13 @@ struct node_check {
  * Returns 0, or -1 when out of memory.  Caller frees with node_checks_free.
  */
 int target_node_candidates(const struct migration_ctx *ctx, struct node_check **out, size_t *n);
+/*
+ * The same pass for the no-target rule: 1 when some candidate is eligible (the pass stops at the
+ * first one; nothing in *out); else 0 and the candidates as target_node_candidates gives them, but
+ * only the first `listed` with their names and reasons (the others' NULL).  -1 when out of memory.
+ */
+int target_node_any_candidate(const struct migration_ctx *ctx, size_t listed,
+                              struct node_check **out, size_t *n);
 void node_checks_free(struct node_check *checks, size_t n);
 
 /*
