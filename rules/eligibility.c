@@ -79,6 +79,17 @@ bool node_runs_vms(const cJSON *node)
     return cJSON_IsObject(labels) && obj_get(labels, LABEL_SCHEDULABLE) != NULL;
 }
 
+/* A taint R's tolerations must tolerate: NoSchedule or NoExecute, with a key other than the two
+ * step 2 reports on their own; *key and *effect set when it is. */
+static bool taint_binds(const cJSON *taint, const char **key, const char **effect)
+{
+    *key = obj_string(taint, "key");
+    *effect = obj_string(taint, "effect");
+    return *key && *effect && strcmp(*key, TAINT_UNREACHABLE) != 0 &&
+           strcmp(*key, TAINT_UNSCHEDULABLE) != 0 &&
+           (strcmp(*effect, "NoSchedule") == 0 || strcmp(*effect, "NoExecute") == 0);
+}
+
 /* docs/rules.md#node-eligibility step 2, taints: the first NoSchedule/NoExecute taint of `taints`
  * R does not tolerate, as "<key>[=<value>]:<effect>" (caller frees); NULL when all are tolerated
  * or *nomem. */
@@ -86,13 +97,8 @@ static char *untolerated_taint(const struct requirements *r, const cJSON *taints
 {
     const cJSON *taint;
     cJSON_ArrayForEach (taint, taints) {
-        const char *key = obj_string(taint, "key");
-        const char *effect = obj_string(taint, "effect");
-        if (!key || !effect || strcmp(key, TAINT_UNREACHABLE) == 0 ||
-            strcmp(key, TAINT_UNSCHEDULABLE) == 0 ||
-            (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "NoExecute") != 0))
-            continue;
-        if (taint_tolerated(taint, r->tolerations))
+        const char *key, *effect;
+        if (!taint_binds(taint, &key, &effect) || taint_tolerated(taint, r->tolerations))
             continue;
         const char *value = obj_string(taint, "value");
         char *text;
@@ -103,6 +109,95 @@ static char *untolerated_taint(const struct requirements *r, const cJSON *taints
         return text;
     }
     return NULL;
+}
+
+/* --------------------------------------------------------- node facts */
+
+/* What judging a node reads of the node alone, whatever R is. */
+struct node_fact {
+    const cJSON *first;        /* the node's first member: which node this is of */
+    const char *name;          /* metadata.name, or NULL */
+    bool runs_vms;             /* node_runs_vms */
+    const char *unschedulable; /* step 2's reason but R's tolerations, or NULL */
+    const cJSON *taints;       /* spec.taints when one of them binds (taint_binds), else NULL */
+};
+
+/* The node's facts, its labels read through `ix`. */
+static void node_fact(const cJSON *node, const struct label_index *ix, struct node_fact *f)
+{
+    struct node_parts parts = node_parts(node);
+    f->first = node->child;
+    f->name = meta_name(node);
+    /* node_runs_vms through the index (whose lookups do not stop at an unnamed item) */
+    f->runs_vms =
+        ix->unnamed ? node_runs_vms(node) : label_index_find(ix, LABEL_SCHEDULABLE) != NULL;
+    f->unschedulable = unschedulable_reason_with(&parts, label_index_find(ix, LABEL_SCHEDULABLE));
+    f->taints = NULL;
+    const cJSON *taint;
+    const char *key, *effect;
+    cJSON_ArrayForEach (taint, parts.taints)
+        if (taint_binds(taint, &key, &effect)) {
+            f->taints = parts.taints;
+            break;
+        }
+}
+
+/* The facts of every node of a list, in its order. */
+struct node_facts {
+    size_t n;
+    struct node_fact fact[];
+};
+
+static void *compute_node_facts(const cJSON *nodes)
+{
+    size_t cap = (size_t)cJSON_GetArraySize(nodes);
+    struct node_facts *facts = malloc(sizeof(*facts) + cap * sizeof(facts->fact[0]));
+    if (!facts)
+        return NULL;
+    facts->n = 0;
+    struct label_index_cache cache;
+    label_index_cache_init(&cache);
+    const cJSON *node;
+    cJSON_ArrayForEach (node, nodes) {
+        if (facts->n == cap)
+            break;
+        struct label_index ix;
+        label_index_init_cached(&ix, node, &cache);
+        node_fact(node, &ix, &facts->fact[facts->n++]);
+        label_index_free(&ix);
+    }
+    label_index_cache_free(&cache);
+    return facts;
+}
+
+/* The same for every pass over this version of the nodes: derived once (cv_derive). */
+static const struct cv_derivation node_facts_derivation = {
+    .compute = compute_node_facts,
+    .release = free,
+};
+
+/* The view's facts of ctx->nodes, or NULL (each node's are then found as it is judged). */
+static const struct node_facts *view_node_facts(const struct migration_ctx *ctx)
+{
+    if (!ctx->view || !ctx->scope)
+        return NULL;
+    char err[sizeof(ctx->scope->err)]; /* a failure here is no error of the review */
+    memcpy(err, ctx->scope->err, sizeof(err));
+    const void *facts = NULL;
+    if (cv_derive(ctx->view, ctx->scope, CV_NODE, &node_facts_derivation, &facts) != CV_OK) {
+        memcpy(ctx->scope->err, err, sizeof(err));
+        return NULL;
+    }
+    return facts;
+}
+
+/* The fact of `node`, the at-th of ctx->nodes, when `facts` has it: the view may have derived them
+ * from another version of the list, where a node is the same when its first member is. */
+static const struct node_fact *fact_at(const struct node_facts *facts, size_t at, const cJSON *node)
+{
+    return facts && at < facts->n && node->child && facts->fact[at].first == node->child
+               ? &facts->fact[at]
+               : NULL;
 }
 
 /* The VMI's own kubernetes.io/hostname nodeSelector key: node-pinned reports it, not step 3. */
@@ -224,7 +319,8 @@ static int hardware_mismatch(const struct migration_ctx *ctx, const cJSON *node,
  * failing step; -1 when out of memory.  A candidate is judged without the addedNodeSelector's
  * hostname key. */
 static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
-                        const struct label_index *ix, bool candidate, char **reason);
+                        const struct node_fact *f, const struct label_index *ix, bool candidate,
+                        char **reason);
 
 static int check_node(const struct migration_ctx *ctx, const cJSON *node, const char *node_name,
                       bool candidate, char **reason)
@@ -236,23 +332,23 @@ static int check_node(const struct migration_ctx *ctx, const cJSON *node, const 
         return (*reason = strdup("is the node it runs on")) ? 1 : -1;
     struct label_index ix;
     label_index_init(&ix, node); /* steps 2 to 5 look up a few dozen labels */
-    int step = judge_labels(ctx, node, &ix, candidate, reason);
+    struct node_fact f;
+    node_fact(node, &ix, &f);
+    int step = judge_labels(ctx, node, &f, &ix, candidate, reason);
     label_index_free(&ix);
     return step;
 }
 
-/* docs/rules.md#node-eligibility steps 2 to 5 for `node`, its labels read through `ix`; the reason
- * into *reason unless `reason` is NULL (the step alone). */
+/* docs/rules.md#node-eligibility steps 2 to 5 for `node` (its facts `f`), its labels read through
+ * `ix`; the reason into *reason unless `reason` is NULL (the step alone). */
 static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
-                        const struct label_index *ix, bool candidate, char **reason)
+                        const struct node_fact *f, const struct label_index *ix, bool candidate,
+                        char **reason)
 {
-    struct node_parts parts = node_parts(node);
-    const char *unschedulable =
-        unschedulable_reason_with(&parts, label_index_find(ix, LABEL_SCHEDULABLE));
-    if (unschedulable)
-        return !reason || (*reason = strdup(unschedulable)) ? 2 : -1;
+    if (f->unschedulable)
+        return !reason || (*reason = strdup(f->unschedulable)) ? 2 : -1;
     bool nomem = false;
-    char *taint = untolerated_taint(&ctx->req, parts.taints, &nomem);
+    char *taint = f->taints ? untolerated_taint(&ctx->req, f->taints, &nomem) : NULL;
     if (nomem)
         return -1;
     if (taint) {
@@ -332,21 +428,29 @@ static long judge_candidates(const struct migration_ctx *ctx, bool reasons, bool
         return -1;
     size_t count = 0;
     int step = 1;
+    const struct node_facts *facts = view_node_facts(ctx);
     struct label_index_cache cache; /* the labels nodes share, indexed once for all of them */
     label_index_cache_init(&cache);
+    size_t at = 0;
     const cJSON *node;
     cJSON_ArrayForEach (node, ctx->nodes) {
-        const char *name = meta_name(node);
-        if (!name || count == cap || (ctx->current_node && strcmp(name, ctx->current_node) == 0))
+        const struct node_fact *f = fact_at(facts, at++, node);
+        const char *name = f ? f->name : meta_name(node);
+        if (!name || count == cap || (ctx->current_node && strcmp(name, ctx->current_node) == 0) ||
+            (f && !f->runs_vms))
             continue;
         struct label_index ix;
         label_index_init_cached(&ix, node, &cache);
-        /* node_runs_vms, through the index (whose lookups do not stop at an unnamed item) */
-        if (ix.unnamed ? node_runs_vms(node) : label_index_find(&ix, LABEL_SCHEDULABLE) != NULL) {
+        struct node_fact found;
+        if (!f) {
+            node_fact(node, &ix, &found);
+            f = &found;
+        }
+        if (f->runs_vms) {
             struct judged *c = &j[count++];
             c->node = node;
             c->name = name;
-            step = c->step = judge_labels(ctx, node, &ix, true, reasons ? &c->reason : NULL);
+            step = c->step = judge_labels(ctx, node, f, &ix, true, reasons ? &c->reason : NULL);
         }
         label_index_free(&ix);
         if (step < 0 || (step == 0 && until_eligible))
