@@ -462,7 +462,10 @@ static long judge_candidates(const struct migration_ctx *ctx, bool reasons, bool
         *out = NULL;
         return -1;
     }
-    if (count > 1)
+    size_t sorted = 1; /* a view's list is often in name order already (the API server's is) */
+    while (sorted < count && compare_judged(&j[sorted - 1], &j[sorted]) <= 0)
+        sorted++;
+    if (sorted < count)
         qsort(j, count, sizeof(*j), compare_judged);
     return (long)count;
 }
