@@ -10,6 +10,7 @@
 #define MW_TESTS_RULE_FIXTURES_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -94,6 +95,26 @@ static inline void set_at(cJSON *obj, const char *dotted, cJSON *value)
             child = cJSON_AddObjectToObject(obj, key);
         }
         obj = child;
+        key = next;
+    }
+}
+
+/* Removes obj.<path...> (set_at's path: "~" stands for "." inside a key), if it is there. */
+static inline void drop_at(cJSON *obj, const char *dotted)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", dotted);
+    char *save = NULL, *key = strtok_r(buf, ".", &save);
+    while (key) {
+        char *next = strtok_r(NULL, ".", &save);
+        for (char *p = key; *p; p++)
+            if (*p == '~')
+                *p = '.';
+        if (!next) {
+            cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+            return;
+        }
+        obj = cJSON_GetObjectItemCaseSensitive(obj, key);
         key = next;
     }
 }
@@ -213,6 +234,46 @@ static inline cJSON *make_node(const char *name, const char *labels_json)
 static inline void set_path(cJSON *obj, const char *path, const char *value_json)
 {
     set_at(obj, path, J(value_json));
+}
+
+/* set_path with the value written printf-style. */
+__attribute__((format(printf, 3, 4))) static inline void set_pathf(cJSON *obj, const char *path,
+                                                                   const char *format, ...)
+{
+    char value[2048];
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(value, sizeof(value), format, ap);
+    va_end(ap);
+    set_path(obj, path, value);
+}
+
+/* An array of `n` objects, the i-th parsed from `format` (single-quoted JSON with one %05d for i),
+ * counting up or, `reversed`, down. */
+static inline cJSON *numbered_objects(int n, bool reversed, const char *format)
+{
+    cJSON *out = cJSON_CreateArray();
+    for (int k = 0; k < n; k++) {
+        char text[512];
+        snprintf(text, sizeof(text), format, reversed ? n - 1 - k : k);
+        cJSON_AddItemToArray(out, J(text));
+    }
+    return out;
+}
+
+/* "line N": where it stands in a test, for the shared checks below to name when they fail. */
+#define LINE_TEXT_(n) #n
+#define LINE_TEXT(n) LINE_TEXT_(n)
+#define HERE "line " LINE_TEXT(__LINE__)
+
+/*
+ * A check shared by many cases says which case it runs (HERE at its call, or a table's own name
+ * for the case) before one of its assertions fails, since cmocka reports the helper's line.
+ */
+static inline void name_failing_case(const char *what, bool failing)
+{
+    if (failing)
+        print_message("failing case: %s\n", what);
 }
 
 #endif
