@@ -70,53 +70,50 @@ static inline cJSON *json(const char *text)
 }
 
 /*
- * Sets obj.<path...> = value (taken), creating objects on the way and
- * replacing what was there.  "~" in a path part stands for "." inside a key
- * (label keys have dots).
+ * The object that holds the last part of the dotted path under `obj`, that part copied into `key`
+ * ("~" in a part stands for "." inside a key: label keys have dots); objects are created on the
+ * way when `create`, else NULL when one is missing.
  */
-static inline void set_at(cJSON *obj, const char *dotted, cJSON *value)
+static inline cJSON *path_parent(cJSON *obj, const char *dotted, bool create, char key[256])
 {
     char buf[512];
     snprintf(buf, sizeof(buf), "%s", dotted);
-    char *save = NULL, *key = strtok_r(buf, ".", &save);
-    while (key) {
-        char *next = strtok_r(NULL, ".", &save);
-        for (char *p = key; *p; p++)
+    char *save = NULL, *part = strtok_r(buf, ".", &save);
+    while (part) {
+        for (char *p = part; *p; p++)
             if (*p == '~')
                 *p = '.';
-        if (!next) {
-            cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-            cJSON_AddItemToObject(obj, key, value);
-            return;
-        }
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, key);
+        char *next = strtok_r(NULL, ".", &save);
+        if (!next)
+            break;
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, part);
         if (!cJSON_IsObject(child)) {
-            cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-            child = cJSON_AddObjectToObject(obj, key);
+            if (!create)
+                return NULL;
+            cJSON_DeleteItemFromObjectCaseSensitive(obj, part);
+            child = cJSON_AddObjectToObject(obj, part);
         }
         obj = child;
-        key = next;
+        part = next;
     }
+    snprintf(key, 256, "%s", part ? part : "");
+    return obj;
 }
 
-/* Removes obj.<path...> (set_at's path: "~" stands for "." inside a key), if it is there. */
+/* Sets obj.<path...> = value (taken), creating objects on the way and replacing what was there. */
+static inline void set_at(cJSON *obj, const char *dotted, cJSON *value)
+{
+    char key[256];
+    cJSON *parent = path_parent(obj, dotted, true, key);
+    cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
+    cJSON_AddItemToObject(parent, key, value);
+}
+
+/* Removes obj.<path...> (set_at's path), if it is there. */
 static inline void drop_at(cJSON *obj, const char *dotted)
 {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", dotted);
-    char *save = NULL, *key = strtok_r(buf, ".", &save);
-    while (key) {
-        char *next = strtok_r(NULL, ".", &save);
-        for (char *p = key; *p; p++)
-            if (*p == '~')
-                *p = '.';
-        if (!next) {
-            cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-            return;
-        }
-        obj = cJSON_GetObjectItemCaseSensitive(obj, key);
-        key = next;
-    }
+    char key[256];
+    cJSON_DeleteItemFromObjectCaseSensitive(path_parent(obj, dotted, false, key), key);
 }
 
 /* Adds every object of `file` to the array `objects`. */
