@@ -136,6 +136,14 @@ static inline cJSON *fixture_cluster(void)
     return objects;
 }
 
+/* The default rule settings (rule_settings_default) as a value. */
+static inline struct rule_settings default_settings(void)
+{
+    struct rule_settings s;
+    rule_settings_default(&s);
+    return s;
+}
+
 typedef void (*rule_entry)(const struct rule_input *, struct verdict *);
 
 /* Runs `entry` on `object` in namespace `ns` against `view`; fills `out` (verdict_free it). */
