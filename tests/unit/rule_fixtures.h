@@ -125,6 +125,18 @@ static inline void add_fixture(cJSON *objects, const char *file)
     cJSON_Delete(more);
 }
 
+/* An array of the objects given (taken), up to a NULL. */
+static inline cJSON *array_of(cJSON *first, ...)
+{
+    cJSON *out = cJSON_CreateArray();
+    va_list ap;
+    va_start(ap, first);
+    for (cJSON *item = first; item; item = va_arg(ap, cJSON *))
+        cJSON_AddItemToArray(out, item);
+    va_end(ap);
+    return out;
+}
+
 /* The cluster most rule tests run against: the CPU-labelled nodes, the RWX and RWO PVCs, and
  * Harvester's KubeVirt CR (caller frees, or hands it to view_over). */
 static inline cJSON *fixture_cluster(void)
