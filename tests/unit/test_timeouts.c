@@ -392,6 +392,19 @@ static void patch_is(const char *what, const struct verdict *v, const char *want
 
 #define expect_patch(...) patch_is(HERE, __VA_ARGS__)
 
+/* The case `what`: `v` allows the VMIM unchanged with the one warning `warning`. */
+static void unchanged_warning(const char *what, const struct verdict *v, const char *warning)
+{
+    name_failing_case(what, !v->allowed || v->patch || v->nwarnings != 1 ||
+                                strcmp(v->warnings[0], warning) != 0);
+    assert_true(v->allowed);
+    assert_null(v->patch);
+    assert_int_equal(v->nwarnings, 1);
+    assert_string_equal(v->warnings[0], warning);
+}
+
+#define expect_unchanged_warning(...) unchanged_warning(HERE, __VA_ARGS__)
+
 /* vmi_with_memory with metadata.labels `labels` (JSON). */
 static cJSON *labelled_vmi(const char *guest, const char *request, const char *labels)
 {
@@ -453,11 +466,8 @@ static void missing_vmi_gives_warning_and_no_patch(void **state)
     cJSON *vmim = new_vmim();
     struct verdict v;
     mutate(vmim, cJSON_CreateArray(), &v);
-    assert_true(v.allowed);
-    assert_null(v.patch);
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], "migration of VM default/vm1: VirtualMachineInstance not "
-                                       "found; no timeout annotations added");
+    expect_unchanged_warning(&v, "migration of VM default/vm1: VirtualMachineInstance not "
+                                 "found; no timeout annotations added");
     verdict_free(&v);
 
     /* Memory unknown: the progress annotation still, and a warning. */
@@ -478,11 +488,8 @@ static void missing_vmi_gives_warning_and_no_patch(void **state)
     /* Unreachable cluster: allowed, unchanged, with a warning. */
     struct rule_settings s = default_settings();
     run_rule(rules_vmim_mutate, vmim, "default", "", &s, &failing_view, &v);
-    assert_true(v.allowed);
-    assert_null(v.patch);
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        "cannot verify migration of VM default/vm1: GET: connection refused");
+    expect_unchanged_warning(&v,
+                             "cannot verify migration of VM default/vm1: GET: connection refused");
     verdict_free(&v);
 
     /* No vmiName, or annotations that are not an object: nothing. */
