@@ -76,11 +76,14 @@ struct inputs {
     cJSON *vmi, *pod, *node;
 };
 
-static void derive(struct requirements *r, const struct inputs *from, const char *mode)
+/* R of `from` for CPU mode `mode`. */
+static struct requirements derive(const struct inputs *from, const char *mode)
 {
     struct requirements_input in = {
         .vmi = from->vmi, .source_pod = from->pod, .source_node = from->node, .cpu_mode = mode};
-    assert_int_equal(requirements_derive(r, &in), 0);
+    struct requirements r;
+    assert_int_equal(requirements_derive(&r, &in), 0);
+    return r;
 }
 
 /* Frees `r` and the inputs it was derived from. */
@@ -99,8 +102,7 @@ static void from_source_pod_host_model(void **state)
     (void)state;
     struct inputs in = {vmi_on_node_a("host-model"), source_pod(), node_a()};
     set_path(in.pod, "spec.tolerations", DEFAULT_TOLERATIONS);
-    struct requirements r;
-    derive(&r, &in, "host-model");
+    struct requirements r = derive(&in, "host-model");
     assert_labels(&r, "cpu-feature.node.kubevirt.io/invtsc=true (source node), "
                       "cpu-model-migration.node.kubevirt.io/XYZ=true (source node), "
                       "cpu-vendor.node.kubevirt.io/Intel=true (source node), "
@@ -144,8 +146,7 @@ static void from_migrated_source_pod(void **state)
     set_path(in.pod, "status", "{'phase':'Running'}");
     set_path(in.pod, "metadata.name", "'virt-launcher-vm1-q8z4r'");
     set_path(in.pod, "spec.nodeSelector.topology~kubernetes~io/zone", "'zone-b'");
-    struct requirements r;
-    derive(&r, &in, "host-model");
+    struct requirements r = derive(&in, "host-model");
     assert_labels(&r, "cpu-feature.node.kubevirt.io/invtsc=true (source pod), "
                       "cpu-model-migration.node.kubevirt.io/XYZ=true (source pod), "
                       "cpu-vendor.node.kubevirt.io/Intel=true (source pod), "
@@ -170,8 +171,7 @@ static void source_pod_keys_rendered_from_the_vmi(void **state)
              "'kubernetes.io/hostname':'node-b','topology.kubernetes.io/zone':'zone-b',"
              "'example.com/kubevirt.io':'x','notkubevirt.io/x':'y',"
              "'scheduling.node.kubevirt.io/tsc-frequency-2400000000':'true'}");
-    struct requirements r;
-    derive(&r, &in, "host-passthrough");
+    struct requirements r = derive(&in, "host-passthrough");
     assert_labels(&r, "cpumanager=true (source pod), disktype=ssd (source pod), "
                       "hyperv.node.kubevirt.io/vpindex=true (source pod), "
                       "kubernetes.io/arch=amd64 (source pod), "
@@ -191,8 +191,7 @@ static void machine_type_from_vmi_status(void **state)
     (void)state;
     struct inputs in = {vmi_on_node_a("123"), source_pod(), NULL};
     set_path(in.vmi, "status.machine", "{'type':'pc-q35-rhel9.4.0'}");
-    struct requirements r;
-    derive(&r, &in, "123");
+    struct requirements r = derive(&in, "123");
     assert_labels(&r, "kubernetes.io/arch=amd64 (source pod), "
                       "kubevirt.io/schedulable=true (source pod), "
                       "machine-type.node.kubevirt.io/pc-q35-rhel9.4.0=true (VMI)");
@@ -219,8 +218,7 @@ static void rendered_from_vmi_explicit_model(void **state)
              "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone','operator':'In',"
              "'values':['a']}]}]}}}");
     set_path(vmi, "status.machine", "{'type':'q35'}");
-    struct requirements r;
-    derive(&r, &in, "Skylake-Server");
+    struct requirements r = derive(&in, "Skylake-Server");
     assert_labels(&r, "cpu-feature.node.kubevirt.io/avx512f=true (VMI), "
                       "cpu-feature.node.kubevirt.io/pcid=true (VMI), "
                       "cpu-model.node.kubevirt.io/Skylake-Server=true (VMI), "
@@ -247,8 +245,7 @@ static void rendered_from_vmi_host_model(void **state)
 {
     (void)state;
     struct inputs in = {vmi_on_node_a("host-model"), NULL, node_a()};
-    struct requirements r;
-    derive(&r, &in, "host-model");
+    struct requirements r = derive(&in, "host-model");
     assert_json(r.affinity, "{'nodeSelectorTerms':[{'matchExpressions':[{'key':"
                             "'node-labeller.kubevirt.io/obsolete-host-model','operator':"
                             "'DoesNotExist'}]}]}");
@@ -263,7 +260,7 @@ static void rendered_from_vmi_host_model(void **state)
              "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone','operator':'In',"
              "'values':['a']}]},{'matchFields':[{'key':'metadata.name','operator':'In',"
              "'values':['node-b']}]}]}}}");
-    derive(&r, &in, "host-model");
+    r = derive(&in, "host-model");
     assert_json(r.affinity,
                 "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone','operator':'In',"
                 "'values':['a']},{'key':'node-labeller.kubevirt.io/obsolete-host-model',"
@@ -279,8 +276,7 @@ static void host_model_unknown(void **state)
     (void)state;
     struct inputs in = {vmi_on_node_a("host-model"), source_pod(),
                         make_node("node-a", "{'cpu-vendor.node.kubevirt.io/Intel':'true'}")};
-    struct requirements r;
-    derive(&r, &in, "host-model");
+    struct requirements r = derive(&in, "host-model");
     assert_true(r.host_model_unknown);
     assert_null(r.host_model_cpu);
     assert_labels(&r, "cpu-vendor.node.kubevirt.io/Intel=true (source node), "
@@ -297,15 +293,14 @@ static void vendor_only_when_absent(void **state)
     struct inputs in = {vmi_on_node_a("host-passthrough"), source_pod(),
                         make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}")};
     set_path(in.pod, "spec.nodeSelector.cpu-vendor~node~kubevirt~io/Intel", "'true'");
-    struct requirements r;
-    derive(&r, &in, "host-passthrough");
+    struct requirements r = derive(&in, "host-passthrough");
     assert_non_null(requirements_label(&r, "cpu-vendor.node.kubevirt.io/Intel"));
     assert_null(requirements_label(&r, "cpu-vendor.node.kubevirt.io/AMD"));
     done(&r, &in);
     /* host-passthrough too gets the vendor (KubeVirt >= 1.8 adds it for every CPU mode) */
     in = (struct inputs){vmi_on_node_a("host-passthrough"), NULL,
                          make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}")};
-    derive(&r, &in, "host-passthrough");
+    r = derive(&in, "host-passthrough");
     assert_labels(&r, "cpu-vendor.node.kubevirt.io/AMD=true (source node), "
                       "kubevirt.io/schedulable=true (VMI)");
     assert_null(r.affinity);
@@ -320,8 +315,7 @@ static void added_node_selector(void **state)
     cJSON *vmim = J("{'spec':{'vmiName':'vm1','addedNodeSelector':{'kubernetes.io/hostname':"
                     "'node-b','topology.kubernetes.io/zone':'zone-b','kubernetes.io/arch':"
                     "'arm64'}}}");
-    struct requirements r;
-    derive(&r, &in, "host-passthrough");
+    struct requirements r = derive(&in, "host-passthrough");
     assert_int_equal(requirements_add_migration(&r, vmim), 0);
     assert_int_equal(requirements_add_migration(&r, NULL), 0);
     assert_labels(&r, "kubernetes.io/arch=amd64 (source pod), "
@@ -368,24 +362,27 @@ static void picks_newest_running_pod_on_the_node(void **state)
     cJSON_Delete(pods);
 }
 
+/* A VMI and a launcher pod with odd types everywhere. */
+#define ODD_VMI                                                                                    \
+    "{'spec':{'nodeSelector':[1],'tolerations':{},'affinity':{'nodeAffinity':"                     \
+    "{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"                      \
+    "[1,{'matchExpressions':{}}]}}},'domain':{'cpu':{'features':[1,{'name':7}]}}},"                \
+    "'status':{'nodeName':5,'machine':{'type':''}}}"
+#define ODD_POD                                                                                    \
+    "{'spec':{'nodeSelector':{'kubevirt.io/x':5,'kubevirt.io/y':'1'},"                             \
+    "'tolerations':'x','affinity':[]},'metadata':{}}"
+
 /* Bad input never crashes: odd types everywhere give an R with what could be read. */
 static void odd_input(void **state)
 {
     (void)state;
-    cJSON *vmi = J("{'spec':{'nodeSelector':[1],'tolerations':{},'affinity':{'nodeAffinity':"
-                   "{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
-                   "[1,{'matchExpressions':{}}]}}},'domain':{'cpu':{'features':[1,{'name':7}]}}},"
-                   "'status':{'nodeName':5,'machine':{'type':''}}}");
-    cJSON *pod = J("{'spec':{'nodeSelector':{'kubevirt.io/x':5,'kubevirt.io/y':'1'},"
-                   "'tolerations':'x','affinity':[]},'metadata':{}}");
-    /* Each as another's input too. */
-    struct inputs in = {cJSON_Duplicate(vmi, 1), NULL, cJSON_Duplicate(pod, 1)};
-    struct requirements r;
-    derive(&r, &in, "host-model");
+    /* The pod as the source node, then the VMI as the source node. */
+    struct inputs in = {J(ODD_VMI), NULL, J(ODD_POD)};
+    struct requirements r = derive(&in, "host-model");
     assert_false(r.host_model_unknown); /* no source node name: nothing to judge by */
     done(&r, &in);
-    in = (struct inputs){vmi, pod, cJSON_Duplicate(vmi, 1)};
-    derive(&r, &in, "Penryn");
+    in = (struct inputs){J(ODD_VMI), J(ODD_POD), J(ODD_VMI)};
+    r = derive(&in, "Penryn");
     assert_labels(&r, "kubevirt.io/y=1 (source pod)");
     assert_string_equal(r.source_pod, "");
     done(&r, &in);
