@@ -15,14 +15,17 @@
     " uses host-model: it can only live-migrate to nodes with the same host CPU model; "           \
     "CPU models supported by all nodes: 123"
 
+/* Runs the early rules on `obj` against `objects` (taken; NULL: the API server refuses every
+ * connection) with settings `s` (NULL: the defaults). */
 static void check_with(const cJSON *obj, cJSON *objects, const struct rule_settings *s,
                        struct verdict *out)
 {
-    struct rule_settings defaults;
-    rule_settings_default(&defaults);
-    struct cluster_view *view = view_over(objects);
-    run_rule(rules_vm_validate, obj, "default", "", s ? s : &defaults, view, out);
-    cv_destroy(view);
+    struct rule_settings defaults = default_settings();
+    struct cluster_view *view = objects ? view_over(objects) : NULL;
+    run_rule(rules_vm_validate, obj, "default", "", s ? s : &defaults, view ? view : &failing_view,
+             out);
+    if (view)
+        cv_destroy(view);
 }
 
 /* The case `what`: `v` allows with exactly the `n` warnings `texts`. */
@@ -74,6 +77,13 @@ static cJSON *vmi_of(const char *file, const char *model)
     if (model)
         set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString(model));
     return vmi;
+}
+
+/* The fixture VMI with a bridge on the management network, a CD-ROM and an RWO disk, of CPU model
+ * `model` (NULL: the fixture's own). */
+static cJSON *bridge_vmi(const char *model)
+{
+    return vmi_of("constructed-vmi-status-variants.yaml", model);
 }
 
 /* ------------------------------------------------------ VirtualMachine */
@@ -134,7 +144,7 @@ static void template_storage_then_pvc(void **state)
 static void vmi_reports_object_rules_in_order(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_of("constructed-vmi-status-variants.yaml", NULL);
+    cJSON *vmi = bridge_vmi(NULL);
     set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
     set_at(vmi, "spec.domain.devices.hostDevices",
            json("[{\"name\":\"usb1\",\"deviceName\":\"kubevirt.io/usb\"}]"));
@@ -169,7 +179,7 @@ static void vmi_reports_object_rules_in_order(void **state)
 static void migratable_examples_are_quiet(void **state)
 {
     (void)state;
-    const char *files[] = {
+    static const char *const files[] = {
         "kubevirt-examples-vmi-multus-multiple-net.yaml", "kubevirt-examples-vmi-sriov.yaml",
         "kubevirt-examples-vmi-masquerade.yaml", "kubevirt-examples-vmi-pvc.yaml"};
     for (size_t i = 0; i < 4; i++) {
@@ -262,14 +272,9 @@ static void unreachable_cluster_only_warns(void **state)
 {
     (void)state;
     cJSON *vm = alpine_vm(NULL);
-    struct rule_settings s;
-    rule_settings_default(&s);
-    struct verdict v;
-    run_rule(rules_vm_validate, vm, "default", "", &s, &failing_view, &v);
     const char *texts[] = {
         "cannot verify migration of VM default/vm-alpine-datavolume: LIST: connection refused"};
-    expect_warnings(&v, 1, texts);
-    verdict_free(&v);
+    expect_early(vm, NULL, NULL, 1, texts);
     cJSON_Delete(vm);
 }
 
@@ -278,7 +283,7 @@ static void unreachable_cluster_only_warns(void **state)
 static void malformed_objects_are_allowed(void **state)
 {
     (void)state;
-    const char *objects[] = {
+    static const char *const objects[] = {
         "{}",
         "{\"kind\":\"VirtualMachine\"}",
         "{\"kind\":\"VirtualMachine\",\"spec\":{\"template\":5,\"dataVolumeTemplates\":{}}}",
@@ -343,7 +348,7 @@ static void ejected_cdrom_says_nothing(void **state)
 {
     (void)state;
     /* The fixture VMI with its CD-ROM ejected (volume removed), a masquerade interface and RWX. */
-    cJSON *vmi = vmi_of("constructed-vmi-status-variants.yaml", "host-passthrough");
+    cJSON *vmi = bridge_vmi("host-passthrough");
     set_at(vmi, "spec.domain.devices.interfaces",
            json("[{\"name\":\"default\",\"masquerade\":{},\"model\":\"virtio\"}]"));
     set_at(vmi, "spec.volumes",
@@ -377,7 +382,7 @@ static void bridge_opt_in_warns_on_its_own(void **state)
 {
     (void)state;
     /* VMI: the annotation in metadata.annotations. */
-    cJSON *vmi = vmi_of("constructed-vmi-status-variants.yaml", "host-passthrough");
+    cJSON *vmi = bridge_vmi("host-passthrough");
     set_at(vmi, "metadata.annotations",
            json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"true\"}"));
     const char *texts[] = {
