@@ -285,7 +285,7 @@ static inline cJSON *numbered_objects(int n, bool reversed, const char *format)
 
 /*
  * A check shared by many cases says which case it runs (HERE at its call, or a table's own name
- * for the case) before one of its assertions fails, since cmocka reports the helper's line.
+ * for the case) before one of its assertions fails, since cmocka reports the line inside it.
  */
 static inline void name_failing_case(const char *what, bool failing)
 {
