@@ -3,7 +3,7 @@
  * namespace default over an in-memory cluster, set up and torn down in one call each:
  *
  *   struct migration_fixture f;
- *   migration_open(&f, cluster, vmi, CV_OK);   (cluster and vmi taken)
+ *   migration_open(HERE, &f, cluster, vmi, CV_OK);   (cluster and vmi taken)
  *   ... f.ctx ...
  *   migration_close(&f);
  */
@@ -20,17 +20,18 @@ struct migration_fixture {
     struct migration_ctx ctx;
 };
 
-/* Opens the context of `vmi` over `cluster` (NULL: silent_view); migration_ctx_init must return
- * `want`.  Takes both. */
-static inline void migration_open(struct migration_fixture *f, cJSON *cluster, cJSON *vmi,
-                                  enum cv_result want)
+/* The case `what`: opens the context of `vmi` over `cluster` (NULL: silent_view), and
+ * migration_ctx_init returns `want`.  Takes both. */
+static inline void migration_open(const char *what, struct migration_fixture *f, cJSON *cluster,
+                                  cJSON *vmi, enum cv_result want)
 {
     f->view = cluster ? view_over(cluster) : NULL;
     f->vmi = vmi;
     cv_scope_init(&f->scope, 0);
-    assert_int_equal(
-        migration_ctx_init(&f->ctx, vmi, "default", f->view ? f->view : &silent_view, &f->scope),
-        want);
+    enum cv_result got =
+        migration_ctx_init(&f->ctx, vmi, "default", f->view ? f->view : &silent_view, &f->scope);
+    name_failing_case(what, got != want);
+    assert_int_equal(got, want);
 }
 
 static inline void migration_close(struct migration_fixture *f)

@@ -21,7 +21,7 @@ static cJSON *vmi_on_node_a(void)
 static cJSON *explain(cJSON *cluster, cJSON *vmi, cJSON *vmim, char **text)
 {
     struct migration_fixture f;
-    migration_open(&f, cluster, vmi, CV_OK);
+    migration_open(HERE, &f, cluster, vmi, CV_OK);
     assert_int_equal(migration_ctx_use_migration(&f.ctx, vmim), 0);
     cJSON *report = cJSON_CreateObject();
     check_explain_add(report, &f.ctx);

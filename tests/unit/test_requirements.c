@@ -76,15 +76,19 @@ struct inputs {
     cJSON *vmi, *pod, *node;
 };
 
-/* R of `from` for CPU mode `mode`. */
-static struct requirements derive(const struct inputs *from, const char *mode)
+/* The case `what`: R of `from` for CPU mode `mode`. */
+static struct requirements derived(const char *what, const struct inputs *from, const char *mode)
 {
     struct requirements_input in = {
         .vmi = from->vmi, .source_pod = from->pod, .source_node = from->node, .cpu_mode = mode};
     struct requirements r;
-    assert_int_equal(requirements_derive(&r, &in), 0);
+    int rc = requirements_derive(&r, &in);
+    name_failing_case(what, rc != 0);
+    assert_int_equal(rc, 0);
     return r;
 }
+
+#define derive(...) derived(HERE, __VA_ARGS__)
 
 /* Frees `r` and the inputs it was derived from. */
 static void done(struct requirements *r, struct inputs *from)

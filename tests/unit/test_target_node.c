@@ -124,11 +124,11 @@ static void remove_source_pod(cJSON *cluster)
 
 /* docs/rules.md#node-eligibility for `node`: the step (0 = eligible) and reason ("" when eligible),
  * freeing `cluster` and `vmi`. */
-static char *check(cJSON *cluster, cJSON *vmi, const char *node, int *step)
+static char *check(const char *what, cJSON *cluster, cJSON *vmi, const char *node, int *step)
 {
     render_source_pod(cluster, vmi);
     struct migration_fixture f;
-    migration_open(&f, cluster, vmi, CV_OK);
+    migration_open(what, &f, cluster, vmi, CV_OK);
     char *reason = NULL;
     *step = target_node_check(&f.ctx, node, &reason);
     migration_close(&f);
@@ -140,7 +140,7 @@ static void reason_is(const char *what, cJSON *cluster, cJSON *vmi, const char *
                       const char *want)
 {
     int step;
-    char *reason = check(cluster, vmi, node, &step);
+    char *reason = check(what, cluster, vmi, node, &step);
     name_failing_case(what, strcmp(reason, want) != 0 || step != want_step);
     assert_string_equal(reason, want);
     assert_int_equal(step, want_step);
@@ -166,11 +166,11 @@ static void node_b_is(const char *what, const char *path, const char *value, con
 
 /* The texts the target-node and no-target rules give (joined by " | "), freeing `cluster`, `vmi`,
  * `vmim`. */
-static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
+static char *rule_texts(const char *what, cJSON *cluster, cJSON *vmi, cJSON *vmim)
 {
     render_source_pod(cluster, vmi);
     struct migration_fixture f;
-    migration_open(&f, cluster, vmi, CV_OK);
+    migration_open(what, &f, cluster, vmi, CV_OK);
     struct verdict v;
     verdict_init(&v);
     rules_target_node(&f.ctx, vmim, &v);
@@ -192,7 +192,7 @@ static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
 
 static void rules_say(const char *what, cJSON *cluster, cJSON *vmi, cJSON *vmim, const char *want)
 {
-    char *got = rule_texts(cluster, vmi, vmim);
+    char *got = rule_texts(what, cluster, vmi, vmim);
     name_failing_case(what, strcmp(got, want) != 0);
     assert_string_equal(got, want);
     free(got);
@@ -638,7 +638,7 @@ static void context_gathers_requirement(void **state)
 {
     (void)state;
     struct migration_fixture f;
-    migration_open(&f, base_cluster(), base_vmi(NULL), CV_OK);
+    migration_open(HERE, &f, base_cluster(), base_vmi(NULL), CV_OK);
     assert_int_equal(f.ctx.cpu.kind, CPU_REQ_HOST_MODEL);
     assert_int_equal(f.ctx.cpu.source, CPU_FROM_DEFAULT);
     assert_string_equal(f.ctx.cpu.mode, "host-model");
@@ -657,7 +657,7 @@ static void view_error_is_reported(void **state)
 {
     (void)state;
     struct migration_fixture f;
-    migration_open(&f, NULL, base_vmi(NULL), CV_ERROR);
+    migration_open(HERE, &f, NULL, base_vmi(NULL), CV_ERROR);
     assert_string_equal(f.scope.err, "the API server did not answer in time");
     migration_close(&f);
 }
@@ -674,7 +674,7 @@ static void too_many_networks_cannot_be_verified(void **state)
     cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"),
                                            "networks", nets);
     struct migration_fixture f;
-    migration_open(&f, base_cluster(), vmi, CV_ERROR);
+    migration_open(HERE, &f, base_cluster(), vmi, CV_ERROR);
     assert_string_equal(f.scope.err, "VirtualMachineInstance has more than 64 multus networks");
     migration_close(&f);
 }
@@ -764,7 +764,7 @@ static void candidates_sorted(void **state)
     cJSON *cluster = base_cluster();
     cJSON_AddItemToArray(cluster, vm_node("node-0", "{'cpu-model.node.kubevirt.io/123':'true'}"));
     struct migration_fixture f;
-    migration_open(&f, cluster, base_vmi("123"), CV_OK);
+    migration_open(HERE, &f, cluster, base_vmi("123"), CV_OK);
     struct node_check *checks;
     size_t n;
     assert_int_equal(target_node_candidates(&f.ctx, &checks, &n), 0);

@@ -78,23 +78,30 @@ static cJSON *kubevirt_cr(const char *migrations, const char *version)
     return cr;
 }
 
-/* migration_timeouts_compute of `vmi` with `kubevirt` and `policy` (either may be NULL) succeeds.
- */
-static void compute(const cJSON *vmi, const cJSON *kubevirt, const cJSON *policy,
-                    struct migration_timeouts *t)
+/* The case `what`: migration_timeouts_compute of `vmi` with `kubevirt` and `policy` (either may
+ * be NULL) succeeds. */
+static void computes(const char *what, const cJSON *vmi, const cJSON *kubevirt, const cJSON *policy,
+                     struct migration_timeouts *t)
 {
-    char err[256];
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, policy, t, err, sizeof(err)), 0);
+    char err[256] = "";
+    int rc = migration_timeouts_compute(vmi, kubevirt, policy, t, err, sizeof(err));
+    name_failing_case(what, rc != 0);
+    assert_int_equal(rc, 0);
 }
 
-/* compute with the chart's KubeVirt CR carrying `migrations` and `version` (kubevirt_cr). */
-static void compute_cr(const cJSON *vmi, const char *migrations, const char *version,
-                       const cJSON *policy, struct migration_timeouts *t)
+#define compute(...) computes(HERE, __VA_ARGS__)
+
+/* The case `what`: computes with the chart's KubeVirt CR carrying `migrations` and `version`
+ * (kubevirt_cr). */
+static void computes_with_cr(const char *what, const cJSON *vmi, const char *migrations,
+                             const char *version, const cJSON *policy, struct migration_timeouts *t)
 {
     cJSON *kubevirt = kubevirt_cr(migrations, version);
-    compute(vmi, kubevirt, policy, t);
+    computes(what, vmi, kubevirt, policy, t);
     cJSON_Delete(kubevirt);
 }
+
+#define compute_cr(...) computes_with_cr(HERE, __VA_ARGS__)
 
 /* The case `what`: `t` says it comes from `want` (memory known). */
 static void from_is(const char *what, const struct migration_timeouts *t, const char *want)
