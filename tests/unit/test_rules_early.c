@@ -10,10 +10,12 @@
 #include "rule_fixtures.h"
 #include "test_main.h"
 
-#define HETERO(vm)                                                                                 \
+/* The host-model warning for VM `vm` when the CPU models all nodes support are `models`. */
+#define HOST_MODEL(vm, models)                                                                     \
     "VM default/" vm                                                                               \
     " uses host-model: it can only live-migrate to nodes with the same host CPU model; "           \
-    "CPU models supported by all nodes: 123"
+    "CPU models supported by all nodes: " models
+#define HETERO(vm) HOST_MODEL(vm, "123")
 
 /* Runs the early rules on `obj` against `objects` (taken; NULL: the API server refuses every
  * connection) with settings `s` (NULL: the defaults). */
@@ -232,9 +234,7 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
                          json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
                               "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\","
                               "\"kubevirt.io/schedulable\":\"true\"}}}"));
-    const char *texts[] = {
-        "VM default/vmi-pvc uses host-model: it can only live-migrate to nodes with the same host "
-        "CPU model; CPU models supported by all nodes: none"};
+    const char *texts[] = {HOST_MODEL("vmi-pvc", "none")};
     expect_early(vmi, objects, NULL, 1, texts);
     cJSON_Delete(vmi);
 }
