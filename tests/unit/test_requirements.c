@@ -23,9 +23,7 @@ static cJSON *vmi_on_node_a(const char *model)
     cJSON *vmi = J("{'kind':'VirtualMachineInstance','metadata':{'name':'vm1','namespace':"
                    "'default','uid':'" VMI_UID "'},'spec':{'domain':{'cpu':{}}},"
                    "'status':{'phase':'Running','nodeName':'node-a'}}");
-    char value[128];
-    snprintf(value, sizeof(value), "'%s'", model);
-    set_path(vmi, "spec.domain.cpu.model", value);
+    set_pathf(vmi, "spec.domain.cpu.model", "'%s'", model);
     return vmi;
 }
 
