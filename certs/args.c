@@ -1,10 +1,13 @@
 /*
  * certs/args.c - what the certs subcommands (certs/certs_cmd.c, certs/patch.c)
- * share on their command lines: the usage text, --host and --days.
+ * share on their command lines: the usage text, the option scan, --host and
+ * --days.
  */
 #include "certs/args.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,5 +48,44 @@ int certs_parse_days(const char *s, int *days)
     if (errno || end == s || *end || v < 1 || v > MW_CERT_MAX_DAYS)
         return -1;
     *days = (int)v;
+    return 0;
+}
+
+int certs_parse_options(int argc, char **argv, const char *command, const char *shorts,
+                        const struct certs_option *opts, size_t n, bool nonempty)
+{
+    struct option options[CERTS_MAX_OPTIONS + 2];
+    for (size_t i = 0; i < n; i++)
+        options[i] = (struct option){opts[i].name, required_argument, NULL, opts[i].letter};
+    options[n] = (struct option){"help", no_argument, NULL, 'h'};
+    options[n + 1] = (struct option){NULL, 0, NULL, 0};
+    opterr = 0;
+    optind = 0; /* a fresh scan */
+    int opt;
+    while ((opt = getopt_long(argc, argv, shorts, options, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(certs_usage, stdout);
+            return 1;
+        }
+        const struct certs_option *o = NULL;
+        for (size_t i = 0; !o && i < n; i++)
+            if (opts[i].letter == opt)
+                o = &opts[i];
+        if (opt == ':' || (o && nonempty && !*optarg)) {
+            fprintf(stderr, "certs %s: %s needs a value\n", command, argv[optind - 1]);
+            return 2;
+        }
+        if (!o) {
+            fprintf(stderr, "certs %s: unknown option \"%s\" (try --help)\n", command,
+                    argv[optind - 1]);
+            return 2;
+        }
+        *o->value = optarg;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "certs %s: unexpected argument \"%s\" (try --help)\n", command,
+                argv[optind]);
+        return 2;
+    }
     return 0;
 }

@@ -5,7 +5,6 @@
  * inside the cluster) is in certs/patch.c.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,42 +18,15 @@
 static int certs_create(int argc, char **argv)
 {
     const char *host_arg = NULL, *out_dir = NULL, *days_arg = NULL;
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"out-dir", required_argument, NULL, 'o'},
-        {"days", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const struct certs_option options[] = {
+        {"host", 'H', &host_arg},
+        {"out-dir", 'o', &out_dir},
+        {"days", 'd', &days_arg},
     };
-    opterr = 0;
-    optind = 0; /* a fresh scan */
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'h':
-            fputs(certs_usage, stdout);
-            return 0;
-        case 'H':
-            host_arg = optarg;
-            break;
-        case 'o':
-            out_dir = optarg;
-            break;
-        case 'd':
-            days_arg = optarg;
-            break;
-        case ':':
-            fprintf(stderr, "certs create: %s needs a value\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "certs create: unknown option \"%s\" (try --help)\n", argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "certs create: unexpected argument \"%s\" (try --help)\n", argv[optind]);
-        return 2;
-    }
+    int parsed = certs_parse_options(argc, argv, "create", ":h", options,
+                                     sizeof(options) / sizeof(options[0]), false);
+    if (parsed)
+        return parsed == 1 ? 0 : 2;
     if (!host_arg || !out_dir) {
         fprintf(stderr, "certs create: --host and --out-dir are required (try --help)\n");
         return 2;

@@ -19,7 +19,6 @@
  */
 #include "certs/patch.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,54 +59,18 @@ static int parse_patch_args(int argc, char **argv, struct patch_args *a)
 {
     memset(a, 0, sizeof(*a));
     a->ndays = MW_CERT_DEFAULT_DAYS;
-    static const struct option options[] = {
-        {"namespace", required_argument, NULL, 'n'},
-        {"secret-name", required_argument, NULL, 's'},
-        {"webhook-name", required_argument, NULL, 'w'},
-        {"host", required_argument, NULL, 'H'},
-        {"days", required_argument, NULL, 'd'},
-        {"kubeconfig", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const struct certs_option options[] = {
+        {"namespace", 'n', &a->namespace},
+        {"secret-name", 's', &a->secret_name},
+        {"webhook-name", 'w', &a->webhook_name},
+        {"host", 'H', &a->host},
+        {"days", 'd', &a->days},
+        {"kubeconfig", 'k', &a->kubeconfig},
     };
-    opterr = 0;
-    optind = 0; /* a fresh scan */
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":n:h", options, NULL)) != -1) {
-        const char **slot = NULL;
-        switch (opt) {
-        case 'h':
-            fputs(certs_usage, stdout);
-            return 1;
-        case 'n':
-            slot = &a->namespace;
-            break;
-        case 's':
-            slot = &a->secret_name;
-            break;
-        case 'w':
-            slot = &a->webhook_name;
-            break;
-        case 'H':
-            slot = &a->host;
-            break;
-        case 'd':
-            slot = &a->days;
-            break;
-        case 'k':
-            slot = &a->kubeconfig;
-            break;
-        case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option \"%s\" (try --help)", argv[optind - 1]);
-        }
-        if (!*optarg)
-            return usage_error("%s needs a value", argv[optind - 1]);
-        *slot = optarg;
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument \"%s\" (try --help)", argv[optind]);
+    int parsed = certs_parse_options(argc, argv, "patch", ":n:h", options,
+                                     sizeof(options) / sizeof(options[0]), true);
+    if (parsed)
+        return parsed;
     if (!a->namespace || !a->secret_name || !a->host)
         return usage_error("%s", "--namespace, --secret-name and --host are required (try --help)");
     const char *const names[] = {a->namespace, a->secret_name, a->webhook_name};

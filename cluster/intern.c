@@ -45,32 +45,37 @@
 
 #include "kube/rule_fields.h"
 
-struct entry {
-    struct entry *next;
+/* What the pool's two tables hold first in each of their members: a string or a chain. */
+struct member {
+    struct member *next; /* in its bucket */
     uint32_t hash;
     uint32_t refs;
+};
+
+struct entry {
+    struct member m;
     char str[];
 };
 
 /* A shared label chain: `n` string items with pooled keys and values, linked in key order. */
 struct chain {
-    struct chain *next; /* in its bucket */
-    uint32_t hash;
-    uint32_t refs;
+    struct member m;
     size_t n;
     cJSON items[];
 };
 
-struct intern_pool {
-    pthread_mutex_t mu;
-    struct entry **buckets;
+/* A chained hash table that doubles when it holds more members than buckets. */
+struct table {
+    struct member **buckets;
     size_t nbuckets; /* a power of two */
     size_t count;
-    size_t entry_bytes; /* heap held by the entries, allocator overhead included */
-    struct chain **chain_buckets;
-    size_t nchain_buckets; /* a power of two */
-    size_t chain_count;
-    size_t chain_bytes; /* heap held by the chains, allocator overhead included */
+    size_t bytes; /* heap held by the members, allocator overhead included */
+};
+
+struct intern_pool {
+    pthread_mutex_t mu;
+    struct table strings; /* of struct entry */
+    struct table chains;  /* of struct chain */
 };
 
 enum { INITIAL_BUCKETS = 256, INITIAL_CHAIN_BUCKETS = 64 };
@@ -113,24 +118,91 @@ static struct entry *entry_of(const char *pooled)
     return (struct entry *)(void *)(pooled - offsetof(struct entry, str));
 }
 
+static int table_init(struct table *t, size_t nbuckets)
+{
+    t->buckets = calloc(nbuckets, sizeof(t->buckets[0]));
+    t->nbuckets = nbuckets;
+    return t->buckets ? 0 : -1;
+}
+
+/* Frees the members and the buckets. */
+static void table_free(struct table *t)
+{
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        for (struct member *m = t->buckets[i], *next; m; m = next) {
+            next = m->next;
+            free(m);
+        }
+    }
+    free(t->buckets);
+}
+
+/* The bucket of hash h. */
+static struct member **table_bucket(const struct table *t, uint32_t h)
+{
+    return &t->buckets[h & (t->nbuckets - 1)];
+}
+
+/* Doubles the table; keeps the old one when out of memory (lookups stay correct, only slower). */
+static void table_grow(struct table *t)
+{
+    size_t n = t->nbuckets * 2;
+    struct member **b = calloc(n, sizeof(*b));
+    if (!b)
+        return;
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        for (struct member *m = t->buckets[i], *next; m; m = next) {
+            next = m->next;
+            m->next = b[m->hash & (n - 1)];
+            b[m->hash & (n - 1)] = m;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = n;
+}
+
+/* Links `m` (of `bytes` on the heap) into its bucket. */
+static void table_add(struct table *t, struct member *m, size_t bytes)
+{
+    struct member **slot = table_bucket(t, m->hash);
+    m->next = *slot;
+    *slot = m;
+    t->count++;
+    t->bytes += bytes;
+    if (t->count > t->nbuckets)
+        table_grow(t);
+}
+
+/* Unlinks `m` (of `bytes` on the heap) from its bucket. */
+static void table_remove(struct table *t, struct member *m, size_t bytes)
+{
+    struct member **p = table_bucket(t, m->hash);
+    while (*p && *p != m)
+        p = &(*p)->next;
+    if (*p)
+        *p = m->next;
+    t->count--;
+    t->bytes -= bytes;
+}
+
+/* What the table holds on the heap: its buckets and its members. */
+static size_t table_bytes(const struct table *t)
+{
+    return heap_chunk(t->nbuckets * sizeof(t->buckets[0])) + t->bytes;
+}
+
 struct intern_pool *intern_pool_new(void)
 {
     struct intern_pool *pool = calloc(1, sizeof(*pool));
     if (!pool)
         return NULL;
-    pool->buckets = calloc(INITIAL_BUCKETS, sizeof(pool->buckets[0]));
-    if (!pool->buckets) {
+    if (table_init(&pool->strings, INITIAL_BUCKETS) != 0 ||
+        table_init(&pool->chains, INITIAL_CHAIN_BUCKETS) != 0) {
+        free(pool->strings.buckets);
         free(pool);
         return NULL;
     }
-    pool->nbuckets = INITIAL_BUCKETS;
-    pool->chain_buckets = calloc(INITIAL_CHAIN_BUCKETS, sizeof(pool->chain_buckets[0]));
-    if (!pool->chain_buckets) {
-        free(pool->buckets);
-        free(pool);
-        return NULL;
-    }
-    pool->nchain_buckets = INITIAL_CHAIN_BUCKETS;
     pthread_mutex_init(&pool->mu, NULL);
     return pool;
 }
@@ -139,41 +211,10 @@ void intern_pool_free(struct intern_pool *pool)
 {
     if (!pool)
         return;
-    for (size_t i = 0; i < pool->nbuckets; i++) {
-        for (struct entry *e = pool->buckets[i], *next; e; e = next) {
-            next = e->next;
-            free(e);
-        }
-    }
-    for (size_t i = 0; i < pool->nchain_buckets; i++) {
-        for (struct chain *c = pool->chain_buckets[i], *next; c; c = next) {
-            next = c->next;
-            free(c);
-        }
-    }
-    free(pool->buckets);
-    free(pool->chain_buckets);
+    table_free(&pool->strings);
+    table_free(&pool->chains);
     pthread_mutex_destroy(&pool->mu);
     free(pool);
-}
-
-/* Doubles the table; keeps the old one when out of memory (lookups stay correct, only slower). */
-static void grow(struct intern_pool *pool)
-{
-    size_t n = pool->nbuckets * 2;
-    struct entry **b = calloc(n, sizeof(*b));
-    if (!b)
-        return;
-    for (size_t i = 0; i < pool->nbuckets; i++) {
-        for (struct entry *e = pool->buckets[i], *next; e; e = next) {
-            next = e->next;
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-        }
-    }
-    free(pool->buckets);
-    pool->buckets = b;
-    pool->nbuckets = n;
 }
 
 const char *intern_get(struct intern_pool *pool, const char *s)
@@ -184,10 +225,10 @@ const char *intern_get(struct intern_pool *pool, const char *s)
     uint32_t h = hash_of(s, len);
     const char *out = NULL;
     pthread_mutex_lock(&pool->mu);
-    struct entry **slot = &pool->buckets[h & (pool->nbuckets - 1)];
-    for (struct entry *e = *slot; e; e = e->next) {
-        if (e->hash == h && strcmp(e->str, s) == 0 && e->refs < UINT32_MAX) {
-            e->refs++;
+    for (struct member *m = *table_bucket(&pool->strings, h); m; m = m->next) {
+        struct entry *e = (struct entry *)m;
+        if (m->hash == h && strcmp(e->str, s) == 0 && m->refs < UINT32_MAX) {
+            m->refs++;
             out = e->str;
             break;
         }
@@ -195,16 +236,11 @@ const char *intern_get(struct intern_pool *pool, const char *s)
     if (!out) {
         struct entry *e = malloc(sizeof(*e) + len + 1);
         if (e) {
-            e->hash = h;
-            e->refs = 1;
+            e->m.hash = h;
+            e->m.refs = 1;
             memcpy(e->str, s, len + 1);
-            e->next = *slot;
-            *slot = e;
-            pool->count++;
-            pool->entry_bytes += heap_chunk(sizeof(*e) + len + 1);
             out = e->str;
-            if (pool->count > pool->nbuckets)
-                grow(pool);
+            table_add(&pool->strings, &e->m, heap_chunk(sizeof(*e) + len + 1));
         }
     }
     pthread_mutex_unlock(&pool->mu);
@@ -217,14 +253,8 @@ void intern_put(struct intern_pool *pool, const char *pooled)
         return;
     struct entry *e = entry_of(pooled);
     pthread_mutex_lock(&pool->mu);
-    if (--e->refs == 0) {
-        struct entry **p = &pool->buckets[e->hash & (pool->nbuckets - 1)];
-        while (*p && *p != e)
-            p = &(*p)->next;
-        if (*p)
-            *p = e->next;
-        pool->count--;
-        pool->entry_bytes -= heap_chunk(sizeof(*e) + strlen(e->str) + 1);
+    if (--e->m.refs == 0) {
+        table_remove(&pool->strings, &e->m, heap_chunk(sizeof(*e) + strlen(e->str) + 1));
         free(e);
     }
     pthread_mutex_unlock(&pool->mu);
@@ -233,7 +263,7 @@ void intern_put(struct intern_pool *pool, const char *pooled)
 size_t intern_pool_count(struct intern_pool *pool)
 {
     pthread_mutex_lock(&pool->mu);
-    size_t n = pool->count;
+    size_t n = pool->strings.count;
     pthread_mutex_unlock(&pool->mu);
     return n;
 }
@@ -241,10 +271,7 @@ size_t intern_pool_count(struct intern_pool *pool)
 size_t intern_pool_bytes(struct intern_pool *pool)
 {
     pthread_mutex_lock(&pool->mu);
-    size_t n = heap_chunk(sizeof(*pool)) + heap_chunk(pool->nbuckets * sizeof(pool->buckets[0])) +
-               pool->entry_bytes +
-               heap_chunk(pool->nchain_buckets * sizeof(pool->chain_buckets[0])) +
-               pool->chain_bytes;
+    size_t n = heap_chunk(sizeof(*pool)) + table_bytes(&pool->strings) + table_bytes(&pool->chains);
     pthread_mutex_unlock(&pool->mu);
     return n;
 }
@@ -252,7 +279,7 @@ size_t intern_pool_bytes(struct intern_pool *pool)
 size_t intern_chain_count(struct intern_pool *pool)
 {
     pthread_mutex_lock(&pool->mu);
-    size_t n = pool->chain_count;
+    size_t n = pool->chains.count;
     pthread_mutex_unlock(&pool->mu);
     return n;
 }
@@ -301,35 +328,16 @@ static struct chain *chain_of(cJSON *first)
     return (struct chain *)(void *)((char *)first - offsetof(struct chain, items));
 }
 
-/* Doubles the chain table; keeps the old one when out of memory. */
-static void chain_grow(struct intern_pool *pool)
-{
-    size_t n = pool->nchain_buckets * 2;
-    struct chain **b = calloc(n, sizeof(*b));
-    if (!b)
-        return;
-    for (size_t i = 0; i < pool->nchain_buckets; i++) {
-        for (struct chain *c = pool->chain_buckets[i], *next; c; c = next) {
-            next = c->next;
-            c->next = b[c->hash & (n - 1)];
-            b[c->hash & (n - 1)] = c;
-        }
-    }
-    free(pool->chain_buckets);
-    pool->chain_buckets = b;
-    pool->nchain_buckets = n;
-}
-
 /* An equal chain already in the table, with one more reference, or NULL. */
 static struct chain *chain_find(struct intern_pool *pool, uint32_t h, const struct label *labels,
                                 size_t n)
 {
     struct chain *found = NULL;
     pthread_mutex_lock(&pool->mu);
-    for (struct chain *c = pool->chain_buckets[h & (pool->nchain_buckets - 1)]; c; c = c->next) {
-        if (c->hash == h && c->refs < UINT32_MAX && chain_holds(c, labels, n)) {
-            c->refs++;
-            found = c;
+    for (struct member *m = *table_bucket(&pool->chains, h); m; m = m->next) {
+        if (m->hash == h && m->refs < UINT32_MAX && chain_holds((struct chain *)m, labels, n)) {
+            m->refs++;
+            found = (struct chain *)m;
             break;
         }
     }
@@ -356,8 +364,8 @@ static struct chain *chain_get(struct intern_pool *pool, const struct label *lab
     c = malloc(sizeof(*c) + n * sizeof(cJSON));
     if (!c)
         return NULL;
-    c->hash = h;
-    c->refs = 1;
+    c->m.hash = h;
+    c->m.refs = 1;
     c->n = n;
     memset(c->items, 0, n * sizeof(cJSON));
     for (size_t i = 0; i < n; i++) {
@@ -369,13 +377,7 @@ static struct chain *chain_get(struct intern_pool *pool, const struct label *lab
         item->prev = i ? &c->items[i - 1] : &c->items[n - 1]; /* the first keeps the tail */
     }
     pthread_mutex_lock(&pool->mu);
-    struct chain **slot = &pool->chain_buckets[h & (pool->nchain_buckets - 1)];
-    c->next = *slot;
-    *slot = c;
-    pool->chain_count++;
-    pool->chain_bytes += heap_chunk(sizeof(*c) + n * sizeof(cJSON));
-    if (pool->chain_count > pool->nchain_buckets)
-        chain_grow(pool);
+    table_add(&pool->chains, &c->m, heap_chunk(sizeof(*c) + n * sizeof(cJSON)));
     pthread_mutex_unlock(&pool->mu);
     return c;
 }
@@ -385,16 +387,9 @@ static void chain_put(struct intern_pool *pool, cJSON *first)
 {
     struct chain *c = chain_of(first);
     pthread_mutex_lock(&pool->mu);
-    int last = --c->refs == 0;
-    if (last) {
-        struct chain **p = &pool->chain_buckets[c->hash & (pool->nchain_buckets - 1)];
-        while (*p && *p != c)
-            p = &(*p)->next;
-        if (*p)
-            *p = c->next;
-        pool->chain_count--;
-        pool->chain_bytes -= heap_chunk(sizeof(*c) + c->n * sizeof(cJSON));
-    }
+    int last = --c->m.refs == 0;
+    if (last)
+        table_remove(&pool->chains, &c->m, heap_chunk(sizeof(*c) + c->n * sizeof(cJSON)));
     pthread_mutex_unlock(&pool->mu);
     if (!last)
         return;
@@ -445,6 +440,22 @@ int intern_add(struct intern_pool *pool, cJSON *object, const char *key, cJSON *
  * everything under them.  A shared chain among them loses one reference and
  * is cut off the list, so freeing the items afterwards leaves it alone.
  */
+static void release_refs(struct intern_pool *pool, cJSON *parent);
+
+/* Gives back the pool references of `item` (not a chain item): its key, its value or its children.
+ */
+static void release_item(struct intern_pool *pool, cJSON *item)
+{
+    if (item->type & cJSON_StringIsConst)
+        intern_put(pool, item->string);
+    if (item->type & cJSON_IsReference) {
+        if (cJSON_IsString(item))
+            intern_put(pool, item->valuestring);
+    } else {
+        release_refs(pool, item);
+    }
+}
+
 static void release_refs(struct intern_pool *pool, cJSON *parent)
 {
     cJSON *prev = NULL;
@@ -459,14 +470,7 @@ static void release_refs(struct intern_pool *pool, cJSON *parent)
                 parent->child->prev = prev;
             return;
         }
-        if (item->type & cJSON_StringIsConst)
-            intern_put(pool, item->string);
-        if (item->type & cJSON_IsReference) {
-            if (cJSON_IsString(item))
-                intern_put(pool, item->valuestring);
-        } else {
-            release_refs(pool, item);
-        }
+        release_item(pool, item);
     }
 }
 
@@ -479,14 +483,7 @@ void intern_tree_delete(struct intern_pool *pool, cJSON *tree)
         free(tree);
         return;
     }
-    if (tree->type & cJSON_StringIsConst)
-        intern_put(pool, tree->string);
-    if (tree->type & cJSON_IsReference) {
-        if (cJSON_IsString(tree))
-            intern_put(pool, tree->valuestring);
-    } else {
-        release_refs(pool, tree);
-    }
+    release_item(pool, tree);
     tree->type &= ~cJSON_StringIsConst; /* its key, if any, is given back: do not free it */
     tree->string = NULL;
     cJSON_Delete(tree);
@@ -730,33 +727,25 @@ static int split_labels(struct intern_pool *pool, cJSON *dst, const cJSON *label
     return rc;
 }
 
-/* Adds `labels` to `meta`: an object of strings as own items and a shared chain, anything else
- * copied as it is (the rules check types).  0, or -1 when out of memory. */
-static int add_labels(struct intern_pool *pool, cJSON *meta, const cJSON *labels,
-                      const char *node_name)
+/*
+ * Adds the labels or the annotations (`key`) of a node to `meta`: labels that
+ * are an object of strings as own items and a shared chain, an object of
+ * annotations as the ones the rules read (rule_node_annotations); anything
+ * else copied as it is (the rules check types).  0, or -1 when out of memory.
+ */
+static int add_map(struct intern_pool *pool, cJSON *meta, const char *key, const cJSON *src,
+                   const char *node_name)
 {
-    if (!labels)
+    int labels = strcmp(key, "labels") == 0;
+    if (!src)
         return 0;
-    if (!chainable(labels))
-        return intern_add(pool, meta, "labels", intern_copy(pool, labels));
+    if (labels ? !chainable(src) : !cJSON_IsObject(src))
+        return intern_add(pool, meta, key, intern_copy(pool, src));
     cJSON *dst = cJSON_CreateObject();
-    if (intern_add(pool, meta, "labels", dst) != 0)
+    if (intern_add(pool, meta, key, dst) != 0)
         return -1;
-    return split_labels(pool, dst, labels, node_name);
-}
-
-/* Adds the annotations the rules read (rule_node_annotations) to `meta`; anything but an
- * object is copied as it is.  0, or -1 when out of memory. */
-static int add_annotations(struct intern_pool *pool, cJSON *meta, const cJSON *annotations)
-{
-    if (!annotations)
-        return 0;
-    if (!cJSON_IsObject(annotations))
-        return intern_add(pool, meta, "annotations", intern_copy(pool, annotations));
-    cJSON *dst = cJSON_CreateObject();
-    if (intern_add(pool, meta, "annotations", dst) != 0)
-        return -1;
-    return copy_fields(pool, dst, annotations, rule_node_annotations);
+    return labels ? split_labels(pool, dst, src, node_name)
+                  : copy_fields(pool, dst, src, rule_node_annotations);
 }
 
 cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
@@ -790,8 +779,9 @@ cJSON *intern_trimmed_node(struct intern_pool *pool, const cJSON *node)
     const char *name = cJSON_GetObjectItemCaseSensitive(meta, "name")->valuestring;
     if (intern_add(pool, t, "spec", ts) != 0 ||
         copy_fields(pool, tm, meta, rule_node_metadata) != 0 ||
-        add_labels(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "labels"), name) != 0 ||
-        add_annotations(pool, tm, cJSON_GetObjectItemCaseSensitive(meta, "annotations")) != 0 ||
+        add_map(pool, tm, "labels", cJSON_GetObjectItemCaseSensitive(meta, "labels"), name) != 0 ||
+        add_map(pool, tm, "annotations", cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+                name) != 0 ||
         (cJSON_IsObject(spec) && copy_fields(pool, ts, spec, rule_node_spec) != 0)) {
         intern_tree_delete(pool, t);
         return NULL;

@@ -34,6 +34,7 @@
 #include "cluster/exec_credential.h"
 #include "cluster/view.h"
 #include "cluster/limits.h"
+#include "kube/text.h"
 
 struct kube_client {
     const struct curl_api *curl; /* libcurl's functions */
@@ -339,16 +340,8 @@ static int append_body(struct exchange *x, const char *p, size_t n)
         x->too_large = 1;
         return -1;
     }
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 16384;
-        while (cap < x->len + n + 1)
-            cap *= 2;
-        char *b = realloc(x->buf, cap);
-        if (!b)
-            return -1;
-        x->buf = b;
-        x->cap = cap;
-    }
+    if (text_reserve(&x->buf, &x->cap, x->len + n + 1, 16384, 0) != 0)
+        return -1;
     memcpy(x->buf + x->len, p, n);
     x->len += n;
     x->buf[x->len] = '\0';
@@ -661,25 +654,6 @@ enum kube_result kube_stream(struct kube_client *c, const char *path, long timeo
 
 /* ---- paged lists ---- */
 
-/* `s` percent-encoded for a query value into out (cut when too long). */
-static void query_escape(const char *s, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (; *s && n + 4 < outlen; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-            out[n++] = (char)ch;
-        } else {
-            out[n++] = '%';
-            out[n++] = hex[ch >> 4];
-            out[n++] = hex[ch & 15];
-        }
-    }
-    out[n] = '\0';
-}
-
 enum kube_result kube_list_all(struct kube_client *c, const char *path, int limit,
                                long long deadline_ms, void (*page)(void *ctx, size_t n), void *ctx,
                                cJSON **items, char *err, size_t errlen)
@@ -696,7 +670,7 @@ enum kube_result kube_list_all(struct kube_client *c, const char *path, int limi
         char escaped[4096] = "";
         char *url = NULL;
         if (cont)
-            query_escape(cont, escaped, sizeof(escaped));
+            text_url_escape(cont, escaped, sizeof(escaped));
         if (asprintf(&url, "%s%slimit=%d%s%s", path, strchr(path, '?') ? "&" : "?", limit,
                      cont ? "&continue=" : "", escaped) < 0) {
             snprintf(err, errlen, "GET %s: out of memory", path);

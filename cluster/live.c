@@ -35,6 +35,7 @@
 #include "cluster/limits.h"
 #include "kube/object.h"
 #include "kube/rule_fields.h"
+#include "kube/text.h"
 
 /* ---- where each kind lives in the API ---- */
 
@@ -400,22 +401,11 @@ static int stopping(const struct live_view *lv)
     return atomic_load(&((struct live_view *)lv)->stopping);
 }
 
+/* Appends `s` percent-encoded (kube/text.h) to the string in dst. */
 static void append_escaped(char *dst, size_t dstlen, const char *s)
 {
     size_t n = strlen(dst);
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s && n + 4 < dstlen; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-            dst[n++] = (char)ch;
-        } else {
-            dst[n++] = '%';
-            dst[n++] = hex[ch >> 4];
-            dst[n++] = hex[ch & 15];
-        }
-    }
-    dst[n] = '\0';
+    text_url_escape(s, dst + n, dstlen - n);
 }
 
 /* Frees an array of objects built from `pool` (NULL: plain cJSON). */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "kube/text.h"
+
 void cv_scope_init(struct cv_scope *s, long long deadline_ms)
 {
     memset(s, 0, sizeof(*s));
@@ -215,12 +217,7 @@ static const char *const kind_names[CV_KIND_COUNT] = {
 
 int cv_kind_from_name(const char *kind)
 {
-    if (!kind)
-        return -1;
-    for (int k = 0; k < CV_KIND_COUNT; k++)
-        if (strcmp(kind_names[k], kind) == 0)
-            return k;
-    return -1;
+    return text_name_index(kind_names, CV_KIND_COUNT, kind);
 }
 
 const char *cv_kind_name(enum cv_kind kind)

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/text.h"
+
 struct watch_parser {
     size_t max_line;
     watch_event_fn fn;
@@ -27,12 +29,7 @@ static const char *const type_names[] = {
 
 int watch_type_from_name(const char *name)
 {
-    if (!name)
-        return -1;
-    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-        if (strcmp(name, type_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return text_name_index(type_names, (int)(sizeof(type_names) / sizeof(type_names[0])), name);
 }
 
 int watch_error_code(const cJSON *status)
@@ -114,18 +111,8 @@ static enum watch_feed_result dispatch_line(struct watch_parser *p, const char *
 
 static int append_to_line(struct watch_parser *p, const char *data, size_t n)
 {
-    if (p->len + n > p->cap) {
-        size_t cap = p->cap ? p->cap : 4096;
-        while (cap < p->len + n)
-            cap *= 2;
-        if (cap > p->max_line)
-            cap = p->max_line;
-        char *line = realloc(p->line, cap);
-        if (!line)
-            return -1;
-        p->line = line;
-        p->cap = cap;
-    }
+    if (text_reserve(&p->line, &p->cap, p->len + n, 4096, p->max_line) != 0)
+        return -1;
     memcpy(p->line + p->len, data, n);
     p->len += n;
     return 0;

@@ -141,14 +141,6 @@ static enum cv_result check_vmi_spec(const struct rule_input *in, const char *ns
     return CV_OK;
 }
 
-static bool verdict_has(const struct verdict *v, enum rule_id rule)
-{
-    for (size_t i = 0; i < v->nfindings; i++)
-        if (v->findings[i].rule == rule)
-            return true;
-    return false;
-}
-
 /*
  * Whether the target-node or no-target finding in `out` failed on the CPU
  * step: the picked node's first failing step, or any other node's for

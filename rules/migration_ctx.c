@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/affinity.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -25,44 +26,12 @@ static const char *nonempty(const char *s)
     return s && *s ? s : NULL;
 }
 
-static int push_string(char ***list, size_t *n, const char *s)
-{
-    char *copy = strdup(s);
-    char **grown = copy ? realloc(*list, (*n + 1) * sizeof(**list)) : NULL;
-    if (!grown) {
-        free(copy);
-        return -1;
-    }
-    *list = grown;
-    (*list)[(*n)++] = copy;
-    return 0;
-}
-
-static int push_prefixed(char ***list, size_t *n, const char *prefix, const char *s)
-{
-    char *joined;
-    if (asprintf(&joined, "%s%s", prefix, s) < 0)
-        return -1;
-    int rc = push_string(list, n, joined);
-    free(joined);
-    return rc;
-}
-
 static bool list_contains(char *const *list, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(list[i], s) == 0)
             return true;
     return false;
-}
-
-static void free_strings(char **list, size_t n)
-{
-    if (!list)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(list[i]);
-    free(list);
 }
 
 /* --------------------------------------------------- the CPU requirement */
@@ -125,7 +94,7 @@ static int find_cpu_requirement(struct migration_ctx *ctx)
         return 0;
     }
     cpu->kind = CPU_REQ_MODEL;
-    return push_prefixed(&cpu->keys, &cpu->nkeys, LABEL_CPU_MODEL, cpu->mode);
+    return text_list_push(&cpu->keys, &cpu->nkeys, text_join(LABEL_CPU_MODEL, cpu->mode));
 }
 
 /* ---------------------------------------------------- cluster networks */
@@ -161,7 +130,7 @@ static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
             return CV_ERROR;
         const char *cn = r == CV_OK ? nonempty(meta_label(nad, LABEL_CLUSTER_NETWORK)) : NULL;
         if (cn && !list_contains(ctx->cluster_networks, ctx->ncluster_networks, cn) &&
-            push_string(&ctx->cluster_networks, &ctx->ncluster_networks, cn) != 0)
+            text_list_push(&ctx->cluster_networks, &ctx->ncluster_networks, strdup(cn)) != 0)
             return cv_scope_fail(scope, "out of memory");
     }
     return CV_OK;
@@ -205,12 +174,12 @@ int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim)
 
 void migration_ctx_free(struct migration_ctx *ctx)
 {
-    free_strings(ctx->cluster_networks, ctx->ncluster_networks);
+    text_list_free(ctx->cluster_networks, ctx->ncluster_networks);
     free(ctx->cpu.mode);
     free(ctx->cpu.host_model);
     free(ctx->cpu.source_node);
     free(ctx->cpu.vendor);
-    free_strings(ctx->cpu.keys, ctx->cpu.nkeys);
+    text_list_free(ctx->cpu.keys, ctx->cpu.nkeys);
     requirements_free(&ctx->req);
     memset(ctx, 0, sizeof(*ctx));
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/affinity.h"
 #include "rules/target_node.h"
 
@@ -31,31 +32,6 @@ static bool is_true(const cJSON *v)
 static int compare_strings(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_strings(char **list, size_t n)
-{
-    for (size_t i = 0; list && i < n; i++)
-        free(list[i]);
-    free(list);
-}
-
-static int push_owned(char ***list, size_t *n, char *s)
-{
-    char **grown = s ? realloc(*list, (*n + 1) * sizeof(**list)) : NULL;
-    if (!grown) {
-        free(s);
-        return -1;
-    }
-    *list = grown;
-    (*list)[(*n)++] = s;
-    return 0;
-}
-
-static char *joined(const char *a, const char *b)
-{
-    char *s;
-    return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
 }
 
 const char *req_origin_name(enum req_origin origin)
@@ -149,6 +125,16 @@ static int add_label(struct requirements *r, const char *key, const char *value,
     return 0;
 }
 
+/* Adds <prefix><name>=true, as add_label. */
+static int add_true_label(struct requirements *r, const char *prefix, const char *name,
+                          enum req_origin origin)
+{
+    char *key = text_join(prefix, name);
+    int rc = key ? add_label(r, key, "true", origin) : -1;
+    free(key);
+    return rc;
+}
+
 static void remove_kind(struct requirements *r, enum req_kind kind)
 {
     size_t kept = 0;
@@ -204,6 +190,21 @@ static int copy_json(cJSON **dst, const cJSON *src)
     return *dst ? 0 : -1;
 }
 
+/* The required node affinity and the tolerations of the pod spec or VMI spec `spec`. */
+static int copy_scheduling(struct requirements *r, const cJSON *spec, enum req_origin origin)
+{
+    const cJSON *required = obj_get(obj_get(obj_get(spec, "affinity"), "nodeAffinity"),
+                                    "requiredDuringSchedulingIgnoredDuringExecution");
+    if (cJSON_IsObject(required) && copy_json(&r->affinity, required) != 0)
+        return -1;
+    r->affinity_origin = origin;
+    const cJSON *tolerations = obj_get(spec, "tolerations");
+    if (cJSON_IsArray(tolerations) && copy_json(&r->tolerations, tolerations) != 0)
+        return -1;
+    r->tolerations_origin = origin;
+    return 0;
+}
+
 static int from_source_pod(struct requirements *r, const cJSON *pod, const cJSON *vmi)
 {
     const cJSON *spec = obj_get(pod, "spec");
@@ -216,15 +217,8 @@ static int from_source_pod(struct requirements *r, const cJSON *pod, const cJSON
         if (add_label(r, item->string, item->valuestring, REQ_FROM_SOURCE_POD) != 0)
             return -1;
     }
-    const cJSON *required = obj_get(obj_get(obj_get(spec, "affinity"), "nodeAffinity"),
-                                    "requiredDuringSchedulingIgnoredDuringExecution");
-    if (cJSON_IsObject(required) && copy_json(&r->affinity, required) != 0)
+    if (copy_scheduling(r, spec, REQ_FROM_SOURCE_POD) != 0)
         return -1;
-    r->affinity_origin = REQ_FROM_SOURCE_POD;
-    const cJSON *tolerations = obj_get(spec, "tolerations");
-    if (cJSON_IsArray(tolerations) && copy_json(&r->tolerations, tolerations) != 0)
-        return -1;
-    r->tolerations_origin = REQ_FROM_SOURCE_POD;
     const char *name = obj_nonempty(obj_get(pod, "metadata"), "name");
     r->source_pod = strdup(name ? name : "");
     return r->source_pod ? 0 : -1;
@@ -295,10 +289,7 @@ static int from_vmi(struct requirements *r, const cJSON *vmi, const char *cpu_mo
     bool explicit_model = cpu_mode && strcmp(cpu_mode, CPU_MODE_HOST_MODEL) != 0 &&
                           strcmp(cpu_mode, CPU_MODE_HOST_PASSTHROUGH) != 0;
     if (explicit_model) {
-        char *key = joined(LABEL_CPU_MODEL, cpu_mode);
-        int rc = key ? add_label(r, key, "true", REQ_FROM_VMI) : -1;
-        free(key);
-        if (rc != 0)
+        if (add_true_label(r, LABEL_CPU_MODEL, cpu_mode, REQ_FROM_VMI) != 0)
             return -1;
         const cJSON *feature;
         cJSON_ArrayForEach (feature, obj_get(cpu, "features")) {
@@ -308,25 +299,13 @@ static int from_vmi(struct requirements *r, const cJSON *vmi, const char *cpu_mo
                             strcmp(policy->valuestring, "require") == 0;
             if (!name || !required)
                 continue;
-            key = joined(LABEL_CPU_FEATURE, name);
-            rc = key ? add_label(r, key, "true", REQ_FROM_VMI) : -1;
-            free(key);
-            if (rc != 0)
+            if (add_true_label(r, LABEL_CPU_FEATURE, name, REQ_FROM_VMI) != 0)
                 return -1;
         }
     }
-    const cJSON *required = obj_get(obj_get(obj_get(spec, "affinity"), "nodeAffinity"),
-                                    "requiredDuringSchedulingIgnoredDuringExecution");
-    if (cJSON_IsObject(required) && copy_json(&r->affinity, required) != 0)
+    if (copy_scheduling(r, spec, REQ_FROM_VMI) != 0)
         return -1;
-    r->affinity_origin = REQ_FROM_VMI;
-    if (r->host_model && add_obsolete_host_model_term(r) != 0)
-        return -1;
-    const cJSON *tolerations = obj_get(spec, "tolerations");
-    if (cJSON_IsArray(tolerations) && copy_json(&r->tolerations, tolerations) != 0)
-        return -1;
-    r->tolerations_origin = REQ_FROM_VMI;
-    return 0;
+    return r->host_model ? add_obsolete_host_model_term(r) : 0;
 }
 
 /* VMI status.machine.type is what KubeVirt renders the target from. */
@@ -336,35 +315,32 @@ static int machine_type_from_status(struct requirements *r, const cJSON *vmi)
     if (!type)
         return 0;
     remove_kind(r, REQ_MACHINE_TYPE);
-    char *key = joined(LABEL_MACHINE_TYPE, type);
-    int rc = key ? add_label(r, key, "true", REQ_FROM_VMI) : -1;
-    free(key);
-    return rc;
+    return add_true_label(r, LABEL_MACHINE_TYPE, type, REQ_FROM_VMI);
 }
 
 /* ------------------------------------------------------ c: host-model */
 
-/* The first host-model label of `node` whose value is "true": H, borrowed. */
-static const char *node_host_model(const cJSON *node)
+/* X of the first label <prefix>X (X not empty) of `node` whose value is "true", borrowed. */
+static const char *true_label_suffix(const cJSON *node, const char *prefix)
 {
     const cJSON *item;
-    size_t plen = strlen(LABEL_HOST_MODEL_CPU);
+    size_t plen = strlen(prefix);
     cJSON_ArrayForEach (item, obj_get(obj_get(node, "metadata"), "labels"))
-        if (item->string && starts_with(item->string, LABEL_HOST_MODEL_CPU) && is_true(item) &&
+        if (item->string && starts_with(item->string, prefix) && is_true(item) &&
             item->string[plen])
             return item->string + plen;
     return NULL;
 }
 
+/* The first host-model label of `node` whose value is "true": H, borrowed. */
+static const char *node_host_model(const cJSON *node)
+{
+    return true_label_suffix(node, LABEL_HOST_MODEL_CPU);
+}
+
 const char *node_cpu_vendor(const cJSON *node)
 {
-    const cJSON *item;
-    size_t plen = strlen(LABEL_CPU_VENDOR);
-    cJSON_ArrayForEach (item, obj_get(obj_get(node, "metadata"), "labels"))
-        if (item->string && starts_with(item->string, LABEL_CPU_VENDOR) && is_true(item) &&
-            item->string[plen])
-            return item->string + plen;
-    return NULL;
+    return true_label_suffix(node, LABEL_CPU_VENDOR);
 }
 
 /* The source pod's cpu-model-migration / cpu-feature keys, in its order. */
@@ -383,7 +359,7 @@ static int copy_pod_keys(const cJSON *pod, char ***keys, size_t *n, char **host_
             dup = strcmp((*keys)[i], key) == 0;
         if (dup)
             continue;
-        if (push_owned(keys, n, strdup(key)) != 0)
+        if (text_list_push(keys, n, strdup(key)) != 0)
             return -1;
         if (!*host_model && starts_with(key, LABEL_CPU_MODEL_MIGRATION) &&
             !(*host_model = strdup(key + strlen(LABEL_CPU_MODEL_MIGRATION))))
@@ -395,7 +371,7 @@ static int copy_pod_keys(const cJSON *pod, char ***keys, size_t *n, char **host_
 /* cpu-model-migration.…/<H>, then cpu-feature.…/<f> for each required feature, sorted. */
 static int keys_from_node(const cJSON *node, const char *h, char ***keys, size_t *n)
 {
-    if (push_owned(keys, n, joined(LABEL_CPU_MODEL_MIGRATION, h)) != 0)
+    if (text_list_push(keys, n, text_join(LABEL_CPU_MODEL_MIGRATION, h)) != 0)
         return -1;
     size_t first = *n;
     const cJSON *item;
@@ -407,7 +383,7 @@ static int keys_from_node(const cJSON *node, const char *h, char ***keys, size_t
             continue;
         if (*n >= CPU_REQ_MAX_KEYS)
             break;
-        char *k = joined(LABEL_CPU_FEATURE, key + plen);
+        char *k = text_join(LABEL_CPU_FEATURE, key + plen);
         bool dup = false;
         for (size_t i = first; k && i < *n && !dup; i++)
             dup = strcmp((*keys)[i], k) == 0;
@@ -415,7 +391,7 @@ static int keys_from_node(const cJSON *node, const char *h, char ***keys, size_t
             free(k);
             continue;
         }
-        if (push_owned(keys, n, k) != 0)
+        if (text_list_push(keys, n, k) != 0)
             return -1;
     }
     if (*n - first > 1)
@@ -442,7 +418,7 @@ int host_model_selector(const cJSON *source_pod, const cJSON *source_node, char 
             rc = -1;
     }
     if (rc != 0) {
-        free_strings(*keys, *nkeys);
+        text_list_free(*keys, *nkeys);
         free(*host_model);
         *keys = NULL;
         *nkeys = 0;
@@ -463,7 +439,7 @@ static int host_model_keys(struct requirements *r, const cJSON *pod, const cJSON
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = add_label(r, keys[i], "true", origin);
-    free_strings(keys, n);
+    text_list_free(keys, n);
     return rc;
 }
 
@@ -474,10 +450,7 @@ static int vendor_key(struct requirements *r, const cJSON *node)
     const char *v = node_cpu_vendor(node);
     if (!v || has_kind(r, REQ_VENDOR))
         return 0;
-    char *key = joined(LABEL_CPU_VENDOR, v);
-    int rc = key ? add_label(r, key, "true", REQ_FROM_SOURCE_NODE) : -1;
-    free(key);
-    return rc;
+    return add_true_label(r, LABEL_CPU_VENDOR, v, REQ_FROM_SOURCE_NODE);
 }
 
 /* ----------------------------------------------------------------- R */

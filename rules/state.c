@@ -97,14 +97,6 @@ void rule_node_pinned(const cJSON *spec, struct verdict *out)
 
 /* ----------------------------------------------------------- not-migratable */
 
-static bool has_finding(const struct verdict *v, enum rule_id rule)
-{
-    for (size_t i = 0; i < v->nfindings; i++)
-        if (v->findings[i].rule == rule)
-            return true;
-    return false;
-}
-
 static bool reason_is(const char *reason, const char *name)
 {
     return reason && strcmp(reason, name) == 0;
@@ -121,11 +113,11 @@ static bool reason_explained(const char *reason, bool cpu_explained, bool disks_
                              const struct verdict *v)
 {
     if (reason_is(reason, "InterfaceNotLiveMigratable"))
-        return has_finding(v, RULE_MANAGEMENT_BRIDGE);
+        return verdict_has(v, RULE_MANAGEMENT_BRIDGE);
     if (reason_is(reason, "HostDeviceNotLiveMigratable"))
-        return has_finding(v, RULE_HOST_DEVICE) || has_finding(v, RULE_GPU);
+        return verdict_has(v, RULE_HOST_DEVICE) || verdict_has(v, RULE_GPU);
     if (reason_is(reason, "DisksNotLiveMigratable"))
-        return disks_exempt || has_finding(v, RULE_VOLUME_ACCESS_MODE);
+        return disks_exempt || verdict_has(v, RULE_VOLUME_ACCESS_MODE);
     /* KubeVirt spells the CPU reason CPUModeLiveMigratable; accept the regular spelling too. */
     if (is_cpu_reason(reason))
         return cpu_explained;

@@ -41,14 +41,6 @@ void rules_target_node(struct migration_ctx *ctx, const cJSON *vmim, struct verd
     free(reason);
 }
 
-static bool verdict_has_finding(const struct verdict *v, enum rule_id rule)
-{
-    for (size_t i = 0; i < v->nfindings; i++)
-        if (v->findings[i].rule == rule)
-            return true;
-    return false;
-}
-
 /* Appends `s` to the growing string *buf (NULL on failure, *buf freed). */
 static void append(char **buf, size_t *len, const char *s)
 {
@@ -102,7 +94,7 @@ static char *per_node_reasons(const struct node_check *checks, size_t n)
  */
 void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
 {
-    if (verdict_has_finding(out, RULE_TARGET_NODE))
+    if (verdict_has(out, RULE_TARGET_NODE))
         return;
     struct node_check *checks = NULL;
     size_t n = 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/text.h"
 #include "kube/utf8.h"
 
 static const char *const rule_names[RULE_COUNT] = {
@@ -40,12 +41,7 @@ const char *rule_id_name(enum rule_id id)
 
 int rule_id_from_name(const char *name)
 {
-    if (!name)
-        return -1;
-    for (int i = 0; i < RULE_COUNT; i++)
-        if (strcmp(rule_names[i], name) == 0)
-            return i;
-    return -1;
+    return text_name_index(rule_names, RULE_COUNT, name);
 }
 
 const char *rule_mode_name(enum rule_mode mode)
@@ -55,12 +51,7 @@ const char *rule_mode_name(enum rule_mode mode)
 
 int rule_mode_from_name(const char *name)
 {
-    if (!name)
-        return -1;
-    for (int i = 0; i <= MODE_OFF; i++)
-        if (strcmp(mode_names[i], name) == 0)
-            return i;
-    return -1;
+    return text_name_index(mode_names, MODE_OFF + 1, name);
 }
 
 void rule_settings_default(struct rule_settings *s)
@@ -126,22 +117,21 @@ static int add_finding(struct verdict *v, enum rule_id rule, bool standalone, co
     return 0;
 }
 
-int verdict_add(struct verdict *v, enum rule_id rule, const char *fmt, ...)
+int verdict_add_finding(struct verdict *v, enum rule_id rule, bool standalone, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = add_finding(v, rule, false, fmt, ap);
+    int rc = add_finding(v, rule, standalone, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-int verdict_add_standalone(struct verdict *v, enum rule_id rule, const char *fmt, ...)
+bool verdict_has(const struct verdict *v, enum rule_id rule)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = add_finding(v, rule, true, fmt, ap);
-    va_end(ap);
-    return rc;
+    for (size_t i = 0; i < v->nfindings; i++)
+        if (v->findings[i].rule == rule)
+            return true;
+    return false;
 }
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */

@@ -107,16 +107,18 @@ char *text_fit(const char *head, const char *const *items, size_t n, const char 
 
 void verdict_init(struct verdict *v);
 void verdict_free(struct verdict *v);
-/* Append a finding for `rule` (printf-style).  Returns 0 or -1 when out of memory. */
-int verdict_add(struct verdict *v, enum rule_id rule, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /*
- * Append a finding whose text stands alone (not joined after the prefix): in
- * warn mode it is a warning of its own, in deny mode it is appended to the
- * denial message after "; ".
+ * Append a finding for `rule` (printf-style).  Returns 0 or -1 when out of
+ * memory.  A `standalone` finding's text stands alone (not joined after the
+ * prefix): in warn mode it is a warning of its own, in deny mode it is
+ * appended to the denial message after "; ".
  */
-int verdict_add_standalone(struct verdict *v, enum rule_id rule, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int verdict_add_finding(struct verdict *v, enum rule_id rule, bool standalone, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define verdict_add(v, rule, ...) verdict_add_finding((v), (rule), false, __VA_ARGS__)
+#define verdict_add_standalone(v, rule, ...) verdict_add_finding((v), (rule), true, __VA_ARGS__)
+/* Whether `v` holds a finding for `rule`. */
+bool verdict_has(const struct verdict *v, enum rule_id rule);
 /* Append a plain warning (printf-style). */
 int verdict_warn(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Record that the cluster view failed (printf-style); the first error wins. */

@@ -23,6 +23,7 @@
  * blocked), 1 it cannot, 2 usage or input error.
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,83 +107,76 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-enum {
-    OPT_CLUSTER_DIR = 256,
-    OPT_KUBECONFIG,
-    OPT_CONTEXT,
-    OPT_CONFIG,
-    OPT_TARGET_NODE,
-    OPT_NODE,
-    OPT_ALL,
+/*
+ * The options of `check`, one row each: the option table of getopt_long is
+ * built from these rows (each option's val its index + 256, or its short
+ * letter); a value goes to the const char * at `at` in struct check_args, a
+ * switch sets the bool there.
+ */
+static const struct check_flag {
+    const char *name;
+    int has_arg;
+    char letter; /* the short option, or 0 */
+    size_t at;
+} check_flags[] = {
+    {"cluster-dir", required_argument, 0, offsetof(struct check_args, cluster_dir)},
+    {"kubeconfig", required_argument, 0, offsetof(struct check_args, kubeconfig)},
+    {"context", required_argument, 0, offsetof(struct check_args, context)},
+    {"config", required_argument, 0, offsetof(struct check_args, config)},
+    {"namespace", required_argument, 'n', offsetof(struct check_args, ns)},
+    {"all-namespaces", no_argument, 'A', offsetof(struct check_args, all_namespaces)},
+    {"filename", required_argument, 'f', offsetof(struct check_args, file)},
+    {"target-node", required_argument, 0, offsetof(struct check_args, target)},
+    {"output", required_argument, 'o', offsetof(struct check_args, output)},
+    {"node", required_argument, 0, offsetof(struct check_args, node)},
+    {"all", no_argument, 0, offsetof(struct check_args, all)},
 };
 
-static const struct option check_options[] = {
-    {"cluster-dir", required_argument, NULL, OPT_CLUSTER_DIR},
-    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
-    {"context", required_argument, NULL, OPT_CONTEXT},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"namespace", required_argument, NULL, 'n'},
-    {"all-namespaces", no_argument, NULL, 'A'},
-    {"filename", required_argument, NULL, 'f'},
-    {"target-node", required_argument, NULL, OPT_TARGET_NODE},
-    {"output", required_argument, NULL, 'o'},
-    {"node", required_argument, NULL, OPT_NODE},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+#define NCHECK_FLAGS (sizeof(check_flags) / sizeof(check_flags[0]))
+
+/* What getopt_long returns for the option of row i. */
+static int check_flag_val(size_t i)
+{
+    return check_flags[i].letter ? check_flags[i].letter : (int)i + 256;
+}
+
+/* The row of the option getopt_long returned as `c`, or NULL. */
+static const struct check_flag *check_flag_of(int c)
+{
+    for (size_t i = 0; i < NCHECK_FLAGS; i++)
+        if (c == check_flag_val(i))
+            return &check_flags[i];
+    return NULL;
+}
 
 /* Returns 0, 1 when --help was printed, or 2 after printing a usage error. */
 static int parse_check_args(int argc, char **argv, struct check_args *a)
 {
     memset(a, 0, sizeof(*a));
     a->output = "text";
+    struct option options[NCHECK_FLAGS + 2];
+    for (size_t i = 0; i < NCHECK_FLAGS; i++)
+        options[i] =
+            (struct option){check_flags[i].name, check_flags[i].has_arg, NULL, check_flag_val(i)};
+    options[NCHECK_FLAGS] = (struct option){"help", no_argument, NULL, 'h'};
+    options[NCHECK_FLAGS + 1] = (struct option){NULL, 0, NULL, 0};
     opterr = 0;
     optind = 0; /* a fresh scan, with GNU's "+" off: options and operands in any order */
     int c;
-    while ((c = getopt_long(argc, argv, ":n:Af:o:h", check_options, NULL)) != -1) {
-        switch (c) {
-        case OPT_CLUSTER_DIR:
-            a->cluster_dir = optarg;
-            break;
-        case OPT_KUBECONFIG:
-            a->kubeconfig = optarg;
-            break;
-        case OPT_CONTEXT:
-            a->context = optarg;
-            break;
-        case OPT_CONFIG:
-            a->config = optarg;
-            break;
-        case 'n':
-            a->ns = optarg;
-            break;
-        case 'A':
-            a->all_namespaces = true;
-            break;
-        case 'f':
-            a->file = optarg;
-            break;
-        case OPT_TARGET_NODE:
-            a->target = optarg;
-            break;
-        case 'o':
-            a->output = optarg;
-            break;
-        case OPT_NODE:
-            a->node = optarg;
-            break;
-        case OPT_ALL:
-            a->all = true;
-            break;
-        case 'h':
+    while ((c = getopt_long(argc, argv, ":n:Af:o:h", options, NULL)) != -1) {
+        const struct check_flag *f = check_flag_of(c);
+        if (c == 'h') {
             fputs(CHECK_USAGE, stdout);
             return 1;
-        case ':':
-            return usage_error("option %s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option \"%s\"", argv[optind - 1]);
         }
+        if (c == ':')
+            return usage_error("option %s needs a value", argv[optind - 1]);
+        if (!f)
+            return usage_error("unknown option \"%s\"", argv[optind - 1]);
+        if (f->has_arg)
+            *(const char **)(void *)((char *)a + f->at) = optarg;
+        else
+            *(bool *)((char *)a + f->at) = true;
     }
     for (int i = optind; i < argc; i++) {
         if (a->vm)
@@ -476,6 +470,38 @@ static void add_verdict(cJSON *report, const struct verdict *v)
         cJSON_AddItemToArray(warnings, cJSON_CreateString(v->warnings[i]));
 }
 
+/* The migration of one VMI reviewed by the webhook's own entry point (rules_vmim_validate). */
+struct review {
+    struct cv_scope scope;
+    cJSON *vmim; /* migration_for(ns, name, target, evacuate_from) */
+    struct verdict v;
+};
+
+static void review_run(struct review *r, const struct cluster_view *view,
+                       const struct rule_settings *settings, const char *ns, const char *name,
+                       const char *target, const char *evacuate_from)
+{
+    cv_scope_init(&r->scope, 0);
+    r->vmim = migration_for(ns, name, target, evacuate_from);
+    struct rule_input in = {
+        .object = r->vmim,
+        .ns = ns,
+        .name = meta_string(r->vmim, "name"),
+        .settings = settings,
+        .view = view,
+        .scope = &r->scope,
+    };
+    verdict_init(&r->v);
+    rules_vmim_validate(&in, &r->v);
+}
+
+static void review_free(struct review *r)
+{
+    verdict_free(&r->v);
+    cJSON_Delete(r->vmim);
+    cv_scope_release(&r->scope);
+}
+
 /*
  * Evaluates the VMI `ns`/`name` in `view` and returns the report (caller
  * frees), or NULL after printing one error line (exit 2).
@@ -483,42 +509,28 @@ static void add_verdict(cJSON *report, const struct verdict *v)
 static cJSON *build_report(const struct cluster_view *view, const struct rule_settings *settings,
                            const char *ns, const char *name, const char *target)
 {
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    cJSON *vmim = migration_for(ns, name, target, NULL);
-    struct rule_input in = {
-        .object = vmim,
-        .ns = ns,
-        .name = "migration-webhook-check",
-        .settings = settings,
-        .view = view,
-        .scope = &scope,
-    };
-    struct verdict v;
-    verdict_init(&v);
-    rules_vmim_validate(&in, &v);
+    struct review r;
+    review_run(&r, view, settings, ns, name, target, NULL);
 
     cJSON *report = cJSON_CreateObject();
     char subject[512];
     snprintf(subject, sizeof(subject), "%s/%s", ns, name);
     cJSON_AddStringToObject(report, "vm", subject);
-    add_verdict(report, &v);
+    add_verdict(report, &r.v);
 
     const cJSON *vmi = NULL;
-    if (!v.view_error && cv_get(view, &scope, CV_VMI, ns, name, &vmi) == CV_OK) {
+    if (!r.v.view_error && cv_get(view, &r.scope, CV_VMI, ns, name, &vmi) == CV_OK) {
         struct migration_ctx ctx;
-        if (migration_ctx_init(&ctx, vmi, ns, view, &scope) == CV_OK &&
-            migration_ctx_use_migration(&ctx, vmim) == 0) {
+        if (migration_ctx_init(&ctx, vmi, ns, view, &r.scope) == CV_OK &&
+            migration_ctx_use_migration(&ctx, r.vmim) == 0) {
             add_cpu(report, &ctx);
             check_explain_add(report, &ctx);
             add_nodes(report, &ctx, target);
         }
         migration_ctx_free(&ctx);
-        add_timeouts(report, vmi, ns, view, &scope);
+        add_timeouts(report, vmi, ns, view, &r.scope);
     }
-    verdict_free(&v);
-    cJSON_Delete(vmim);
-    cv_scope_release(&scope);
+    review_free(&r);
     return report;
 }
 
@@ -562,27 +574,15 @@ static const char *object_namespace(const cJSON *obj)
 static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_settings *settings,
                            const char *ns, const char *name, const char *evacuate_from)
 {
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    cJSON *vmim = migration_for(ns, name, NULL, evacuate_from);
-    const char *vmim_name = meta_string(vmim, "name");
-    struct rule_input in = {
-        .object = vmim,
-        .ns = ns,
-        .name = vmim_name,
-        .settings = settings,
-        .view = view,
-        .scope = &scope,
-    };
-    struct verdict v;
-    verdict_init(&v);
-    rules_vmim_validate(&in, &v);
+    struct review r;
+    review_run(&r, view, settings, ns, name, NULL, evacuate_from);
+    const struct verdict *v = &r.v;
 
     cJSON *row = cJSON_CreateObject();
     cJSON_AddStringToObject(row, "namespace", ns);
     cJSON_AddStringToObject(row, "name", name);
     const cJSON *vmi = NULL;
-    bool has_vmi = cv_get(view, &scope, CV_VMI, ns, name, &vmi) == CV_OK;
+    bool has_vmi = cv_get(view, &r.scope, CV_VMI, ns, name, &vmi) == CV_OK;
     const char *node = has_vmi ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                                      cJSON_GetObjectItemCaseSensitive(vmi, "status"), "nodeName"))
                                : NULL;
@@ -590,7 +590,7 @@ static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_se
         cJSON_AddStringToObject(row, "node", node);
     else
         cJSON_AddNullToObject(row, "node");
-    add_verdict(row, &v);
+    add_verdict(row, v);
 
     /*
      * The first reason: the first denying finding; else (allowed) the first
@@ -599,30 +599,30 @@ static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_se
      */
     const char *reason = NULL, *rule = NULL, *warned = NULL, *warned_rule = NULL;
     bool not_running = false;
-    for (size_t i = 0; i < v.nfindings; i++) {
-        enum rule_mode mode = v.modes[v.findings[i].rule]; /* as the review gave it */
-        if (v.findings[i].rule == RULE_NOT_RUNNING && mode == MODE_DENY)
+    for (size_t i = 0; i < v->nfindings; i++) {
+        enum rule_mode mode = v->modes[v->findings[i].rule]; /* as the review gave it */
+        if (v->findings[i].rule == RULE_NOT_RUNNING && mode == MODE_DENY)
             not_running = true;
         if (mode == MODE_DENY && !reason) {
-            reason = v.findings[i].text;
-            rule = rule_id_name(v.findings[i].rule);
+            reason = v->findings[i].text;
+            rule = rule_id_name(v->findings[i].rule);
         } else if (mode == MODE_WARN && !warned) {
-            warned = v.findings[i].text;
-            warned_rule = rule_id_name(v.findings[i].rule);
+            warned = v->findings[i].text;
+            warned_rule = rule_id_name(v->findings[i].rule);
         }
     }
     char warning_text[1024];
-    if (!reason && v.view_error)
-        reason = v.message;
+    if (!reason && v->view_error)
+        reason = v->message;
     if (!reason && warned) {
         snprintf(warning_text, sizeof(warning_text), "warning: %s", warned);
         reason = warning_text;
         rule = warned_rule;
     }
-    if (!reason && v.nwarnings > 0)
-        reason = v.warnings[0];
+    if (!reason && v->nwarnings > 0)
+        reason = v->warnings[0];
     cJSON_AddStringToObject(row, "verdict",
-                            v.allowed     ? "migratable"
+                            v->allowed    ? "migratable"
                             : not_running ? "not running"
                                           : "blocked");
     cJSON_AddStringToObject(row, "reason", reason ? reason : "");
@@ -632,11 +632,11 @@ static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_se
         cJSON_AddNullToObject(row, "rule");
 
     cJSON *eligible = NULL;
-    if (has_vmi && !not_running && !v.view_error) {
+    if (has_vmi && !not_running && !v->view_error) {
         struct migration_ctx ctx;
         struct node_check *checks = NULL;
         size_t n = 0;
-        if (migration_ctx_init(&ctx, vmi, ns, view, &scope) == CV_OK &&
+        if (migration_ctx_init(&ctx, vmi, ns, view, &r.scope) == CV_OK &&
             target_node_candidates(&ctx, &checks, &n) == 0) {
             eligible = cJSON_CreateArray();
             for (size_t i = 0; i < n; i++)
@@ -650,9 +650,7 @@ static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_se
         cJSON_AddItemToObject(row, "candidates", eligible);
     else
         cJSON_AddNullToObject(row, "candidates");
-    verdict_free(&v);
-    cJSON_Delete(vmim);
-    cv_scope_release(&scope);
+    review_free(&r);
     return row;
 }
 

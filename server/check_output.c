@@ -178,12 +178,49 @@ size_t check_fit_prefix(const char *s, size_t width, bool *cut)
 
 #define MAX_COLS 6
 
+/* The text of a row's cell in column `col` (into buf when it is built). */
+typedef const char *cell_fn(const cJSON *row, size_t col, char *buf, size_t len);
+
+struct column {
+    const char *title;
+    size_t cap; /* widest the column may be (0 = the rest of the line) */
+};
+
+/* The status cell of a row: coloured ok when the row's `key` is `ok`, bad when `bad`, else dim. */
+struct status {
+    size_t col;
+    const char *key, *ok, *bad;
+};
+
+/* A table of VMs.  Both end with TARGETS and REASON; `cell` gives the columns before them. */
 struct table {
     size_t ncols;
-    const char *titles[MAX_COLS];
-    size_t cap[MAX_COLS];   /* widest a column may be (0 = the rest of the line) */
+    struct column columns[MAX_COLS];
+    cell_fn *cell;
+    struct status status;
     size_t width[MAX_COLS]; /* computed */
 };
+
+static const char *count_text(const cJSON *row, char *buf, size_t len);
+static const char *reason_text(const cJSON *row, char *buf, size_t len);
+
+static const char *table_cell(const struct table *t, const cJSON *row, size_t col, char *buf,
+                              size_t len)
+{
+    if (col + 2 == t->ncols)
+        return count_text(row, buf, len);
+    if (col + 1 == t->ncols)
+        return reason_text(row, buf, len);
+    return t->cell(row, col, buf, len);
+}
+
+static const char *status_color(const struct table *t, const cJSON *row, const struct palette *p)
+{
+    const char *status = str(row, t->status.key);
+    return strcmp(status, t->status.ok) == 0    ? p->ok
+           : strcmp(status, t->status.bad) == 0 ? p->bad
+                                                : p->dim;
+}
 
 /* One cell: `text` cut to the column's width with "…", padded unless last; colour around it. */
 static void print_cell(FILE *out, const char *text, size_t width, bool last, const char *color,
@@ -197,22 +234,21 @@ static void print_cell(FILE *out, const char *text, size_t width, bool last, con
         fprintf(out, "%*s", (int)(width - cols + 2), "");
 }
 
-/* Column widths from the titles and the cells of every row (cells(row, col)). */
-static void size_columns(struct table *t, const cJSON *rows,
-                         const char *(*cell)(const cJSON *row, size_t col, char *buf, size_t len))
+/* Column widths from the titles and the cells of every row. */
+static void size_columns(struct table *t, const cJSON *rows)
 {
     size_t fixed = 0;
     for (size_t c = 0; c < t->ncols; c++) {
-        t->width[c] = check_text_columns(t->titles[c]);
+        t->width[c] = check_text_columns(t->columns[c].title);
         const cJSON *row;
         char buf[512];
         cJSON_ArrayForEach (row, rows) {
-            size_t w = check_text_columns(cell(row, c, buf, sizeof(buf)));
+            size_t w = check_text_columns(table_cell(t, row, c, buf, sizeof(buf)));
             if (w > t->width[c])
                 t->width[c] = w;
         }
-        if (t->cap[c] && t->width[c] > t->cap[c])
-            t->width[c] = t->cap[c];
+        if (t->columns[c].cap && t->width[c] > t->columns[c].cap)
+            t->width[c] = t->columns[c].cap;
         if (c + 1 < t->ncols)
             fixed += t->width[c] + 2;
     }
@@ -225,29 +261,23 @@ static void size_columns(struct table *t, const cJSON *rows,
 static void print_titles(FILE *out, const struct table *t, const struct palette *p)
 {
     for (size_t c = 0; c < t->ncols; c++)
-        print_cell(out, t->titles[c], t->width[c], c + 1 == t->ncols, p->bold, p->reset);
+        print_cell(out, t->columns[c].title, t->width[c], c + 1 == t->ncols, p->bold, p->reset);
     fputc('\n', out);
 }
 
-/*
- * The whole table: widths, titles, then one line per row, the cell of column `status_col` in the
- * colour status_color(row) gives.
- */
-static void print_table(FILE *out, struct table *t, const cJSON *rows,
-                        const char *(*cell)(const cJSON *row, size_t col, char *buf, size_t len),
-                        size_t status_col,
-                        const char *(*status_color)(const cJSON *row, const struct palette *p),
-                        const struct palette *p)
+/* The whole table: widths, titles, then one line per row, its status cell in colour. */
+static void print_table(FILE *out, struct table *t, const cJSON *rows, const struct palette *p)
 {
-    size_columns(t, rows, cell);
+    size_columns(t, rows);
     print_titles(out, t, p);
     const cJSON *row;
     cJSON_ArrayForEach (row, rows) {
-        const char *c = status_color(row, p);
+        const char *c = status_color(t, row, p);
         char buf[512];
         for (size_t col = 0; col < t->ncols; col++)
-            print_cell(out, cell(row, col, buf, sizeof(buf)), t->width[col], col + 1 == t->ncols,
-                       col == status_col ? c : "", col == status_col ? p->reset : "");
+            print_cell(out, table_cell(t, row, col, buf, sizeof(buf)), t->width[col],
+                       col + 1 == t->ncols, col == t->status.col ? c : "",
+                       col == t->status.col ? p->reset : "");
         fputc('\n', out);
     }
 }
@@ -306,21 +336,9 @@ static const char *node_cell(const cJSON *row, size_t col, char *buf, size_t len
         return buf;
     case 1:
         return str(row, "evictionStrategy");
-    case 2:
-        return outcome_text(str(row, "outcome"));
-    case 3:
-        return count_text(row, buf, len);
     default:
-        return reason_text(row, buf, len);
+        return outcome_text(str(row, "outcome"));
     }
-}
-
-static const char *node_color(const cJSON *row, const struct palette *p)
-{
-    const char *outcome = str(row, "outcome");
-    return strcmp(outcome, "live-migrate") == 0   ? p->ok
-           : strcmp(outcome, "blocks-drain") == 0 ? p->bad
-                                                  : p->dim;
 }
 
 void check_print_node(const cJSON *report, FILE *out, bool color)
@@ -331,8 +349,13 @@ void check_print_node(const cJSON *report, FILE *out, bool color)
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(report, "vms");
     if (cJSON_GetArraySize(rows) > 0) {
         struct table t = {
-            5, {"VM", "EVICTION", "ON DRAIN", "TARGETS", "REASON"}, {32, 21, 9, 7, 0}, {0}};
-        print_table(out, &t, rows, node_cell, 2, node_color, p);
+            .ncols = 5,
+            .columns =
+                {{"VM", 32}, {"EVICTION", 21}, {"ON DRAIN", 9}, {"TARGETS", 7}, {"REASON", 0}},
+            .cell = node_cell,
+            .status = {2, "outcome", "live-migrate", "blocks-drain"},
+        };
+        print_table(out, &t, rows, p);
         fputc('\n', out);
     }
     bool blocked = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "blocking")) > 0;
@@ -358,21 +381,9 @@ static const char *all_cell(const cJSON *row, size_t col, char *buf, size_t len)
         return str(row, "name");
     case 2:
         return *str(row, "node") ? str(row, "node") : "-";
-    case 3:
-        return str(row, "verdict");
-    case 4:
-        return count_text(row, buf, len);
     default:
-        return reason_text(row, buf, len);
+        return str(row, "verdict");
     }
-}
-
-static const char *all_color(const cJSON *row, const struct palette *p)
-{
-    const char *verdict = str(row, "verdict");
-    return strcmp(verdict, "migratable") == 0 ? p->ok
-           : strcmp(verdict, "blocked") == 0  ? p->bad
-                                              : p->dim;
 }
 
 void check_print_all(const cJSON *report, FILE *out, bool color)
@@ -389,11 +400,18 @@ void check_print_all(const cJSON *report, FILE *out, bool color)
             fprintf(out, "no VMs in the cluster\n");
         return;
     }
-    struct table t = {6,
-                      {"NAMESPACE", "NAME", "NODE", "VERDICT", "TARGETS", "REASON"},
-                      {16, 24, 12, 11, 7, 0},
-                      {0}};
-    print_table(out, &t, rows, all_cell, 3, all_color, p);
+    struct table t = {
+        .ncols = 6,
+        .columns = {{"NAMESPACE", 16},
+                    {"NAME", 24},
+                    {"NODE", 12},
+                    {"VERDICT", 11},
+                    {"TARGETS", 7},
+                    {"REASON", 0}},
+        .cell = all_cell,
+        .status = {3, "verdict", "migratable", "blocked"},
+    };
+    print_table(out, &t, rows, p);
     fprintf(out, "\n%.0f VMs: %.0f migratable, %.0f blocked, %.0f not running\n",
             num(counts, "vms"), num(counts, "migratable"), num(counts, "blocked"),
             num(counts, "notRunning"));

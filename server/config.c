@@ -9,6 +9,7 @@
 #include "server/config.h"
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,23 +126,36 @@ static int is_early_and_cluster_rule(int id)
            id == RULE_CLUSTER_CPU_MODEL || id == RULE_MIGRATION_TIMEOUTS;
 }
 
-static int rule_modes(struct file_ctx *fc, const cJSON *map, bool early)
+/* The rule id of `item` in the mapping `where`; -1 after an error. */
+static int rule_of(struct file_ctx *fc, const char *where, const cJSON *item)
 {
-    if (!cJSON_IsObject(map))
-        FILE_ERROR(fc, "%s: must be a mapping of rule id to deny|warn|off", map->string);
-    const cJSON *item;
-    cJSON_ArrayForEach (item, map) {
-        int id = rule_id_from_name(item->string);
-        if (id < 0 || id == RULE_VMIM_NO_VMI)
-            FILE_ERROR(fc, "%s.%s: unknown rule", map->string, item->string);
-        int mode = cJSON_IsString(item) ? rule_mode_from_name(item->valuestring) : -1;
-        if (mode < 0)
-            FILE_ERROR(fc, "%s.%s: mode must be deny, warn or off", map->string, item->string);
-        if (early || is_early_and_cluster_rule(id))
-            fc->c->settings.early[id] = (enum rule_mode)mode;
-        if (!early || is_early_and_cluster_rule(id))
-            fc->c->settings.migration[id] = (enum rule_mode)mode;
-    }
+    int id = rule_id_from_name(item->string);
+    if (id < 0 || id == RULE_VMIM_NO_VMI)
+        FILE_ERROR(fc, "%s.%s: unknown rule", where, item->string);
+    return id;
+}
+
+/* The mode `item` of the mapping `where` sets; -1 after an error. */
+static int mode_of(struct file_ctx *fc, const char *where, const cJSON *item)
+{
+    int mode = cJSON_IsString(item) ? rule_mode_from_name(item->valuestring) : -1;
+    if (mode < 0)
+        FILE_ERROR(fc, "%s.%s: mode must be deny, warn or off", where, item->string);
+    return mode;
+}
+
+/* rules: and earlyWarnings: {<rule id>: deny|warn|off}. */
+static int rule_mode_item(struct file_ctx *fc, const cJSON *map, const cJSON *item)
+{
+    bool early = strcmp(map->string, "earlyWarnings") == 0;
+    int id = rule_of(fc, map->string, item);
+    int mode = id < 0 ? -1 : mode_of(fc, map->string, item);
+    if (mode < 0)
+        return -1;
+    if (early || is_early_and_cluster_rule(id))
+        fc->c->settings.early[id] = (enum rule_mode)mode;
+    if (!early || is_early_and_cluster_rule(id))
+        fc->c->settings.migration[id] = (enum rule_mode)mode;
     return 0;
 }
 
@@ -150,93 +164,108 @@ static int rule_modes(struct file_ctx *fc, const cJSON *map, bool early)
  * rules for migrations KubeVirt starts itself (docs/rules.md#system-migrations).  Only the rules a
  * migration review runs can be set.
  */
-static int system_migration_modes(struct file_ctx *fc, const cJSON *map)
+static int system_migration_item(struct file_ctx *fc, const cJSON *map, const cJSON *item)
 {
-    if (!cJSON_IsObject(map))
-        FILE_ERROR(fc, "systemMigrations: must be a mapping of rule id to deny|warn|off");
-    const cJSON *item;
-    cJSON_ArrayForEach (item, map) {
-        int id = rule_id_from_name(item->string);
-        if (id < 0 || id == RULE_VMIM_NO_VMI)
-            FILE_ERROR(fc, "systemMigrations.%s: unknown rule", item->string);
-        if (is_early_and_cluster_rule(id))
-            FILE_ERROR(fc, "systemMigrations.%s: not a migration rule", item->string);
-        int mode = cJSON_IsString(item) ? rule_mode_from_name(item->valuestring) : -1;
-        if (mode < 0)
-            FILE_ERROR(fc, "systemMigrations.%s: mode must be deny, warn or off", item->string);
-        fc->c->settings.system_migration[id] = (enum rule_mode)mode;
-        fc->c->settings.system_migration_set[id] = true;
-    }
+    int id = rule_of(fc, map->string, item);
+    if (id < 0)
+        return -1;
+    if (is_early_and_cluster_rule(id))
+        FILE_ERROR(fc, "%s.%s: not a migration rule", map->string, item->string);
+    int mode = mode_of(fc, map->string, item);
+    if (mode < 0)
+        return -1;
+    fc->c->settings.system_migration[id] = (enum rule_mode)mode;
+    fc->c->settings.system_migration_set[id] = true;
     return 0;
 }
 
-static int kubevirt_section(struct file_ctx *fc, const cJSON *map)
+static int kubevirt_item(struct file_ctx *fc, const cJSON *map, const cJSON *item)
 {
-    if (!cJSON_IsObject(map))
-        FILE_ERROR(fc, "kubevirt: must be a mapping");
-    const cJSON *item;
-    cJSON_ArrayForEach (item, map) {
-        if (strcmp(item->string, "defaultTimeouts") != 0)
-            FILE_ERROR(fc, "kubevirt.%s: unknown key", item->string);
-        if (!cJSON_IsBool(item))
-            FILE_ERROR(fc, "kubevirt.defaultTimeouts: must be true or false");
-        fc->c->settings.default_timeouts = cJSON_IsTrue(item);
-    }
+    if (strcmp(item->string, "defaultTimeouts") != 0)
+        FILE_ERROR(fc, "kubevirt.%s: unknown key", item->string);
+    if (!cJSON_IsBool(item))
+        FILE_ERROR(fc, "kubevirt.defaultTimeouts: must be true or false");
+    fc->c->settings.default_timeouts = cJSON_IsTrue(item);
     return 0;
 }
 
-static int limits_section(struct file_ctx *fc, const cJSON *map)
+/*
+ * The whole numbers of the limits: and timeouts: sections, one row each: the
+ * key, its range and the long long (or, `size`, the size_t) in struct
+ * mw_config it sets.
+ */
+static const struct number_key {
+    const char *name;
+    long long min, max;
+    size_t at;
+    bool size;
+} number_keys[] = {
+    {"limits.maxConnectionsPerSource", 1, MW_HTTP_MAX_CONNECTIONS,
+     offsetof(struct mw_config, max_per_source), false},
+    {"limits.maxBodyBytes", MW_HTTP_MIN_BODY_BYTES, MW_HTTP_MAX_BODY_BYTES,
+     offsetof(struct mw_config, max_body_bytes), true},
+    {"timeouts.reviewTimeoutMarginMs", 0, MW_REVIEW_MAX_TIMEOUT_MS,
+     offsetof(struct mw_config, review_timeout_margin_ms), false},
+    {"timeouts.drainSeconds", 0, MW_DRAIN_MAX_SECONDS, offsetof(struct mw_config, drain_seconds),
+     false},
+    {"timeouts.shutdownSeconds", 1, MW_SHUTDOWN_MAX_SECONDS,
+     offsetof(struct mw_config, shutdown_seconds), false},
+    {"timeouts.headersSeconds", 1, MW_HTTP_MAX_DEADLINE_S,
+     offsetof(struct mw_config, headers_seconds), false},
+    {"timeouts.bodySeconds", 1, MW_HTTP_MAX_DEADLINE_S, offsetof(struct mw_config, body_seconds),
+     false},
+};
+
+/* A key of limits: or timeouts:, a row of number_keys. */
+static int number_item(struct file_ctx *fc, const cJSON *map, const cJSON *item)
 {
+    char name[512];
+    snprintf(name, sizeof(name), "%s.%s", map->string, item->string);
+    const struct number_key *k = NULL;
+    for (size_t i = 0; !k && i < sizeof(number_keys) / sizeof(number_keys[0]); i++)
+        if (strcmp(number_keys[i].name, name) == 0)
+            k = &number_keys[i];
+    if (!k)
+        FILE_ERROR(fc, "%s: unknown key", name);
+    long long v;
+    if (integer_value(fc, name, item, k->min, k->max, &v) != 0)
+        return -1;
+    if (k->size)
+        *(size_t *)(void *)((char *)fc->c + k->at) = (size_t)v;
+    else
+        *(long long *)(void *)((char *)fc->c + k->at) = v;
+    return 0;
+}
+
+/* The sections of the file that are mappings: each key read by `item`. */
+static const struct section {
+    const char *name;
+    int (*item)(struct file_ctx *fc, const cJSON *map, const cJSON *item);
+    const char *of; /* what the mapping maps, for the error */
+} sections[] = {
+    {"rules", rule_mode_item, " of rule id to deny|warn|off"},
+    {"earlyWarnings", rule_mode_item, " of rule id to deny|warn|off"},
+    {"systemMigrations", system_migration_item, " of rule id to deny|warn|off"},
+    {"kubevirt", kubevirt_item, ""},
+    {"limits", number_item, ""},
+    {"timeouts", number_item, ""},
+};
+
+/* The section named like the mapping `map`: 0, 1 when there is none, or -1 after an error. */
+static int section(struct file_ctx *fc, const cJSON *map)
+{
+    const struct section *sec = NULL;
+    for (size_t i = 0; !sec && i < sizeof(sections) / sizeof(sections[0]); i++)
+        if (strcmp(sections[i].name, map->string) == 0)
+            sec = &sections[i];
+    if (!sec)
+        return 1;
     if (!cJSON_IsObject(map))
-        FILE_ERROR(fc, "limits: must be a mapping");
+        FILE_ERROR(fc, "%s: must be a mapping%s", map->string, sec->of);
     const cJSON *item;
     cJSON_ArrayForEach (item, map) {
-        if (strcmp(item->string, "maxConnectionsPerSource") == 0) {
-            if (integer_value(fc, "limits.maxConnectionsPerSource", item, 1,
-                              MW_HTTP_MAX_CONNECTIONS, &fc->c->max_per_source) != 0)
-                return -1;
-            continue;
-        }
-        if (strcmp(item->string, "maxBodyBytes") != 0)
-            FILE_ERROR(fc, "limits.%s: unknown key", item->string);
-        long long v;
-        if (integer_value(fc, "limits.maxBodyBytes", item, MW_HTTP_MIN_BODY_BYTES,
-                          MW_HTTP_MAX_BODY_BYTES, &v) != 0)
+        if (sec->item(fc, map, item) != 0)
             return -1;
-        fc->c->max_body_bytes = (size_t)v;
-    }
-    return 0;
-}
-
-static int timeouts_section(struct file_ctx *fc, const cJSON *map)
-{
-    if (!cJSON_IsObject(map))
-        FILE_ERROR(fc, "timeouts: must be a mapping");
-    const cJSON *item;
-    cJSON_ArrayForEach (item, map) {
-        if (strcmp(item->string, "reviewTimeoutMarginMs") == 0) {
-            if (integer_value(fc, "timeouts.reviewTimeoutMarginMs", item, 0,
-                              MW_REVIEW_MAX_TIMEOUT_MS, &fc->c->review_timeout_margin_ms) != 0)
-                return -1;
-        } else if (strcmp(item->string, "drainSeconds") == 0) {
-            if (integer_value(fc, "timeouts.drainSeconds", item, 0, MW_DRAIN_MAX_SECONDS,
-                              &fc->c->drain_seconds) != 0)
-                return -1;
-        } else if (strcmp(item->string, "shutdownSeconds") == 0) {
-            if (integer_value(fc, "timeouts.shutdownSeconds", item, 1, MW_SHUTDOWN_MAX_SECONDS,
-                              &fc->c->shutdown_seconds) != 0)
-                return -1;
-        } else if (strcmp(item->string, "headersSeconds") == 0) {
-            if (integer_value(fc, "timeouts.headersSeconds", item, 1, MW_HTTP_MAX_DEADLINE_S,
-                              &fc->c->headers_seconds) != 0)
-                return -1;
-        } else if (strcmp(item->string, "bodySeconds") == 0) {
-            if (integer_value(fc, "timeouts.bodySeconds", item, 1, MW_HTTP_MAX_DEADLINE_S,
-                              &fc->c->body_seconds) != 0)
-                return -1;
-        } else {
-            FILE_ERROR(fc, "timeouts.%s: unknown key", item->string);
-        }
     }
     return 0;
 }
@@ -275,18 +304,9 @@ static int top_level_key(struct file_ctx *fc, const cJSON *item)
         return path_value(fc, item, &c->cluster_dir);
     if (strcmp(k, "kubeconfig") == 0)
         return path_value(fc, item, &c->kubeconfig);
-    if (strcmp(k, "rules") == 0)
-        return rule_modes(fc, item, false);
-    if (strcmp(k, "earlyWarnings") == 0)
-        return rule_modes(fc, item, true);
-    if (strcmp(k, "systemMigrations") == 0)
-        return system_migration_modes(fc, item);
-    if (strcmp(k, "kubevirt") == 0)
-        return kubevirt_section(fc, item);
-    if (strcmp(k, "limits") == 0)
-        return limits_section(fc, item);
-    if (strcmp(k, "timeouts") == 0)
-        return timeouts_section(fc, item);
+    int rc = section(fc, item);
+    if (rc <= 0)
+        return rc;
     FILE_ERROR(fc, "%s: unknown key", k);
 }
 

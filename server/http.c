@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kube/text.h"
 #include "kube/utf8.h"
 #include "server/acceptor.h"
 #include "server/limits.h"
@@ -434,22 +435,12 @@ static void append_body(struct http_server *s, struct request *req, const char *
         req->len = req->cap = 0;
         return;
     }
-    if (req->len + n + 1 > req->cap) {
-        size_t cap = req->cap ? req->cap : 16384;
-        while (cap < req->len + n + 1)
-            cap *= 2;
-        if (cap > max_body + 1)
-            cap = max_body + 1;
-        char *p = realloc(req->body, cap);
-        if (!p) {
-            req->too_large = 1; /* cannot hold it: answered like an oversized body */
-            free(req->body);
-            req->body = NULL;
-            req->len = req->cap = 0;
-            return;
-        }
-        req->body = p;
-        req->cap = cap;
+    if (text_reserve(&req->body, &req->cap, req->len + n + 1, 16384, max_body + 1) != 0) {
+        req->too_large = 1; /* cannot hold it: answered like an oversized body */
+        free(req->body);
+        req->body = NULL;
+        req->len = req->cap = 0;
+        return;
     }
     memcpy(req->body + req->len, data, n);
     req->len += n;
