@@ -28,23 +28,26 @@ static inline int strings_differ(const char *a, const char *b)
     return !a || !b ? a != b : strcmp(a, b) != 0;
 }
 
-/* cmocka's assertions, preceded by the row's name when they fail (the values are read twice). */
+/* cmocka's assertions, preceded by the row's name when they fail; each value is read once. */
 #define assert_row_true(row, cond)                                                                 \
     do {                                                                                           \
-        name_failing_row((row), !(cond));                                                          \
-        assert_true(cond);                                                                         \
+        const int holds_ = (cond) ? 1 : 0;                                                         \
+        name_failing_row((row), !holds_);                                                          \
+        _assert_true(holds_, #cond, __FILE__, __LINE__);                                           \
     } while (0)
 
 #define assert_row_int_equal(row, a, b)                                                            \
     do {                                                                                           \
-        name_failing_row((row), (a) != (b));                                                       \
-        assert_int_equal(a, b);                                                                    \
+        const long long a_ = (long long)(a), b_ = (long long)(b);                                  \
+        name_failing_row((row), a_ != b_);                                                         \
+        assert_int_equal(a_, b_);                                                                  \
     } while (0)
 
 #define assert_row_string_equal(row, a, b)                                                         \
     do {                                                                                           \
-        name_failing_row((row), strings_differ((a), (b)));                                         \
-        assert_string_equal(a, b);                                                                 \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        name_failing_row((row), strings_differ(a_, b_));                                           \
+        assert_string_equal(a_, b_);                                                               \
     } while (0)
 
 #endif
