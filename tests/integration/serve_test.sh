@@ -31,6 +31,7 @@ wait_for_port() {
 # serve_with_certs WORK ARGS...: a serving certificate from `certs create` in WORK/certs (its own
 # directory, as a Secret mount), and `serve` on a free loopback port with it and ARGS, logging to
 # WORK/server.log; sets PID and PORT, or exits 1 when the server does not start.
+# shellcheck disable=SC2034  # PID and PORT are the caller's
 serve_with_certs() {
     local work=$1
     shift
