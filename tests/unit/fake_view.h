@@ -2,12 +2,13 @@
  * tests/unit/fake_view.h - the in-memory cluster views of the unit tests, so
  * rule tests depend on nothing but the view interface (cluster/view.h):
  *
- *   view_over(objects)     a view over a cJSON array of objects (taken);
+ *   view_over(objects)     the static view (cluster/static.h) over a cJSON
+ *                          array of objects (taken: build it whole first);
  *   view_of_array(objects) the same over a copy of them;
  *   failing view           every lookup fails, as an unreachable API server.
  *
- * Lookups go by kind, namespace ("" and a missing one read "default"), name
- * and label, like cluster/static.c.
+ * The rule tests thus read objects exactly as `--cluster-dir` does: Nodes
+ * trimmed to the fields rules read, lookups by kind, namespace and label.
  */
 #ifndef MW_TESTS_FAKE_VIEW_H
 #define MW_TESTS_FAKE_VIEW_H
@@ -20,75 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/static.h"
 #include "cluster/view.h"
 #include "kube/object.h"
-
-static inline int fake_view_wants(const cJSON *o, enum cv_kind kind, const char *ns)
-{
-    const char *k = obj_string(o, "kind");
-    if (!k || cv_kind_from_name(k) != (int)kind)
-        return 0;
-    if (!ns || !cv_kind_namespaced(kind))
-        return 1;
-    const char *ons = meta_namespace(o);
-    return strcmp(ons && *ons ? ons : "default", *ns ? ns : "default") == 0;
-}
-
-static inline enum cv_result fake_view_get(const struct cluster_view *v, struct cv_scope *s,
-                                           enum cv_kind kind, const char *ns, const char *name,
-                                           const cJSON **out)
-{
-    (void)s;
-    const cJSON *o;
-    cJSON_ArrayForEach (o, (const cJSON *)v->impl) {
-        const char *n = meta_name(o);
-        if (n && strcmp(n, name) == 0 && fake_view_wants(o, kind, ns ? ns : "")) {
-            *out = o;
-            return CV_OK;
-        }
-    }
-    return CV_NOT_FOUND;
-}
-
-static inline enum cv_result fake_view_list(const struct cluster_view *v, struct cv_scope *s,
-                                            enum cv_kind kind, const char *ns, const char *key,
-                                            const char *value, const cJSON **out)
-{
-    cJSON *arr = cJSON_CreateArray();
-    cv_scope_hold_json(s, arr);
-    const cJSON *o;
-    cJSON_ArrayForEach (o, (const cJSON *)v->impl)
-        if (fake_view_wants(o, kind, ns) && meta_label_matches(o, key, value))
-            cJSON_AddItemReferenceToArray(arr, (cJSON *)o);
-    *out = arr;
-    return CV_OK;
-}
-
-static inline int fake_view_ready(const struct cluster_view *v)
-{
-    (void)v;
-    return 1;
-}
-
-static inline void fake_view_destroy(struct cluster_view *v)
-{
-    cJSON_Delete(v->impl);
-    free(v);
-}
-
-static const struct cluster_view_ops fake_view_ops
-    __attribute__((unused)) = {.get = fake_view_get,
-                               .list = fake_view_list,
-                               .ready = fake_view_ready,
-                               .destroy = fake_view_destroy};
 
 /* A view over `objects` (an array; taken).  Free with cv_destroy. */
 static inline struct cluster_view *view_over(cJSON *objects)
 {
-    struct cluster_view *v = calloc(1, sizeof(*v));
+    struct cluster_view *v = static_view_new(objects);
     assert_non_null(v);
-    v->ops = &fake_view_ops;
-    v->impl = objects;
     return v;
 }
 

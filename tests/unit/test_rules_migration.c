@@ -661,9 +661,9 @@ static void cpu_mode_reason_explained_by_the_cpu_step(void **state)
         if (n && strcmp(n, "node-c") == 0)
             set_at(node, "spec.unschedulable", cJSON_CreateTrue());
     }
-    struct cluster_view *view = view_over(objects);
     cJSON_AddItemToArray(objects, cJSON_DetachItemFromArray(extra, 0));
     cJSON_Delete(extra);
+    struct cluster_view *view = view_over(objects);
     struct rule_settings s;
     rule_settings_default(&s);
     cJSON *m = vmim("mig-1", "vm1");
