@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* MW_REVISION, the source revision, written at build time (cmake/revision.cmake). */
+#include "mw_revision.h"
+
 static const double bucket_bounds[MW_METRICS_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5,
 };
@@ -198,10 +201,6 @@ static void tb_label(struct textbuf *tb, const char *v)
 }
 
 /* ------------------------------------------------------------- process */
-
-#ifndef MW_REVISION
-#define MW_REVISION "unknown"
-#endif
 
 /* Reads a small /proc file whole into buf (NUL-terminated); -1 when it cannot. */
 static int read_small_file(const char *path, char *buf, size_t cap)

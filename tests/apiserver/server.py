@@ -41,22 +41,21 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
-# kind -> (api prefix, plural, namespaced)
-KINDS = {
-    "Node": ("/api/v1", "nodes", False),
-    "Pod": ("/api/v1", "pods", True),
-    "PersistentVolumeClaim": ("/api/v1", "persistentvolumeclaims", True),
-    "VirtualMachine": ("/apis/kubevirt.io/v1", "virtualmachines", True),
-    "VirtualMachineInstance": ("/apis/kubevirt.io/v1", "virtualmachineinstances", True),
-    "VirtualMachineInstanceMigration": ("/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", True),
-    "KubeVirt": ("/apis/kubevirt.io/v1", "kubevirts", True),
-    "NetworkAttachmentDefinition": ("/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", True),
-    "Secret": ("/api/v1", "secrets", True),
-    "ValidatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", False),
-    "MutatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", False),
-    "MigrationPolicy": ("/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies", False),
-    "Namespace": ("/api/v1", "namespaces", False),
+# API prefix -> the (kind, plural) it serves
+SERVED = {
+    "/api/v1": [("Node", "nodes"), ("Pod", "pods"), ("PersistentVolumeClaim", "persistentvolumeclaims"),
+                ("Secret", "secrets"), ("Namespace", "namespaces")],
+    "/apis/kubevirt.io/v1": [("VirtualMachine", "virtualmachines"), ("VirtualMachineInstance", "virtualmachineinstances"),
+                             ("VirtualMachineInstanceMigration", "virtualmachineinstancemigrations"),
+                             ("KubeVirt", "kubevirts")],
+    "/apis/k8s.cni.cncf.io/v1": [("NetworkAttachmentDefinition", "network-attachment-definitions")],
+    "/apis/admissionregistration.k8s.io/v1": [("ValidatingWebhookConfiguration", "validatingwebhookconfigurations"),
+                                              ("MutatingWebhookConfiguration", "mutatingwebhookconfigurations")],
+    "/apis/migrations.kubevirt.io/v1alpha1": [("MigrationPolicy", "migrationpolicies")],
 }
+CLUSTER_SCOPED = {"Node", "Namespace", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "MigrationPolicy"}
+# kind -> (api prefix, plural, namespaced)
+KINDS = {kind: (prefix, plural, kind not in CLUSTER_SCOPED) for prefix, served in SERVED.items() for kind, plural in served}
 # --without-migration-policies: the cluster has no MigrationPolicy CRD (every migrationpolicies path is 404)
 args_without_policies = False
 CA_BUNDLE_PATH = re.compile(r"^/webhooks/(\d+)/clientConfig/caBundle$")
@@ -191,26 +190,30 @@ class Faults:
         return 0, 0
 
 
-def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
-    class ApiHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class JsonHandler(BaseHTTPRequestHandler):
+    """A handler that answers in JSON and logs nothing."""
 
-        def log_message(self, fmt, *args):
-            pass
+    def log_message(self, fmt, *args):
+        pass
+
+    def send_json(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
+    class ApiHandler(JsonHandler):
+        protocol_version = "HTTP/1.1"
 
         def handle(self):
             try:
                 super().handle()
             except (ConnectionError, ssl.SSLError, OSError):
                 self.close_connection = True  # the client went away
-
-        def send_json(self, code, body):
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
         def authorized(self):
             if client_ca and self.connection.getpeercert():
@@ -273,15 +276,21 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
                 return self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
             plural, ns, name = route
             if name is not None:
-                with store.lock:
-                    obj = store.objects[plural].get((ns if ns is not None else "", name))
-                if obj is None:
-                    kind = PLURALS[plural][0]
-                    return self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (plural, name)))
-                return self.send_json(200, obj)
+                obj = self.stored(plural, ns, name)
+                if obj is not None:
+                    self.send_json(200, obj)
+                return
             if verb == "WATCH":
                 return self.watch(plural, ns, query)
             return self.list(plural, ns, query)
+
+        def stored(self, plural, ns, name):
+            """The stored object, or None after answering 404."""
+            with store.lock:
+                obj = store.objects[plural].get((ns or "", name))
+            if obj is None:
+                self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (plural, name)))
+            return obj
 
         def read_body(self):
             n = int(self.headers.get("Content-Length", "0") or 0)
@@ -290,26 +299,31 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
             except ValueError:
                 return None
 
-        def write_route(self, verb):
-            """(route, body) of an authorized write, or None after answering."""
+        def do_POST(self):
+            self.write("POST", self.create)
+
+        def do_PUT(self):
+            self.write("PUT", self.replace)
+
+        def do_PATCH(self):
+            self.write("PATCH", self.patch)
+
+        def write(self, verb, handler):
+            """Answers an unauthorized write or one to an unknown path, else calls handler(plural, ns, name, body)."""
             path = urllib.parse.urlsplit(self.path).path
             body = self.read_body()
             if not self.authorized():
                 faults.count("401 " + path)
                 self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
-                return None
+                return
             faults.count("%s %s" % (verb, path))
             route = self.route(path)
             if not route:
                 self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
-                return None
-            return route, body
-
-        def do_POST(self):
-            got = self.write_route("POST")
-            if not got:
                 return
-            (plural, ns, name), obj = got
+            handler(*route, body)
+
+        def create(self, plural, ns, name, obj):
             kind = PLURALS[plural][0]
             if name is not None or not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict) \
                     or not obj["metadata"].get("name"):
@@ -324,35 +338,24 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
                                                   % (plural, obj["metadata"]["name"])))
             self.send_json(201, store.put(obj))
 
-        def do_PUT(self):
-            got = self.write_route("PUT")
-            if not got:
-                return
-            (plural, ns, name), obj = got
-            key = (ns or "", name)
-            with store.lock:
-                current = store.objects[plural].get(key)
+        def replace(self, plural, ns, name, obj):
             if name is None or not isinstance(obj, dict):
                 return self.send_json(400, status(400, "BadRequest", "an object is required"))
+            current = self.stored(plural, ns, name)
             if current is None:
-                return self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (plural, name)))
+                return
             rv = (obj.get("metadata") or {}).get("resourceVersion")
             if rv and rv != current["metadata"]["resourceVersion"]:
                 return self.send_json(409, status(409, "Conflict", "the object has been modified"))
             obj["kind"] = PLURALS[plural][0]
             self.send_json(200, store.put(obj))
 
-        def do_PATCH(self):
-            got = self.write_route("PATCH")
-            if not got:
-                return
-            (plural, ns, name), ops = got
+        def patch(self, plural, ns, name, ops):
             if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json-patch+json":
                 return self.send_json(415, status(415, "UnsupportedMediaType", "only JSON Patch is served"))
-            with store.lock:
-                current = store.objects[plural].get((ns or "", name))
+            current = self.stored(plural, ns, name)
             if current is None:
-                return self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (plural, name)))
+                return
             obj = json.loads(json.dumps(current))
             hooks = obj.get("webhooks") or []
             for op in ops if isinstance(ops, list) else [None]:
@@ -448,26 +451,15 @@ def make_api_handler(store, faults, token_file, bookmark_interval, client_ca):
 
 
 def make_control_handler(store, faults):
-    class ControlHandler(BaseHTTPRequestHandler):
-        def log_message(self, fmt, *args):
-            pass
-
-        def reply(self, code, body):
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class ControlHandler(JsonHandler):
         def do_GET(self):
             if self.path == "/counters":
                 with faults.lock:
-                    return self.reply(200, dict(faults.counters))
+                    return self.send_json(200, dict(faults.counters))
             if self.path == "/state":
                 with store.lock:
-                    return self.reply(200, {"rv": store.rv})
-            self.reply(404, {"error": "unknown"})
+                    return self.send_json(200, {"rv": store.rv})
+            self.send_json(404, {"error": "unknown"})
 
         def do_POST(self):
             n = int(self.headers.get("Content-Length", "0") or 0)
@@ -484,36 +476,36 @@ def make_control_handler(store, faults):
                     else:
                         labels[k] = v
                 store.put(obj)
-                return self.reply(200, obj)
+                return self.send_json(200, obj)
             if self.path == "/status":
                 with store.lock:
                     obj = json.loads(json.dumps(store.objects[body["resource"]][(body.get("namespace", ""), body["name"])]))
                 obj["status"] = body["status"]
                 store.put(obj)
-                return self.reply(200, obj)
+                return self.send_json(200, obj)
             if self.path == "/put":
-                return self.reply(200, store.put(body))
+                return self.send_json(200, store.put(body))
             if self.path == "/delete":
-                return self.reply(200, {"deleted": store.delete(body["resource"], body.get("namespace", ""), body["name"])})
+                return self.send_json(200, {"deleted": store.delete(body["resource"], body.get("namespace", ""), body["name"])})
             if self.path == "/expire":
                 store.expire(body["resource"], bool(body.get("silent")))
-                return self.reply(200, {"expired": True})
+                return self.send_json(200, {"expired": True})
             if self.path == "/end-watches":
                 store.end_watches()
-                return self.reply(200, {})
+                return self.send_json(200, {})
             if self.path == "/fault":
                 with faults.lock:
                     faults.rules.append((body["prefix"], int(body.get("delay_ms", 0)), int(body.get("status", 0))))
-                return self.reply(200, {})
+                return self.send_json(200, {})
             if self.path == "/clear-faults":
                 with faults.lock:
                     faults.rules = []
-                return self.reply(200, {})
+                return self.send_json(200, {})
             if self.path == "/reset-counters":
                 with faults.lock:
                     faults.counters = {}
-                return self.reply(200, {})
-            self.reply(404, {"error": "unknown"})
+                return self.send_json(200, {})
+            self.send_json(404, {"error": "unknown"})
 
     return ControlHandler
 

@@ -22,6 +22,7 @@ CONNS=${3:-16}
 THREADS=${4:-1}
 NGINX=${NGINX:-/usr/sbin/nginx}
 command -v wrk >/dev/null || { echo "wrk is missing"; exit 2; }
+command -v jq >/dev/null || { echo "jq is missing"; exit 2; }
 [ -x "$NGINX" ] || { echo "nginx is missing (Debian nginx-light)"; exit 2; }
 [ -x "$BIN" ] || { echo "no binary at $BIN (cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release && cmake --build build-rel)"; exit 2; }
 
@@ -36,20 +37,11 @@ cleanup() {
 trap cleanup EXIT
 
 python3 "$HERE/make_reviews.py" "$WORK/bodies"
-mkdir -p "$WORK/certs"
-"$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/certs" >/dev/null  # as a Secret mount: its own directory
 
 # ---- the webhook
-"$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/certs/tls.crt" --tls-key "$WORK/certs/tls.key" \
-    --cluster-dir "$ROOT/examples/cluster" 2>"$WORK/server.log" &
-PID=$!
-PORT=
-for _ in $(seq 1 100); do
-    PORT=$(grep -m1 '"msg":"listening"' "$WORK/server.log" 2>/dev/null | sed 's/.*"port":\([0-9]*\).*/\1/' || true)
-    [ -n "$PORT" ] && break
-    sleep 0.05
-done
-[ -n "$PORT" ] || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
+# shellcheck source=tests/integration/serve_test.sh
+MW_BIN=$BIN MW_TEST_DATA=$ROOT/tests/data . "$ROOT/tests/integration/serve_test.sh"
+serve_with_certs "$WORK" --cluster-dir "$ROOT/examples/cluster"
 # CPU ticks (user + system) of a process and its children processes (nginx workers).
 cpu_ticks() {
     local total=0 p

@@ -13,23 +13,15 @@ SECONDS_TO_RUN=${2:-10}
 CONNECTIONS=${3:-16}
 THREADS=${4:-1}
 command -v wrk >/dev/null || { echo "wrk is missing"; exit 2; }
+command -v jq >/dev/null || { echo "jq is missing"; exit 2; }
+# shellcheck source=tests/integration/serve_test.sh
+MW_BIN=$BIN MW_TEST_DATA=$ROOT/tests/data . "$ROOT/tests/integration/serve_test.sh"
 
 WORK=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
-mkdir -p "$WORK/certs"
-"$BIN" certs create --host localhost,127.0.0.1 --out-dir "$WORK/certs" >/dev/null  # as a Secret mount: its own directory
-"$BIN" serve --listen 127.0.0.1:0 --tls-cert "$WORK/certs/tls.crt" --tls-key "$WORK/certs/tls.key" \
-    --cluster-dir "$ROOT/tests/data/server/cluster" 2>"$WORK/server.log" &
-PID=$!
-PORT=
-for _ in $(seq 1 100); do
-    PORT=$(grep '"msg":"listening"' "$WORK/server.log" 2>/dev/null | head -1 | sed 's/.*"port":\([0-9]*\).*/\1/')
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
+serve_with_certs "$WORK" --cluster-dir "$ROOT/tests/data/server/cluster"
 
 echo "body: $(wc -c <"$HERE/vm-create-review.json") bytes; ${SECONDS_TO_RUN}s, $CONNECTIONS connections, $THREADS wrk thread(s), $(nproc) cores"
 MW_BENCH_BODY="$HERE/vm-create-review.json" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_TO_RUN}s" \

@@ -249,29 +249,49 @@ static cJSON *cluster_with_nodes(int n)
     return objects;
 }
 
-static char *vmim_review(const char *vmi)
+/* An AdmissionReview for `obj` (and `old`, may be NULL) as the API server would send it. */
+static char *review_text(const char *resource, const char *kind, const char *op, cJSON *obj,
+                         cJSON *old)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "apiVersion", "admission.k8s.io/v1");
     cJSON_AddStringToObject(r, "kind", "AdmissionReview");
     cJSON *req = cJSON_AddObjectToObject(r, "request");
-    cJSON_AddStringToObject(req, "uid", "bench-vmim");
+    cJSON_AddStringToObject(req, "uid", "bench-0001");
     cJSON *res = cJSON_AddObjectToObject(req, "resource");
     cJSON_AddStringToObject(res, "group", "kubevirt.io");
     cJSON_AddStringToObject(res, "version", "v1");
-    cJSON_AddStringToObject(res, "resource", "virtualmachineinstancemigrations");
-    cJSON_AddStringToObject(req, "operation", "CREATE");
+    cJSON_AddStringToObject(res, "resource", resource);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(req, "kind"), "kind", kind);
     cJSON_AddStringToObject(req, "namespace", "default");
-    cJSON_AddStringToObject(req, "name", "bench-migration");
-    cJSON *obj = cJSON_AddObjectToObject(req, "object");
+    cJSON_AddStringToObject(req, "operation", op);
+    cJSON_AddItemToObject(req, "object", cJSON_Duplicate(obj, 1));
+    if (old)
+        cJSON_AddItemToObject(req, "oldObject", cJSON_Duplicate(old, 1));
+    char *text = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    return text;
+}
+
+/* A VirtualMachineInstanceMigration of the VMI `vmi`. */
+static cJSON *vmim_object(const char *name, const char *vmi)
+{
+    cJSON *obj = cJSON_CreateObject();
     cJSON_AddStringToObject(obj, "apiVersion", "kubevirt.io/v1");
     cJSON_AddStringToObject(obj, "kind", "VirtualMachineInstanceMigration");
     cJSON *meta = cJSON_AddObjectToObject(obj, "metadata");
-    cJSON_AddStringToObject(meta, "name", "bench-migration");
+    cJSON_AddStringToObject(meta, "name", name);
     cJSON_AddStringToObject(meta, "namespace", "default");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(obj, "spec"), "vmiName", vmi);
-    char *s = cJSON_PrintUnformatted(r);
-    cJSON_Delete(r);
+    return obj;
+}
+
+static char *vmim_review(const char *vmi)
+{
+    cJSON *obj = vmim_object("bench-migration", vmi);
+    char *s = review_text("virtualmachineinstancemigrations", "VirtualMachineInstanceMigration",
+                          "CREATE", obj, NULL);
+    cJSON_Delete(obj);
     return s;
 }
 
@@ -431,30 +451,6 @@ static void bench_memory(void)
     cv_destroy(view);
 }
 
-/* An AdmissionReview for `obj` (and `old`, may be NULL) as the API server would send it. */
-static char *review_text(const char *resource, const char *kind, const char *op, cJSON *obj,
-                         cJSON *old)
-{
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "apiVersion", "admission.k8s.io/v1");
-    cJSON_AddStringToObject(r, "kind", "AdmissionReview");
-    cJSON *req = cJSON_AddObjectToObject(r, "request");
-    cJSON_AddStringToObject(req, "uid", "bench-update-0001");
-    cJSON *res = cJSON_AddObjectToObject(req, "resource");
-    cJSON_AddStringToObject(res, "group", "kubevirt.io");
-    cJSON_AddStringToObject(res, "version", "v1");
-    cJSON_AddStringToObject(res, "resource", resource);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(req, "kind"), "kind", kind);
-    cJSON_AddStringToObject(req, "namespace", "default");
-    cJSON_AddStringToObject(req, "operation", op);
-    cJSON_AddItemToObject(req, "object", cJSON_Duplicate(obj, 1));
-    if (old)
-        cJSON_AddItemToObject(req, "oldObject", cJSON_Duplicate(old, 1));
-    char *text = cJSON_PrintUnformatted(r);
-    cJSON_Delete(r);
-    return text;
-}
-
 /* Mean seconds per run of `n` runs of r. */
 static double mean_time(struct review_run *r, int n)
 {
@@ -487,10 +483,7 @@ static void bench_update(void)
     cJSON *changed = cJSON_Duplicate(written, 1);
     cJSON_DeleteItemFromObjectCaseSensitive(item(changed, "spec"), "hostname");
     cJSON_AddStringToObject(item(changed, "spec"), "hostname", "vm-migratable-renamed");
-    cJSON *vmim = cJSON_Parse("{\"apiVersion\":\"kubevirt.io/v1\",\"kind\":"
-                              "\"VirtualMachineInstanceMigration\",\"metadata\":{\"name\":"
-                              "\"bench-mig\",\"namespace\":\"default\"},\"spec\":{\"vmiName\":"
-                              "\"vm-migratable\"}}");
+    cJSON *vmim = vmim_object("bench-mig", "vm-migratable");
     struct {
         const char *what, *expect;
         enum admission_path path;

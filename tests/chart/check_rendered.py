@@ -4,7 +4,8 @@ tests/chart/check_rendered.py - checks what `helm template` made of the chart,
 the way an operator reviewing the manifests would: the webhook entries (rules,
 paths, policies, selectors, the namespace opt-out label on every entry), the
 server's security settings, priority class, ports and probes (HTTPS for
-reviews, plain HTTP for probes and metrics, a startup probe), the read-only
+reviews, plain HTTP for probes and metrics, a startup probe; with metricsPort=0
+no plain-HTTP port at all and HTTPS probes), the read-only
 RBAC with its exact verbs, the PodDisruptionBudget, and the certificate wiring
 of each certificate mode.
 
@@ -13,7 +14,7 @@ usage: check_rendered.py MODE NAMESPACE RENDERED.yaml [key=value ...]
         validatingPolicy=Fail|Ignore, mutatingPolicy=Fail|Ignore,
         earlyWarningsPolicy=Fail|Ignore, matchConditions=true|false,
         priorityClassName=<name>|"" (empty: none), pdbPolicy=AlwaysAllow|none,
-        metricsPort=N
+        metricsPort=N (0: no plain-HTTP port)
 Prints one line per failed check and exits 1 when any failed.
 """
 import base64
@@ -181,15 +182,19 @@ def check_deployment(dep, ns, secret_name, configmap, opts):
     check(sc.get("runAsNonRoot") is True and sc.get("runAsUser") == 65532, f"container runAs {sc}")
     check(sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "container seccompProfile is not RuntimeDefault")
     metrics_port = int(opts["metricsPort"])
+    metrics_args = ["--metrics-listen", f"0.0.0.0:{metrics_port}"] if metrics_port else []
     check(c.get("args") == ["serve", "--config", "/etc/migration-webhook/config.yaml",
-                            "--tls-cert", "/certs/tls.crt", "--tls-key", "/certs/tls.key",
-                            "--metrics-listen", f"0.0.0.0:{metrics_port}"], f"container args {c.get('args')}")
+                            "--tls-cert", "/certs/tls.crt", "--tls-key", "/certs/tls.key"] + metrics_args,
+          f"container args {c.get('args')}")
     ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
-    check(ports == {"https": 8443, "metrics": metrics_port}, f"container ports {ports}")
+    want_ports = {"https": 8443, "metrics": metrics_port} if metrics_port else {"https": 8443}
+    check(ports == want_ports, f"container ports {ports}")
+    # Without the plain-HTTP port the probes go to the HTTPS port (it serves /healthz and /readyz too).
+    scheme, probe_ports = ("HTTP", ("metrics", metrics_port)) if metrics_port else ("HTTPS", ("https", 8443))
     for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         g = c.get(probe, {}).get("httpGet", {})
-        check(g.get("path") == path and g.get("scheme") == "HTTP" and g.get("port") in ("metrics", metrics_port),
-              f"{probe} is not HTTP GET {path} on the metrics port: {g}")
+        check(g.get("path") == path and g.get("scheme") == scheme and g.get("port") in probe_ports,
+              f"{probe} is not {scheme} GET {path} on the {probe_ports[0]} port: {g}")
     startup = c.get("startupProbe", {})
     check(startup.get("failureThreshold", 0) * startup.get("periodSeconds", 0) >= 30,
           f"startupProbe allows less than 30 s to start: {startup}")
@@ -329,8 +334,11 @@ def main():
         check(config.get("tlsCert") == "/certs/tls.crt" and config.get("tlsKey") == "/certs/tls.key", "config TLS paths")
         check(service["spec"]["ports"][0].get("targetPort") in ("https", 8443), "Service does not target the https port")
         svc_ports = {p["name"]: (p["port"], p.get("targetPort")) for p in service["spec"]["ports"]}
-        check(svc_ports.get("metrics") == (int(opts["metricsPort"]), "metrics"),
-              f"Service metrics port {svc_ports.get('metrics')}, want ({opts['metricsPort']}, 'metrics')")
+        if int(opts["metricsPort"]):
+            check(svc_ports.get("metrics") == (int(opts["metricsPort"]), "metrics"),
+                  f"Service metrics port {svc_ports.get('metrics')}, want ({opts['metricsPort']}, 'metrics')")
+        else:
+            check(list(svc_ports) == ["https"], f"Service ports {svc_ports}, want only https (metricsPort 0)")
         pdb = one(objs, "PodDisruptionBudget")
         check(pdb.get("spec", {}).get("minAvailable") == 1, "PodDisruptionBudget minAvailable is not 1")
         want_policy = None if opts["pdbPolicy"] == "none" else opts["pdbPolicy"]

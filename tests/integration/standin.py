@@ -288,6 +288,18 @@ def vmim(vmi, name=None, target=None):
     return obj
 
 
+def new_vm(name, disk="rootdisk", device=None):
+    """A VirtualMachine to CREATE: one disk `disk` (virtio unless `device`, e.g. {"cdrom": {"bus": "sata"}}, says
+    otherwise) on the PVC vm-migratable-rootdisk, masquerade on the pod network, 2Gi of memory."""
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"template": {"spec": {
+                "domain": {"devices": {"disks": [dict(name=disk, **(device or {"disk": {"bus": "virtio"}}))],
+                                       "interfaces": [{"name": "default", "masquerade": {}}]},
+                           "memory": {"guest": "2Gi"}},
+                "networks": [{"name": "default", "pod": {}}],
+                "volumes": [{"name": disk, "persistentVolumeClaim": {"claimName": "vm-migratable-rootdisk"}}]}}}}
+
+
 def denial(resp):
     """The denial message of an answer (None when allowed); a denial is always 403 Forbidden."""
     r = resp["response"]

@@ -3,7 +3,8 @@
 # configurations, server, RBAC and certificates an operator expects
 # (tests/chart/check_rendered.py: the namespace opt-out label on every entry,
 # priority class, RBAC verbs exactly, the metrics port with HTTP probes and a
-# startup probe, the PodDisruptionBudget's eviction policy), each setting of
+# startup probe, or none and HTTPS probes with metricsPort 0, the
+# PodDisruptionBudget's eviction policy), each setting of
 # those takes effect, and its values schema refuses bad settings.
 # Fetches helm into .tools/ first (scripts/fetch-helm); skipped (77) without it.
 set -u
@@ -188,6 +189,60 @@ assert [r["ports"] for r in ingress] == [[{"port": 8443, "protocol": "TCP"}], [{
 PY
 then pass "metricsPort=9090 moves --metrics-listen, the probes, the Service, ServiceMonitor and NetworkPolicy ports"
 else fail "metricsPort=9090: $(cat "$work/err")"; fi
+# --- metricsPort 0: no plain-HTTP port; probes, scrape and NetworkPolicy on HTTPS
+if "$helm" lint --strict "$chart" --namespace "$ns" --set metricsPort=0 >"$work/lint.out" 2>&1 &&
+   "$helm" lint --strict "$chart" --namespace "$ns" --set metricsPort=0,serviceMonitor.enabled=true,networkPolicy.enabled=true \
+        >>"$work/lint.out" 2>&1; then
+    pass "helm lint --strict (metricsPort=0, with and without ServiceMonitor and NetworkPolicy)"
+else fail "helm lint --strict (metricsPort=0)"; cat "$work/lint.out"; fi
+for mode in selfSigned certManager; do
+    if render --set metricsPort=0 --set certificates.mode=$mode --set serviceMonitor.enabled=true \
+            --set networkPolicy.enabled=true >"$work/nometrics-$mode.yaml" 2>"$work/err" &&
+       python3 "$check" $mode "$ns" "$work/nometrics-$mode.yaml" metricsPort=0 &&
+       python3 - "$work/nometrics-$mode.yaml" "$release-migration-webhook.$ns.svc" <<'PY'
+import re, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+objs = {d["kind"]: d for d in docs}
+c = objs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+assert not any(a.startswith("--metrics-listen") for a in c["args"]), c["args"]
+for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+    g = c[probe]["httpGet"]
+    assert g["port"] == "https" and g["scheme"] == "HTTPS", (probe, g)
+secret = objs["Deployment"]["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"]
+sm = objs["ServiceMonitor"]["spec"]["endpoints"]
+assert sm == [{"port": "https", "path": "/metrics", "scheme": "https", "interval": "30s",
+               "tlsConfig": {"ca": {"secret": {"name": secret, "key": "ca.crt"}}, "serverName": sys.argv[2]}}], sm
+ingress = objs["NetworkPolicy"]["spec"]["ingress"]
+assert ingress == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], ingress
+# No 8080 anywhere (a Secret's data is random base64 and may hold any four digits).
+def walk(v, where):
+    if isinstance(v, dict):
+        for k, sub in v.items():
+            walk(sub, f"{where}.{k}")
+    elif isinstance(v, list):
+        for i, sub in enumerate(v):
+            walk(sub, f"{where}[{i}]")
+    else:
+        assert not re.search(r"(?<![0-9])8080(?![0-9])", str(v)), f"{where}: {v}"
+for d in docs:
+    if d["kind"] != "Secret":
+        walk(d, f'{d["kind"]}/{d["metadata"]["name"]}')
+PY
+    then pass "metricsPort=0 ($mode): no --metrics-listen, no metrics port, HTTPS probes on the webhook port, HTTPS scrape with the Secret's ca.crt, no 8080 anywhere"
+    else fail "metricsPort=0 ($mode): $(cat "$work/err")"; fi
+done
+if render --set metricsPort=0 --set networkPolicy.enabled=true --set 'networkPolicy.ingressFrom[0].ipBlock.cidr=10.0.0.0/8' \
+        --set 'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring' >"$work/nometrics-np.yaml" 2>"$work/err" &&
+   python3 - "$work/nometrics-np.yaml" <<'PY'
+import sys, yaml
+objs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+ingress = objs["NetworkPolicy"]["spec"]["ingress"]
+https = [{"port": 8443, "protocol": "TCP"}]
+assert ingress == [{"ports": https, "from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]},
+                   {"ports": https, "from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]}], ingress
+PY
+then pass "metricsPort=0: the NetworkPolicy opens only the HTTPS port, to ingressFrom and to metricsFrom"
+else fail "metricsPort=0 NetworkPolicy with metricsFrom: $(cat "$work/err")"; fi
 if render --kube-version 1.24.0 >/dev/null 2>"$work/err"; then fail "Kubernetes 1.24 accepted (kubeVersion >=1.25)"
 else pass "Kubernetes 1.24 refused: $(head -n 1 "$work/err" | cut -c1-120)"; fi
 
@@ -271,6 +326,7 @@ refuse "an unknown top-level key" replicas --set replicas=3
 refuse "an unknown certificate mode" certificates.mode --set certificates.mode=acme
 refuse "a bad failurePolicy" webhooks.validating.failurePolicy --set webhooks.validating.failurePolicy=Allow
 refuse "a timeout above 30 s" webhooks.timeoutSeconds --set webhooks.timeoutSeconds=31
+refuse "a negative metricsPort (0 turns it off)" metricsPort --set metricsPort=-1
 refuse "a TLS setting for the scrape (metrics are plain HTTP)" tlsConfig --set serviceMonitor.tlsConfig.insecureSkipVerify=true
 refuse "an unknown webhook entry" excludeNamespacesByEntry --set 'webhooks.excludeNamespacesByEntry.pods={a}'
 refuse "a bad unhealthyPodEvictionPolicy" unhealthyPodEvictionPolicy --set podDisruptionBudget.unhealthyPodEvictionPolicy=Never

@@ -63,18 +63,16 @@ if not build:
 users = [l.split()[1] for l in runtime if l.upper().startswith("USER ")]
 if users[-1:] != ["65532:65532"]:
     problems.append(f"runtime stage USER is {users[-1] if users else 'unset'}, want 65532:65532")
-entry = [l.partition(" ")[2] for l in runtime if l.upper().startswith("ENTRYPOINT ")]
-try:
-    if json.loads(entry[-1]) != ["/usr/local/bin/migration-webhook"]:
-        raise ValueError
-except (IndexError, ValueError):
-    problems.append(f"ENTRYPOINT is {entry[-1:]}, want exec form [\"/usr/local/bin/migration-webhook\"]")
-cmd = [l.partition(" ")[2] for l in runtime if l.upper().startswith("CMD ")]
-try:
-    if json.loads(cmd[-1]) != ["serve"]:
-        raise ValueError
-except (IndexError, ValueError):
-    problems.append(f"CMD is {cmd[-1:]}, want exec form [\"serve\"] (no shell at run time)")
+def want_exec_form(instruction, want, why=""):
+    """The runtime stage's last INSTRUCTION is the exec form `want`, else a problem."""
+    args = [l.partition(" ")[2] for l in runtime if l.upper().startswith(instruction + " ")]
+    try:
+        if json.loads(args[-1]) != want:
+            raise ValueError
+    except (IndexError, ValueError):
+        problems.append(f"{instruction} is {args[-1:]}, want exec form {json.dumps(want)}{why}")
+want_exec_form("ENTRYPOINT", ["/usr/local/bin/migration-webhook"])
+want_exec_form("CMD", ["serve"], " (no shell at run time)")
 if not any(l.upper().startswith("COPY ") and "--from=" in l and l.endswith("/usr/local/bin/migration-webhook")
            for l in runtime):
     problems.append("runtime stage does not copy the built binary to /usr/local/bin/migration-webhook")

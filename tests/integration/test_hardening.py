@@ -174,24 +174,23 @@ def request_raw(work, port, head, body=b"", plain=False):
         sock.close()
 
 
-def https(work, port, method, path, body=None, headers=None):
-    conn = http.client.HTTPSConnection("localhost", port, context=tls_context(work), timeout=20)
+def exchange(conn, method, path, body, headers):
+    """(status, body) of one request on conn, which it closes."""
     try:
         conn.request(method, path, body=body, headers=headers or {})
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
         conn.close()
+
+
+def https(work, port, method, path, body=None, headers=None):
+    conn = http.client.HTTPSConnection("localhost", port, context=tls_context(work), timeout=20)
+    return exchange(conn, method, path, body, headers)
 
 
 def http_plain(port, method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    return exchange(http.client.HTTPConnection("127.0.0.1", port, timeout=20), method, path, body, headers)
 
 
 def review_body():

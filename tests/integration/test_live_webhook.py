@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standin  # noqa: E402
-from standin import check, denial, review, vmim  # noqa: E402
+from standin import check, denial, new_vm, review, vmim  # noqa: E402
 
 P = "VM default/{} cannot be live-migrated: "
 NODES = "LIST /api/v1/nodes"
@@ -49,16 +49,6 @@ def kubevirt_cr(cpu_model=None, progress=None):
         conf["cpuModel"] = cpu_model
     return {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt",
             "metadata": {"name": "kubevirt", "namespace": "harvester-system"}, "spec": {"configuration": conf}}
-
-
-def new_vm(name):
-    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"template": {"spec": {
-                "domain": {"devices": {"disks": [{"name": "rootdisk", "disk": {"bus": "virtio"}}],
-                                       "interfaces": [{"name": "default", "masquerade": {}}]},
-                           "memory": {"guest": "2Gi"}},
-                "networks": [{"name": "default", "pod": {}}],
-                "volumes": [{"name": "rootdisk", "persistentVolumeClaim": {"claimName": "vm-migratable-rootdisk"}}]}}}}
 
 
 def cases():

@@ -20,7 +20,7 @@ import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standin  # noqa: E402
-from standin import check, denial, review, vmim  # noqa: E402
+from standin import check, denial, new_vm, review, vmim  # noqa: E402
 
 try:
     import jsonpatch
@@ -148,14 +148,7 @@ def run(c):
     check(resp["apiVersion"] == "admission.k8s.io/v1beta1" and denial(resp), "v1beta1 review answered in v1beta1")
 
     # --- VM CREATE early warnings ----------------------------------------------------
-    vm = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
-          "metadata": {"name": "vm-new", "namespace": "default"},
-          "spec": {"template": {"spec": {
-              "domain": {"devices": {"disks": [{"name": "cd", "cdrom": {"bus": "sata"}}],
-                                     "interfaces": [{"name": "default", "masquerade": {}}]},
-                         "memory": {"guest": "2Gi"}},
-              "networks": [{"name": "default", "pod": {}}],
-              "volumes": [{"name": "cd", "persistentVolumeClaim": {"claimName": "vm-migratable-rootdisk"}}]}}}}
+    vm = new_vm("vm-new", disk="cd", device={"cdrom": {"bus": "sata"}})
     resp = c.review("/validate", review("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "CREATE", vm,
                                         name="vm-new"))
     r = resp["response"]
@@ -201,22 +194,22 @@ def run(c):
     check(resp["response"]["allowed"] and "patch" not in resp["response"], "a pod that is not a migration target is left alone")
 
     # --- VMIM on /mutate: timeout annotations -------------------------------------------
-    obj = vmim("vm-migratable")
-    resp = c.review("/mutate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
-                                      "VirtualMachineInstanceMigration", "CREATE", obj))
-    res = patched(obj, resp)
-    ann = res[0]["metadata"].get("annotations", {}) if res else {}
+    def vmim_annotations(vmi):
+        """The annotations /mutate gives a VMIM of `vmi`."""
+        obj = vmim(vmi)
+        resp = c.review("/mutate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                                          "VirtualMachineInstanceMigration", "CREATE", obj))
+        res = patched(obj, resp)
+        return res[0]["metadata"].get("annotations", {}) if res else {}
+
+    ann = vmim_annotations("vm-migratable")
     check(ann.get("migration-webhook.io/completion-timeout-seconds") == "4000"
           and ann.get("migration-webhook.io/progress-timeout-seconds") == "150"
           and ann.get("migration-webhook.io/timeouts-from") ==
           "KubeVirt CR: 800 s/GiB x 5 (4Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR",
           f"VMIM timeout annotations 4Gi = 5 x 10^9 bytes x 800 = 4000, 150: {ann}")
     # vm-multus is selected by the MigrationPolicy demo-multus (its VMI label and its Namespace's label)
-    obj = vmim("vm-multus")
-    resp = c.review("/mutate", review("kubevirt.io", "v1", "virtualmachineinstancemigrations",
-                                      "VirtualMachineInstanceMigration", "CREATE", obj))
-    res = patched(obj, resp)
-    ann = res[0]["metadata"].get("annotations", {}) if res else {}
+    ann = vmim_annotations("vm-multus")
     check(ann.get("migration-webhook.io/completion-timeout-seconds") == "900"
           and ann.get("migration-webhook.io/timeouts-from") ==
           "MigrationPolicy demo-multus: 300 s/GiB x 3 (2Gi rounded up to whole 10^9 bytes); progress: KubeVirt CR",

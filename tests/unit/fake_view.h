@@ -5,7 +5,8 @@
  *   view_over(objects)     the static view (cluster/static.h) over a cJSON
  *                          array of objects (taken: build it whole first);
  *   view_of_array(objects) the same over a copy of them;
- *   failing view           every lookup fails, as an unreachable API server.
+ *   failing_view           every lookup fails: the API server refuses the connection;
+ *   silent_view            every lookup fails: the API server does not answer in time.
  *
  * The rule tests thus read objects exactly as `--cluster-dir` does: Nodes
  * trimmed to the fields rules read, lookups by kind, namespace and label.
@@ -79,6 +80,9 @@ static inline void failing_destroy(struct cluster_view *v)
 
 static const struct cluster_view_ops failing_ops __attribute__((unused)) = {
     .get = failing_get, .list = failing_list, .ready = failing_ready, .destroy = failing_destroy};
+
+/* A failing view whose API server does not answer in time. */
+static const struct cluster_view silent_view __attribute__((unused)) = {.ops = &failing_ops};
 
 /* The failing view of the rule tests: the API server refuses the connection. */
 static const struct failing_says refused

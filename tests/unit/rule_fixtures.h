@@ -10,6 +10,7 @@
 #define MW_TESTS_RULE_FIXTURES_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -69,33 +70,50 @@ static inline cJSON *json(const char *text)
 }
 
 /*
- * Sets obj.<path...> = value (taken), creating objects on the way and
- * replacing what was there.  "~" in a path part stands for "." inside a key
- * (label keys have dots).
+ * The object that holds the last part of the dotted path under `obj`, that part copied into `key`
+ * ("~" in a part stands for "." inside a key: label keys have dots); objects are created on the
+ * way when `create`, else NULL when one is missing.
  */
-static inline void set_at(cJSON *obj, const char *dotted, cJSON *value)
+static inline cJSON *path_parent(cJSON *obj, const char *dotted, bool create, char key[256])
 {
     char buf[512];
     snprintf(buf, sizeof(buf), "%s", dotted);
-    char *save = NULL, *key = strtok_r(buf, ".", &save);
-    while (key) {
-        char *next = strtok_r(NULL, ".", &save);
-        for (char *p = key; *p; p++)
+    char *save = NULL, *part = strtok_r(buf, ".", &save);
+    while (part) {
+        for (char *p = part; *p; p++)
             if (*p == '~')
                 *p = '.';
-        if (!next) {
-            cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-            cJSON_AddItemToObject(obj, key, value);
-            return;
-        }
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, key);
+        char *next = strtok_r(NULL, ".", &save);
+        if (!next)
+            break;
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, part);
         if (!cJSON_IsObject(child)) {
-            cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-            child = cJSON_AddObjectToObject(obj, key);
+            if (!create)
+                return NULL;
+            cJSON_DeleteItemFromObjectCaseSensitive(obj, part);
+            child = cJSON_AddObjectToObject(obj, part);
         }
         obj = child;
-        key = next;
+        part = next;
     }
+    snprintf(key, 256, "%s", part ? part : "");
+    return obj;
+}
+
+/* Sets obj.<path...> = value (taken), creating objects on the way and replacing what was there. */
+static inline void set_at(cJSON *obj, const char *dotted, cJSON *value)
+{
+    char key[256];
+    cJSON *parent = path_parent(obj, dotted, true, key);
+    cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
+    cJSON_AddItemToObject(parent, key, value);
+}
+
+/* Removes obj.<path...> (set_at's path), if it is there. */
+static inline void drop_at(cJSON *obj, const char *dotted)
+{
+    char key[256];
+    cJSON_DeleteItemFromObjectCaseSensitive(path_parent(obj, dotted, false, key), key);
 }
 
 /* Adds every object of `file` to the array `objects`. */
@@ -107,6 +125,18 @@ static inline void add_fixture(cJSON *objects, const char *file)
     cJSON_Delete(more);
 }
 
+/* An array of the objects given (taken), up to a NULL. */
+static inline cJSON *array_of(cJSON *first, ...)
+{
+    cJSON *out = cJSON_CreateArray();
+    va_list ap;
+    va_start(ap, first);
+    for (cJSON *item = first; item; item = va_arg(ap, cJSON *))
+        cJSON_AddItemToArray(out, item);
+    va_end(ap);
+    return out;
+}
+
 /* The cluster most rule tests run against: the CPU-labelled nodes, the RWX and RWO PVCs, and
  * Harvester's KubeVirt CR (caller frees, or hands it to view_over). */
 static inline cJSON *fixture_cluster(void)
@@ -116,6 +146,14 @@ static inline cJSON *fixture_cluster(void)
     add_fixture(objects, "constructed-pvcs-rwx-vs-rwo.yaml");
     add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
     return objects;
+}
+
+/* The default rule settings (rule_settings_default) as a value. */
+static inline struct rule_settings default_settings(void)
+{
+    struct rule_settings s;
+    rule_settings_default(&s);
+    return s;
 }
 
 typedef void (*rule_entry)(const struct rule_input *, struct verdict *);
@@ -213,6 +251,46 @@ static inline cJSON *make_node(const char *name, const char *labels_json)
 static inline void set_path(cJSON *obj, const char *path, const char *value_json)
 {
     set_at(obj, path, J(value_json));
+}
+
+/* set_path with the value written printf-style. */
+__attribute__((format(printf, 3, 4))) static inline void set_pathf(cJSON *obj, const char *path,
+                                                                   const char *format, ...)
+{
+    char value[2048];
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(value, sizeof(value), format, ap);
+    va_end(ap);
+    set_path(obj, path, value);
+}
+
+/* An array of `n` objects, the i-th parsed from `format` (single-quoted JSON with one %05d for i),
+ * counting up or, `reversed`, down. */
+static inline cJSON *numbered_objects(int n, bool reversed, const char *format)
+{
+    cJSON *out = cJSON_CreateArray();
+    for (int k = 0; k < n; k++) {
+        char text[512];
+        snprintf(text, sizeof(text), format, reversed ? n - 1 - k : k);
+        cJSON_AddItemToArray(out, J(text));
+    }
+    return out;
+}
+
+/* "line N": where it stands in a test, for the shared checks below to name when they fail. */
+#define LINE_TEXT_(n) #n
+#define LINE_TEXT(n) LINE_TEXT_(n)
+#define HERE "line " LINE_TEXT(__LINE__)
+
+/*
+ * A check shared by many cases says which case it runs (HERE at its call, or a table's own name
+ * for the case) before one of its assertions fails, since cmocka reports the line inside it.
+ */
+static inline void name_failing_case(const char *what, bool failing)
+{
+    if (failing)
+        print_message("failing case: %s\n", what);
 }
 
 #endif

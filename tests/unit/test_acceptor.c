@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "case_table.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -101,6 +102,30 @@ static void server_stop(struct server *s)
     acceptor_free(s->acceptor); /* after the daemons: they count connections out in it */
 }
 
+/* The cases get a started server as their state, stopped after them: at most 64 connections, or
+ * at most one. */
+static struct server the_server;
+
+static int start_server(void **state)
+{
+    server_start(&the_server, 64);
+    *state = &the_server;
+    return 0;
+}
+
+static int start_server_of_one(void **state)
+{
+    server_start(&the_server, 1);
+    *state = &the_server;
+    return 0;
+}
+
+static int stop_server(void **state)
+{
+    server_stop(*state);
+    return 0;
+}
+
 /* ---- the client side (in the child) */
 
 static int client_connect(unsigned port)
@@ -179,10 +204,8 @@ static int refused(unsigned port)
 
 static void connections_opened_at_once_are_split_evenly(void **state)
 {
-    (void)state;
-    struct server s;
-    server_start(&s, 64);
-    assert_int_equal(in_child(eight_at_once, s.port), 0);
+    struct server *s = *state;
+    assert_int_equal(in_child(eight_at_once, s->port), 0);
     pthread_mutex_lock(&seen_lock);
     assert_int_equal(nseen, 16);
     int same_as_first = 0;
@@ -190,41 +213,31 @@ static void connections_opened_at_once_are_split_evenly(void **state)
         same_as_first += pthread_equal(seen[i], seen[0]) != 0;
     pthread_mutex_unlock(&seen_lock);
     assert_int_equal(same_as_first, 8); /* 4 connections on each daemon, 2 requests each */
-    server_stop(&s);
 }
 
 static void at_the_limit_a_client_waits_until_a_connection_closes(void **state)
 {
-    (void)state;
-    struct server s;
-    server_start(&s, 1);
-    assert_int_equal(in_child(waits_for_a_free_slot, s.port), 0);
-    server_stop(&s);
+    struct server *s = *state;
+    assert_int_equal(in_child(waits_for_a_free_slot, s->port), 0);
 }
 
 static void a_closed_acceptor_refuses_new_clients(void **state)
 {
-    (void)state;
-    struct server s;
-    server_start(&s, 64);
-    unsigned port = s.port;
-    acceptor_close(s.acceptor);
-    acceptor_close(s.acceptor); /* idempotent */
+    struct server *s = *state;
+    unsigned port = s->port;
+    acceptor_close(s->acceptor);
+    acceptor_close(s->acceptor); /* idempotent */
     assert_int_equal(in_child(refused, port), 0);
-    server_stop(&s);
 }
 
 static void a_port_in_use_is_one_line(void **state)
 {
-    (void)state;
-    struct server s;
-    server_start(&s, 64);
+    struct server *s = *state;
     char err[256] = "";
     struct sockaddr_storage addr;
-    loopback(&addr, s.port);
+    loopback(&addr, s->port);
     assert_null(acceptor_open(&addr, "https", err, sizeof(err)));
     assert_string_equal(err, "Address already in use");
-    server_stop(&s);
 }
 
 /* Reads tests/fuzz/corpus/fuzz_client_hello/<name> into buf; its size. */
@@ -244,25 +257,32 @@ static size_t read_hello(const char *name, unsigned char *buf, size_t cap)
 static void client_hello_versions(void **state)
 {
     (void)state;
+    static const struct {
+        const char *file;
+        int version;
+    } hellos[] = {
+        {"openssl-tls1_1.bin", 0x0302},
+        {"openssl-tls1_2.bin", 0x0303},
+        {"openssl-tls1_3.bin", 0x0304},
+        {"openssl-default.bin", 0x0304},
+        {"tls1_3-body-only.bin", 0x0304},
+        {"grease-then-tls1_1.bin", 0x0302}, /* GREASE is skipped */
+        {"truncated.bin", 0x0303},          /* the legacy version */
+    };
     unsigned char buf[4096];
-    size_t n = read_hello("openssl-tls1_1.bin", buf, sizeof(buf));
-    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0302);
-    n = read_hello("openssl-tls1_2.bin", buf, sizeof(buf));
-    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0303);
-    n = read_hello("openssl-tls1_3.bin", buf, sizeof(buf));
-    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0304);
-    n = read_hello("openssl-default.bin", buf, sizeof(buf));
-    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0304);
-    n = read_hello("tls1_3-body-only.bin", buf, sizeof(buf));
-    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0304);
-    n = read_hello("grease-then-tls1_1.bin", buf, sizeof(buf));
-    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0302); /* GREASE is skipped */
-    n = read_hello("truncated.bin", buf, sizeof(buf));
-    assert_int_equal(acceptor_offered_tls_version(buf, n), 0x0303); /* the legacy version */
-    assert_int_equal(acceptor_offered_tls_version(buf, 10), 0);     /* too short to tell */
+    for (size_t i = 0; i < ROWS(hellos); i++) {
+        size_t n = read_hello(hellos[i].file, buf, sizeof(buf));
+        assert_row_int_equal(hellos[i].file, acceptor_offered_tls_version(buf, n),
+                             hellos[i].version);
+    }
+    assert_int_equal(acceptor_offered_tls_version(buf, 10), 0); /* too short to tell */
 }
 
-TEST_MAIN(cmocka_unit_test(connections_opened_at_once_are_split_evenly),
-          cmocka_unit_test(at_the_limit_a_client_waits_until_a_connection_closes),
-          cmocka_unit_test(a_closed_acceptor_refuses_new_clients),
-          cmocka_unit_test(a_port_in_use_is_one_line), cmocka_unit_test(client_hello_versions))
+TEST_MAIN(cmocka_unit_test_setup_teardown(connections_opened_at_once_are_split_evenly, start_server,
+                                          stop_server),
+          cmocka_unit_test_setup_teardown(at_the_limit_a_client_waits_until_a_connection_closes,
+                                          start_server_of_one, stop_server),
+          cmocka_unit_test_setup_teardown(a_closed_acceptor_refuses_new_clients, start_server,
+                                          stop_server),
+          cmocka_unit_test_setup_teardown(a_port_in_use_is_one_line, start_server, stop_server),
+          cmocka_unit_test(client_hello_versions))

@@ -98,6 +98,12 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
+/* The string at `key` of `obj`, NULL when it is not a string. */
+static const char *text_of(const cJSON *obj, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
 static char *review_text(const char *api, const char *group, const char *resource, const char *op,
                          const char *sub)
 {
@@ -149,12 +155,20 @@ static cJSON *run_review(enum admission_path path, const char *api, const char *
     return answer;
 }
 
+/* Runs a review in `api` and checks that it is answered in the same apiVersion. */
+static cJSON *run_review_in(const char *api, enum admission_path path, const char *group,
+                            const char *resource, const char *op)
+{
+    cJSON *answer = run_review(path, api, group, resource, op, NULL);
+    assert_string_equal(text_of(answer, "apiVersion"), api);
+    return answer;
+}
+
 static const cJSON *response_of(const cJSON *answer)
 {
     const cJSON *resp = cJSON_GetObjectItemCaseSensitive(answer, "response");
     assert_true(cJSON_IsObject(resp));
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "uid")),
-                        "705ab4f5-6393-11e8-b7cc-42010a800002");
+    assert_string_equal(text_of(resp, "uid"), "705ab4f5-6393-11e8-b7cc-42010a800002");
     return resp;
 }
 
@@ -170,8 +184,7 @@ static void assert_400(const char *body, const char *error)
     int status;
     cJSON *answer = run(ADMISSION_VALIDATE, body, NULL, &status);
     assert_int_equal(status, 400);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "error")),
-                        error);
+    assert_string_equal(text_of(answer, "error"), error);
     assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(answer, "code")),
                      400);
     assert_int_equal(cJSON_GetArraySize(answer), 2);
@@ -183,23 +196,17 @@ static void assert_400(const char *body, const char *error)
 static void denial_in_v1_echoes_uid_with_403_forbidden(void **state)
 {
     (void)state;
-    cJSON *answer = run_review(ADMISSION_VALIDATE, "admission.k8s.io/v1", "kubevirt.io",
-                               "virtualmachineinstancemigrations", "CREATE", NULL);
-    assert_string_equal(
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "apiVersion")),
-        "admission.k8s.io/v1");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "kind")),
-                        "AdmissionReview");
+    cJSON *answer = run_review_in("admission.k8s.io/v1", ADMISSION_VALIDATE, "kubevirt.io",
+                                  "virtualmachineinstancemigrations", "CREATE");
+    assert_string_equal(text_of(answer, "kind"), "AdmissionReview");
     const cJSON *resp = response_of(answer);
     assert_false(allowed(resp));
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(resp, "status");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "status")),
-                        "Failure");
+    assert_string_equal(text_of(st, "status"), "Failure");
     assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "code")), 403);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "reason")),
-                        "Forbidden");
+    assert_string_equal(text_of(st, "reason"), "Forbidden");
     assert_string_equal(
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "message")),
+        text_of(st, "message"),
         "VM default/vm1 cannot be live-migrated: disk \"cdrom1\" is a CD-ROM; eject it first");
     assert_null(cJSON_GetObjectItemCaseSensitive(resp, "patch"));
     assert_int_equal(calls, 1);
@@ -211,11 +218,8 @@ static void denial_in_v1_echoes_uid_with_403_forbidden(void **state)
 static void v1beta1_is_answered_in_v1beta1(void **state)
 {
     (void)state;
-    cJSON *answer = run_review(ADMISSION_VALIDATE, "admission.k8s.io/v1beta1", "kubevirt.io",
-                               "kubevirts", "UPDATE", NULL);
-    assert_string_equal(
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "apiVersion")),
-        "admission.k8s.io/v1beta1");
+    cJSON *answer = run_review_in("admission.k8s.io/v1beta1", ADMISSION_VALIDATE, "kubevirt.io",
+                                  "kubevirts", "UPDATE");
     assert_true(allowed(response_of(answer)));
     assert_null(cJSON_GetObjectItemCaseSensitive(response_of(answer), "status"));
     cJSON_Delete(answer);
@@ -242,9 +246,8 @@ static void patch_is_base64_of_the_json_patch_array(void **state)
     cJSON *answer = run_review(ADMISSION_MUTATE, "admission.k8s.io/v1", "", "pods", "CREATE", NULL);
     const cJSON *resp = response_of(answer);
     assert_true(allowed(resp));
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patchType")),
-                        "JSONPatch");
-    const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patch"));
+    assert_string_equal(text_of(resp, "patchType"), "JSONPatch");
+    const char *b64 = text_of(resp, "patch");
     assert_non_null(b64);
 #ifndef MW_HAVE_OPENSSL
     cJSON_Delete(answer);

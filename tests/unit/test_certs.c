@@ -54,15 +54,6 @@ static X509 *parse_cert(const char *pem)
     return x;
 }
 
-static EVP_PKEY *parse_key(const char *pem)
-{
-    BIO *b = BIO_new_mem_buf(pem, -1);
-    EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
-    BIO_free(b);
-    assert_non_null(k);
-    return k;
-}
-
 static struct certs_bundle make(void)
 {
     static const char *const hosts[] = {"migration-webhook.kube-system.svc", "localhost",
@@ -71,6 +62,43 @@ static struct certs_bundle make(void)
     char err[256] = "";
     assert_int_equal(certs_generate(hosts, 4, DAYS, &b, err, sizeof(err)), 0);
     return b;
+}
+
+/* A generated bundle and its two certificates, parsed: the state of the cases that read them. */
+struct generated {
+    struct certs_bundle b;
+    X509 *ca, *cert;
+};
+
+static int generate(void **state)
+{
+    static struct generated g;
+    g.b = make();
+    g.ca = parse_cert(g.b.ca_cert_pem);
+    g.cert = parse_cert(g.b.cert_pem);
+    *state = &g;
+    return 0;
+}
+
+static int free_generated(void **state)
+{
+    struct generated *g = *state;
+    X509_free(g->cert);
+    X509_free(g->ca);
+    certs_bundle_free(&g->b);
+    return 0;
+}
+
+/* The key is an EC key on the P-256 curve. */
+static void assert_ec_p256(const EVP_PKEY *key)
+{
+    assert_true(EVP_PKEY_is_a(key, "EC"));
+    char group[64];
+    size_t len = 0;
+    assert_int_equal(
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len),
+        1);
+    assert_string_equal(group, "prime256v1");
 }
 
 /* Whether the extension `nid` of `x` is marked critical (-1: absent). */
@@ -82,87 +110,63 @@ static int ext_critical(X509 *x, int nid)
 
 static void sans_hold_every_host(void **state)
 {
-    (void)state;
-    struct certs_bundle b = make();
-    X509 *cert = parse_cert(b.cert_pem);
-    assert_int_equal(X509_check_host(cert, "migration-webhook.kube-system.svc", 0, 0, NULL), 1);
-    assert_int_equal(X509_check_host(cert, "localhost", 0, 0, NULL), 1);
-    assert_int_equal(X509_check_host(cert, "other.example", 0, 0, NULL), 0);
-    assert_int_equal(X509_check_ip_asc(cert, "127.0.0.1", 0), 1);
-    assert_int_equal(X509_check_ip_asc(cert, "::1", 0), 1);
-    assert_int_equal(X509_check_ip_asc(cert, "10.0.0.1", 0), 0);
+    const struct generated *g = *state;
+    assert_int_equal(X509_check_host(g->cert, "migration-webhook.kube-system.svc", 0, 0, NULL), 1);
+    assert_int_equal(X509_check_host(g->cert, "localhost", 0, 0, NULL), 1);
+    assert_int_equal(X509_check_host(g->cert, "other.example", 0, 0, NULL), 0);
+    assert_int_equal(X509_check_ip_asc(g->cert, "127.0.0.1", 0), 1);
+    assert_int_equal(X509_check_ip_asc(g->cert, "::1", 0), 1);
+    assert_int_equal(X509_check_ip_asc(g->cert, "10.0.0.1", 0), 0);
     /* An IP address is not written as a DNS name. */
-    assert_int_equal(X509_check_host(cert, "127.0.0.1", 0, 0, NULL), 0);
-    X509_free(cert);
-    certs_bundle_free(&b);
+    assert_int_equal(X509_check_host(g->cert, "127.0.0.1", 0, 0, NULL), 0);
 }
 
 static void key_is_ec_p256_and_matches_the_certificate(void **state)
 {
-    (void)state;
-    struct certs_bundle b = make();
-    EVP_PKEY *key = parse_key(b.key_pem);
-    assert_true(EVP_PKEY_is_a(key, "EC"));
-    char group[64];
-    size_t len = 0;
-    assert_int_equal(
-        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len),
-        1);
-    assert_string_equal(group, "prime256v1");
-    X509 *cert = parse_cert(b.cert_pem);
-    assert_int_equal(X509_check_private_key(cert, key), 1);
-    X509_free(cert);
+    const struct generated *g = *state;
+    BIO *pem = BIO_new_mem_buf(g->b.key_pem, -1);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(pem, NULL, NULL, NULL);
+    BIO_free(pem);
+    assert_non_null(key);
+    assert_ec_p256(key);
+    assert_int_equal(X509_check_private_key(g->cert, key), 1);
     EVP_PKEY_free(key);
-    certs_bundle_free(&b);
 }
 
 static void certificate_verifies_against_the_ca(void **state)
 {
-    (void)state;
-    struct certs_bundle b = make();
-    X509 *ca = parse_cert(b.ca_cert_pem);
-    X509 *cert = parse_cert(b.cert_pem);
+    const struct generated *g = *state;
     X509_STORE *store = X509_STORE_new();
-    X509_STORE_add_cert(store, ca);
+    X509_STORE_add_cert(store, g->ca);
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    X509_STORE_CTX_init(ctx, store, cert, NULL);
+    X509_STORE_CTX_init(ctx, store, g->cert, NULL);
     X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
     assert_int_equal(X509_verify_cert(ctx), 1);
-    assert_int_equal(X509_check_ca(ca), 1);
-    assert_int_equal(X509_check_ca(cert), 0);
+    assert_int_equal(X509_check_ca(g->ca), 1);
+    assert_int_equal(X509_check_ca(g->cert), 0);
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
-    X509_free(cert);
-    X509_free(ca);
-    certs_bundle_free(&b);
 }
 
 static void ca_signs_certificates_and_the_serving_certificate_serves(void **state)
 {
-    (void)state;
-    struct certs_bundle b = make();
-    X509 *ca = parse_cert(b.ca_cert_pem);
-    X509 *cert = parse_cert(b.cert_pem);
+    const struct generated *g = *state;
 
-    assert_true(X509_get_extension_flags(ca) & EXFLAG_CA);
-    assert_int_equal(X509_get_pathlen(ca), -1); /* no path length limit */
-    assert_int_equal(ext_critical(ca, NID_basic_constraints), 1);
-    assert_int_equal(X509_get_key_usage(ca), KU_KEY_CERT_SIGN | KU_CRL_SIGN);
-    assert_int_equal(ext_critical(ca, NID_key_usage), 1);
-    assert_int_equal(ext_critical(ca, NID_ext_key_usage), -1);
-    assert_int_equal(ext_critical(ca, NID_subject_alt_name), -1);
+    assert_true(X509_get_extension_flags(g->ca) & EXFLAG_CA);
+    assert_int_equal(X509_get_pathlen(g->ca), -1); /* no path length limit */
+    assert_int_equal(ext_critical(g->ca, NID_basic_constraints), 1);
+    assert_int_equal(X509_get_key_usage(g->ca), KU_KEY_CERT_SIGN | KU_CRL_SIGN);
+    assert_int_equal(ext_critical(g->ca, NID_key_usage), 1);
+    assert_int_equal(ext_critical(g->ca, NID_ext_key_usage), -1);
+    assert_int_equal(ext_critical(g->ca, NID_subject_alt_name), -1);
 
-    assert_false(X509_get_extension_flags(cert) & EXFLAG_CA);
-    assert_int_equal(ext_critical(cert, NID_basic_constraints), 1);
-    assert_int_equal(X509_get_key_usage(cert), KU_DIGITAL_SIGNATURE);
-    assert_int_equal(ext_critical(cert, NID_key_usage), 1);
-    assert_int_equal(X509_get_extended_key_usage(cert), XKU_SSL_SERVER);
-    assert_int_equal(ext_critical(cert, NID_ext_key_usage), 0);
-    assert_int_equal(ext_critical(cert, NID_subject_alt_name), 0);
-
-    X509_free(cert);
-    X509_free(ca);
-    certs_bundle_free(&b);
+    assert_false(X509_get_extension_flags(g->cert) & EXFLAG_CA);
+    assert_int_equal(ext_critical(g->cert, NID_basic_constraints), 1);
+    assert_int_equal(X509_get_key_usage(g->cert), KU_DIGITAL_SIGNATURE);
+    assert_int_equal(ext_critical(g->cert, NID_key_usage), 1);
+    assert_int_equal(X509_get_extended_key_usage(g->cert), XKU_SSL_SERVER);
+    assert_int_equal(ext_critical(g->cert, NID_ext_key_usage), 0);
+    assert_int_equal(ext_critical(g->cert, NID_subject_alt_name), 0);
 }
 
 /* The subject key identifier is the SHA-1 of the public key bits (RFC 5280 method 1). */
@@ -179,25 +183,19 @@ static void assert_key_id_is_sha1_of_the_key(X509 *x)
 
 static void key_identifiers_link_the_certificate_to_its_ca(void **state)
 {
-    (void)state;
-    struct certs_bundle b = make();
-    X509 *ca = parse_cert(b.ca_cert_pem);
-    X509 *cert = parse_cert(b.cert_pem);
-    assert_key_id_is_sha1_of_the_key(ca);
-    assert_key_id_is_sha1_of_the_key(cert);
-    assert_int_equal(ext_critical(ca, NID_subject_key_identifier), 0);
-    assert_int_equal(ext_critical(cert, NID_subject_key_identifier), 0);
+    const struct generated *g = *state;
+    assert_key_id_is_sha1_of_the_key(g->ca);
+    assert_key_id_is_sha1_of_the_key(g->cert);
+    assert_int_equal(ext_critical(g->ca, NID_subject_key_identifier), 0);
+    assert_int_equal(ext_critical(g->cert, NID_subject_key_identifier), 0);
 
-    assert_null(X509_get0_authority_key_id(ca));
-    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(cert);
+    assert_null(X509_get0_authority_key_id(g->ca));
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(g->cert);
     assert_non_null(aki);
-    assert_int_equal(ASN1_STRING_cmp(aki, X509_get0_subject_key_id(ca)), 0);
-    assert_null(X509_get0_authority_issuer(cert)); /* the key id alone */
-    assert_null(X509_get0_authority_serial(cert));
-    assert_int_equal(ext_critical(cert, NID_authority_key_identifier), 0);
-    X509_free(cert);
-    X509_free(ca);
-    certs_bundle_free(&b);
+    assert_int_equal(ASN1_STRING_cmp(aki, X509_get0_subject_key_id(g->ca)), 0);
+    assert_null(X509_get0_authority_issuer(g->cert)); /* the key id alone */
+    assert_null(X509_get0_authority_serial(g->cert));
+    assert_int_equal(ext_critical(g->cert, NID_authority_key_identifier), 0);
 }
 
 /* The CN of `name` as a UTF8String, copied into buf. */
@@ -240,55 +238,40 @@ static void assert_validity(X509 *x, int days)
 
 static void subjects_serials_and_validity(void **state)
 {
-    (void)state;
-    struct certs_bundle b = make();
-    X509 *ca = parse_cert(b.ca_cert_pem);
-    X509 *cert = parse_cert(b.cert_pem);
+    const struct generated *g = *state;
     char cn[128], ca_serial[64], serial[64];
 
-    common_name(X509_get_subject_name(ca), cn, sizeof(cn));
+    common_name(X509_get_subject_name(g->ca), cn, sizeof(cn));
     assert_string_equal(cn, "migration-webhook CA");
-    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(ca), X509_get_subject_name(ca)), 0);
-    common_name(X509_get_subject_name(cert), cn, sizeof(cn));
+    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(g->ca), X509_get_subject_name(g->ca)), 0);
+    common_name(X509_get_subject_name(g->cert), cn, sizeof(cn));
     assert_string_equal(cn, "migration-webhook.kube-system.svc");
-    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(ca)), 0);
+    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(g->cert), X509_get_subject_name(g->ca)), 0);
 
-    assert_int_equal(X509_get_version(ca), X509_VERSION_3);
-    assert_int_equal(X509_get_version(cert), X509_VERSION_3);
-    assert_int_equal(X509_get_signature_nid(ca), NID_ecdsa_with_SHA256);
-    assert_int_equal(X509_get_signature_nid(cert), NID_ecdsa_with_SHA256);
-    assert_random_serial(ca, ca_serial, sizeof(ca_serial));
-    assert_random_serial(cert, serial, sizeof(serial));
+    assert_int_equal(X509_get_version(g->ca), X509_VERSION_3);
+    assert_int_equal(X509_get_version(g->cert), X509_VERSION_3);
+    assert_int_equal(X509_get_signature_nid(g->ca), NID_ecdsa_with_SHA256);
+    assert_int_equal(X509_get_signature_nid(g->cert), NID_ecdsa_with_SHA256);
+    assert_random_serial(g->ca, ca_serial, sizeof(ca_serial));
+    assert_random_serial(g->cert, serial, sizeof(serial));
     assert_string_not_equal(ca_serial, serial);
-    assert_validity(ca, DAYS);
-    assert_validity(cert, DAYS);
+    assert_validity(g->ca, DAYS);
+    assert_validity(g->cert, DAYS);
 
-    EVP_PKEY *ca_key = X509_get0_pubkey(ca);
-    assert_true(EVP_PKEY_is_a(ca_key, "EC"));
-    char group[64];
-    size_t len = 0;
-    assert_int_equal(EVP_PKEY_get_utf8_string_param(ca_key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                                    sizeof(group), &len),
-                     1);
-    assert_string_equal(group, "prime256v1");
-    X509_free(cert);
-    X509_free(ca);
-    certs_bundle_free(&b);
+    assert_ec_p256(X509_get0_pubkey(g->ca));
 }
 
 static void key_is_unencrypted_pkcs8_pem(void **state)
 {
-    (void)state;
-    struct certs_bundle b = make();
+    const struct generated *g = *state;
     const char head[] = "-----BEGIN PRIVATE KEY-----\n";
     const char tail[] = "-----END PRIVATE KEY-----\n";
-    assert_memory_equal(b.key_pem, head, strlen(head));
-    size_t n = strlen(b.key_pem);
+    assert_memory_equal(g->b.key_pem, head, strlen(head));
+    size_t n = strlen(g->b.key_pem);
     assert_true(n > strlen(tail));
-    assert_string_equal(b.key_pem + n - strlen(tail), tail);
-    assert_memory_equal(b.ca_cert_pem, "-----BEGIN CERTIFICATE-----\n", 28);
-    assert_memory_equal(b.cert_pem, "-----BEGIN CERTIFICATE-----\n", 28);
-    certs_bundle_free(&b);
+    assert_string_equal(g->b.key_pem + n - strlen(tail), tail);
+    assert_memory_equal(g->b.ca_cert_pem, "-----BEGIN CERTIFICATE-----\n", 28);
+    assert_memory_equal(g->b.cert_pem, "-----BEGIN CERTIFICATE-----\n", 28);
 }
 
 static void the_first_host_must_fit_the_common_name(void **state)
@@ -349,12 +332,11 @@ static void bad_hosts_and_days_are_refused(void **state)
 
 static void files_are_written_with_a_private_key(void **state)
 {
-    (void)state;
+    const struct generated *g = *state;
     char dir[] = "/tmp/mw-certs-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    struct certs_bundle b = make();
     char err[256] = "";
-    assert_int_equal(certs_write_dir(&b, dir, err, sizeof(err)), 0);
+    assert_int_equal(certs_write_dir(&g->b, dir, err, sizeof(err)), 0);
     const char *names[] = {"ca.crt", "tls.crt", "tls.key"};
     const unsigned modes[] = {0644, 0644, 0600};
     for (int i = 0; i < 3; i++) {
@@ -366,21 +348,25 @@ static void files_are_written_with_a_private_key(void **state)
         unlink(path);
     }
     rmdir(dir);
-    assert_int_equal(certs_write_dir(&b, "/nonexistent-dir", err, sizeof(err)), -1);
+    assert_int_equal(certs_write_dir(&g->b, "/nonexistent-dir", err, sizeof(err)), -1);
     assert_non_null(strstr(err, "/nonexistent-dir/ca.crt"));
-    certs_bundle_free(&b);
 }
 
-TEST_MAIN(cmocka_unit_test(sans_hold_every_host),
-          cmocka_unit_test(key_is_ec_p256_and_matches_the_certificate),
-          cmocka_unit_test(certificate_verifies_against_the_ca),
-          cmocka_unit_test(ca_signs_certificates_and_the_serving_certificate_serves),
-          cmocka_unit_test(key_identifiers_link_the_certificate_to_its_ca),
-          cmocka_unit_test(subjects_serials_and_validity),
-          cmocka_unit_test(key_is_unencrypted_pkcs8_pem),
+TEST_MAIN(cmocka_unit_test_setup_teardown(sans_hold_every_host, generate, free_generated),
+          cmocka_unit_test_setup_teardown(key_is_ec_p256_and_matches_the_certificate, generate,
+                                          free_generated),
+          cmocka_unit_test_setup_teardown(certificate_verifies_against_the_ca, generate,
+                                          free_generated),
+          cmocka_unit_test_setup_teardown(ca_signs_certificates_and_the_serving_certificate_serves,
+                                          generate, free_generated),
+          cmocka_unit_test_setup_teardown(key_identifiers_link_the_certificate_to_its_ca, generate,
+                                          free_generated),
+          cmocka_unit_test_setup_teardown(subjects_serials_and_validity, generate, free_generated),
+          cmocka_unit_test_setup_teardown(key_is_unencrypted_pkcs8_pem, generate, free_generated),
           cmocka_unit_test(the_first_host_must_fit_the_common_name),
           cmocka_unit_test(each_generation_has_its_own_ca),
           cmocka_unit_test(bad_hosts_and_days_are_refused),
-          cmocka_unit_test(files_are_written_with_a_private_key))
+          cmocka_unit_test_setup_teardown(files_are_written_with_a_private_key, generate,
+                                          free_generated))
 
 #endif /* MW_HAVE_OPENSSL */

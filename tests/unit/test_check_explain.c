@@ -4,8 +4,7 @@
  * R rendered from the VMI, with several affinity terms, tolerations of every
  * shape, and a host model that cannot be known.
  */
-#include "rule_fixtures.h"
-
+#include "migration_fixture.h"
 #include "server/check_explain.h"
 #include "test_main.h"
 
@@ -21,23 +20,16 @@ static cJSON *vmi_on_node_a(void)
 /* The report of `vmi` in `cluster` (VMIM `vmim` may be NULL) and its text; caller frees both. */
 static cJSON *explain(cJSON *cluster, cJSON *vmi, cJSON *vmim, char **text)
 {
-    struct cluster_view *view = view_of_array(cluster);
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    struct migration_ctx ctx;
-    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
-    assert_int_equal(migration_ctx_use_migration(&ctx, vmim), 0);
+    struct migration_fixture f;
+    migration_open(HERE, &f, cluster, vmi, CV_OK);
+    assert_int_equal(migration_ctx_use_migration(&f.ctx, vmim), 0);
     cJSON *report = cJSON_CreateObject();
-    check_explain_add(report, &ctx);
+    check_explain_add(report, &f.ctx);
     size_t len = 0;
     FILE *out = open_memstream(text, &len);
     check_explain_print(report, out, false);
     fclose(out);
-    migration_ctx_free(&ctx);
-    cv_scope_release(&scope);
-    cv_destroy(view);
-    cJSON_Delete(cluster);
-    cJSON_Delete(vmi);
+    migration_close(&f);
     cJSON_Delete(vmim);
     return report;
 }

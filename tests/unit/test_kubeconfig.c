@@ -34,13 +34,24 @@ static const char KUBECONFIG[] =
     " {\"name\":\"lab\",\"context\":{\"cluster\":\"lab-cluster\",\"user\":\"robot\"}},"
     " {\"name\":\"broken\",\"context\":{\"cluster\":\"nowhere\",\"user\":\"admin\"}}]}";
 
+/* The error text of the last call. */
+static char err[512];
+
+/* kubeconfig_from_json() on the JSON text `json`, read from the directory `dir`. */
+static int from_text(const char *json, const char *dir, const char *context, struct kube_config *c)
+{
+    cJSON *doc = cJSON_Parse(json);
+    err[0] = '\0';
+    int rc = kubeconfig_from_json(doc, dir, context, c, err, sizeof(err));
+    cJSON_Delete(doc);
+    return rc;
+}
+
 static void current_context_with_inline_data(void **state)
 {
     (void)state;
-    cJSON *doc = cJSON_Parse(KUBECONFIG);
     struct kube_config c;
-    char err[256] = "";
-    assert_int_equal(kubeconfig_from_json(doc, "/etc/kube", NULL, &c, err, sizeof(err)), 0);
+    assert_int_equal(from_text(KUBECONFIG, "/etc/kube", NULL, &c), 0);
     assert_string_equal(c.server, "https://10.0.0.1:6443");
     assert_int_equal(c.ca_data_len, 28);
     assert_memory_equal(c.ca_data, "-----BEGIN CERTIFICATE-----\n", 28);
@@ -54,16 +65,13 @@ static void current_context_with_inline_data(void **state)
     assert_int_equal(c.insecure, 0);
     assert_string_equal(c.warning, "");
     kube_config_free(&c);
-    cJSON_Delete(doc);
 }
 
 static void named_context_with_files_and_insecure(void **state)
 {
     (void)state;
-    cJSON *doc = cJSON_Parse(KUBECONFIG);
     struct kube_config c;
-    char err[256] = "";
-    assert_int_equal(kubeconfig_from_json(doc, "/etc/kube", "lab", &c, err, sizeof(err)), 0);
+    assert_int_equal(from_text(KUBECONFIG, "/etc/kube", "lab", &c), 0);
     assert_string_equal(c.server, "https://lab.example:443");
     assert_string_equal(c.ca_file, "/etc/kube/certs/ca.crt");
     assert_null(c.ca_data);
@@ -76,44 +84,38 @@ static void named_context_with_files_and_insecure(void **state)
         c.warning, "kubeconfig: insecure-skip-tls-verify is set: the API server's certificate is "
                    "not verified");
     kube_config_free(&c);
-    cJSON_Delete(doc);
 }
 
 static void bad_contexts_are_errors(void **state)
 {
     (void)state;
-    cJSON *doc = cJSON_Parse(KUBECONFIG);
     struct kube_config c;
-    char err[256] = "";
-    assert_int_equal(kubeconfig_from_json(doc, "/", "staging", &c, err, sizeof(err)), -1);
+    assert_int_equal(from_text(KUBECONFIG, "/", "staging", &c), -1);
     assert_string_equal(err, "kubeconfig: context \"staging\" not found");
-    assert_int_equal(kubeconfig_from_json(doc, "/", "broken", &c, err, sizeof(err)), -1);
+    assert_int_equal(from_text(KUBECONFIG, "/", "broken", &c), -1);
     assert_string_equal(err, "kubeconfig: cluster \"nowhere\" of context \"broken\" not found");
-    cJSON_Delete(doc);
 
-    doc = cJSON_Parse("{\"clusters\":[],\"contexts\":[]}");
-    assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);
+    assert_int_equal(from_text("{\"clusters\":[],\"contexts\":[]}", "/", NULL, &c), -1);
     assert_string_equal(err, "kubeconfig: no current-context");
-    cJSON_Delete(doc);
 
-    doc = cJSON_Parse("{\"current-context\":\"x\",\"contexts\":[{\"name\":\"x\",\"context\":{"
-                      "\"cluster\":\"c\"}}],"
-                      "\"clusters\":[{\"name\":\"c\",\"cluster\":{\"server\":\"https://h\","
-                      "\"certificate-authority-data\":\"not base64!\"}}]}");
-    assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);
+    assert_int_equal(
+        from_text("{\"current-context\":\"x\",\"contexts\":[{\"name\":\"x\",\"context\":{"
+                  "\"cluster\":\"c\"}}],"
+                  "\"clusters\":[{\"name\":\"c\",\"cluster\":{\"server\":\"https://h\","
+                  "\"certificate-authority-data\":\"not base64!\"}}]}",
+                  "/", NULL, &c),
+        -1);
     assert_string_equal(err, "kubeconfig: certificate-authority-data is not valid base64");
-    cJSON_Delete(doc);
 
     /* wrong types never crash */
-    doc = cJSON_Parse("{\"current-context\":7,\"contexts\":{\"name\":\"x\"},\"clusters\":\"no\"}");
-    assert_int_equal(kubeconfig_from_json(doc, "/", NULL, &c, err, sizeof(err)), -1);
-    assert_int_equal(kubeconfig_from_json(doc, "/", "x", &c, err, sizeof(err)), -1);
-    cJSON_Delete(doc);
+    const char *wrong = "{\"current-context\":7,\"contexts\":{\"name\":\"x\"},\"clusters\":\"no\"}";
+    assert_int_equal(from_text(wrong, "/", NULL, &c), -1);
+    assert_int_equal(from_text(wrong, "/", "x", &c), -1);
     assert_int_equal(kubeconfig_from_json(NULL, "/", NULL, &c, err, sizeof(err)), -1);
 }
 
 /* A kubeconfig whose cluster has certificate-authority-data `b64`: 0 and the bytes in c, or -1. */
-static int load_ca_data(const char *b64, struct kube_config *c, char *err, size_t errlen)
+static int load_ca_data(const char *b64, struct kube_config *c)
 {
     cJSON *doc =
         cJSON_Parse("{\"current-context\":\"x\",\"contexts\":[{\"name\":\"x\",\"context\":{"
@@ -122,7 +124,7 @@ static int load_ca_data(const char *b64, struct kube_config *c, char *err, size_
     cJSON *cluster =
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "clusters"), 0), "cluster");
     cJSON_AddStringToObject(cluster, "certificate-authority-data", b64);
-    int rc = kubeconfig_from_json(doc, "/", NULL, c, err, errlen);
+    int rc = kubeconfig_from_json(doc, "/", NULL, c, err, sizeof(err));
     cJSON_Delete(doc);
     return rc;
 }
@@ -131,10 +133,8 @@ static void base64_data_may_be_wrapped_but_must_be_whole(void **state)
 {
     (void)state;
     struct kube_config c;
-    char err[256] = "";
     /* Wrapped the way `base64` and YAML block scalars wrap it. */
-    assert_int_equal(
-        load_ca_data("LS0tLS1CRUdJTiBD\r\nRVJUSUZJ Q0FURS0t\tLS0tCg==\n", &c, err, sizeof(err)), 0);
+    assert_int_equal(load_ca_data("LS0tLS1CRUdJTiBD\r\nRVJUSUZJ Q0FURS0t\tLS0tCg==\n", &c), 0);
     assert_int_equal(c.ca_data_len, 28);
     assert_memory_equal(c.ca_data, "-----BEGIN CERTIFICATE-----\n", 28);
     kube_config_free(&c);
@@ -142,7 +142,7 @@ static void base64_data_may_be_wrapped_but_must_be_whole(void **state)
     const char *const good[] = {"QQ==", "QUI=", "QUJD"};
     const char *const want[] = {"A", "AB", "ABC"};
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(load_ca_data(good[i], &c, err, sizeof(err)), 0);
+        assert_int_equal(load_ca_data(good[i], &c), 0);
         assert_int_equal(c.ca_data_len, strlen(want[i]));
         assert_string_equal(c.ca_data, want[i]);
         kube_config_free(&c);
@@ -150,9 +150,17 @@ static void base64_data_may_be_wrapped_but_must_be_whole(void **state)
     /* Missing padding, padding inside, a character outside the alphabet, nothing at all. */
     const char *const bad[] = {"QUI", "QQ==QUJD", "QU=I", "QUJ-", "QUJD_w==", " \n "};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(load_ca_data(bad[i], &c, err, sizeof(err)), -1);
+        assert_int_equal(load_ca_data(bad[i], &c), -1);
         assert_string_equal(err, "kubeconfig: certificate-authority-data is not valid base64");
     }
+}
+
+static void write_at(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
 }
 
 static void file_paths_are_relative_to_the_kubeconfig(void **state)
@@ -162,22 +170,17 @@ static void file_paths_are_relative_to_the_kubeconfig(void **state)
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof(path), "%s/config", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(KUBECONFIG, f);
-    fclose(f);
+    write_at(path, KUBECONFIG);
     /* switch the current context to "lab" by loading a variant */
     cJSON *doc = cJSON_Parse(KUBECONFIG);
     cJSON_ReplaceItemInObject(doc, "current-context", cJSON_CreateString("lab"));
     char *text = cJSON_Print(doc);
-    f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
+    write_at(path, text);
     free(text);
     cJSON_Delete(doc);
 
     struct kube_config c;
-    char err[256] = "", want[300];
+    char want[300];
     assert_int_equal(kubeconfig_load(path, &c, err, sizeof(err)), 0);
     snprintf(want, sizeof(want), "%s/certs/ca.crt", dir);
     assert_string_equal(c.ca_file, want);
@@ -195,10 +198,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[256];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    write_at(path, text);
 }
 
 static void in_cluster_ipv4_and_ipv6(void **state)
@@ -214,7 +214,7 @@ static void in_cluster_ipv4_and_ipv6(void **state)
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
 
     struct kube_config c;
-    char err[256] = "", want[300];
+    char want[300];
     assert_int_equal(kubeconfig_in_cluster(&c, err, sizeof(err)), 0);
     assert_string_equal(c.server, "https://10.43.0.1:443");
     snprintf(want, sizeof(want), "%s/token", dir);
@@ -257,7 +257,6 @@ static void exec_plugin_is_read_and_copied(void **state)
         "\"env\":[{\"name\":\"REGION\",\"value\":\"eu\"}],\"installHint\":\"get it\"}}}],"
         "\"contexts\":[{\"name\":\"c\",\"context\":{\"cluster\":\"k\",\"user\":\"sso\"}}]}");
     struct kube_config c, copy;
-    char err[256] = "";
     assert_int_equal(kubeconfig_from_json(doc, "/home/u/.kube", NULL, &c, err, sizeof(err)), 0);
     assert_string_equal(c.exec.command, "/home/u/.kube/bin/login");
     assert_int_equal(c.exec.nargs, 2);
@@ -308,14 +307,6 @@ static void expiration_timestamps(void **state)
 
 static char search_dir[] = "/tmp/mw-kubeconfig-XXXXXX";
 
-static void write_at(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* kubectl's search order: --kubeconfig, $KUBECONFIG (merged, first wins), ~/.kube/config. */
 static void search_order_and_merge(void **state)
 {
@@ -344,7 +335,7 @@ static void search_order_and_merge(void **state)
     snprintf(list, sizeof(list), "%s:%s/missing.yaml:%s", a, search_dir, b);
     setenv("KUBECONFIG", list, 1);
     struct kube_config c;
-    char err[512] = "", source[512];
+    char source[512];
     assert_int_equal(kubeconfig_resolve(NULL, NULL, &c, source, sizeof(source), err, sizeof(err)),
                      0);
     assert_string_equal(c.context, "one");        /* a.yaml's current-context */

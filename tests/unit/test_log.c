@@ -41,15 +41,17 @@ static char *capture(void (*fn)(void))
     return text;
 }
 
-/* The one line of `text` parsed as JSON. */
-static cJSON *only_line(const char *text)
+/* The one line fn logs, parsed as JSON (caller frees). */
+static cJSON *logged_line(void (*fn)(void))
 {
+    char *text = capture(fn);
     const char *nl = strchr(text, '\n');
     assert_non_null(nl);
     assert_int_equal(nl[1], '\0');
     assert_true(log_utf8_valid(text));
     cJSON *line = cJSON_Parse(text);
     assert_non_null(line);
+    free(text);
     return line;
 }
 
@@ -78,21 +80,28 @@ static void sanitize_replaces_bad_bytes_and_cuts_between_characters(void **state
     assert_false(log_utf8_valid("caf\xC3"));
 }
 
-static void review_404_with_raw_bytes(void)
+static const struct review_log *review_to_log;
+
+static void log_the_review(void)
 {
-    struct review_log r = {.path = "/%ff/\xff\xfe",
-                           .verdict = "error",
-                           .status = 404,
-                           .error = "no such path \xff",
-                           .duration_us = 12};
-    log_review(&r);
+    log_review(review_to_log);
+}
+
+/* The line log_review() writes for r, parsed (caller frees). */
+static cJSON *review_line(const struct review_log *r)
+{
+    review_to_log = r;
+    return logged_line(log_the_review);
 }
 
 static void a_4xx_review_line_is_warn_and_valid_utf8(void **state)
 {
     (void)state;
-    char *text = capture(review_404_with_raw_bytes);
-    cJSON *line = only_line(text);
+    cJSON *line = review_line(&(struct review_log){.path = "/%ff/\xff\xfe",
+                                                   .verdict = "error",
+                                                   .status = 404,
+                                                   .error = "no such path \xff",
+                                                   .duration_us = 12});
     assert_string_equal(str(line, "level"), "warn");
     assert_string_equal(str(line, "path"), "/%ff/\xEF\xBF\xBD\xEF\xBF\xBD");
     assert_string_equal(str(line, "error"), "no such path \xEF\xBF\xBD");
@@ -100,39 +109,24 @@ static void a_4xx_review_line_is_warn_and_valid_utf8(void **state)
     assert_null(cJSON_GetObjectItemCaseSensitive(line, "duration_us"));
     assert_null(cJSON_GetObjectItemCaseSensitive(line, "caller"));
     cJSON_Delete(line);
-    free(text);
-}
-
-static void review_denied(void)
-{
-    struct review_log r = {.path = "/validate", .verdict = "denied", .status = 200};
-    log_review(&r);
-}
-
-static void review_500(void)
-{
-    struct review_log r = {.path = "/validate", .verdict = "error", .status = 500, .error = "x"};
-    log_review(&r);
 }
 
 static void a_denial_stays_info_and_a_500_is_error_with_caller(void **state)
 {
     (void)state;
-    char *text = capture(review_denied);
-    cJSON *line = only_line(text);
+    cJSON *line =
+        review_line(&(struct review_log){.path = "/validate", .verdict = "denied", .status = 200});
     assert_string_equal(str(line, "level"), "info");
     assert_string_equal(str(line, "verdict"), "denied");
     cJSON_Delete(line);
-    free(text);
-    text = capture(review_500);
-    line = only_line(text);
+    line = review_line(
+        &(struct review_log){.path = "/validate", .verdict = "error", .status = 500, .error = "x"});
     assert_string_equal(str(line, "level"), "error");
     const char *caller = str(line, "caller");
     assert_non_null(caller);
     assert_int_equal(strncmp(caller, "tests/unit/test_log.c:", 22), 0);
     assert_true(atoi(caller + 22) > 0);
     cJSON_Delete(line);
-    free(text);
 }
 
 static void fields_with_snake_keys(void)
@@ -148,8 +142,7 @@ static void fields_with_snake_keys(void)
 static void keys_are_lower_camel_case_and_values_valid(void **state)
 {
     (void)state;
-    char *text = capture(fields_with_snake_keys);
-    cJSON *line = only_line(text);
+    cJSON *line = logged_line(fields_with_snake_keys);
     assert_int_equal(
         cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(line, "droppedSlowClients")), 3);
     assert_string_equal(str(line, "remoteAddr"), "10.0.0.1\xEF\xBF\xBD");
@@ -157,7 +150,6 @@ static void keys_are_lower_camel_case_and_values_valid(void **state)
     assert_string_equal(str(line, "level"), "error");
     assert_non_null(strstr(str(line, "caller"), "test_log.c:"));
     cJSON_Delete(line);
-    free(text);
 }
 
 static void long_message(void)
@@ -173,14 +165,12 @@ static void long_message(void)
 static void a_cut_message_ends_on_a_character(void **state)
 {
     (void)state;
-    char *text = capture(long_message);
-    cJSON *line = only_line(text);
+    cJSON *line = logged_line(long_message);
     const char *e = str(line, "error");
     assert_non_null(e);
     assert_null(strstr(e, "\xEF\xBF\xBD")); /* the split character dropped, not replaced */
     assert_true(strlen(e) >= 1020 && strlen(e) <= 1023);
     cJSON_Delete(line);
-    free(text);
 }
 
 TEST_MAIN(cmocka_unit_test(sanitize_replaces_bad_bytes_and_cuts_between_characters),

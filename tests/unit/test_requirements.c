@@ -23,9 +23,7 @@ static cJSON *vmi_on_node_a(const char *model)
     cJSON *vmi = J("{'kind':'VirtualMachineInstance','metadata':{'name':'vm1','namespace':"
                    "'default','uid':'" VMI_UID "'},'spec':{'domain':{'cpu':{}}},"
                    "'status':{'phase':'Running','nodeName':'node-a'}}");
-    char value[128];
-    snprintf(value, sizeof(value), "'%s'", model);
-    set_path(vmi, "spec.domain.cpu.model", value);
+    set_pathf(vmi, "spec.domain.cpu.model", "'%s'", model);
     return vmi;
 }
 
@@ -71,12 +69,32 @@ static void assert_json(const cJSON *got, const char *want_single_quoted)
     cJSON_Delete(want);
 }
 
-static void derive(struct requirements *r, const cJSON *vmi, const cJSON *pod, const cJSON *node,
-                   const char *mode)
+/* What R is derived from: the VMI, its source pod and source node (each may be NULL). */
+struct inputs {
+    cJSON *vmi, *pod, *node;
+};
+
+/* The case `what`: R of `from` for CPU mode `mode`. */
+static struct requirements derived(const char *what, const struct inputs *from, const char *mode)
 {
     struct requirements_input in = {
-        .vmi = vmi, .source_pod = pod, .source_node = node, .cpu_mode = mode};
-    assert_int_equal(requirements_derive(r, &in), 0);
+        .vmi = from->vmi, .source_pod = from->pod, .source_node = from->node, .cpu_mode = mode};
+    struct requirements r;
+    int rc = requirements_derive(&r, &in);
+    name_failing_case(what, rc != 0);
+    assert_int_equal(rc, 0);
+    return r;
+}
+
+#define derive(...) derived(HERE, __VA_ARGS__)
+
+/* Frees `r` and the inputs it was derived from. */
+static void done(struct requirements *r, struct inputs *from)
+{
+    requirements_free(r);
+    cJSON_Delete(from->vmi);
+    cJSON_Delete(from->pod);
+    cJSON_Delete(from->node);
 }
 
 /* The launcher pod of a host-model VM that never migrated: its selectors, affinity, then c and d.
@@ -84,10 +102,9 @@ static void derive(struct requirements *r, const cJSON *vmi, const cJSON *pod, c
 static void from_source_pod_host_model(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("host-model"), *pod = source_pod(), *node = node_a();
-    set_path(pod, "spec.tolerations", DEFAULT_TOLERATIONS);
-    struct requirements r;
-    derive(&r, vmi, pod, node, "host-model");
+    struct inputs in = {vmi_on_node_a("host-model"), source_pod(), node_a()};
+    set_path(in.pod, "spec.tolerations", DEFAULT_TOLERATIONS);
+    struct requirements r = derive(&in, "host-model");
     assert_labels(&r, "cpu-feature.node.kubevirt.io/invtsc=true (source node), "
                       "cpu-model-migration.node.kubevirt.io/XYZ=true (source node), "
                       "cpu-vendor.node.kubevirt.io/Intel=true (source node), "
@@ -112,10 +129,7 @@ static void from_source_pod_host_model(void **state)
                 "'operator':'DoesNotExist'}]}]}");
     assert_int_equal(r.tolerations_origin, REQ_FROM_SOURCE_POD);
     assert_json(r.tolerations, DEFAULT_TOLERATIONS);
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
-    cJSON_Delete(node);
+    done(&r, &in);
 }
 
 /*
@@ -126,15 +140,15 @@ static void from_source_pod_host_model(void **state)
 static void from_migrated_source_pod(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("host-model");
-    cJSON *pod = fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-");
-    set_path(pod, "spec.nodeName", "'node-a'");
-    set_path(pod, "status", "{'phase':'Running'}");
-    set_path(pod, "metadata.name", "'virt-launcher-vm1-q8z4r'");
-    set_path(pod, "spec.nodeSelector.topology~kubernetes~io/zone", "'zone-b'");
-    cJSON *node = make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}");
-    struct requirements r;
-    derive(&r, vmi, pod, node, "host-model");
+    struct inputs in = {
+        vmi_on_node_a("host-model"),
+        fixture_item("virt-launcher-source-and-target-pods.json", "virt-launcher-vm1-"),
+        make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}")};
+    set_path(in.pod, "spec.nodeName", "'node-a'");
+    set_path(in.pod, "status", "{'phase':'Running'}");
+    set_path(in.pod, "metadata.name", "'virt-launcher-vm1-q8z4r'");
+    set_path(in.pod, "spec.nodeSelector.topology~kubernetes~io/zone", "'zone-b'");
+    struct requirements r = derive(&in, "host-model");
     assert_labels(&r, "cpu-feature.node.kubevirt.io/invtsc=true (source pod), "
                       "cpu-model-migration.node.kubevirt.io/XYZ=true (source pod), "
                       "cpu-vendor.node.kubevirt.io/Intel=true (source pod), "
@@ -144,27 +158,22 @@ static void from_migrated_source_pod(void **state)
     assert_true(r.host_model_from_pod);
     assert_string_equal(r.host_model_cpu, "XYZ");
     assert_null(r.tolerations);
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
-    cJSON_Delete(node);
+    done(&r, &in);
 }
 
 /* Which source pod keys are carried: the VMI's own keys, arch, cpumanager, *kubevirt.io keys. */
 static void source_pod_keys_rendered_from_the_vmi(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("host-passthrough");
-    set_path(vmi, "spec.nodeSelector", "{'disktype':'ssd'}");
-    cJSON *pod = source_pod();
-    set_path(pod, "spec.nodeSelector",
+    struct inputs in = {vmi_on_node_a("host-passthrough"), source_pod(), NULL};
+    set_path(in.vmi, "spec.nodeSelector", "{'disktype':'ssd'}");
+    set_path(in.pod, "spec.nodeSelector",
              "{'kubevirt.io/schedulable':'true','kubernetes.io/arch':'amd64','disktype':'ssd',"
              "'cpumanager':'true','hyperv.node.kubevirt.io/vpindex':'true',"
              "'kubernetes.io/hostname':'node-b','topology.kubernetes.io/zone':'zone-b',"
              "'example.com/kubevirt.io':'x','notkubevirt.io/x':'y',"
              "'scheduling.node.kubevirt.io/tsc-frequency-2400000000':'true'}");
-    struct requirements r;
-    derive(&r, vmi, pod, NULL, "host-passthrough");
+    struct requirements r = derive(&in, "host-passthrough");
     assert_labels(&r, "cpumanager=true (source pod), disktype=ssd (source pod), "
                       "hyperv.node.kubevirt.io/vpindex=true (source pod), "
                       "kubernetes.io/arch=amd64 (source pod), "
@@ -175,34 +184,30 @@ static void source_pod_keys_rendered_from_the_vmi(void **state)
         requirements_label(&r, "scheduling.node.kubevirt.io/tsc-frequency-2400000000")->kind,
         REQ_TSC);
     assert_false(r.host_model);
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
+    done(&r, &in);
 }
 
 /* After a KubeVirt update the source pod may carry the old machine type: the VMI status wins. */
 static void machine_type_from_vmi_status(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("123"), *pod = source_pod();
-    set_path(vmi, "status.machine", "{'type':'pc-q35-rhel9.4.0'}");
-    struct requirements r;
-    derive(&r, vmi, pod, NULL, "123");
+    struct inputs in = {vmi_on_node_a("123"), source_pod(), NULL};
+    set_path(in.vmi, "status.machine", "{'type':'pc-q35-rhel9.4.0'}");
+    struct requirements r = derive(&in, "123");
     assert_labels(&r, "kubernetes.io/arch=amd64 (source pod), "
                       "kubevirt.io/schedulable=true (source pod), "
                       "machine-type.node.kubevirt.io/pc-q35-rhel9.4.0=true (VMI)");
     assert_int_equal(requirements_label(&r, "machine-type.node.kubevirt.io/pc-q35-rhel9.4.0")->kind,
                      REQ_MACHINE_TYPE);
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
+    done(&r, &in);
 }
 
 /* No source pod: an explicit model, its required features, dedicated CPUs, the VMI's rules. */
 static void rendered_from_vmi_explicit_model(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("Skylake-Server");
+    struct inputs in = {vmi_on_node_a("Skylake-Server"), NULL, node_a()};
+    cJSON *vmi = in.vmi;
     set_path(vmi, "spec.domain.cpu.features",
              "[{'name':'pcid'},{'name':'avx512f','policy':'require'},"
              "{'name':'vmx','policy':'forbid'},{'name':'ssbd','policy':'optional'}]");
@@ -215,9 +220,7 @@ static void rendered_from_vmi_explicit_model(void **state)
              "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone','operator':'In',"
              "'values':['a']}]}]}}}");
     set_path(vmi, "status.machine", "{'type':'q35'}");
-    cJSON *node = node_a();
-    struct requirements r;
-    derive(&r, vmi, NULL, node, "Skylake-Server");
+    struct requirements r = derive(&in, "Skylake-Server");
     assert_labels(&r, "cpu-feature.node.kubevirt.io/avx512f=true (VMI), "
                       "cpu-feature.node.kubevirt.io/pcid=true (VMI), "
                       "cpu-model.node.kubevirt.io/Skylake-Server=true (VMI), "
@@ -236,18 +239,15 @@ static void rendered_from_vmi_explicit_model(void **state)
     assert_int_equal(r.tolerations_origin, REQ_FROM_VMI);
     assert_json(r.tolerations,
                 "[{'key':'kubevirt.io/drain','operator':'Exists','effect':'NoSchedule'}]");
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(node);
+    done(&r, &in);
 }
 
 /* No source pod, host-model: the obsolete-host-model term joins every affinity term. */
 static void rendered_from_vmi_host_model(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("host-model"), *node = node_a();
-    struct requirements r;
-    derive(&r, vmi, NULL, node, "host-model");
+    struct inputs in = {vmi_on_node_a("host-model"), NULL, node_a()};
+    struct requirements r = derive(&in, "host-model");
     assert_json(r.affinity, "{'nodeSelectorTerms':[{'matchExpressions':[{'key':"
                             "'node-labeller.kubevirt.io/obsolete-host-model','operator':"
                             "'DoesNotExist'}]}]}");
@@ -257,78 +257,67 @@ static void rendered_from_vmi_host_model(void **state)
                       "kubevirt.io/schedulable=true (VMI)");
     requirements_free(&r);
 
-    set_path(vmi, "spec.affinity",
+    set_path(in.vmi, "spec.affinity",
              "{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
              "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone','operator':'In',"
              "'values':['a']}]},{'matchFields':[{'key':'metadata.name','operator':'In',"
              "'values':['node-b']}]}]}}}");
-    derive(&r, vmi, NULL, node, "host-model");
+    r = derive(&in, "host-model");
     assert_json(r.affinity,
                 "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone','operator':'In',"
                 "'values':['a']},{'key':'node-labeller.kubevirt.io/obsolete-host-model',"
                 "'operator':'DoesNotExist'}]},{'matchFields':[{'key':'metadata.name','operator':"
                 "'In','values':['node-b']}],'matchExpressions':[{'key':"
                 "'node-labeller.kubevirt.io/obsolete-host-model','operator':'DoesNotExist'}]}]}");
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(node);
+    done(&r, &in);
 }
 
 /* A host-model VM whose source node has no host-model label can go nowhere. */
 static void host_model_unknown(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("host-model"), *pod = source_pod();
-    cJSON *node = make_node("node-a", "{'cpu-vendor.node.kubevirt.io/Intel':'true'}");
-    struct requirements r;
-    derive(&r, vmi, pod, node, "host-model");
+    struct inputs in = {vmi_on_node_a("host-model"), source_pod(),
+                        make_node("node-a", "{'cpu-vendor.node.kubevirt.io/Intel':'true'}")};
+    struct requirements r = derive(&in, "host-model");
     assert_true(r.host_model_unknown);
     assert_null(r.host_model_cpu);
     assert_labels(&r, "cpu-vendor.node.kubevirt.io/Intel=true (source node), "
                       "kubernetes.io/arch=amd64 (source pod), "
                       "kubevirt.io/schedulable=true (source pod), "
                       "machine-type.node.kubevirt.io/q35=true (source pod)");
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
-    cJSON_Delete(node);
+    done(&r, &in);
 }
 
 /* d: only when R has no vendor key (an EVMCS VM's pod has cpu-vendor Intel already). */
 static void vendor_only_when_absent(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("host-passthrough"), *pod = source_pod();
-    set_path(pod, "spec.nodeSelector.cpu-vendor~node~kubevirt~io/Intel", "'true'");
-    cJSON *node = make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}");
-    struct requirements r;
-    derive(&r, vmi, pod, node, "host-passthrough");
+    struct inputs in = {vmi_on_node_a("host-passthrough"), source_pod(),
+                        make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}")};
+    set_path(in.pod, "spec.nodeSelector.cpu-vendor~node~kubevirt~io/Intel", "'true'");
+    struct requirements r = derive(&in, "host-passthrough");
     assert_non_null(requirements_label(&r, "cpu-vendor.node.kubevirt.io/Intel"));
     assert_null(requirements_label(&r, "cpu-vendor.node.kubevirt.io/AMD"));
-    requirements_free(&r);
-    cJSON_Delete(node);
+    done(&r, &in);
     /* host-passthrough too gets the vendor (KubeVirt >= 1.8 adds it for every CPU mode) */
-    node = make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}");
-    derive(&r, vmi, NULL, node, "host-passthrough");
+    in = (struct inputs){vmi_on_node_a("host-passthrough"), NULL,
+                         make_node("node-a", "{'cpu-vendor.node.kubevirt.io/AMD':'true'}")};
+    r = derive(&in, "host-passthrough");
     assert_labels(&r, "cpu-vendor.node.kubevirt.io/AMD=true (source node), "
                       "kubevirt.io/schedulable=true (VMI)");
     assert_null(r.affinity);
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
-    cJSON_Delete(node);
+    done(&r, &in);
 }
 
 /* b: every addedNodeSelector key; the rendered value wins a clash. */
 static void added_node_selector(void **state)
 {
     (void)state;
-    cJSON *vmi = vmi_on_node_a("host-passthrough"), *pod = source_pod();
+    struct inputs in = {vmi_on_node_a("host-passthrough"), source_pod(), NULL};
     cJSON *vmim = J("{'spec':{'vmiName':'vm1','addedNodeSelector':{'kubernetes.io/hostname':"
                     "'node-b','topology.kubernetes.io/zone':'zone-b','kubernetes.io/arch':"
                     "'arm64'}}}");
-    struct requirements r;
-    derive(&r, vmi, pod, NULL, "host-passthrough");
+    struct requirements r = derive(&in, "host-passthrough");
     assert_int_equal(requirements_add_migration(&r, vmim), 0);
     assert_int_equal(requirements_add_migration(&r, NULL), 0);
     assert_labels(&r, "kubernetes.io/arch=amd64 (source pod), "
@@ -336,9 +325,7 @@ static void added_node_selector(void **state)
                       "kubevirt.io/schedulable=true (source pod), "
                       "machine-type.node.kubevirt.io/q35=true (source pod), "
                       "topology.kubernetes.io/zone=zone-b (VMIM)");
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
+    done(&r, &in);
     cJSON_Delete(vmim);
 }
 
@@ -377,26 +364,30 @@ static void picks_newest_running_pod_on_the_node(void **state)
     cJSON_Delete(pods);
 }
 
+/* A VMI and a launcher pod with odd types everywhere. */
+#define ODD_VMI                                                                                    \
+    "{'spec':{'nodeSelector':[1],'tolerations':{},'affinity':{'nodeAffinity':"                     \
+    "{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"                      \
+    "[1,{'matchExpressions':{}}]}}},'domain':{'cpu':{'features':[1,{'name':7}]}}},"                \
+    "'status':{'nodeName':5,'machine':{'type':''}}}"
+#define ODD_POD                                                                                    \
+    "{'spec':{'nodeSelector':{'kubevirt.io/x':5,'kubevirt.io/y':'1'},"                             \
+    "'tolerations':'x','affinity':[]},'metadata':{}}"
+
 /* Bad input never crashes: odd types everywhere give an R with what could be read. */
 static void odd_input(void **state)
 {
     (void)state;
-    cJSON *vmi = J("{'spec':{'nodeSelector':[1],'tolerations':{},'affinity':{'nodeAffinity':"
-                   "{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
-                   "[1,{'matchExpressions':{}}]}}},'domain':{'cpu':{'features':[1,{'name':7}]}}},"
-                   "'status':{'nodeName':5,'machine':{'type':''}}}");
-    cJSON *pod = J("{'spec':{'nodeSelector':{'kubevirt.io/x':5,'kubevirt.io/y':'1'},"
-                   "'tolerations':'x','affinity':[]},'metadata':{}}");
-    struct requirements r;
-    derive(&r, vmi, NULL, pod, "host-model");
+    /* The pod as the source node, then the VMI as the source node. */
+    struct inputs in = {J(ODD_VMI), NULL, J(ODD_POD)};
+    struct requirements r = derive(&in, "host-model");
     assert_false(r.host_model_unknown); /* no source node name: nothing to judge by */
-    requirements_free(&r);
-    derive(&r, vmi, pod, vmi, "Penryn");
+    done(&r, &in);
+    in = (struct inputs){J(ODD_VMI), J(ODD_POD), J(ODD_VMI)};
+    r = derive(&in, "Penryn");
     assert_labels(&r, "kubevirt.io/y=1 (source pod)");
     assert_string_equal(r.source_pod, "");
-    requirements_free(&r);
-    cJSON_Delete(vmi);
-    cJSON_Delete(pod);
+    done(&r, &in);
 }
 
 TEST_MAIN(cmocka_unit_test(from_source_pod_host_model), cmocka_unit_test(from_migrated_source_pod),

@@ -10,23 +10,34 @@
 #include "rule_fixtures.h"
 #include "test_main.h"
 
-#define HETERO(vm)                                                                                 \
+/* The host-model warning for VM `vm` when the CPU models all nodes support are `models`. */
+#define HOST_MODEL(vm, models)                                                                     \
     "VM default/" vm                                                                               \
     " uses host-model: it can only live-migrate to nodes with the same host CPU model; "           \
-    "CPU models supported by all nodes: 123"
+    "CPU models supported by all nodes: " models
+#define HETERO(vm) HOST_MODEL(vm, "123")
 
+/* Runs the early rules on `obj` against `objects` (taken; NULL: the API server refuses every
+ * connection) with settings `s` (NULL: the defaults). */
 static void check_with(const cJSON *obj, cJSON *objects, const struct rule_settings *s,
                        struct verdict *out)
 {
-    struct rule_settings defaults;
-    rule_settings_default(&defaults);
-    struct cluster_view *view = view_over(objects);
-    run_rule(rules_vm_validate, obj, "default", "", s ? s : &defaults, view, out);
-    cv_destroy(view);
+    struct rule_settings defaults = default_settings();
+    struct cluster_view *view = objects ? view_over(objects) : NULL;
+    run_rule(rules_vm_validate, obj, "default", "", s ? s : &defaults, view ? view : &failing_view,
+             out);
+    if (view)
+        cv_destroy(view);
 }
 
-static void expect_warnings(const struct verdict *v, size_t n, const char *const *texts)
+/* The case `what`: `v` allows with exactly the `n` warnings `texts`. */
+static void warnings_are(const char *what, const struct verdict *v, size_t n,
+                         const char *const *texts)
 {
+    bool same = v->allowed && v->nwarnings == n;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(v->warnings[i], texts[i]) == 0;
+    name_failing_case(what, !same);
     assert_true(v->allowed);
     if (v->nwarnings != n) {
         for (size_t i = 0; i < v->nwarnings; i++)
@@ -37,9 +48,44 @@ static void expect_warnings(const struct verdict *v, size_t n, const char *const
         assert_string_equal(v->warnings[i], texts[i]);
 }
 
-static cJSON *alpine_vm(void)
+#define expect_warnings(...) warnings_are(HERE, __VA_ARGS__)
+
+/* The case `what`: the early rules on `obj` against `objects` (taken) with settings `s` (NULL: the
+ * defaults) allow it with exactly the `n` warnings `texts`. */
+static void early_warns(const char *what, const cJSON *obj, cJSON *objects,
+                        const struct rule_settings *s, size_t n, const char *const *texts)
 {
-    return fixture_object("kubevirt-examples-vm-alpine-datavolume.yaml", 0);
+    struct verdict v;
+    check_with(obj, objects, s, &v);
+    warnings_are(what, &v, n, texts);
+    verdict_free(&v);
+}
+
+#define expect_early(...) early_warns(HERE, __VA_ARGS__)
+
+/* The alpine VM example with CPU model `model` (NULL: the example's own). */
+static cJSON *alpine_vm(const char *model)
+{
+    cJSON *vm = fixture_object("kubevirt-examples-vm-alpine-datavolume.yaml", 0);
+    if (model)
+        set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString(model));
+    return vm;
+}
+
+/* The VMI of test data file `file` with CPU model `model` (NULL: the file's own). */
+static cJSON *vmi_of(const char *file, const char *model)
+{
+    cJSON *vmi = fixture_object(file, 0);
+    if (model)
+        set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString(model));
+    return vmi;
+}
+
+/* The fixture VMI with a bridge on the management network, a CD-ROM and an RWO disk, of CPU model
+ * `model` (NULL: the fixture's own). */
+static cJSON *bridge_vmi(const char *model)
+{
+    return vmi_of("constructed-vmi-status-variants.yaml", model);
 }
 
 /* ------------------------------------------------------ VirtualMachine */
@@ -47,7 +93,7 @@ static cJSON *alpine_vm(void)
 static void vm_with_rwo_data_volume_template(void **state)
 {
     (void)state;
-    cJSON *vm = alpine_vm();
+    cJSON *vm = alpine_vm(NULL);
     struct verdict v;
     check_with(vm, fixture_cluster(), NULL, &v);
     const char *texts[] = {
@@ -65,8 +111,7 @@ static void vm_with_rwo_data_volume_template(void **state)
 static void template_storage_then_pvc(void **state)
 {
     (void)state;
-    cJSON *vm = alpine_vm();
-    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON *vm = alpine_vm("host-passthrough");
     cJSON *tmpl_spec = cJSON_GetObjectItem(
         cJSON_GetArrayItem(
             cJSON_GetObjectItem(cJSON_GetObjectItem(vm, "spec"), "dataVolumeTemplates"), 0),
@@ -75,17 +120,12 @@ static void template_storage_then_pvc(void **state)
     cJSON_DeleteItemFromObject(tmpl_spec, "pvc");
     set_at(tmpl_spec, "storage",
            json("{\"accessModes\":[\"ReadWriteMany\"],\"volumeMode\":\"Block\"}"));
-    struct verdict v;
-    check_with(vm, fixture_cluster(), NULL, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vm, fixture_cluster(), NULL, 0, NULL);
 
     /* storage without access modes (profile defaults): the PVC decides; not created yet -> nothing.
      */
     set_at(tmpl_spec, "storage", json("{\"resources\":{\"requests\":{\"storage\":\"2Gi\"}}}"));
-    check_with(vm, fixture_cluster(), NULL, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vm, fixture_cluster(), NULL, 0, NULL);
 
     /* ... and once the PVC exists with RWO, it warns. */
     cJSON *objects = fixture_cluster();
@@ -93,13 +133,11 @@ static void template_storage_then_pvc(void **state)
         objects,
         json("{\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"alpine-dv\","
              "\"namespace\":\"default\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"]}}"));
-    check_with(vm, objects, NULL, &v);
     const char *texts[] = {
         "VM default/vm-alpine-datavolume will not be live-migratable: volume \"datavolumedisk1\" "
         "uses PVC \"alpine-dv\" with access mode ReadWriteOnce; live migration needs "
         "ReadWriteMany"};
-    expect_warnings(&v, 1, texts);
-    verdict_free(&v);
+    expect_early(vm, objects, NULL, 1, texts);
     cJSON_Delete(vm);
 }
 
@@ -108,7 +146,7 @@ static void template_storage_then_pvc(void **state)
 static void vmi_reports_object_rules_in_order(void **state)
 {
     (void)state;
-    cJSON *vmi = fixture_object("constructed-vmi-status-variants.yaml", 0);
+    cJSON *vmi = bridge_vmi(NULL);
     set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
     set_at(vmi, "spec.domain.devices.hostDevices",
            json("[{\"name\":\"usb1\",\"deviceName\":\"kubevirt.io/usb\"}]"));
@@ -143,17 +181,13 @@ static void vmi_reports_object_rules_in_order(void **state)
 static void migratable_examples_are_quiet(void **state)
 {
     (void)state;
-    const char *files[] = {
+    static const char *const files[] = {
         "kubevirt-examples-vmi-multus-multiple-net.yaml", "kubevirt-examples-vmi-sriov.yaml",
         "kubevirt-examples-vmi-masquerade.yaml", "kubevirt-examples-vmi-pvc.yaml"};
     for (size_t i = 0; i < 4; i++) {
-        cJSON *vmi = fixture_object(files[i], 0);
+        cJSON *vmi = vmi_of(files[i], "123");
         set_at(vmi, "spec.volumes", json("[]"));
-        set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("123"));
-        struct verdict v;
-        check_with(vmi, fixture_cluster(), NULL, &v);
-        expect_warnings(&v, 0, NULL);
-        verdict_free(&v);
+        expect_early(vmi, fixture_cluster(), NULL, 0, NULL);
         cJSON_Delete(vmi);
     }
 }
@@ -163,47 +197,36 @@ static void migratable_examples_are_quiet(void **state)
 static void explicit_cpu_model_nobody_supports(void **state)
 {
     (void)state;
-    cJSON *vmi = fixture_object("kubevirt-examples-vmi-pvc.yaml", 0);
-    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("Skylake-Server"));
-    struct verdict v;
-    check_with(vmi, fixture_cluster(), NULL, &v);
+    cJSON *vmi = vmi_of("kubevirt-examples-vmi-pvc.yaml", "Skylake-Server");
     const char *texts[] = {"CPU model Skylake-Server is not supported by any node (label "
                            "cpu-model.node.kubevirt.io/Skylake-Server)"};
-    expect_warnings(&v, 1, texts);
-    verdict_free(&v);
+    expect_early(vmi, fixture_cluster(), NULL, 1, texts);
     cJSON_Delete(vmi);
 }
 
 static void host_model_only_warns_on_mixed_nodes(void **state)
 {
     (void)state;
-    cJSON *vmi = fixture_object("kubevirt-examples-vmi-pvc.yaml", 0);
-    struct verdict v;
+    cJSON *vmi = vmi_of("kubevirt-examples-vmi-pvc.yaml", NULL);
 
     /* Cluster default CPU model 123: not host-model, no warning. */
     cJSON *objects = fixture_cluster();
     cJSON *cr = cJSON_GetArrayItem(objects, cJSON_GetArraySize(objects) - 1);
     set_at(cJSON_GetObjectItem(cr, "spec"), "configuration.cpuModel", cJSON_CreateString("123"));
-    check_with(vmi, objects, NULL, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vmi, objects, NULL, 0, NULL);
 
     /* node-b cordoned: the schedulable nodes share one host model. */
     objects = fixture_cluster();
     cJSON *node_b = cJSON_GetArrayItem(objects, 1);
     set_at(node_b, "spec.unschedulable", cJSON_CreateTrue());
-    check_with(vmi, objects, NULL, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vmi, objects, NULL, 0, NULL);
 
     /* node-b in maintenance and node-a explicitly host-model: still one model. */
     objects = fixture_cluster();
     set_at(cJSON_GetArrayItem(objects, 1), "metadata.annotations",
            json("{\"harvesterhci.io/maintain-status\":\"running\"}"));
     set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("host-model"));
-    check_with(vmi, objects, NULL, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vmi, objects, NULL, 0, NULL);
 
     /* A third node without model 123: the common list is empty. */
     objects = fixture_cluster();
@@ -211,12 +234,8 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
                          json("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-c\",\"labels\":"
                               "{\"host-model-cpu.node.kubevirt.io/DEF\":\"true\","
                               "\"kubevirt.io/schedulable\":\"true\"}}}"));
-    check_with(vmi, objects, NULL, &v);
-    const char *texts[] = {
-        "VM default/vmi-pvc uses host-model: it can only live-migrate to nodes with the same host "
-        "CPU model; CPU models supported by all nodes: none"};
-    expect_warnings(&v, 1, texts);
-    verdict_free(&v);
+    const char *texts[] = {HOST_MODEL("vmi-pvc", "none")};
+    expect_early(vmi, objects, NULL, 1, texts);
     cJSON_Delete(vmi);
 }
 
@@ -225,8 +244,7 @@ static void host_model_only_warns_on_mixed_nodes(void **state)
 static void early_modes(void **state)
 {
     (void)state;
-    cJSON *vmi = fixture_object("kubevirt-examples-vmi-migratable.yaml", 0); /* container disk */
-    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("Penryn"));
+    cJSON *vmi = vmi_of("kubevirt-examples-vmi-migratable.yaml", "Penryn"); /* container disk */
     struct rule_settings s;
     rule_settings_default(&s);
     struct verdict v;
@@ -246,24 +264,17 @@ static void early_modes(void **state)
 
     s.early[RULE_CONTAINER_DISK] = MODE_OFF;
     s.early[RULE_CPU_MODEL_UNSUPPORTED] = MODE_OFF;
-    check_with(vmi, fixture_cluster(), &s, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vmi, fixture_cluster(), &s, 0, NULL);
     cJSON_Delete(vmi);
 }
 
 static void unreachable_cluster_only_warns(void **state)
 {
     (void)state;
-    cJSON *vm = alpine_vm();
-    struct rule_settings s;
-    rule_settings_default(&s);
-    struct verdict v;
-    run_rule(rules_vm_validate, vm, "default", "", &s, &failing_view, &v);
+    cJSON *vm = alpine_vm(NULL);
     const char *texts[] = {
         "cannot verify migration of VM default/vm-alpine-datavolume: LIST: connection refused"};
-    expect_warnings(&v, 1, texts);
-    verdict_free(&v);
+    expect_early(vm, NULL, NULL, 1, texts);
     cJSON_Delete(vm);
 }
 
@@ -272,7 +283,7 @@ static void unreachable_cluster_only_warns(void **state)
 static void malformed_objects_are_allowed(void **state)
 {
     (void)state;
-    const char *objects[] = {
+    static const char *const objects[] = {
         "{}",
         "{\"kind\":\"VirtualMachine\"}",
         "{\"kind\":\"VirtualMachine\",\"spec\":{\"template\":5,\"dataVolumeTemplates\":{}}}",
@@ -299,19 +310,9 @@ static void ten_thousand_volumes(void **state)
 {
     (void)state;
     enum { N = 10000 };
-    cJSON *vm = alpine_vm();
-    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("123"));
-    cJSON *volumes = cJSON_CreateArray();
-    for (int i = 0; i < N; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "v%05d", i);
-        cJSON *vol = cJSON_CreateObject();
-        cJSON_AddStringToObject(vol, "name", name);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "containerDisk"), "image",
-                                "quay.io/x/y");
-        cJSON_AddItemToArray(volumes, vol);
-    }
-    set_at(vm, "spec.template.spec.volumes", volumes);
+    cJSON *vm = alpine_vm("123");
+    set_at(vm, "spec.template.spec.volumes",
+           numbered_objects(N, false, "{'name':'v%05d','containerDisk':{'image':'quay.io/x/y'}}"));
     struct verdict v;
     check_with(vm, fixture_cluster(), NULL, &v);
     assert_true(v.allowed);
@@ -347,42 +348,33 @@ static void ejected_cdrom_says_nothing(void **state)
 {
     (void)state;
     /* The fixture VMI with its CD-ROM ejected (volume removed), a masquerade interface and RWX. */
-    cJSON *vmi = fixture_object("constructed-vmi-status-variants.yaml", 0);
-    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON *vmi = bridge_vmi("host-passthrough");
     set_at(vmi, "spec.domain.devices.interfaces",
            json("[{\"name\":\"default\",\"masquerade\":{},\"model\":\"virtio\"}]"));
     set_at(vmi, "spec.volumes",
            json("[{\"name\":\"disk-0\",\"persistentVolumeClaim\":{\"claimName\":"
                 "\"vm1-disk-0-hxzx7\"}},{\"name\":\"cloudinitdisk\",\"cloudInitNoCloud\":{}}]"));
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vmi, "status"), "volumeStatus");
-    struct verdict v;
-    check_with(vmi, fixture_cluster(), NULL, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vmi, fixture_cluster(), NULL, 0, NULL);
 
     /* The same disk with its volume back warns. */
     set_at(vmi, "spec.volumes",
            json("[{\"name\":\"disk-0\",\"persistentVolumeClaim\":{\"claimName\":"
                 "\"vm1-disk-0-hxzx7\"}},{\"name\":\"cdrom-0\",\"persistentVolumeClaim\":{"
                 "\"claimName\":\"vm1-disk-0-hxzx7\"}}]"));
-    check_with(vmi, fixture_cluster(), NULL, &v);
     const char *texts[] = {
         "VM default/vm-bridge-mgmt will not be live-migratable: disk \"cdrom-0\" is a CD-ROM; "
         "eject it first"};
-    expect_warnings(&v, 1, texts);
-    verdict_free(&v);
+    expect_early(vmi, fixture_cluster(), NULL, 1, texts);
     cJSON_Delete(vmi);
 
     /* A VM CREATE with an empty tray: nothing. */
-    cJSON *vm = alpine_vm();
-    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON *vm = alpine_vm("host-passthrough");
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vm, "spec"), "dataVolumeTemplates");
     set_at(vm, "spec.template.spec.domain.devices.disks",
            json("[{\"name\":\"cdrom-0\",\"cdrom\":{\"bus\":\"sata\"}}]"));
     set_at(vm, "spec.template.spec.volumes", json("[]"));
-    check_with(vm, fixture_cluster(), NULL, &v);
-    expect_warnings(&v, 0, NULL);
-    verdict_free(&v);
+    expect_early(vm, fixture_cluster(), NULL, 0, NULL);
     cJSON_Delete(vm);
 }
 
@@ -390,36 +382,27 @@ static void bridge_opt_in_warns_on_its_own(void **state)
 {
     (void)state;
     /* VMI: the annotation in metadata.annotations. */
-    cJSON *vmi = fixture_object("constructed-vmi-status-variants.yaml", 0);
-    set_at(vmi, "spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON *vmi = bridge_vmi("host-passthrough");
     set_at(vmi, "metadata.annotations",
            json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"true\"}"));
-    struct verdict v;
-    check_with(vmi, fixture_cluster(), NULL, &v);
     const char *texts[] = {
         "VM default/vm-bridge-mgmt will not be live-migratable: disk \"cdrom-0\" is a CD-ROM; "
         "eject it first; volume \"disk-0\" uses PVC \"vm-bridge-mgmt-disk-0-abcde\" with access "
         "mode ReadWriteOnce; live migration needs ReadWriteMany",
         OPT_IN("vm-bridge-mgmt")};
-    expect_warnings(&v, 2, texts);
-    verdict_free(&v);
+    expect_early(vmi, fixture_cluster(), NULL, 2, texts);
 
     /* Configured to deny, it still only warns; off says nothing. */
     struct rule_settings s;
     rule_settings_default(&s);
     s.early[RULE_MANAGEMENT_BRIDGE] = MODE_DENY;
-    check_with(vmi, fixture_cluster(), &s, &v);
-    expect_warnings(&v, 2, texts);
-    verdict_free(&v);
+    expect_early(vmi, fixture_cluster(), &s, 2, texts);
     s.early[RULE_MANAGEMENT_BRIDGE] = MODE_OFF;
-    check_with(vmi, fixture_cluster(), &s, &v);
-    expect_warnings(&v, 1, texts);
-    verdict_free(&v);
+    expect_early(vmi, fixture_cluster(), &s, 1, texts);
     cJSON_Delete(vmi);
 
     /* VM: the annotation in spec.template.metadata.annotations; the VM's own does not count. */
-    cJSON *vm = alpine_vm();
-    set_at(vm, "spec.template.spec.domain.cpu.model", cJSON_CreateString("host-passthrough"));
+    cJSON *vm = alpine_vm("host-passthrough");
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vm, "spec"), "dataVolumeTemplates");
     set_at(vm, "spec.template.spec.volumes", json("[]"));
     set_at(vm, "spec.template.spec.networks", json("[{\"name\":\"default\",\"pod\":{}}]"));
@@ -427,18 +410,14 @@ static void bridge_opt_in_warns_on_its_own(void **state)
            json("[{\"name\":\"default\",\"bridge\":{}}]"));
     set_at(vm, "metadata.annotations",
            json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"\"}"));
-    check_with(vm, fixture_cluster(), NULL, &v);
     const char *denied[] = {"VM default/vm-alpine-datavolume will not be live-migratable: "
                             "interface \"default\" uses bridge binding on the management "
                             "network; use masquerade instead"};
-    expect_warnings(&v, 1, denied);
-    verdict_free(&v);
+    expect_early(vm, fixture_cluster(), NULL, 1, denied);
     set_at(vm, "spec.template.metadata.annotations",
            json("{\"kubevirt.io/allow-pod-bridge-network-live-migration\":\"\"}"));
-    check_with(vm, fixture_cluster(), NULL, &v);
     const char *opted[] = {OPT_IN("vm-alpine-datavolume")};
-    expect_warnings(&v, 1, opted);
-    verdict_free(&v);
+    expect_early(vm, fixture_cluster(), NULL, 1, opted);
     cJSON_Delete(vm);
 }
 

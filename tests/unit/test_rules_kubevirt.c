@@ -18,14 +18,46 @@ static cJSON *cluster_nodes(void)
     return objects;
 }
 
-static void validate(cJSON *cr, cJSON *objects, struct verdict *out)
+/* Validates `cr` against `objects` (taken) under `s` (NULL: the default settings). */
+static void validate_with(const cJSON *cr, cJSON *objects, const struct rule_settings *s,
+                          struct verdict *out)
 {
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings defaults = default_settings();
     struct cluster_view *view = view_over(objects);
-    run_rule(rules_kubevirt_validate, cr, "harvester-system", "kubevirt", &s, view, out);
+    run_rule(rules_kubevirt_validate, cr, "harvester-system", "kubevirt", s ? s : &defaults, view,
+             out);
     cv_destroy(view);
 }
+
+static void validate(const cJSON *cr, cJSON *objects, struct verdict *out)
+{
+    validate_with(cr, objects, NULL, out);
+}
+
+/* The case `what`: validating `cr` against the nodes allows it. */
+static void allows(const char *what, const cJSON *cr)
+{
+    struct verdict v;
+    validate(cr, cluster_nodes(), &v);
+    name_failing_case(what, !v.allowed);
+    assert_true(v.allowed);
+    verdict_free(&v);
+}
+
+#define expect_allowed(cr) allows(HERE, cr)
+
+/* The case `what`: validating `cr` against `objects` (taken) denies it with `message`. */
+static void denies(const char *what, const cJSON *cr, cJSON *objects, const char *message)
+{
+    struct verdict v;
+    validate(cr, objects, &v);
+    name_failing_case(what, v.allowed || strcmp(v.message, message) != 0);
+    assert_false(v.allowed);
+    assert_string_equal(v.message, message);
+    verdict_free(&v);
+}
+
+#define expect_denied(...) denies(HERE, __VA_ARGS__)
 
 static void chart_cr_is_allowed(void **state)
 {
@@ -43,19 +75,14 @@ static void cluster_cpu_model_must_be_everywhere(void **state)
 {
     (void)state;
     cJSON *cr = chart_cr();
-    struct verdict v;
 
     set_at(cr, "spec.configuration.cpuModel", cJSON_CreateString("123")); /* both nodes carry it */
-    validate(cr, cluster_nodes(), &v);
-    assert_true(v.allowed);
-    verdict_free(&v);
+    expect_allowed(cr);
 
     const char *named[] = {"host-model", "host-passthrough"};
     for (int i = 0; i < 2; i++) {
         set_at(cr, "spec.configuration.cpuModel", cJSON_CreateString(named[i]));
-        validate(cr, cluster_nodes(), &v);
-        assert_true(v.allowed);
-        verdict_free(&v);
+        allows(named[i], cr);
     }
 
     /* XYZ is node-a's host model, but no node carries cpu-model.node.kubevirt.io/XYZ. A cordoned
@@ -70,11 +97,8 @@ static void cluster_cpu_model_must_be_everywhere(void **state)
     /* a boolean label value does not count */
     cJSON_AddItemToArray(objects, cordoned);
     cJSON_AddItemToArray(objects, plain);
-    validate(cr, objects, &v);
-    assert_false(v.allowed);
-    assert_string_equal(v.message,
-                        "cluster CPU model XYZ is not supported by nodes: node-a, node-b, node-c");
-    verdict_free(&v);
+    expect_denied(cr, objects,
+                  "cluster CPU model XYZ is not supported by nodes: node-a, node-b, node-c");
     cJSON_Delete(cr);
 }
 
@@ -133,28 +157,22 @@ static void several_texts_are_joined(void **state)
     set_at(cr, "spec.configuration.cpuModel", cJSON_CreateString("Skylake"));
     set_at(cr, "spec.configuration.migrations",
            json("{\"progressTimeout\":\"150\",\"completionTimeoutPerGiB\":-5}"));
-    struct verdict v;
-    validate(cr, cluster_nodes(), &v);
-    assert_false(v.allowed);
-    assert_string_equal(
-        v.message, "cluster CPU model Skylake is not supported by nodes: node-a, node-b; "
-                   "migration setting completionTimeoutPerGiB must be a positive integer, got -5; "
-                   "migration setting progressTimeout must be a positive integer, got \"150\"");
-    verdict_free(&v);
+    expect_denied(cr, cluster_nodes(),
+                  "cluster CPU model Skylake is not supported by nodes: node-a, node-b; "
+                  "migration setting completionTimeoutPerGiB must be a positive integer, got -5; "
+                  "migration setting progressTimeout must be a positive integer, got \"150\"");
 
     /* warn mode: allowed, one warning with the same text. */
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     s.migration[RULE_CLUSTER_CPU_MODEL] = MODE_WARN;
     s.migration[RULE_MIGRATION_TIMEOUTS] = MODE_OFF;
-    struct cluster_view *view = view_over(cluster_nodes());
-    run_rule(rules_kubevirt_validate, cr, "harvester-system", "kubevirt", &s, view, &v);
+    struct verdict v;
+    validate_with(cr, cluster_nodes(), &s, &v);
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 1);
     assert_string_equal(v.warnings[0],
                         "cluster CPU model Skylake is not supported by nodes: node-a, node-b");
     verdict_free(&v);
-    cv_destroy(view);
 
     /* Nodes unreadable: denied, saying so. */
     rule_settings_default(&s);
@@ -197,8 +215,7 @@ static int apply_adds(cJSON *doc, const cJSON *patch)
 
 static void mutate(cJSON *cr, bool opt_in, struct verdict *out)
 {
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     s.default_timeouts = opt_in;
     struct cluster_view *view = view_over(cJSON_CreateArray());
     run_rule(rules_kubevirt_mutate, cr, "harvester-system", "kubevirt", &s, view, out);

@@ -63,6 +63,15 @@ static cJSON *clean_vmi(void)
     return vmi;
 }
 
+/* Gives `vmi` the passed-through GPU g. */
+static void add_gpu(cJSON *vmi)
+{
+    set_at(vmi, "spec.domain.devices.gpus",
+           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+}
+
+#define GPU_TEXT "GPU \"g\" (nvidia.com/A10) is passed through; remove it first"
+
 /* Runs the VMIM review of `migration` against base cluster + `extra` objects (both taken). */
 static void review(cJSON *migration, cJSON *extra, const struct rule_settings *s,
                    struct verdict *out)
@@ -78,8 +87,7 @@ static void review(cJSON *migration, cJSON *extra, const struct rule_settings *s
         }
     }
     struct cluster_view *view = view_over(objects);
-    struct rule_settings defaults;
-    rule_settings_default(&defaults);
+    struct rule_settings defaults = default_settings();
     run_rule(rules_vmim_validate, migration, "default", meta_name(migration), s ? s : &defaults,
              view, out);
     cv_destroy(view);
@@ -88,29 +96,69 @@ static void review(cJSON *migration, cJSON *extra, const struct rule_settings *s
 
 #define P "VM default/vm1 cannot be live-migrated: "
 
-static void expect_denied(struct verdict *v, const char *message)
+/* The case `what`: `v` denies with `message`. */
+static void is_denied(const char *what, const struct verdict *v, const char *message)
 {
+    name_failing_case(what, v->allowed || !v->message || strcmp(v->message, message) != 0);
     assert_false(v->allowed);
     assert_non_null(v->message);
     assert_string_equal(v->message, message);
 }
 
-static void expect_allowed_silently(struct verdict *v)
+#define expect_denied(...) is_denied(HERE, __VA_ARGS__)
+
+/* The case `what`: `v` allows, saying nothing. */
+static void is_allowed_silently(const char *what, const struct verdict *v)
 {
+    name_failing_case(what, !v->allowed || v->message || v->nwarnings != 0);
     assert_true(v->allowed);
     assert_null(v->message);
     assert_int_equal(v->nwarnings, 0);
 }
+
+#define expect_allowed_silently(...) is_allowed_silently(HERE, __VA_ARGS__)
+
+/* The case `what`: `v` has the one warning `warning`. */
+static void warns_once(const char *what, const struct verdict *v, const char *warning)
+{
+    name_failing_case(what, v->nwarnings != 1 || strcmp(v->warnings[0], warning) != 0);
+    assert_int_equal(v->nwarnings, 1);
+    assert_string_equal(v->warnings[0], warning);
+}
+
+#define expect_one_warning(...) warns_once(HERE, __VA_ARGS__)
+
+/* The case `what`: the review of `migration` with `extra` (both taken, as review) under `s` (NULL:
+ * the defaults) denies with `message`. */
+static void review_denies(const char *what, cJSON *migration, cJSON *extra,
+                          const struct rule_settings *s, const char *message)
+{
+    struct verdict v;
+    review(migration, extra, s, &v);
+    is_denied(what, &v, message);
+    verdict_free(&v);
+}
+
+#define expect_review_denied(...) review_denies(HERE, __VA_ARGS__)
+
+/* The case `what`: that review allows, saying nothing. */
+static void review_allows(const char *what, cJSON *migration, cJSON *extra,
+                          const struct rule_settings *s)
+{
+    struct verdict v;
+    review(migration, extra, s, &v);
+    is_allowed_silently(what, &v);
+    verdict_free(&v);
+}
+
+#define expect_review_allowed(...) review_allows(HERE, __VA_ARGS__)
 
 /* ------------------------------------------------------------ whole VMIs */
 
 static void migratable_vmi_is_allowed(void **state)
 {
     (void)state;
-    struct verdict v;
-    review(vmim("mig-1", "vm1"), clean_vmi(), NULL, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(vmim("mig-1", "vm1"), clean_vmi(), NULL);
 }
 
 static void fixture_vmi_reports_every_rule_in_order(void **state)
@@ -143,12 +191,10 @@ static void gpu_example_reports_gpu_and_container_disk(void **state)
     cJSON *vmi = fixture_object("kubevirt-examples-vmi-gpu.yaml", 0);
     set_at(vmi, "metadata.name", cJSON_CreateString("vm1"));
     set_at(vmi, "status.phase", cJSON_CreateString("Running"));
-    struct verdict v;
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P
-                  "volume \"containerdisk\" is a container disk; remove it first; "
-                  "GPU \"gpu1\" (nvidia.com/GP102GL_Tesla_P40) is passed through; remove it first");
-    verdict_free(&v);
+    expect_review_denied(
+        vmim("mig-1", "vm1"), vmi, NULL,
+        P "volume \"containerdisk\" is a container disk; remove it first; "
+          "GPU \"gpu1\" (nvidia.com/GP102GL_Tesla_P40) is passed through; remove it first");
 }
 
 /* --------------------------------------------------------- each rule alone */
@@ -240,10 +286,7 @@ static void multus_bridge_and_sriov_are_fine(void **state)
         set_at(vmi, "metadata.name", cJSON_CreateString("vm1"));
         set_at(vmi, "status.phase", cJSON_CreateString("Running"));
         set_at(vmi, "spec.volumes", json("[]")); /* drop the container disks */
-        struct verdict v;
-        review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-        expect_allowed_silently(&v);
-        verdict_free(&v);
+        expect_review_allowed(vmim("mig-1", "vm1"), vmi, NULL);
     }
 }
 
@@ -270,20 +313,17 @@ static void bridge_opt_in_is_a_warning_of_its_own(void **state)
     review(vmim("mig-1", "vm1"), vmi_with_bridge_opt_in(), NULL, &v);
     assert_true(v.allowed);
     assert_null(v.message);
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], BRIDGE_OPT_IN);
+    expect_one_warning(&v, BRIDGE_OPT_IN);
     assert_int_equal(v.nfired, 1);
     assert_int_equal(v.fired_mode[0], MODE_WARN);
     verdict_free(&v);
 
     /* Never inside the "cannot be live-migrated" texts, denied or warned; KubeVirt <= 1.7 still
      * wrote InterfaceNotLiveMigratable for it: the opt-in finding explains that. */
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     s.migration[RULE_GPU] = MODE_WARN;
     cJSON *vmi = vmi_with_bridge_opt_in();
-    set_at(vmi, "spec.domain.devices.gpus",
-           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    add_gpu(vmi);
     set_at(vmi, "spec.volumes", json(VOLUMES_WITH_CDROM("cd")));
     set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"cd\",\"cdrom\":{}}]"));
     set_at(
@@ -294,16 +334,13 @@ static void bridge_opt_in_is_a_warning_of_its_own(void **state)
     review(vmim("mig-1", "vm1"), vmi, &s, &v);
     expect_denied(&v, P "disk \"cd\" is a CD-ROM; eject it first");
     assert_int_equal(v.nwarnings, 2);
-    assert_string_equal(v.warnings[0],
-                        P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    assert_string_equal(v.warnings[0], P GPU_TEXT);
     assert_string_equal(v.warnings[1], BRIDGE_OPT_IN);
     verdict_free(&v);
 
     /* Off stays off. */
     s.migration[RULE_MANAGEMENT_BRIDGE] = MODE_OFF;
-    review(vmim("mig-1", "vm1"), vmi_with_bridge_opt_in(), &s, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(vmim("mig-1", "vm1"), vmi_with_bridge_opt_in(), &s);
 }
 
 static void volume_status_wins_over_the_pvc(void **state)
@@ -316,21 +353,17 @@ static void volume_status_wins_over_the_pvc(void **state)
     set_at(vmi, "status.volumeStatus",
            json("[{\"name\":\"d\",\"persistentVolumeClaimInfo\":{\"accessModes\":["
                 "\"ReadWriteMany\"]}}]"));
-    struct verdict v;
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(vmim("mig-1", "vm1"), vmi, NULL);
 
     /* The PVC says RWX, the volumeStatus says RWO: denied. */
     vmi = clean_vmi();
     set_at(vmi, "status.volumeStatus",
            json("[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"accessModes\":["
                 "\"ReadWriteOnce\"]}}]"));
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "volume \"pvcdisk\" uses PVC \"" PVC_RWX
-                        "\" with access mode ReadWriteOnce; live migration "
-                        "needs ReadWriteMany");
-    verdict_free(&v);
+    expect_review_denied(vmim("mig-1", "vm1"), vmi, NULL,
+                         P "volume \"pvcdisk\" uses PVC \"" PVC_RWX
+                           "\" with access mode ReadWriteOnce; live migration "
+                           "needs ReadWriteMany");
 }
 
 /* -------------------------------------------------- missing / stopped VMI */
@@ -350,17 +383,13 @@ static cJSON *migration_in(const char *name, const char *ns, const char *vmi, co
 static void no_vmi_reports_only_state_rules(void **state)
 {
     (void)state;
-    struct verdict v;
-    review(vmim("mig-1", "vm1"), NULL, NULL, &v);
-    expect_denied(&v, P "it is not running (no VirtualMachineInstance)");
-    verdict_free(&v);
+    expect_review_denied(vmim("mig-1", "vm1"), NULL, NULL,
+                         P "it is not running (no VirtualMachineInstance)");
 
     cJSON *other = migration_in("mig-0", "default", "vm1", "Scheduling");
-    review(vmim("mig-1", "vm1"), other, NULL, &v);
-    expect_denied(
-        &v,
+    expect_review_denied(
+        vmim("mig-1", "vm1"), other, NULL,
         P "it is not running (no VirtualMachineInstance); migration mig-0 is already in progress");
-    verdict_free(&v);
 }
 
 static void stopped_vmi_reports_spec_rules_too(void **state)
@@ -415,12 +444,10 @@ static void in_flight_migrations_sorted_by_name(void **state)
     cJSON *same_uid = migration_in("mig-0", "default", "vm1", "Pending");     /* itself, by uid */
     set_at(same_uid, "metadata.uid", cJSON_CreateString("11111111-0000-4000-8000-000000000001"));
     cJSON_AddItemToArray(extra, same_uid);
-    struct verdict v;
-    review(vmim("mig-1", "vm1"), extra, NULL, &v);
-    expect_denied(&v, P
-                  "migration mig-a is already in progress; migration mig-b is already in progress; "
-                  "migration mig-e is already in progress");
-    verdict_free(&v);
+    expect_review_denied(
+        vmim("mig-1", "vm1"), extra, NULL,
+        P "migration mig-a is already in progress; migration mig-b is already in progress; "
+          "migration mig-e is already in progress");
 }
 
 /* ------------------------------------------------------ VMIM without a VMI */
@@ -429,31 +456,25 @@ static void vmim_without_vmi_name_is_denied(void **state)
 {
     (void)state;
     const char *values[] = {NULL, "\"\"", "42", "null"};
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     s.migration[RULE_VMIM_NO_VMI] = MODE_OFF; /* cannot be switched off */
     for (size_t i = 0; i < 4; i++) {
         cJSON *m = vmim("mig-1", NULL);
         if (values[i])
             set_at(m, "spec.vmiName", json(values[i]));
-        struct verdict v;
-        review(m, NULL, &s, &v);
-        expect_denied(
-            &v, "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
-        verdict_free(&v);
+        expect_review_denied(
+            m, NULL, &s,
+            "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
     }
     /* No spec at all, and the example VMIM of KubeVirt with its vmiName. */
     cJSON *m = vmim("mig-1", NULL);
     cJSON_DeleteItemFromObject(m, "spec");
-    struct verdict v;
-    review(m, NULL, NULL, &v);
-    expect_denied(
-        &v, "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
-    verdict_free(&v);
-    review(fixture_object("kubevirt-examples-migration-job.yaml", 0), NULL, NULL, &v);
-    expect_denied(&v, "VM default/vmi-migratable cannot be live-migrated: it is not running (no "
-                      "VirtualMachineInstance)");
-    verdict_free(&v);
+    expect_review_denied(
+        m, NULL, NULL,
+        "migration default/mig-1 names no VirtualMachineInstance (spec.vmiName is empty)");
+    expect_review_denied(fixture_object("kubevirt-examples-migration-job.yaml", 0), NULL, NULL,
+                         "VM default/vmi-migratable cannot be live-migrated: it is not running (no "
+                         "VirtualMachineInstance)");
 }
 
 /* ------------------------------------------------------------ not-migratable */
@@ -491,24 +512,20 @@ static void not_migratable_reports_kubevirt_reason(void **state)
     cJSON *extra = cJSON_CreateArray();
     cJSON_AddItemToArray(extra, vmi);
     cJSON_AddItemToArray(extra, migration_in("mig-0", "default", "vm1", "Running"));
-    review(vmim("mig-1", "vm1"), extra, NULL, &v);
-    expect_denied(&v,
-                  P "migration mig-0 is already in progress; " KV
-                    "HypervPassthroughNotLiveMigratable; disk \"cd\" is a CD-ROM; eject it first");
-    verdict_free(&v);
+    expect_review_denied(
+        vmim("mig-1", "vm1"), extra, NULL,
+        P "migration mig-0 is already in progress; " KV
+          "HypervPassthroughNotLiveMigratable; disk \"cd\" is a CD-ROM; eject it first");
 
     /* A stopped VMI still has its condition read; True says nothing. */
     vmi = with_condition(clean_vmi(), "SEVNotLiveMigratable", "VMI uses SEV");
     set_at(vmi, "status.phase", cJSON_CreateString("Scheduling"));
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "it is not running (phase Scheduling); " KV
-                        "SEVNotLiveMigratable: VMI uses SEV");
-    verdict_free(&v);
+    expect_review_denied(vmim("mig-1", "vm1"), vmi, NULL,
+                         P "it is not running (phase Scheduling); " KV
+                           "SEVNotLiveMigratable: VMI uses SEV");
     vmi = clean_vmi();
     set_at(vmi, "status.conditions", json("[{\"type\":\"LiveMigratable\",\"status\":\"True\"}]"));
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(vmim("mig-1", "vm1"), vmi, NULL);
 }
 
 static void not_migratable_message_is_cut_on_a_character(void **state)
@@ -562,54 +579,41 @@ static cJSON *bridge_vmi(const char *reason, const char *message)
 static void not_migratable_explained_by_findings(void **state)
 {
     (void)state;
-    struct verdict v;
     /* The fixture's InterfaceNotLiveMigratable: management-bridge already says it. */
-    review(vmim("mig-1", "vm1"), bridge_vmi(NULL, NULL), NULL, &v);
-    expect_denied(&v, P BRIDGE_TEXT "; " RWO_TEXT);
-    verdict_free(&v);
+    expect_review_denied(vmim("mig-1", "vm1"), bridge_vmi(NULL, NULL), NULL,
+                         P BRIDGE_TEXT "; " RWO_TEXT);
 
     /* A rule in off mode still explains its reason. */
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     s.migration[RULE_MANAGEMENT_BRIDGE] = MODE_OFF;
-    review(vmim("mig-1", "vm1"), bridge_vmi(NULL, NULL), &s, &v);
-    expect_denied(&v, P RWO_TEXT);
-    verdict_free(&v);
+    expect_review_denied(vmim("mig-1", "vm1"), bridge_vmi(NULL, NULL), &s, P RWO_TEXT);
 
     /* DisksNotLiveMigratable by volume-access-mode, even in off mode. */
     s.migration[RULE_VOLUME_ACCESS_MODE] = MODE_OFF;
     const char *disks = "cannot migrate VMI: PVC " PVC_RWO " is not shared, live migration "
                         "requires that all PVCs must be shared (using ReadWriteMany access mode)";
-    review(vmim("mig-1", "vm1"), bridge_vmi("DisksNotLiveMigratable", disks), &s, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(vmim("mig-1", "vm1"), bridge_vmi("DisksNotLiveMigratable", disks), &s);
 
     /* HostDeviceNotLiveMigratable by host-device or gpu, not by anything else. */
     cJSON *vmi =
         with_condition(clean_vmi(), "HostDeviceNotLiveMigratable", "VMI uses a PCI host devices");
-    set_at(vmi, "spec.domain.devices.gpus",
-           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
-    verdict_free(&v);
+    add_gpu(vmi);
+    expect_review_denied(vmim("mig-1", "vm1"), vmi, NULL, P GPU_TEXT);
     vmi = with_condition(clean_vmi(), "HostDeviceNotLiveMigratable",
                          "VMI specifies non-migratable generic PCI host device");
     set_at(vmi, "spec.domain.devices.hostDevices",
            json("[{\"name\":\"h\",\"deviceName\":\"intel.com/X\"}]"));
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "host device \"h\" (intel.com/X) is passed through; remove it first");
-    verdict_free(&v);
-    review(
+    expect_review_denied(vmim("mig-1", "vm1"), vmi, NULL,
+                         P "host device \"h\" (intel.com/X) is passed through; remove it first");
+    expect_review_denied(
         vmim("mig-1", "vm1"),
         with_condition(clean_vmi(), "HostDeviceNotLiveMigratable", "VMI uses a PCI host devices"),
-        NULL, &v);
-    expect_denied(&v, P KV "HostDeviceNotLiveMigratable: VMI uses a PCI host devices");
-    verdict_free(&v);
+        NULL, P KV "HostDeviceNotLiveMigratable: VMI uses a PCI host devices");
 
     /* A reason of one kind is not explained by a finding of another. */
-    review(vmim("mig-1", "vm1"), bridge_vmi("SEVNotLiveMigratable", "VMI uses SEV"), NULL, &v);
-    expect_denied(&v, P KV "SEVNotLiveMigratable: VMI uses SEV; " BRIDGE_TEXT "; " RWO_TEXT);
-    verdict_free(&v);
+    expect_review_denied(vmim("mig-1", "vm1"), bridge_vmi("SEVNotLiveMigratable", "VMI uses SEV"),
+                         NULL,
+                         P KV "SEVNotLiveMigratable: VMI uses SEV; " BRIDGE_TEXT "; " RWO_TEXT);
 }
 
 /* A VMIM of vm1 to the picked node `node`. */
@@ -640,16 +644,16 @@ static void cpu_mode_reason_explained_by_the_cpu_step(void **state)
     verdict_free(&v);
 
     /* A target node that fails on another step does not explain it. */
-    review(vmim_to("node-x"), with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu), NULL, &v);
-    expect_denied(&v, P KV "CPUModeLiveMigratable: the node \"node-a\" does not allow migration "
-                           "with host-model; target node \"node-x\" does not exist");
-    verdict_free(&v);
+    expect_review_denied(vmim_to("node-x"),
+                         with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu), NULL,
+                         P KV "CPUModeLiveMigratable: the node \"node-a\" does not allow migration "
+                              "with host-model; target node \"node-x\" does not exist");
 
     /* Neither does an eligible one (node-c), nor no target finding at all. */
-    review(vmim_to("node-c"), with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu), NULL, &v);
-    expect_denied(&v, P KV "CPUModeLiveMigratable: the node \"node-a\" does not allow migration "
-                           "with host-model");
-    verdict_free(&v);
+    expect_review_denied(vmim_to("node-c"),
+                         with_condition(clean_vmi(), "CPUModeLiveMigratable", cpu), NULL,
+                         P KV "CPUModeLiveMigratable: the node \"node-a\" does not allow migration "
+                              "with host-model");
 
     /* no-target with a node failing on the CPU step explains it: only node-b besides node-a. */
     cJSON *extra = cJSON_CreateArray();
@@ -664,8 +668,7 @@ static void cpu_mode_reason_explained_by_the_cpu_step(void **state)
     cJSON_AddItemToArray(objects, cJSON_DetachItemFromArray(extra, 0));
     cJSON_Delete(extra);
     struct cluster_view *view = view_over(objects);
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     cJSON *m = vmim("mig-1", "vm1");
     run_rule(rules_vmim_validate, m, "default", "mig-1", &s, view, &v);
     assert_false(v.allowed);
@@ -711,62 +714,53 @@ static void evacuation_of_cdrom_vm_is_allowed_with_a_warning(void **state)
     for (int n = 0; n < 2; n++) { /* evacuation, workload update */
         review(kubevirt_vmim(n), vmi_with_cdrom_and_container_disk(), NULL, &v);
         assert_true(v.allowed);
-        assert_int_equal(v.nwarnings, 1);
-        assert_string_equal(v.warnings[0], P CDROM_TEXT "; " CONTAINER_TEXT);
+        expect_one_warning(&v, P CDROM_TEXT "; " CONTAINER_TEXT);
         verdict_free(&v);
     }
     /* The same VMIM without the annotation is denied. */
     cJSON *m = kubevirt_vmim(0);
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(m, "metadata"), "annotations");
-    review(m, vmi_with_cdrom_and_container_disk(), NULL, &v);
-    expect_denied(&v, P CDROM_TEXT "; " CONTAINER_TEXT);
-    verdict_free(&v);
+    expect_review_denied(m, vmi_with_cdrom_and_container_disk(), NULL,
+                         P CDROM_TEXT "; " CONTAINER_TEXT);
 
     /* Every other rule keeps its mode; off stays off. */
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     s.migration[RULE_CONTAINER_DISK] = MODE_OFF;
     cJSON *vmi = vmi_with_cdrom_and_container_disk();
-    set_at(vmi, "spec.domain.devices.gpus",
-           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    add_gpu(vmi);
     review(kubevirt_vmim(0), vmi, &s, &v);
-    expect_denied(&v, P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], P CDROM_TEXT);
+    expect_denied(&v, P GPU_TEXT);
+    expect_one_warning(&v, P CDROM_TEXT);
     verdict_free(&v);
+}
+
+/* Sets the mode of rule `rule` for migrations KubeVirt starts. */
+static void set_system_mode(struct rule_settings *s, enum rule_id rule, enum rule_mode mode)
+{
+    s->system_migration_set[rule] = true;
+    s->system_migration[rule] = mode;
 }
 
 static void system_migrations_setting_wins(void **state)
 {
     (void)state;
-    struct rule_settings s;
-    rule_settings_default(&s);
-    s.system_migration_set[RULE_CDROM] = true;
-    s.system_migration[RULE_CDROM] = MODE_DENY;
-    s.system_migration_set[RULE_CONTAINER_DISK] = true;
-    s.system_migration[RULE_CONTAINER_DISK] = MODE_OFF;
-    s.system_migration_set[RULE_GPU] = true;
-    s.system_migration[RULE_GPU] = MODE_WARN;
+    struct rule_settings s = default_settings();
+    set_system_mode(&s, RULE_CDROM, MODE_DENY);
+    set_system_mode(&s, RULE_CONTAINER_DISK, MODE_OFF);
+    set_system_mode(&s, RULE_GPU, MODE_WARN);
     cJSON *vmi = vmi_with_cdrom_and_container_disk();
-    set_at(vmi, "spec.domain.devices.gpus",
-           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    add_gpu(vmi);
     struct verdict v;
     review(kubevirt_vmim(0), vmi, &s, &v);
     expect_denied(&v, P CDROM_TEXT);
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    expect_one_warning(&v, P GPU_TEXT);
     verdict_free(&v);
 
     /* A migration a user starts does not take them. */
     vmi = vmi_with_cdrom_and_container_disk();
-    set_at(vmi, "spec.domain.devices.gpus",
-           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
-    review(vmim("mig-1", "vm1"), vmi, &s, &v);
-    expect_denied(&v,
-                  P CDROM_TEXT "; " CONTAINER_TEXT
-                               "; GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
-    verdict_free(&v);
+    add_gpu(vmi);
+    expect_review_denied(vmim("mig-1", "vm1"), vmi, &s,
+                         P CDROM_TEXT "; " CONTAINER_TEXT "; " GPU_TEXT);
 
     /* The computed modes, for callers that explain them. */
     enum rule_mode modes[RULE_COUNT];
@@ -790,10 +784,7 @@ static void ejected_cdrom_is_no_finding(void **state)
     set_at(vmi, "spec.domain.devices.disks",
            json("[{\"name\":\"pvcdisk\",\"disk\":{\"bus\":\"virtio\"},\"bootOrder\":1},"
                 "{\"name\":\"cdrom-0\",\"cdrom\":{\"bus\":\"sata\",\"readonly\":true}}]"));
-    struct verdict v;
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(vmim("mig-1", "vm1"), vmi, NULL);
 }
 
 static void migrated_volumes_are_exempt(void **state)
@@ -806,11 +797,9 @@ static void migrated_volumes_are_exempt(void **state)
     set_at(vmi, "status.migratedVolumes",
            json("[{\"volumeName\":\"pvcdisk\",\"sourcePVCInfo\":{\"claimName\":\"old\"},"
                 "\"destinationPVCInfo\":{\"claimName\":\"" PVC_RWO "\"}}]"));
-    struct verdict v;
-    review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-    expect_denied(&v, P "volume \"data\" uses PVC \"" PVC_RWO
-                        "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany");
-    verdict_free(&v);
+    expect_review_denied(vmim("mig-1", "vm1"), vmi, NULL,
+                         P "volume \"data\" uses PVC \"" PVC_RWO
+                           "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany");
 }
 
 /* ----------------------------------------------------- decentralized migrations */
@@ -836,13 +825,13 @@ static void send_to_skips_storage_and_nodes(void **state)
     m = kubevirt_vmim(2);
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(m, "spec"), "sendTo");
     set_at(m, "spec.addedNodeSelector", json("{\"kubernetes.io/hostname\":\"node-x\"}"));
-    review(m, vmi, NULL, &v);
-    expect_denied(&v, P KV "DisksNotLiveMigratable: cannot migrate VMI: PVC " PVC_RWO
-                           " is not shared, live migration requires that all PVCs must be shared "
-                           "(using ReadWriteMany access mode); " BRIDGE_TEXT
-                           "; it is pinned to node \"node-a\" by nodeSelector "
-                           "kubernetes.io/hostname; target node \"node-x\" does not exist");
-    verdict_free(&v);
+    expect_review_denied(m, vmi, NULL,
+                         P KV
+                         "DisksNotLiveMigratable: cannot migrate VMI: PVC " PVC_RWO
+                         " is not shared, live migration requires that all PVCs must be shared "
+                         "(using ReadWriteMany access mode); " BRIDGE_TEXT
+                         "; it is pinned to node \"node-a\" by nodeSelector "
+                         "kubernetes.io/hostname; target node \"node-x\" does not exist");
 }
 
 static void receive_waits_for_sync(void **state)
@@ -856,33 +845,26 @@ static void receive_waits_for_sync(void **state)
                 "\"DisksNotLiveMigratable\"}]"));
     cJSON *m = kubevirt_vmim(3);
     set_at(m, "spec.addedNodeSelector", json("{\"kubernetes.io/hostname\":\"node-x\"}"));
-    struct verdict v;
-    review(m, vmi, NULL, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(m, vmi, NULL);
 
     /* Another phase is still reported, and the VMI's own rules still apply. */
     vmi = clean_vmi();
     set_at(vmi, "status.phase", cJSON_CreateString("Pending"));
     set_at(vmi, "spec.nodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
-    review(kubevirt_vmim(3), vmi, NULL, &v);
-    expect_denied(&v, P "it is not running (phase Pending); it is pinned to node \"node-a\" by "
-                        "nodeSelector kubernetes.io/hostname");
-    verdict_free(&v);
+    expect_review_denied(kubevirt_vmim(3), vmi, NULL,
+                         P "it is not running (phase Pending); it is pinned to node \"node-a\" by "
+                           "nodeSelector kubernetes.io/hostname");
 
     /* A running VMI receiving: no target-node or no-target (node-c cordoned, node-b another CPU).
      */
     vmi = clean_vmi();
     m = kubevirt_vmim(3);
     set_at(m, "spec.addedNodeSelector", json("{\"kubernetes.io/hostname\":\"node-a\"}"));
-    review(m, vmi, NULL, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(m, vmi, NULL);
 
     /* No VMI at all: still not running. */
-    review(kubevirt_vmim(3), NULL, NULL, &v);
-    expect_denied(&v, P "it is not running (no VirtualMachineInstance)");
-    verdict_free(&v);
+    expect_review_denied(kubevirt_vmim(3), NULL, NULL,
+                         P "it is not running (no VirtualMachineInstance)");
 }
 
 /* -------------------------------------------------------------------- modes */
@@ -892,8 +874,7 @@ static cJSON *vmi_with_cdrom_and_gpu(void)
     cJSON *vmi = clean_vmi();
     set_at(vmi, "spec.domain.devices.disks", json("[{\"name\":\"cd\",\"cdrom\":{}}]"));
     set_at(vmi, "spec.volumes", json(VOLUMES_WITH_CDROM("cd")));
-    set_at(vmi, "spec.domain.devices.gpus",
-           json("[{\"name\":\"g\",\"deviceName\":\"nvidia.com/A10\"}]"));
+    add_gpu(vmi);
     return vmi;
 }
 
@@ -907,32 +888,26 @@ static void modes_deny_warn_off(void **state)
     s.migration[RULE_GPU] = MODE_WARN;
     review(vmim("mig-1", "vm1"), vmi_with_cdrom_and_gpu(), &s, &v);
     expect_denied(&v, P "disk \"cd\" is a CD-ROM; eject it first");
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        P "GPU \"g\" (nvidia.com/A10) is passed through; remove it first");
+    expect_one_warning(&v, P GPU_TEXT);
     verdict_free(&v);
 
     s.migration[RULE_CDROM] = MODE_WARN;
     review(vmim("mig-1", "vm1"), vmi_with_cdrom_and_gpu(), &s, &v);
     assert_true(v.allowed);
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        P "disk \"cd\" is a CD-ROM; eject it first; GPU \"g\" (nvidia.com/A10) is "
-                          "passed through; remove it first");
+    expect_one_warning(&v,
+                       P "disk \"cd\" is a CD-ROM; eject it first; GPU \"g\" (nvidia.com/A10) is "
+                         "passed through; remove it first");
     verdict_free(&v);
 
     s.migration[RULE_CDROM] = MODE_OFF;
     s.migration[RULE_GPU] = MODE_OFF;
-    review(vmim("mig-1", "vm1"), vmi_with_cdrom_and_gpu(), &s, &v);
-    expect_allowed_silently(&v);
-    verdict_free(&v);
+    expect_review_allowed(vmim("mig-1", "vm1"), vmi_with_cdrom_and_gpu(), &s);
 }
 
 static void unreachable_cluster_denies(void **state)
 {
     (void)state;
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     cJSON *m = vmim("mig-1", "vm1");
     struct verdict v;
     run_rule(rules_vmim_validate, m, "default", "mig-1", &s, &failing_view, &v);
@@ -943,56 +918,71 @@ static void unreachable_cluster_denies(void **state)
 
 /* ---------------------------------------------------------------- bad input */
 
+/* The clean VMI with `value` (JSON) at `path`, reviewed. */
+static void review_with(const char *path, const char *value, struct verdict *v)
+{
+    cJSON *vmi = clean_vmi();
+    set_at(vmi, path, json(value));
+    review(vmim("mig-1", "vm1"), vmi, NULL, v);
+}
+
 static void malformed_vmis_get_clear_answers(void **state)
 {
     (void)state;
+    /* Odd values that are allowed, by where they stand. */
     const struct {
-        const char *path, *value, *message; /* message NULL = allowed */
-    } cases[] = {
-        {"spec", "null", NULL},
-        {"spec", "\"not an object\"", NULL},
-        {"spec.volumes", "\"not an array\"", NULL},
-        {"spec.volumes", "[7, null, {\"name\":\"v\",\"persistentVolumeClaim\":null}]", NULL},
-        {"spec.domain.devices", "[]", NULL},
+        const char *path, *values[4];
+    } allowed[] = {
+        {"spec", {"null", "\"not an object\""}},
+        {"spec.volumes",
+         {"\"not an array\"", "[7, null, {\"name\":\"v\",\"persistentVolumeClaim\":null}]"}},
+        {"spec.domain.devices", {"[]"}},
         /* A CD-ROM disk without a (string) name has no volume: ejected, no finding. */
-        {"spec.domain.devices.disks", "[{\"cdrom\":{}}]", NULL},
-        {"spec.domain.devices.disks", "[{\"name\":5,\"cdrom\":{}}]", NULL},
-        {"spec.domain.devices.disks", "[{\"name\":\"pvcdisk\",\"cdrom\":null}]", NULL},
+        {"spec.domain.devices.disks",
+         {"[{\"cdrom\":{}}]", "[{\"name\":5,\"cdrom\":{}}]",
+          "[{\"name\":\"pvcdisk\",\"cdrom\":null}]"}},
         {"status.conditions",
-         "[7, {\"type\":\"LiveMigratable\",\"status\":false}, "
-         "{\"type\":\"LiveMigratable\",\"status\":\"True\"}]",
-         NULL},
-        {"status.conditions", "{\"type\":\"LiveMigratable\",\"status\":\"False\"}", NULL},
+         {"[7, {\"type\":\"LiveMigratable\",\"status\":false}, "
+          "{\"type\":\"LiveMigratable\",\"status\":\"True\"}]",
+          "{\"type\":\"LiveMigratable\",\"status\":\"False\"}"}},
+        {"status.migratedVolumes", {"[1, {\"volumeName\":2}, \"pvcdisk\"]"}},
+        {"spec.networks", {"[{\"name\":3,\"pod\":{}}, \"x\"]"}},
+        {"spec.nodeSelector", {"{\"kubernetes.io/hostname\":5}"}},
+        {"status.volumeStatus", {"{\"pvcdisk\":1}"}},
+    };
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        for (const char *const *value = allowed[i].values; *value; value++) {
+            struct verdict v;
+            review_with(allowed[i].path, *value, &v);
+            if (!v.allowed)
+                fail_msg("%s %s: denied \"%s\"", allowed[i].path, *value, v.message);
+            verdict_free(&v);
+        }
+    /* Odd values that are denied, and what they say. */
+    const struct {
+        const char *path, *value, *message;
+    } denied[] = {
         {"status.conditions", "[{\"type\":\"LiveMigratable\",\"status\":\"False\"}]",
          P "KubeVirt reports it is not live-migratable"},
         {"status.conditions",
          "[{\"type\":\"LiveMigratable\",\"status\":\"False\",\"reason\":7,\"message\":\"m\"}]",
          P "KubeVirt reports it is not live-migratable: m"},
-        {"status.migratedVolumes", "[1, {\"volumeName\":2}, \"pvcdisk\"]", NULL},
         {"spec.volumes", "[{\"name\":\"v\",\"persistentVolumeClaim\":{\"claimName\":5}}]",
          P "volume \"v\" uses PVC \"\", which does not exist; live migration needs ReadWriteMany"},
         {"spec.domain.devices.gpus", "[{\"name\":1,\"deviceName\":true}]",
          P "GPU \"\" () is passed through; remove it first"},
-        {"spec.networks", "[{\"name\":3,\"pod\":{}}, \"x\"]", NULL},
-        {"spec.nodeSelector", "{\"kubernetes.io/hostname\":5}", NULL},
-        {"status.volumeStatus", "{\"pvcdisk\":1}", NULL},
         {"status.volumeStatus",
          "[{\"name\":\"pvcdisk\",\"persistentVolumeClaimInfo\":{\"accessModes\":[1,"
          "\"ReadWriteOnce\"]}}]",
          P "volume \"pvcdisk\" uses PVC \"" PVC_RWX
            "\" with access mode ReadWriteOnce; live migration needs ReadWriteMany"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cJSON *vmi = clean_vmi();
-        set_at(vmi, cases[i].path, json(cases[i].value));
+    for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
         struct verdict v;
-        review(vmim("mig-1", "vm1"), vmi, NULL, &v);
-        if (cases[i].message) {
-            if (!v.message || strcmp(v.message, cases[i].message) != 0)
-                fail_msg("case %zu: got \"%s\"", i, v.message ? v.message : "(allowed)");
-        } else if (!v.allowed) {
-            fail_msg("case %zu: denied \"%s\"", i, v.message);
-        }
+        review_with(denied[i].path, denied[i].value, &v);
+        if (!v.message || strcmp(v.message, denied[i].message) != 0)
+            fail_msg("%s %s: got \"%s\"", denied[i].path, denied[i].value,
+                     v.message ? v.message : "(allowed)");
         verdict_free(&v);
     }
 }
@@ -1002,34 +992,16 @@ static void ten_thousand_volumes(void **state)
     (void)state;
     enum { N = 10000 };
     cJSON *vmi = clean_vmi();
-    cJSON *volumes = cJSON_CreateArray(), *disks = cJSON_CreateArray();
-    for (int i = 0; i < N; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "v%05d", i);
-        cJSON *vol = cJSON_CreateObject();
-        cJSON_AddStringToObject(vol, "name", name);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(vol, "persistentVolumeClaim"), "claimName",
-                                PVC_RWO);
-        cJSON_AddItemToArray(volumes, vol);
-        cJSON *disk = cJSON_CreateObject();
-        cJSON_AddStringToObject(disk, "name", name);
-        cJSON_AddObjectToObject(disk, "disk");
-        cJSON_AddItemToArray(disks, disk);
-    }
-    set_at(vmi, "spec.volumes", volumes);
-    set_at(vmi, "spec.domain.devices.disks", disks);
+    set_at(vmi, "spec.volumes",
+           numbered_objects(
+               N, false, "{'name':'v%05d','persistentVolumeClaim':{'claimName':'" PVC_RWO "'}}"));
+    set_at(vmi, "spec.domain.devices.disks",
+           numbered_objects(N, false, "{'name':'v%05d','disk':{}}"));
     /* volumeStatus in reverse order: every lookup walks it. */
-    cJSON *status = cJSON_CreateArray();
-    for (int i = N - 1; i >= 0; i--) {
-        char name[32];
-        snprintf(name, sizeof(name), "v%05d", i);
-        cJSON *st = cJSON_CreateObject();
-        cJSON_AddStringToObject(st, "name", name);
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(st, "persistentVolumeClaimInfo"),
-                              "accessModes", json("[\"ReadWriteOnce\"]"));
-        cJSON_AddItemToArray(status, st);
-    }
-    set_at(vmi, "status.volumeStatus", status);
+    set_at(vmi, "status.volumeStatus",
+           numbered_objects(N, true,
+                            "{'name':'v%05d','persistentVolumeClaimInfo':{'accessModes':["
+                            "'ReadWriteOnce']}}"));
     struct verdict v;
     review(vmim("mig-1", "vm1"), vmi, NULL, &v);
     assert_false(v.allowed);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "case_table.h"
 #include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
@@ -31,20 +32,9 @@ static const char *env_dir(const char *name)
     return v;
 }
 
-static void example_cluster_dir(char *out, size_t len)
-{
-    snprintf(out, len, "%s/examples/cluster", env_dir("MW_SOURCE_DIR"));
-}
-
 /* ------------------------------------------------------------------------ */
 /* Scratch directories                                                      */
 /* ------------------------------------------------------------------------ */
-
-static void make_scratch_dir(char *out, size_t len)
-{
-    snprintf(out, len, "/tmp/mw-static-view-XXXXXX");
-    assert_non_null(mkdtemp(out));
-}
 
 static void write_file(const char *dir, const char *rel, const char *text)
 {
@@ -68,9 +58,20 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-static void remove_tree(const char *dir)
+/* The cases that write files get a fresh directory as their state, removed after them. */
+static int make_scratch_dir(void **state)
 {
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    static char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "/tmp/mw-static-view-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int remove_scratch_dir(void **state)
+{
+    return nftw(*state, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static const char *meta_name(const cJSON *obj)
@@ -87,36 +88,76 @@ static struct cluster_view *load_view(const char *dir)
     return v;
 }
 
+/* The objects of a cluster directory, which must load. */
+static cJSON *load_objects(const char *dir)
+{
+    cJSON *objects = static_load_dir(dir, err, sizeof(err));
+    if (!objects)
+        fail_msg("%s", err);
+    return objects;
+}
+
+/* The last error is `rest` about a file of `dir`: "<dir>/<rest>". */
+static void assert_error_in(const char *dir, const char *rest)
+{
+    char want[PATH_MAX + 256];
+    snprintf(want, sizeof(want), "%s/%s", dir, rest);
+    assert_row_string_equal(rest, err, want);
+}
+
+/* How many objects of a kind a view holds. */
+struct kind_count {
+    enum cv_kind kind;
+    int count;
+};
+
+static void assert_counts(const struct cluster_view *v, const struct kind_count *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        assert_row_int_equal(cv_kind_name(want[i].kind), static_view_count(v, want[i].kind),
+                             want[i].count);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The example cluster                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* The cases on the example cluster get its view as their state. */
+static int load_example_cluster(void **state)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/examples/cluster", env_dir("MW_SOURCE_DIR"));
+    *state = load_view(dir);
+    return 0;
+}
+
+static int destroy_view(void **state)
+{
+    cv_destroy(*state);
+    return 0;
+}
+
 static void example_cluster_counts(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX];
-    example_cluster_dir(dir, sizeof(dir));
-    struct cluster_view *v = load_view(dir);
-    assert_int_equal(static_view_count(v, CV_NODE), 6);
-    assert_int_equal(static_view_count(v, CV_VM), 4);
-    /* 11 in vmis.yaml, 5 in vmis-rev2.yaml, 3 in vms-drain.yaml (with their pods and disks) */
-    assert_int_equal(static_view_count(v, CV_VMI), 19);
-    assert_int_equal(static_view_count(v, CV_VMIM), 0);
-    assert_int_equal(static_view_count(v, CV_PVC), 16);
-    assert_int_equal(static_view_count(v, CV_POD), 14);
-    assert_int_equal(static_view_count(v, CV_KUBEVIRT), 1);
-    assert_int_equal(static_view_count(v, CV_NAD), 1);
-    assert_int_equal(static_view_count(v, CV_MIGRATION_POLICY), 1);
-    assert_int_equal(static_view_count(v, CV_NAMESPACE), 1);
-    cv_destroy(v);
+    static const struct kind_count want[] = {
+        {CV_NODE, 6},
+        {CV_VM, 4},
+        /* 11 in vmis.yaml, 5 in vmis-rev2.yaml, 3 in vms-drain.yaml (with their pods and disks) */
+        {CV_VMI, 19},
+        {CV_VMIM, 0},
+        {CV_PVC, 16},
+        {CV_POD, 14},
+        {CV_KUBEVIRT, 1},
+        {CV_NAD, 1},
+        {CV_MIGRATION_POLICY, 1},
+        {CV_NAMESPACE, 1},
+    };
+    assert_counts(*state, want, ROWS(want));
 }
 
 static void example_cluster_get_by_namespace_and_name(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX];
-    example_cluster_dir(dir, sizeof(dir));
-    struct cluster_view *v = load_view(dir);
+    struct cluster_view *v = *state;
     struct cv_scope s;
     cv_scope_init(&s, 0);
     const cJSON *obj = NULL;
@@ -163,15 +204,11 @@ static void example_cluster_get_by_namespace_and_name(void **state)
 
     assert_int_equal(cv_get(v, &s, CV_NAD, "default", "vlan100", &obj), CV_OK);
     cv_scope_release(&s);
-    cv_destroy(v);
 }
 
 static void example_cluster_launcher_pod_by_created_by_label(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX];
-    example_cluster_dir(dir, sizeof(dir));
-    struct cluster_view *v = load_view(dir);
+    struct cluster_view *v = *state;
     struct cv_scope s;
     cv_scope_init(&s, 0);
     const cJSON *vmi = NULL, *pods = NULL;
@@ -207,7 +244,6 @@ static void example_cluster_launcher_pod_by_created_by_label(void **state)
         cv_list(v, &s, CV_POD, "default", "kubevirt.io/created-by", "no-such-uid", &pods), CV_OK);
     assert_int_equal(cJSON_GetArraySize(pods), 0);
     cv_scope_release(&s);
-    cv_destroy(v);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -247,16 +283,12 @@ static void every_fixture_file_parses(void **state)
     assert_true(files >= 18);
 
     /* The whole directory loads as a cluster directory too. */
-    cJSON *objects = static_load_dir(data, err, sizeof(err));
-    if (!objects)
-        fail_msg("%s", err);
-    cJSON_Delete(objects);
+    cJSON_Delete(load_objects(data));
 }
 
 /* A cluster directory made of some fixtures (symbolic links to tests/data). */
 static void fixture_subset_counts(void **state)
 {
-    (void)state;
     const char *files[] = {
         "constructed-nodes-cpu-labels.yaml",
         "constructed-pvcs-rwx-vs-rwo.yaml",
@@ -270,8 +302,7 @@ static void fixture_subset_counts(void **state)
         "kubevirt-examples-vmi-pvc.yaml",
         "constructed-admissionreview-vmim-create-request.json",
     };
-    char dir[PATH_MAX];
-    make_scratch_dir(dir, sizeof(dir));
+    const char *dir = *state;
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char from[PATH_MAX * 2], to[PATH_MAX * 2];
         snprintf(from, sizeof(from), "%s/%s", env_dir("MW_TEST_DATA"), files[i]);
@@ -279,16 +310,10 @@ static void fixture_subset_counts(void **state)
         assert_int_equal(symlink(from, to), 0);
     }
     struct cluster_view *v = load_view(dir);
-    remove_tree(dir);
-    assert_int_equal(static_view_count(v, CV_NODE), 2);
-    assert_int_equal(static_view_count(v, CV_PVC), 2);
-    assert_int_equal(static_view_count(v, CV_POD), 2);
-    assert_int_equal(static_view_count(v, CV_VMI), 3);
-    assert_int_equal(static_view_count(v, CV_VMIM), 2);
-    assert_int_equal(static_view_count(v, CV_KUBEVIRT), 1);
-    assert_int_equal(static_view_count(v, CV_VM), 1);
-    assert_int_equal(static_view_count(v, CV_NAD), 0);
-    assert_int_equal(static_view_count(v, CV_MIGRATION_POLICY), 1);
+    static const struct kind_count want[] = {{CV_NODE, 2}, {CV_PVC, 2},  {CV_POD, 2},
+                                             {CV_VMI, 3},  {CV_VMIM, 2}, {CV_KUBEVIRT, 1},
+                                             {CV_VM, 1},   {CV_NAD, 0},  {CV_MIGRATION_POLICY, 1}};
+    assert_counts(v, want, ROWS(want));
 
     struct cv_scope s;
     cv_scope_init(&s, 0);
@@ -313,40 +338,40 @@ static void fixture_subset_counts(void **state)
 
 static void lists_multi_documents_and_order(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX];
-    make_scratch_dir(dir, sizeof(dir));
-    write_file(dir, "b-nodes.yaml",
-               "apiVersion: v1\n"
-               "kind: NodeList\n"
-               "items:\n"
-               "- {apiVersion: v1, kind: Node, metadata: {name: n1}}\n"
-               "- {apiVersion: v1, kind: Node, metadata: {name: n2}}\n");
-    write_file(dir, "a-pods.json",
-               "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
-               "  {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p1\", "
-               "\"namespace\": \"ns1\"}}\n"
-               "]}\n");
-    write_file(dir, "c-multi.yml",
-               "# leading comment\n"
-               "---\n"
-               "kind: PersistentVolumeClaim\n"
-               "metadata: {name: c1, namespace: ns1}\n"
-               "---\n"
-               "---\n"
-               "kind: List\n"
-               "items: []\n"
-               "---\n"
-               "kind: ConfigMap\n"
-               "metadata: {name: other}\n");
-    write_file(dir, "sub/d-node.yaml", "kind: Node\nmetadata:\n  name: n3\n");
-    write_file(dir, ".hidden.yaml", "this: [is: broken\n");
-    write_file(dir, "notes.txt", "not: [yaml\n");
-    write_file(dir, "empty.yaml", "");
+    const char *dir = *state;
+    static const struct {
+        const char *name, *text;
+    } files[] = {
+        {"b-nodes.yaml", "apiVersion: v1\n"
+                         "kind: NodeList\n"
+                         "items:\n"
+                         "- {apiVersion: v1, kind: Node, metadata: {name: n1}}\n"
+                         "- {apiVersion: v1, kind: Node, metadata: {name: n2}}\n"},
+        {"a-pods.json",
+         "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
+         "  {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p1\", "
+         "\"namespace\": \"ns1\"}}\n"
+         "]}\n"},
+        {"c-multi.yml", "# leading comment\n"
+                        "---\n"
+                        "kind: PersistentVolumeClaim\n"
+                        "metadata: {name: c1, namespace: ns1}\n"
+                        "---\n"
+                        "---\n"
+                        "kind: List\n"
+                        "items: []\n"
+                        "---\n"
+                        "kind: ConfigMap\n"
+                        "metadata: {name: other}\n"},
+        {"sub/d-node.yaml", "kind: Node\nmetadata:\n  name: n3\n"},
+        {".hidden.yaml", "this: [is: broken\n"},
+        {"notes.txt", "not: [yaml\n"},
+        {"empty.yaml", ""},
+    };
+    for (size_t i = 0; i < ROWS(files); i++)
+        write_file(dir, files[i].name, files[i].text);
 
-    cJSON *objects = static_load_dir(dir, err, sizeof(err));
-    if (!objects)
-        fail_msg("%s", err);
+    cJSON *objects = load_objects(dir);
     const char *want[] = {"p1", "n1", "n2", "c1", "other", "n3"};
     assert_int_equal(cJSON_GetArraySize(objects), 6);
     for (int i = 0; i < 6; i++)
@@ -354,9 +379,8 @@ static void lists_multi_documents_and_order(void **state)
 
     struct cluster_view *v = static_view_new(objects);
     assert_non_null(v);
-    assert_int_equal(static_view_count(v, CV_NODE), 3);
-    assert_int_equal(static_view_count(v, CV_POD), 1);
-    assert_int_equal(static_view_count(v, CV_PVC), 1);
+    static const struct kind_count counts[] = {{CV_NODE, 3}, {CV_POD, 1}, {CV_PVC, 1}};
+    assert_counts(v, counts, ROWS(counts));
     struct cv_scope s;
     cv_scope_init(&s, 0);
     const cJSON *obj = NULL;
@@ -370,21 +394,15 @@ static void lists_multi_documents_and_order(void **state)
     snprintf(slashed, sizeof(slashed), "%s/", dir);
     write_file(dir, "z-bad.yaml", "a: [\n");
     assert_null(static_load_dir(slashed, err, sizeof(err)));
-    char want_err[PATH_MAX + 128];
-    snprintf(want_err, sizeof(want_err),
-             "%s/z-bad.yaml:2:1: did not find expected node content while parsing a flow node",
-             dir);
-    assert_string_equal(err, want_err);
-    remove_tree(dir);
+    assert_error_in(dir,
+                    "z-bad.yaml:2:1: did not find expected node content while parsing a flow node");
 }
 
 /* MigrationPolicies and Namespaces are cluster-scoped: found by name, whatever namespace is asked.
  */
 static void policies_and_namespaces_load(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX];
-    make_scratch_dir(dir, sizeof(dir));
+    const char *dir = *state;
     write_file(dir, "policies.yaml",
                "apiVersion: migrations.kubevirt.io/v1alpha1\n"
                "kind: MigrationPolicy\n"
@@ -405,9 +423,8 @@ static void policies_and_namespaces_load(void **state)
                "\"labels\":{\"kubernetes.io/metadata.name\":\"prod\",\"tier\":\"prod\"}}},"
                "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"dev\"}}]}");
     struct cluster_view *v = load_view(dir);
-    remove_tree(dir);
-    assert_int_equal(static_view_count(v, CV_MIGRATION_POLICY), 2);
-    assert_int_equal(static_view_count(v, CV_NAMESPACE), 2);
+    static const struct kind_count counts[] = {{CV_MIGRATION_POLICY, 2}, {CV_NAMESPACE, 2}};
+    assert_counts(v, counts, ROWS(counts));
     struct cv_scope s;
     cv_scope_init(&s, 0);
     const cJSON *obj = NULL, *all = NULL;
@@ -441,61 +458,45 @@ static void policies_and_namespaces_load(void **state)
 
 static void bad_file_names_file_and_position(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX];
-    make_scratch_dir(dir, sizeof(dir));
+    const char *dir = *state;
     write_file(dir, "good.yaml", "kind: Node\nmetadata: {name: n1}\n");
     write_file(dir, "nodes-bad.yaml",
                "kind: Node\n"
                "metadata:\n"
                "  name: n2\n"
                " labels: {}\n");
+    const char *error =
+        "nodes-bad.yaml:4:2: did not find expected key while parsing a block mapping";
     cJSON *objects = static_load_dir(dir, err, sizeof(err));
     assert_null(objects);
-    char want[PATH_MAX + 128];
-    snprintf(want, sizeof(want),
-             "%s/nodes-bad.yaml:4:2: did not find expected key while parsing a block mapping", dir);
-    assert_string_equal(err, want);
+    assert_error_in(dir, error);
     assert_null(strchr(err, '\n'));
 
     struct cluster_view *v = static_view_load(dir, err, sizeof(err));
     assert_null(v);
-    assert_string_equal(err, want);
-    remove_tree(dir);
+    assert_error_in(dir, error);
 }
 
 static void documents_must_be_objects(void **state)
 {
-    (void)state;
-    char dir[PATH_MAX], want[PATH_MAX + 128];
-    make_scratch_dir(dir, sizeof(dir));
-    write_file(dir, "a.yaml", "kind: Node\nmetadata: {name: n1}\n---\njust a string\n");
-    assert_null(static_load_dir(dir, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/a.yaml: document 2 is a string, not an object", dir);
-    assert_string_equal(err, want);
-
-    write_file(dir, "a.yaml", "[1, 2]\n");
-    assert_null(static_load_dir(dir, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/a.yaml: document 1 is a list, not an object", dir);
-    assert_string_equal(err, want);
-
-    write_file(dir, "a.yaml", "kind: List\nitems:\n- kind: Node\n- 42\n");
-    assert_null(static_load_dir(dir, err, sizeof(err)));
-    snprintf(want, sizeof(want),
-             "%s/a.yaml: document 1: item 2 of the List is a number, not an object", dir);
-    assert_string_equal(err, want);
-
-    write_file(dir, "a.yaml", "kind: PodList\nitems: {}\n");
-    assert_null(static_load_dir(dir, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/a.yaml: document 1: items of a List is an object, not a list",
-             dir);
-    assert_string_equal(err, want);
-
-    write_file(dir, "a.yaml", "a: 1\na: 2\n");
-    assert_null(static_load_dir(dir, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/a.yaml:2:1: duplicate key \"a\"", dir);
-    assert_string_equal(err, want);
-    remove_tree(dir);
+    static const struct {
+        const char *text, *error;
+    } cases[] = {
+        {"kind: Node\nmetadata: {name: n1}\n---\njust a string\n",
+         "a.yaml: document 2 is a string, not an object"},
+        {"[1, 2]\n", "a.yaml: document 1 is a list, not an object"},
+        {"kind: List\nitems:\n- kind: Node\n- 42\n",
+         "a.yaml: document 1: item 2 of the List is a number, not an object"},
+        {"kind: PodList\nitems: {}\n",
+         "a.yaml: document 1: items of a List is an object, not a list"},
+        {"a: 1\na: 2\n", "a.yaml:2:1: duplicate key \"a\""},
+    };
+    const char *dir = *state;
+    for (size_t i = 0; i < ROWS(cases); i++) {
+        write_file(dir, "a.yaml", cases[i].text);
+        assert_row_true(cases[i].error, static_load_dir(dir, err, sizeof(err)) == NULL);
+        assert_error_in(dir, cases[i].error);
+    }
 }
 
 static void missing_and_empty_directories(void **state)
@@ -506,8 +507,8 @@ static void missing_and_empty_directories(void **state)
     assert_null(static_view_load("/nonexistent/cluster", err, sizeof(err)));
     assert_string_equal(err, "/nonexistent/cluster: no such directory");
 
-    char dir[PATH_MAX], file[PATH_MAX + 16];
-    make_scratch_dir(dir, sizeof(dir));
+    const char *dir = *state;
+    char file[PATH_MAX + 16];
     cJSON *objects = static_load_dir(dir, err, sizeof(err));
     assert_non_null(objects);
     assert_int_equal(cJSON_GetArraySize(objects), 0);
@@ -519,15 +520,24 @@ static void missing_and_empty_directories(void **state)
     char want[PATH_MAX + 64];
     snprintf(want, sizeof(want), "%s: not a directory", file);
     assert_string_equal(err, want);
-    remove_tree(dir);
 }
 
-TEST_MAIN(cmocka_unit_test(example_cluster_counts),
-          cmocka_unit_test(example_cluster_get_by_namespace_and_name),
-          cmocka_unit_test(example_cluster_launcher_pod_by_created_by_label),
-          cmocka_unit_test(every_fixture_file_parses), cmocka_unit_test(fixture_subset_counts),
-          cmocka_unit_test(lists_multi_documents_and_order),
-          cmocka_unit_test(policies_and_namespaces_load),
-          cmocka_unit_test(bad_file_names_file_and_position),
-          cmocka_unit_test(documents_must_be_objects),
-          cmocka_unit_test(missing_and_empty_directories))
+TEST_MAIN(cmocka_unit_test_setup_teardown(example_cluster_counts, load_example_cluster,
+                                          destroy_view),
+          cmocka_unit_test_setup_teardown(example_cluster_get_by_namespace_and_name,
+                                          load_example_cluster, destroy_view),
+          cmocka_unit_test_setup_teardown(example_cluster_launcher_pod_by_created_by_label,
+                                          load_example_cluster, destroy_view),
+          cmocka_unit_test(every_fixture_file_parses),
+          cmocka_unit_test_setup_teardown(fixture_subset_counts, make_scratch_dir,
+                                          remove_scratch_dir),
+          cmocka_unit_test_setup_teardown(lists_multi_documents_and_order, make_scratch_dir,
+                                          remove_scratch_dir),
+          cmocka_unit_test_setup_teardown(policies_and_namespaces_load, make_scratch_dir,
+                                          remove_scratch_dir),
+          cmocka_unit_test_setup_teardown(bad_file_names_file_and_position, make_scratch_dir,
+                                          remove_scratch_dir),
+          cmocka_unit_test_setup_teardown(documents_must_be_objects, make_scratch_dir,
+                                          remove_scratch_dir),
+          cmocka_unit_test_setup_teardown(missing_and_empty_directories, make_scratch_dir,
+                                          remove_scratch_dir))

@@ -11,9 +11,7 @@
  * renders from the test's VMI (its nodeSelector, explicit model, affinity),
  * as a real launcher pod of that VMI would carry it.
  */
-#include "rule_fixtures.h"
-
-#include "rules/target_node.h"
+#include "migration_fixture.h"
 #include "test_main.h"
 
 #define VMI_UID "5d0e3b1c-0000-4000-8000-00000000a001"
@@ -25,11 +23,8 @@ static cJSON *base_vmi(const char *model)
                    "'metadata':{'name':'vm1','namespace':'default','uid':'" VMI_UID "'},"
                    "'spec':{'domain':{'cpu':{}},'networks':[{'name':'default','pod':{}}]},"
                    "'status':{'phase':'Running','nodeName':'node-a'}}");
-    if (model) {
-        char value[128];
-        snprintf(value, sizeof(value), "'%s'", model);
-        set_path(vmi, "spec.domain.cpu.model", value);
-    }
+    if (model)
+        set_pathf(vmi, "spec.domain.cpu.model", "'%s'", model);
     return vmi;
 }
 
@@ -129,48 +124,57 @@ static void remove_source_pod(cJSON *cluster)
 
 /* docs/rules.md#node-eligibility for `node`: the step (0 = eligible) and reason ("" when eligible),
  * freeing `cluster` and `vmi`. */
-static char *check(cJSON *cluster, cJSON *vmi, const char *node, int *step)
+static char *check(const char *what, cJSON *cluster, cJSON *vmi, const char *node, int *step)
 {
     render_source_pod(cluster, vmi);
-    struct cluster_view *view = view_of_array(cluster);
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    struct migration_ctx ctx;
-    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
+    struct migration_fixture f;
+    migration_open(what, &f, cluster, vmi, CV_OK);
     char *reason = NULL;
-    *step = target_node_check(&ctx, node, &reason);
-    migration_ctx_free(&ctx);
-    cv_scope_release(&scope);
-    cv_destroy(view);
-    cJSON_Delete(cluster);
-    cJSON_Delete(vmi);
+    *step = target_node_check(&f.ctx, node, &reason);
+    migration_close(&f);
     return reason ? reason : strdup("");
 }
 
-static void assert_reason(cJSON *cluster, cJSON *vmi, const char *node, int want_step,
-                          const char *want)
+/* The case `what` (HERE, or a table's name for it): `node` fails at `want_step` saying `want`. */
+static void reason_is(const char *what, cJSON *cluster, cJSON *vmi, const char *node, int want_step,
+                      const char *want)
 {
     int step;
-    char *reason = check(cluster, vmi, node, &step);
+    char *reason = check(what, cluster, vmi, node, &step);
+    name_failing_case(what, strcmp(reason, want) != 0 || step != want_step);
     assert_string_equal(reason, want);
     assert_int_equal(step, want_step);
     free(reason);
 }
 
+#define assert_reason(...) reason_is(HERE, __VA_ARGS__)
+
+/* The case `what`: node-b of the base cluster with `path` set to `value` (NULL: removed), for a VMI
+ * of CPU model `model`, fails at `want_step` saying `want`. */
+static void node_b_is(const char *what, const char *path, const char *value, const char *model,
+                      int want_step, const char *want)
+{
+    cJSON *cluster = base_cluster();
+    if (value)
+        set_path(find(cluster, "node-b"), path, value);
+    else
+        drop_at(find(cluster, "node-b"), path);
+    reason_is(what, cluster, base_vmi(model), "node-b", want_step, want);
+}
+
+#define assert_node_b(...) node_b_is(HERE, __VA_ARGS__)
+
 /* The texts the target-node and no-target rules give (joined by " | "), freeing `cluster`, `vmi`,
  * `vmim`. */
-static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
+static char *rule_texts(const char *what, cJSON *cluster, cJSON *vmi, cJSON *vmim)
 {
     render_source_pod(cluster, vmi);
-    struct cluster_view *view = view_of_array(cluster);
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    struct migration_ctx ctx;
-    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
+    struct migration_fixture f;
+    migration_open(what, &f, cluster, vmi, CV_OK);
     struct verdict v;
     verdict_init(&v);
-    rules_target_node(&ctx, vmim, &v);
-    rules_no_target(&ctx, &v);
+    rules_target_node(&f.ctx, vmim, &v);
+    rules_no_target(&f.ctx, &v);
     assert_null(v.view_error);
     char *out = strdup("");
     for (size_t i = 0; i < v.nfindings; i++) {
@@ -181,32 +185,28 @@ static char *rule_texts(cJSON *cluster, cJSON *vmi, cJSON *vmim)
         out = next;
     }
     verdict_free(&v);
-    migration_ctx_free(&ctx);
-    cv_scope_release(&scope);
-    cv_destroy(view);
-    cJSON_Delete(cluster);
-    cJSON_Delete(vmi);
+    migration_close(&f);
     cJSON_Delete(vmim);
     return out;
 }
 
-static void assert_rules(cJSON *cluster, cJSON *vmi, cJSON *vmim, const char *want)
+static void rules_say(const char *what, cJSON *cluster, cJSON *vmi, cJSON *vmim, const char *want)
 {
-    char *got = rule_texts(cluster, vmi, vmim);
+    char *got = rule_texts(what, cluster, vmi, vmim);
+    name_failing_case(what, strcmp(got, want) != 0);
     assert_string_equal(got, want);
     free(got);
 }
+
+#define assert_rules(...) rules_say(HERE, __VA_ARGS__)
 
 static cJSON *vmim_to(const char *node)
 {
     cJSON *vmim =
         J("{'apiVersion':'kubevirt.io/v1','kind':'VirtualMachineInstanceMigration',"
           "'metadata':{'name':'vm1-8wzqd','namespace':'default'},'spec':{'vmiName':'vm1'}}");
-    if (node) {
-        char value[128];
-        snprintf(value, sizeof(value), "{'kubernetes.io/hostname':'%s'}", node);
-        set_path(vmim, "spec.addedNodeSelector", value);
-    }
+    if (node)
+        set_pathf(vmim, "spec.addedNodeSelector", "{'kubernetes.io/hostname':'%s'}", node);
     return vmim;
 }
 
@@ -244,31 +244,18 @@ static void step2_texts(void **state)
         {"metadata.labels.kubevirt~io/schedulable", "'false'",
          "does not accept VMs (kubevirt.io/schedulable=false)"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cJSON *cluster = base_cluster();
-        set_path(find(cluster, "node-b"), cases[i].path, cases[i].value);
-        assert_reason(cluster, base_vmi("123"), "node-b", 2, cases[i].want);
-    }
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        node_b_is(cases[i].value, cases[i].path, cases[i].value, "123", 2, cases[i].want);
     /* Label values count only as strings: a boolean false is not "false", nor is it the "true"
      * the launcher pod selects. */
-    cJSON *cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "metadata.labels.kubevirt~io/schedulable", "false");
-    assert_reason(cluster, base_vmi("123"), "node-b", 3,
+    assert_node_b("metadata.labels.kubevirt~io/schedulable", "false", "123", 3,
                   "does not match the VM's scheduling rules (kubevirt.io/schedulable In true)");
     /* A node without the label runs no virt-handler (a Harvester witness node). */
-    cluster = base_cluster();
-    cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
-        "kubevirt.io/schedulable");
-    assert_reason(cluster, base_vmi("123"), "node-b", 2,
+    assert_node_b("metadata.labels.kubevirt~io/schedulable", NULL, "123", 2,
                   "does not run VMs (no kubevirt.io/schedulable label)");
     /* ... but cordoning is named first. */
-    cluster = base_cluster();
-    cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
-        "kubevirt.io/schedulable");
+    cJSON *cluster = base_cluster();
+    drop_at(find(cluster, "node-b"), "metadata.labels.kubevirt~io/schedulable");
     set_path(find(cluster, "node-b"), "spec.unschedulable", "true");
     assert_reason(cluster, base_vmi("123"), "node-b", 2, "is cordoned");
 }
@@ -365,15 +352,11 @@ static void step3_source_pod_and_added_selector(void **state)
              "spec.nodeSelector.topology~kubernetes~io/zone", "'zone-a'");
     assert_reason(cluster, base_vmi("123"), "node-b", 0, "");
     /* A key KubeVirt renders (here kubernetes.io/arch) binds. */
-    cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "metadata.labels.kubernetes~io/arch", "'arm64'");
-    assert_reason(cluster, base_vmi("123"), "node-b", 3,
+    assert_node_b("metadata.labels.kubernetes~io/arch", "'arm64'", "123", 3,
                   "does not match the VM's scheduling rules (kubernetes.io/arch In amd64)");
     /* The source pod's affinity: KubeVirt's host-model term keeps obsolete hosts out. */
-    cluster = base_cluster();
-    set_path(find(cluster, "node-b"),
-             "metadata.labels.node-labeller~kubevirt~io/obsolete-host-model", "'true'");
-    assert_reason(cluster, base_vmi("host-passthrough"), "node-b", 3,
+    assert_node_b("metadata.labels.node-labeller~kubevirt~io/obsolete-host-model", "'true'",
+                  "host-passthrough", 3,
                   "does not match the VM's scheduling rules "
                   "(node-labeller.kubevirt.io/obsolete-host-model DoesNotExist)");
 
@@ -429,64 +412,47 @@ static void step3_affinity_terms(void **state)
                             "vlan-cn','operator':'In','values':['true']}]}]";
     assert_reason(base_cluster(), vmi_with_terms(two_terms), "node-b", 0, "");
     cJSON *cluster = base_cluster();
-    cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
-        "network.harvesterhci.io/vlan-cn");
+    drop_at(find(cluster, "node-b"), "metadata.labels.network~harvesterhci~io/vlan-cn");
     assert_reason(cluster, vmi_with_terms(two_terms), "node-b", 3,
                   "does not match the VM's scheduling rules (zone In east,west)");
 
-    /* Gt / Lt, integers only. */
-    cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
-    assert_reason(
-        cluster,
-        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['8']}]}]"),
-        "node-b", 0, "");
-    cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
-    assert_reason(
-        cluster,
-        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['16']}]}]"),
-        "node-b", 3, "does not match the VM's scheduling rules (cores Gt 16)");
-    cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'16'");
-    assert_reason(
-        cluster,
-        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
-        "node-b", 0, "");
-    cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "metadata.labels.cores", "'many'");
-    assert_reason(
-        cluster,
-        vmi_with_terms("[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]"),
-        "node-b", 3, "does not match the VM's scheduling rules (cores Lt 17)");
-
-    /* NotIn, DoesNotExist, matchFields metadata.name. */
-    assert_reason(
-        base_cluster(),
-        vmi_with_terms("[{'matchExpressions':[{'key':'cpu-model.node.kubevirt.io/"
-                       "123','operator':'DoesNotExist'}]}]"),
-        "node-b", 3,
-        "does not match the VM's scheduling rules (cpu-model.node.kubevirt.io/123 DoesNotExist)");
-    assert_reason(base_cluster(),
-                  vmi_with_terms("[{'matchExpressions':[{'key':'kubernetes.io/"
-                                 "arch','operator':'NotIn','values':['amd64']}]}]"),
-                  "node-b", 3,
-                  "does not match the VM's scheduling rules (kubernetes.io/arch NotIn amd64)");
-    assert_reason(
-        base_cluster(),
-        vmi_with_terms(
-            "[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-b']}]}]"),
-        "node-b", 0, "");
-    assert_reason(
-        base_cluster(),
-        vmi_with_terms(
-            "[{'matchFields':[{'key':'metadata.name','operator':'NotIn','values':['node-b']}]}]"),
-        "node-b", 3, "does not match the VM's scheduling rules (metadata.name NotIn node-b)");
-    /* An empty term matches nothing. */
-    assert_reason(base_cluster(), vmi_with_terms("[{}]"), "node-b", 3,
-                  "does not match the VM's scheduling rules (empty node selector term)");
+    /* node-b's label cores (NULL: none) against one term. */
+    static const struct {
+        const char *cores, *terms;
+        int step;
+        const char *want;
+    } cases[] = {
+        /* Gt / Lt, integers only. */
+        {"'16'", "[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['8']}]}]", 0, ""},
+        {"'16'", "[{'matchExpressions':[{'key':'cores','operator':'Gt','values':['16']}]}]", 3,
+         "does not match the VM's scheduling rules (cores Gt 16)"},
+        {"'16'", "[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]", 0, ""},
+        {"'many'", "[{'matchExpressions':[{'key':'cores','operator':'Lt','values':['17']}]}]", 3,
+         "does not match the VM's scheduling rules (cores Lt 17)"},
+        /* NotIn, DoesNotExist, matchFields metadata.name. */
+        {NULL,
+         "[{'matchExpressions':[{'key':'cpu-model.node.kubevirt.io/"
+         "123','operator':'DoesNotExist'}]}]",
+         3,
+         "does not match the VM's scheduling rules (cpu-model.node.kubevirt.io/123 DoesNotExist)"},
+        {NULL,
+         "[{'matchExpressions':[{'key':'kubernetes.io/"
+         "arch','operator':'NotIn','values':['amd64']}]}]",
+         3, "does not match the VM's scheduling rules (kubernetes.io/arch NotIn amd64)"},
+        {NULL, "[{'matchFields':[{'key':'metadata.name','operator':'In','values':['node-b']}]}]", 0,
+         ""},
+        {NULL, "[{'matchFields':[{'key':'metadata.name','operator':'NotIn','values':['node-b']}]}]",
+         3, "does not match the VM's scheduling rules (metadata.name NotIn node-b)"},
+        /* An empty term matches nothing. */
+        {NULL, "[{}]", 3, "does not match the VM's scheduling rules (empty node selector term)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cluster = base_cluster();
+        if (cases[i].cores)
+            set_path(find(cluster, "node-b"), "metadata.labels.cores", cases[i].cores);
+        reason_is(cases[i].terms, cluster, vmi_with_terms(cases[i].terms), "node-b", cases[i].step,
+                  cases[i].want);
+    }
 }
 
 /* ------------------------------------------------------------ step 4 */
@@ -545,9 +511,8 @@ static void step5_explicit_and_cluster_model(void **state)
                                     "'spec':{'configuration':{'cpuModel':'123'}}}"));
     assert_reason(cluster, base_vmi(""), "node-b", 0, "");
     /* A label value must be the string "true". */
-    cluster = base_cluster();
-    set_path(find(cluster, "node-b"), "metadata.labels.cpu-model~node~kubevirt~io/123", "true");
-    assert_reason(cluster, base_vmi("123"), "node-b", 5, "does not support CPU model 123");
+    assert_node_b("metadata.labels.cpu-model~node~kubevirt~io/123", "true", "123", 5,
+                  "does not support CPU model 123");
 }
 
 static void step5_host_model(void **state)
@@ -575,10 +540,7 @@ static void step5_host_model(void **state)
     /* Unknown host model (source node without the label, or no such node): KubeVirt cannot
      * build the target pod's selector, so no node can take it. */
     cluster = base_cluster();
-    cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-a"), "metadata"), "labels"),
-        "host-model-cpu.node.kubevirt.io/XYZ");
+    drop_at(find(cluster, "node-a"), "metadata.labels.host-model-cpu~node~kubevirt~io/XYZ");
     assert_reason(cluster, base_vmi("host-model"), "node-b", 5,
                   "cannot take a host-model VM from node \"node-a\", which has no "
                   "host-model-cpu.node.kubevirt.io label");
@@ -599,20 +561,11 @@ static void step5_hardware_order_and_texts(void **state)
                                                       "'cpu-model.node.kubevirt.io/EPYC':'true'}"));
     assert_reason(cluster, base_vmi("456"), "node-amd", 5,
                   "has CPU vendor AMD; the VM runs on Intel");
-    cluster = base_cluster();
-    cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
-        "cpu-vendor.node.kubevirt.io/Intel");
-    assert_reason(cluster, base_vmi("host-passthrough"), "node-b", 5,
+    assert_node_b("metadata.labels.cpu-vendor~node~kubevirt~io/Intel", NULL, "host-passthrough", 5,
                   "has CPU vendor unknown; the VM runs on Intel");
     /* machine type: the source pod's q35, or VMI status.machine.type in its place */
-    cluster = base_cluster();
-    cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
-        "machine-type.node.kubevirt.io/q35");
-    assert_reason(cluster, base_vmi("123"), "node-b", 5, "does not support machine type q35");
+    assert_node_b("metadata.labels.machine-type~node~kubevirt~io/q35", NULL, "123", 5,
+                  "does not support machine type q35");
     cJSON *vmi = base_vmi("123");
     set_path(vmi, "status.machine", "{'type':'pc-q35-rhel9.4.0'}");
     assert_reason(base_cluster(), vmi, "node-b", 5,
@@ -643,10 +596,7 @@ static void step5_hardware_order_and_texts(void **state)
     /* host-model advice: a vendor mismatch is a step-5 failure too */
     cluster = base_cluster();
     set_path(find(cluster, "node-b"), "metadata.labels.cpu-vendor~node~kubevirt~io/AMD", "'true'");
-    cJSON_DeleteItemFromObjectCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(find(cluster, "node-b"), "metadata"), "labels"),
-        "cpu-vendor.node.kubevirt.io/Intel");
+    drop_at(find(cluster, "node-b"), "metadata.labels.cpu-vendor~node~kubevirt~io/Intel");
     assert_rules(
         cluster, base_vmi("host-model"), vmim_to(NULL),
         "no-target: no other node can run it: node \"node-b\" has CPU vendor AMD; the VM "
@@ -687,44 +637,29 @@ static void step5_copied_source_pod_keys(void **state)
 static void context_gathers_requirement(void **state)
 {
     (void)state;
-    cJSON *cluster = base_cluster();
-    struct cluster_view *view = view_of_array(cluster);
-    cJSON *vmi = base_vmi(NULL);
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    struct migration_ctx ctx;
-    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
-    assert_int_equal(ctx.cpu.kind, CPU_REQ_HOST_MODEL);
-    assert_int_equal(ctx.cpu.source, CPU_FROM_DEFAULT);
-    assert_string_equal(ctx.cpu.mode, "host-model");
-    assert_string_equal(ctx.cpu.host_model, "XYZ");
-    assert_string_equal(ctx.cpu.source_node, "node-a");
-    assert_false(ctx.cpu.from_source_pod);
-    assert_int_equal(ctx.cpu.nkeys, 2);
-    assert_string_equal(ctx.cpu.keys[0], "cpu-model-migration.node.kubevirt.io/XYZ");
-    assert_string_equal(ctx.cpu.keys[1], "cpu-feature.node.kubevirt.io/invtsc");
-    assert_string_equal(ctx.current_node, "node-a");
-    assert_string_equal(ctx.vmi_name, "vm1");
-    migration_ctx_free(&ctx);
-    cv_scope_release(&scope);
-    cv_destroy(view);
-    cJSON_Delete(cluster);
-    cJSON_Delete(vmi);
+    struct migration_fixture f;
+    migration_open(HERE, &f, base_cluster(), base_vmi(NULL), CV_OK);
+    assert_int_equal(f.ctx.cpu.kind, CPU_REQ_HOST_MODEL);
+    assert_int_equal(f.ctx.cpu.source, CPU_FROM_DEFAULT);
+    assert_string_equal(f.ctx.cpu.mode, "host-model");
+    assert_string_equal(f.ctx.cpu.host_model, "XYZ");
+    assert_string_equal(f.ctx.cpu.source_node, "node-a");
+    assert_false(f.ctx.cpu.from_source_pod);
+    assert_int_equal(f.ctx.cpu.nkeys, 2);
+    assert_string_equal(f.ctx.cpu.keys[0], "cpu-model-migration.node.kubevirt.io/XYZ");
+    assert_string_equal(f.ctx.cpu.keys[1], "cpu-feature.node.kubevirt.io/invtsc");
+    assert_string_equal(f.ctx.current_node, "node-a");
+    assert_string_equal(f.ctx.vmi_name, "vm1");
+    migration_close(&f);
 }
 
 static void view_error_is_reported(void **state)
 {
     (void)state;
-    struct cluster_view failing = {&failing_ops, NULL};
-    cJSON *vmi = base_vmi(NULL);
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    struct migration_ctx ctx;
-    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", &failing, &scope), CV_ERROR);
-    assert_string_equal(scope.err, "the API server did not answer in time");
-    migration_ctx_free(&ctx);
-    cv_scope_release(&scope);
-    cJSON_Delete(vmi);
+    struct migration_fixture f;
+    migration_open(HERE, &f, NULL, base_vmi(NULL), CV_ERROR);
+    assert_string_equal(f.scope.err, "the API server did not answer in time");
+    migration_close(&f);
 }
 
 static void too_many_networks_cannot_be_verified(void **state)
@@ -738,18 +673,10 @@ static void too_many_networks_cannot_be_verified(void **state)
     }
     cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(vmi, "spec"),
                                            "networks", nets);
-    cJSON *cluster = base_cluster();
-    struct cluster_view *view = view_of_array(cluster);
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    struct migration_ctx ctx;
-    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_ERROR);
-    assert_string_equal(scope.err, "VirtualMachineInstance has more than 64 multus networks");
-    migration_ctx_free(&ctx);
-    cv_scope_release(&scope);
-    cv_destroy(view);
-    cJSON_Delete(cluster);
-    cJSON_Delete(vmi);
+    struct migration_fixture f;
+    migration_open(HERE, &f, base_cluster(), vmi, CV_ERROR);
+    assert_string_equal(f.scope.err, "VirtualMachineInstance has more than 64 multus networks");
+    migration_close(&f);
 }
 
 /* -------------------------------------------------------- the rules */
@@ -836,26 +763,18 @@ static void candidates_sorted(void **state)
     (void)state;
     cJSON *cluster = base_cluster();
     cJSON_AddItemToArray(cluster, vm_node("node-0", "{'cpu-model.node.kubevirt.io/123':'true'}"));
-    struct cluster_view *view = view_of_array(cluster);
-    cJSON *vmi = base_vmi("123");
-    struct cv_scope scope;
-    cv_scope_init(&scope, 0);
-    struct migration_ctx ctx;
-    assert_int_equal(migration_ctx_init(&ctx, vmi, "default", view, &scope), CV_OK);
+    struct migration_fixture f;
+    migration_open(HERE, &f, cluster, base_vmi("123"), CV_OK);
     struct node_check *checks;
     size_t n;
-    assert_int_equal(target_node_candidates(&ctx, &checks, &n), 0);
+    assert_int_equal(target_node_candidates(&f.ctx, &checks, &n), 0);
     assert_int_equal(n, 2);
     assert_string_equal(checks[0].name, "node-0");
     assert_int_equal(checks[0].step, 0);
     assert_null(checks[0].reason);
     assert_string_equal(checks[1].name, "node-b");
     node_checks_free(checks, n);
-    migration_ctx_free(&ctx);
-    cv_scope_release(&scope);
-    cv_destroy(view);
-    cJSON_Delete(cluster);
-    cJSON_Delete(vmi);
+    migration_close(&f);
 }
 
 static void common_models(void **state)

@@ -27,39 +27,29 @@ static void versions_are_read_like_kubevirt_reports_them(void **state)
     (void)state;
     const struct {
         const char *text;
-        bool known;
         long long major, minor, patch, per_gib;
-    } cases[] = {
-        {"v1.3.2", true, 1, 3, 2, 800},
-        {"1.4.1-150600.5.15.1", true, 1, 4, 1, 150},
-        {"v1.4", true, 1, 4, 0, 150},
-        {"v1.4.0", true, 1, 4, 0, 150},
-        {"v1.8.3+build.7", true, 1, 8, 3, 150},
-        {"2", true, 2, 0, 0, 150},
-        {"v0.59.0", true, 0, 59, 0, 800},
-        {"v1.3.99-rc.1", true, 1, 3, 99, 800},
-        {NULL, false, 0, 0, 0, 800},
-        {"", false, 0, 0, 0, 800},
-        {"v", false, 0, 0, 0, 800},
-        {"latest", false, 0, 0, 0, 800},
-        {"1.x", false, 0, 0, 0, 800},
-        {"1.4.0.1", false, 0, 0, 0, 800},
-        {"1..4", false, 0, 0, 0, 800},
-        {"1.4.", false, 0, 0, 0, 800},
-        {"V1.4.0", false, 0, 0, 0, 800},
-        {"-1.4.0", false, 0, 0, 0, 800},
-        {"12345678901.0.0", false, 0, 0, 0, 800},
+    } known[] = {
+        {"v1.3.2", 1, 3, 2, 800},   {"1.4.1-150600.5.15.1", 1, 4, 1, 150}, {"v1.4", 1, 4, 0, 150},
+        {"v1.4.0", 1, 4, 0, 150},   {"v1.8.3+build.7", 1, 8, 3, 150},      {"2", 2, 0, 0, 150},
+        {"v0.59.0", 0, 59, 0, 800}, {"v1.3.99-rc.1", 1, 3, 99, 800},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         struct kubevirt_version v;
-        assert_int_equal(kubevirt_version_parse(cases[i].text, &v), cases[i].known);
-        assert_int_equal(v.known, cases[i].known);
-        if (cases[i].known) {
-            assert_int_equal(v.major, cases[i].major);
-            assert_int_equal(v.minor, cases[i].minor);
-            assert_int_equal(v.patch, cases[i].patch);
-        }
-        assert_int_equal(kubevirt_default_per_gib(&v), cases[i].per_gib);
+        assert_int_equal(kubevirt_version_parse(known[i].text, &v), true);
+        assert_int_equal(v.known, true);
+        assert_int_equal(v.major, known[i].major);
+        assert_int_equal(v.minor, known[i].minor);
+        assert_int_equal(v.patch, known[i].patch);
+        assert_int_equal(kubevirt_default_per_gib(&v), known[i].per_gib);
+    }
+    /* Not versions: KubeVirt's default for an unknown version. */
+    const char *unknown[] = {NULL,   "",       "v",      "latest",         "1.x", "1.4.0.1", "1..4",
+                             "1.4.", "V1.4.0", "-1.4.0", "12345678901.0.0"};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        struct kubevirt_version v;
+        assert_int_equal(kubevirt_version_parse(unknown[i], &v), false);
+        assert_int_equal(v.known, false);
+        assert_int_equal(kubevirt_default_per_gib(&v), 800);
     }
 }
 
@@ -88,21 +78,50 @@ static cJSON *kubevirt_cr(const char *migrations, const char *version)
     return cr;
 }
 
-static void from_text(const struct migration_timeouts *t, bool memory_ok, char *buf, size_t len)
+/* The case `what`: migration_timeouts_compute of `vmi` with `kubevirt` and `policy` (either may
+ * be NULL) succeeds. */
+static void computes(const char *what, const cJSON *vmi, const cJSON *kubevirt, const cJSON *policy,
+                     struct migration_timeouts *t)
 {
-    migration_timeouts_from(t, memory_ok, buf, len);
+    char err[256] = "";
+    int rc = migration_timeouts_compute(vmi, kubevirt, policy, t, err, sizeof(err));
+    name_failing_case(what, rc != 0);
+    assert_int_equal(rc, 0);
 }
+
+#define compute(...) computes(HERE, __VA_ARGS__)
+
+/* The case `what`: computes with the chart's KubeVirt CR carrying `migrations` and `version`
+ * (kubevirt_cr). */
+static void computes_with_cr(const char *what, const cJSON *vmi, const char *migrations,
+                             const char *version, const cJSON *policy, struct migration_timeouts *t)
+{
+    cJSON *kubevirt = kubevirt_cr(migrations, version);
+    computes(what, vmi, kubevirt, policy, t);
+    cJSON_Delete(kubevirt);
+}
+
+#define compute_cr(...) computes_with_cr(HERE, __VA_ARGS__)
+
+/* The case `what`: `t` says it comes from `want` (memory known). */
+static void from_is(const char *what, const struct migration_timeouts *t, const char *want)
+{
+    char from[512];
+    migration_timeouts_from(t, true, from, sizeof(from));
+    name_failing_case(what, strcmp(from, want) != 0);
+    assert_string_equal(from, want);
+}
+
+#define expect_from(...) from_is(HERE, __VA_ARGS__)
 
 static void compute_reports_inputs_and_sources(void **state)
 {
     (void)state;
     struct migration_timeouts t;
-    char err[256], from[512];
 
     /* 8Gi at 800 s/GiB (the CR's value): 9 x 800 = 7200, not 6400. */
     cJSON *vmi = vmi_with_memory("\"8Gi\"", "\"9Gi\"");
-    cJSON *kubevirt = kubevirt_cr("{\"completionTimeoutPerGiB\":800}", "v1.4.1");
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, NULL, &t, err, sizeof(err)), 0);
+    compute_cr(vmi, "{\"completionTimeoutPerGiB\":800}", "v1.4.1", NULL, &t);
     assert_int_equal(t.per_gib, 800);
     assert_int_equal(t.per_gib_from, TIMEOUT_FROM_CR);
     assert_int_equal(t.progress, 150);
@@ -112,44 +131,36 @@ static void compute_reports_inputs_and_sources(void **state)
     assert_string_equal(t.memory_source, "spec.domain.memory.guest");
     assert_int_equal(t.data_size, 9);
     assert_int_equal(t.completion_seconds, 7200);
-    from_text(&t, true, from, sizeof(from));
-    assert_string_equal(from, "KubeVirt CR: 800 s/GiB x 9 (8Gi rounded up to whole 10^9 bytes); "
-                              "progress: KubeVirt default");
+    expect_from(&t, "KubeVirt CR: 800 s/GiB x 9 (8Gi rounded up to whole 10^9 bytes); "
+                    "progress: KubeVirt default");
     cJSON_Delete(vmi);
 
     /* 8G at 800: 6400 (the figure Harvester's documentation gives holds for 10^9 bytes). */
     vmi = vmi_with_memory(NULL, "\"8G\"");
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, NULL, &t, err, sizeof(err)), 0);
+    compute_cr(vmi, "{\"completionTimeoutPerGiB\":800}", "v1.4.1", NULL, &t);
     assert_string_equal(t.memory_source, "spec.domain.resources.requests.memory");
     assert_int_equal(t.data_size, 8);
     assert_int_equal(t.completion_seconds, 6400);
     cJSON_Delete(vmi);
-    cJSON_Delete(kubevirt);
 
     /* Both CR settings. */
     vmi = vmi_with_memory(NULL, "\"1.5Gi\"");
-    kubevirt = kubevirt_cr("{\"completionTimeoutPerGiB\":150,\"progressTimeout\":300}", NULL);
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, NULL, &t, err, sizeof(err)), 0);
+    compute_cr(vmi, "{\"completionTimeoutPerGiB\":150,\"progressTimeout\":300}", NULL, NULL, &t);
     assert_int_equal(t.per_gib, 150);
     assert_int_equal(t.progress, 300);
     assert_int_equal(t.progress_from, TIMEOUT_FROM_CR);
     assert_int_equal(t.completion_seconds, 300);
-    from_text(&t, true, from, sizeof(from));
-    assert_string_equal(from, "KubeVirt CR: 150 s/GiB x 2 (1.5Gi rounded up to whole 10^9 bytes); "
-                              "progress: KubeVirt CR");
-    cJSON_Delete(kubevirt);
+    expect_from(&t, "KubeVirt CR: 150 s/GiB x 2 (1.5Gi rounded up to whole 10^9 bytes); "
+                    "progress: KubeVirt CR");
 
     /* Invalid CR values count as unset: KubeVirt's default for the CR's version. */
-    kubevirt = kubevirt_cr("{\"completionTimeoutPerGiB\":\"150\",\"progressTimeout\":-1}",
-                           "1.4.1-150600.5.15.1");
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, NULL, &t, err, sizeof(err)), 0);
+    compute_cr(vmi, "{\"completionTimeoutPerGiB\":\"150\",\"progressTimeout\":-1}",
+               "1.4.1-150600.5.15.1", NULL, &t);
     assert_int_equal(t.per_gib, 150);
     assert_int_equal(t.per_gib_from, TIMEOUT_FROM_DEFAULT);
     assert_int_equal(t.progress, 150);
-    from_text(&t, true, from, sizeof(from));
-    assert_string_equal(from, "KubeVirt default (v1.4.1): 150 s/GiB x 2 (1.5Gi rounded up to "
-                              "whole 10^9 bytes); progress: KubeVirt default");
-    cJSON_Delete(kubevirt);
+    expect_from(&t, "KubeVirt default (v1.4.1): 150 s/GiB x 2 (1.5Gi rounded up to "
+                    "whole 10^9 bytes); progress: KubeVirt default");
 
     /* The default by version: v1.3.2 800, v1.4 150, absent 800, no CR at all 800. */
     const struct {
@@ -161,20 +172,17 @@ static void compute_reports_inputs_and_sources(void **state)
         {NULL, "KubeVirt default (version unknown)", 800},
     };
     for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
-        kubevirt = kubevirt_cr(NULL, versions[i].version);
-        assert_int_equal(migration_timeouts_compute(vmi, kubevirt, NULL, &t, err, sizeof(err)), 0);
+        compute_cr(vmi, NULL, versions[i].version, NULL, &t);
         assert_int_equal(t.per_gib, versions[i].per_gib);
         assert_int_equal(t.completion_seconds, 2 * versions[i].per_gib);
         char source[128];
         migration_timeouts_per_gib_source(&t, source, sizeof(source));
         assert_string_equal(source, versions[i].source);
-        cJSON_Delete(kubevirt);
     }
-    assert_int_equal(migration_timeouts_compute(vmi, NULL, NULL, &t, err, sizeof(err)), 0);
+    compute(vmi, NULL, NULL, &t);
     assert_int_equal(t.completion_seconds, 1600);
-    from_text(&t, true, from, sizeof(from));
-    assert_string_equal(from, "KubeVirt default (version unknown): 800 s/GiB x 2 (1.5Gi rounded "
-                              "up to whole 10^9 bytes); progress: KubeVirt default");
+    expect_from(&t, "KubeVirt default (version unknown): 800 s/GiB x 2 (1.5Gi rounded "
+                    "up to whole 10^9 bytes); progress: KubeVirt default");
     cJSON_Delete(vmi);
 }
 
@@ -182,33 +190,26 @@ static void policy_value_wins_and_falls_back_to_the_cr(void **state)
 {
     (void)state;
     struct migration_timeouts t;
-    char err[256], from[512];
     cJSON *vmi = vmi_with_memory("\"4Gi\"", NULL);
-    cJSON *kubevirt = kubevirt_cr("{\"completionTimeoutPerGiB\":800}", "v1.8.3");
     cJSON *policy = json("{\"kind\":\"MigrationPolicy\",\"metadata\":{\"name\":\"fast\"},"
                          "\"spec\":{\"completionTimeoutPerGiB\":300,\"selectors\":{}}}");
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, policy, &t, err, sizeof(err)), 0);
+    compute_cr(vmi, "{\"completionTimeoutPerGiB\":800}", "v1.8.3", policy, &t);
     assert_int_equal(t.per_gib_from, TIMEOUT_FROM_POLICY);
     assert_int_equal(t.completion_seconds, 1500);
-    from_text(&t, true, from, sizeof(from));
-    assert_string_equal(from, "MigrationPolicy fast: 300 s/GiB x 5 (4Gi rounded up to whole 10^9 "
-                              "bytes); progress: KubeVirt default");
+    expect_from(&t, "MigrationPolicy fast: 300 s/GiB x 5 (4Gi rounded up to whole 10^9 "
+                    "bytes); progress: KubeVirt default");
 
     /* The winning policy leaves it unset: the CR's value, then the default -- not another's. */
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(policy, "spec"), "completionTimeoutPerGiB");
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, policy, &t, err, sizeof(err)), 0);
+    compute_cr(vmi, "{\"completionTimeoutPerGiB\":800}", "v1.8.3", policy, &t);
     assert_int_equal(t.per_gib_from, TIMEOUT_FROM_CR);
     assert_int_equal(t.completion_seconds, 4000);
-    cJSON_Delete(kubevirt);
-    kubevirt = kubevirt_cr(NULL, "v1.8.3");
-    assert_int_equal(migration_timeouts_compute(vmi, kubevirt, policy, &t, err, sizeof(err)), 0);
+    compute_cr(vmi, NULL, "v1.8.3", policy, &t);
     assert_int_equal(t.per_gib_from, TIMEOUT_FROM_DEFAULT);
     assert_int_equal(t.completion_seconds, 750);
-    from_text(&t, true, from, sizeof(from));
-    assert_string_equal(from, "KubeVirt default (v1.8.3): 150 s/GiB x 5 (4Gi rounded up to whole "
-                              "10^9 bytes); progress: KubeVirt default");
+    expect_from(&t, "KubeVirt default (v1.8.3): 150 s/GiB x 5 (4Gi rounded up to whole "
+                    "10^9 bytes); progress: KubeVirt default");
     cJSON_Delete(policy);
-    cJSON_Delete(kubevirt);
     cJSON_Delete(vmi);
 }
 
@@ -381,42 +382,61 @@ static cJSON *new_vmim(void)
 
 static void mutate(cJSON *vmim, cJSON *objects, struct verdict *out)
 {
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     struct cluster_view *view = view_over(objects);
     run_rule(rules_vmim_mutate, vmim, "default", "", &s, view, out);
     cv_destroy(view);
 }
 
-static char *patch_text(const struct verdict *v)
+/* The case `what`: the patch of `v` is `want` (compact JSON). */
+static void patch_is(const char *what, const struct verdict *v, const char *want)
 {
-    return v->patch ? cJSON_PrintUnformatted(v->patch) : NULL;
+    char *text = v->patch ? cJSON_PrintUnformatted(v->patch) : NULL;
+    name_failing_case(what, !text || strcmp(text, want) != 0);
+    assert_string_equal(text, want);
+    free(text);
+}
+
+#define expect_patch(...) patch_is(HERE, __VA_ARGS__)
+
+/* The case `what`: `v` allows the VMIM unchanged with the one warning `warning`. */
+static void unchanged_warning(const char *what, const struct verdict *v, const char *warning)
+{
+    name_failing_case(what, !v->allowed || v->patch || v->nwarnings != 1 ||
+                                strcmp(v->warnings[0], warning) != 0);
+    assert_true(v->allowed);
+    assert_null(v->patch);
+    assert_int_equal(v->nwarnings, 1);
+    assert_string_equal(v->warnings[0], warning);
+}
+
+#define expect_unchanged_warning(...) unchanged_warning(HERE, __VA_ARGS__)
+
+/* vmi_with_memory with metadata.labels `labels` (JSON). */
+static cJSON *labelled_vmi(const char *guest, const char *request, const char *labels)
+{
+    cJSON *vmi = vmi_with_memory(guest, request);
+    set_at(vmi, "metadata.labels", json(labels));
+    return vmi;
 }
 
 static void annotations_added_on_create(void **state)
 {
     (void)state;
-    cJSON *objects = cJSON_CreateArray();
-    add_fixture(objects, "harvester-kubevirt-cr-from-chart.yaml");
-    cJSON *vmi = vmi_with_memory("\"8Gi\"", NULL);
-    cJSON_AddItemToArray(objects, vmi);
     cJSON *vmim = new_vmim();
     struct verdict v;
-    mutate(vmim, objects, &v);
+    mutate(vmim, array_of(kubevirt_cr(NULL, NULL), vmi_with_memory("\"8Gi\"", NULL), NULL), &v);
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 0);
-    char *text = patch_text(&v);
-    assert_string_equal(text,
-                        "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
-                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
-                        "migration-webhook.io~1completion-timeout-seconds\",\"value\":\"7200\"},"
-                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
-                        "migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"},"
-                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
-                        "migration-webhook.io~1timeouts-from\",\"value\":\"KubeVirt default "
-                        "(version unknown): 800 s/GiB x 9 (8Gi rounded up to whole 10^9 bytes); "
-                        "progress: KubeVirt default\"}]");
-    free(text);
+    expect_patch(&v, "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
+                     "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                     "migration-webhook.io~1completion-timeout-seconds\",\"value\":\"7200\"},"
+                     "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                     "migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"},"
+                     "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                     "migration-webhook.io~1timeouts-from\",\"value\":\"KubeVirt default "
+                     "(version unknown): 800 s/GiB x 9 (8Gi rounded up to whole 10^9 bytes); "
+                     "progress: KubeVirt default\"}]");
     verdict_free(&v);
     cJSON_Delete(vmim);
 }
@@ -424,34 +444,24 @@ static void annotations_added_on_create(void **state)
 static void only_missing_annotations_are_added(void **state)
 {
     (void)state;
-    cJSON *objects = cJSON_CreateArray();
-    cJSON_AddItemToArray(objects, vmi_with_memory(NULL, "\"1.5Gi\""));
     cJSON *vmim = new_vmim();
     set_at(vmim, "metadata.annotations",
            json("{\"migration-webhook.io/progress-timeout-seconds\":\"99\"}"));
     struct verdict v;
-    mutate(vmim, objects, &v);
-    char *text = patch_text(&v);
-    assert_string_equal(text,
-                        "[{\"op\":\"add\",\"path\":\"/metadata/annotations/"
-                        "migration-webhook.io~1completion-timeout-seconds\",\"value\":\"1600\"},"
-                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
-                        "migration-webhook.io~1timeouts-from\",\"value\":\"KubeVirt default "
-                        "(version unknown): 800 s/GiB x 2 (1.5Gi rounded up to whole 10^9 bytes); "
-                        "progress: KubeVirt default\"}]");
-    free(text);
+    mutate(vmim, array_of(vmi_with_memory(NULL, "\"1.5Gi\""), NULL), &v);
+    expect_patch(&v, "[{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                     "migration-webhook.io~1completion-timeout-seconds\",\"value\":\"1600\"},"
+                     "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                     "migration-webhook.io~1timeouts-from\",\"value\":\"KubeVirt default "
+                     "(version unknown): 800 s/GiB x 2 (1.5Gi rounded up to whole 10^9 bytes); "
+                     "progress: KubeVirt default\"}]");
     verdict_free(&v);
 
     /* All three present: no patch at all. */
-    objects = cJSON_CreateArray();
-    cJSON_AddItemToArray(objects, vmi_with_memory(NULL, "\"1.5Gi\""));
-    cJSON_AddStringToObject(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(vmim, "metadata"), "annotations"),
-        TIMEOUT_ANNOTATION_COMPLETION, "1");
-    cJSON_AddStringToObject(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(vmim, "metadata"), "annotations"),
-        TIMEOUT_ANNOTATION_FROM, "mine");
-    mutate(vmim, objects, &v);
+    cJSON *annotations = cJSON_GetObjectItem(cJSON_GetObjectItem(vmim, "metadata"), "annotations");
+    cJSON_AddStringToObject(annotations, TIMEOUT_ANNOTATION_COMPLETION, "1");
+    cJSON_AddStringToObject(annotations, TIMEOUT_ANNOTATION_FROM, "mine");
+    mutate(vmim, array_of(vmi_with_memory(NULL, "\"1.5Gi\""), NULL), &v);
     assert_null(v.patch);
     verdict_free(&v);
     cJSON_Delete(vmim);
@@ -463,49 +473,35 @@ static void missing_vmi_gives_warning_and_no_patch(void **state)
     cJSON *vmim = new_vmim();
     struct verdict v;
     mutate(vmim, cJSON_CreateArray(), &v);
-    assert_true(v.allowed);
-    assert_null(v.patch);
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0], "migration of VM default/vm1: VirtualMachineInstance not "
-                                       "found; no timeout annotations added");
+    expect_unchanged_warning(&v, "migration of VM default/vm1: VirtualMachineInstance not "
+                                 "found; no timeout annotations added");
     verdict_free(&v);
 
     /* Memory unknown: the progress annotation still, and a warning. */
-    cJSON *objects = cJSON_CreateArray();
-    cJSON_AddItemToArray(objects, vmi_with_memory(NULL, NULL));
-    mutate(vmim, objects, &v);
+    mutate(vmim, array_of(vmi_with_memory(NULL, NULL), NULL), &v);
     assert_int_equal(v.nwarnings, 1);
     assert_string_equal(
         v.warnings[0],
         "migration of VM default/vm1: the VM sets no memory (spec.domain.memory.guest "
         "or spec.domain.resources.requests.memory); no completion timeout annotation added");
-    char *text = patch_text(&v);
-    assert_string_equal(text,
-                        "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
-                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
-                        "migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"},"
-                        "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
-                        "migration-webhook.io~1timeouts-from\",\"value\":\"completion: memory "
-                        "size unknown; progress: KubeVirt default\"}]");
-    free(text);
+    expect_patch(&v, "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{}},"
+                     "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                     "migration-webhook.io~1progress-timeout-seconds\",\"value\":\"150\"},"
+                     "{\"op\":\"add\",\"path\":\"/metadata/annotations/"
+                     "migration-webhook.io~1timeouts-from\",\"value\":\"completion: memory "
+                     "size unknown; progress: KubeVirt default\"}]");
     verdict_free(&v);
 
     /* Unreachable cluster: allowed, unchanged, with a warning. */
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = default_settings();
     run_rule(rules_vmim_mutate, vmim, "default", "", &s, &failing_view, &v);
-    assert_true(v.allowed);
-    assert_null(v.patch);
-    assert_int_equal(v.nwarnings, 1);
-    assert_string_equal(v.warnings[0],
-                        "cannot verify migration of VM default/vm1: GET: connection refused");
+    expect_unchanged_warning(&v,
+                             "cannot verify migration of VM default/vm1: GET: connection refused");
     verdict_free(&v);
 
     /* No vmiName, or annotations that are not an object: nothing. */
     set_at(vmim, "metadata.annotations", json("[1]"));
-    objects = cJSON_CreateArray();
-    cJSON_AddItemToArray(objects, vmi_with_memory("\"1Gi\"", NULL));
-    mutate(vmim, objects, &v);
+    mutate(vmim, array_of(vmi_with_memory("\"1Gi\"", NULL), NULL), &v);
     assert_null(v.patch);
     verdict_free(&v);
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(vmim, "spec"), "vmiName");
@@ -534,27 +530,22 @@ static const char *patched_annotation(const struct verdict *v, const char *key)
 static void policy_of_the_vmi_and_its_namespace_is_annotated(void **state)
 {
     (void)state;
-    cJSON *objects = cJSON_CreateArray();
-    cJSON *cr = kubevirt_cr("{\"progressTimeout\":200}", "v1.3.2");
-    cJSON_AddItemToArray(objects, cr);
-    cJSON *vmi = vmi_with_memory("\"4Gi\"", NULL);
-    set_at(vmi, "metadata.labels", json("{\"workload\":\"db\"}"));
-    cJSON_AddItemToArray(objects, vmi);
-    cJSON_AddItemToArray(objects, json("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
-                                       "\"metadata\":{\"name\":\"default\",\"labels\":"
-                                       "{\"tier\":\"prod\"}}}"));
     cJSON *slow =
         policy_json("a-slow", "{\"virtualMachineInstanceSelector\":{\"workload\":\"db\"}}");
     set_at(slow, "spec.completionTimeoutPerGiB", cJSON_CreateNumber(1000));
-    cJSON_AddItemToArray(objects, slow);
     cJSON *fast = policy_json("fast", "{\"virtualMachineInstanceSelector\":{\"workload\":\"db\"},"
                                       "\"namespaceSelector\":{\"tier\":\"prod\"}}");
     set_at(fast, "spec.completionTimeoutPerGiB", cJSON_CreateNumber(300));
-    cJSON_AddItemToArray(objects, fast);
     cJSON *slow_copy = cJSON_Duplicate(slow, 1), *fast_copy = cJSON_Duplicate(fast, 1);
     cJSON *vmim = new_vmim();
     struct verdict v;
-    mutate(vmim, objects, &v); /* frees objects */
+    mutate(vmim,
+           array_of(kubevirt_cr("{\"progressTimeout\":200}", "v1.3.2"),
+                    labelled_vmi("\"4Gi\"", NULL, "{\"workload\":\"db\"}"),
+                    json("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":"
+                         "\"default\",\"labels\":{\"tier\":\"prod\"}}}"),
+                    slow, fast, NULL),
+           &v);
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 0);
     assert_string_equal(patched_annotation(&v, TIMEOUT_ANNOTATION_COMPLETION), "1500");
@@ -565,14 +556,11 @@ static void policy_of_the_vmi_and_its_namespace_is_annotated(void **state)
     verdict_free(&v);
 
     /* Without the Namespace object only its name label is known: the VMI-only policy. */
-    objects = cJSON_CreateArray();
-    cJSON_AddItemToArray(objects, kubevirt_cr(NULL, "v1.3.2"));
-    vmi = vmi_with_memory("\"4Gi\"", NULL);
-    set_at(vmi, "metadata.labels", json("{\"workload\":\"db\"}"));
-    cJSON_AddItemToArray(objects, vmi);
-    cJSON_AddItemToArray(objects, slow_copy);
-    cJSON_AddItemToArray(objects, fast_copy);
-    mutate(vmim, objects, &v);
+    mutate(vmim,
+           array_of(kubevirt_cr(NULL, "v1.3.2"),
+                    labelled_vmi("\"4Gi\"", NULL, "{\"workload\":\"db\"}"), slow_copy, fast_copy,
+                    NULL),
+           &v);
     assert_string_equal(patched_annotation(&v, TIMEOUT_ANNOTATION_COMPLETION), "5000");
     assert_string_equal(patched_annotation(&v, TIMEOUT_ANNOTATION_FROM),
                         "MigrationPolicy a-slow: 1000 s/GiB x 5 (4Gi rounded up to whole 10^9 "
@@ -581,11 +569,8 @@ static void policy_of_the_vmi_and_its_namespace_is_annotated(void **state)
 
     /* The upstream example policy (namespace-key / vmi-key) on a VMI and Namespace carrying them.
      */
-    objects = cJSON_CreateArray();
-    add_fixture(objects, "kubevirt-examples-example-migration-policy.yaml");
-    vmi = vmi_with_memory(NULL, "\"1G\"");
-    set_at(vmi, "metadata.labels", json("{\"vmi-key\":\"vmi-value\"}"));
-    cJSON_AddItemToArray(objects, vmi);
+    cJSON *objects = fixture_objects("kubevirt-examples-example-migration-policy.yaml");
+    cJSON_AddItemToArray(objects, labelled_vmi(NULL, "\"1G\"", "{\"vmi-key\":\"vmi-value\"}"));
     cJSON_AddItemToArray(objects, json("{\"kind\":\"Namespace\",\"metadata\":{\"name\":"
                                        "\"default\",\"labels\":{\"namespace-key\":"
                                        "\"namespace-value\"}}}"));

@@ -67,6 +67,16 @@ static void json_same_compares_values_not_layout(void **state)
     cJSON_Delete(null);
 }
 
+/* vm_update_unchanged for an UPDATE of `old` to a copy with `path` set to `value` (taken). */
+static bool unchanged_with(const cJSON *old, const char *path, cJSON *value)
+{
+    cJSON *changed = cJSON_Duplicate(old, 1);
+    set_at(changed, path, value);
+    bool unchanged = vm_update_unchanged(changed, old);
+    cJSON_Delete(changed);
+    return unchanged;
+}
+
 static void what_counts_as_a_change(void **state)
 {
     (void)state;
@@ -82,10 +92,8 @@ static void what_counts_as_a_change(void **state)
     set_at(vmi, "metadata.annotations", json("{\"" ANNOTATION_ALLOW_POD_BRIDGE "\":\"\"}"));
     assert_false(vm_update_unchanged(vmi, old)); /* the pod-bridge opt-in */
     cJSON_Delete(vmi);
-    vmi = cJSON_Duplicate(old, 1);
-    set_at(vmi, "spec.domain.resources.requests.memory", cJSON_CreateString("2Gi"));
-    assert_false(vm_update_unchanged(vmi, old));
-    cJSON_Delete(vmi);
+    assert_false(
+        unchanged_with(old, "spec.domain.resources.requests.memory", cJSON_CreateString("2Gi")));
     cJSON_Delete(old);
 
     cJSON *vm_old = fixture_object("kubevirt-examples-vm-alpine-datavolume.yaml", 0);
@@ -97,14 +105,9 @@ static void what_counts_as_a_change(void **state)
            json("{\"" ANNOTATION_ALLOW_POD_BRIDGE "\":\"true\"}"));
     assert_false(vm_update_unchanged(vm, vm_old));
     cJSON_Delete(vm);
-    vm = cJSON_Duplicate(vm_old, 1);
-    set_at(vm, "spec.dataVolumeTemplates", cJSON_CreateArray());
-    assert_false(vm_update_unchanged(vm, vm_old));
-    cJSON_Delete(vm);
-    vm = cJSON_Duplicate(vm_old, 1);
-    set_at(vm, "spec.template.spec.domain.cpu", json("{\"model\":\"123\"}"));
-    assert_false(vm_update_unchanged(vm, vm_old));
-    cJSON_Delete(vm);
+    assert_false(unchanged_with(vm_old, "spec.dataVolumeTemplates", cJSON_CreateArray()));
+    assert_false(
+        unchanged_with(vm_old, "spec.template.spec.domain.cpu", json("{\"model\":\"123\"}")));
     cJSON_Delete(vm_old);
 }
 

@@ -11,17 +11,23 @@
 
 static const char *PREFIX = "VM default/vm1 cannot be live-migrated: ";
 
+/* The default rule settings. */
+static const struct rule_settings *defaults(void)
+{
+    static struct rule_settings s;
+    rule_settings_default(&s);
+    return &s;
+}
+
 static void deny_joins_in_order(void **state)
 {
     (void)state;
-    struct rule_settings s;
-    rule_settings_default(&s);
     struct verdict v;
     verdict_init(&v);
     verdict_add(&v, RULE_CDROM, "disk \"%s\" is a CD-ROM; eject it first", "cdrom1");
     verdict_add(&v, RULE_CONTAINER_DISK, "volume \"%s\" is a container disk; remove it first",
                 "root");
-    assert_int_equal(verdict_finish(&v, PREFIX, s.migration, true, "default/vm1"), 0);
+    assert_int_equal(verdict_finish(&v, PREFIX, defaults()->migration, true, "default/vm1"), 0);
     assert_false(v.allowed);
     assert_string_equal(v.message, "VM default/vm1 cannot be live-migrated: disk \"cdrom1\" is a "
                                    "CD-ROM; eject it first; volume \"root\" is a container disk; "
@@ -35,8 +41,7 @@ static void deny_joins_in_order(void **state)
 static void warn_and_off_modes(void **state)
 {
     (void)state;
-    struct rule_settings s;
-    rule_settings_default(&s);
+    struct rule_settings s = *defaults();
     s.migration[RULE_CDROM] = MODE_WARN;
     s.migration[RULE_GPU] = MODE_OFF;
     struct verdict v;
@@ -58,15 +63,13 @@ static void warn_and_off_modes(void **state)
 static void standalone_findings(void **state)
 {
     (void)state;
-    struct rule_settings s;
-    rule_settings_default(&s);
     struct verdict v;
     verdict_init(&v);
     verdict_add(&v, RULE_CDROM, "disk \"c\" is a CD-ROM; eject it first");
     verdict_add_standalone(
         &v, RULE_CPU_MODEL_UNSUPPORTED,
         "CPU model Foo is not supported by any node (label cpu-model.node.kubevirt.io/Foo)");
-    verdict_finish(&v, "VM default/vm1 will not be live-migratable: ", s.early, false,
+    verdict_finish(&v, "VM default/vm1 will not be live-migratable: ", defaults()->early, false,
                    "default/vm1");
     assert_true(v.allowed);
     assert_int_equal(v.nwarnings, 2);
@@ -82,12 +85,11 @@ static void standalone_findings(void **state)
 static void view_error_denies_validating_and_warns_mutating(void **state)
 {
     (void)state;
-    struct rule_settings s;
-    rule_settings_default(&s);
+    const enum rule_mode *modes = defaults()->migration;
     struct verdict v;
     verdict_init(&v);
     verdict_view_error(&v, "GET /api/v1/nodes: timed out");
-    verdict_finish(&v, PREFIX, s.migration, true, "default/vm1");
+    verdict_finish(&v, PREFIX, modes, true, "default/vm1");
     assert_false(v.allowed);
     assert_string_equal(v.message,
                         "cannot verify migration of VM default/vm1: GET /api/v1/nodes: timed out");
@@ -96,7 +98,7 @@ static void view_error_denies_validating_and_warns_mutating(void **state)
     verdict_init(&v);
     verdict_patch(&v, "add", "/spec/nodeSelector", cJSON_CreateObject());
     verdict_view_error(&v, "timed out");
-    verdict_finish(&v, PREFIX, s.migration, false, "default/vm1");
+    verdict_finish(&v, PREFIX, modes, false, "default/vm1");
     assert_true(v.allowed);
     assert_null(v.patch);
     assert_int_equal(v.nwarnings, 1);

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "case_table.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cluster/watch.h"
@@ -50,6 +52,17 @@ static const char STREAM[] =
     "\"Failure\","
     "\"message\":\"too old resource version: 1 (16)\",\"reason\":\"Expired\",\"code\":410}}\n";
 
+/* Lines that are not watch events: each is an error on a fresh parser. */
+static const char *const GARBAGE[] = {
+    "not json at all\n",
+    "[1,2,3]\n",
+    "{\"type\":\"ADDED\"}\n",
+    "{\"type\":\"EXPLODED\",\"object\":{}}\n",
+    "{\"type\":7,\"object\":{}}\n",
+    "{\"type\":\"ADDED\",\"object\":\"a string\"}\n",
+    "{\"type\":\"ADDED\",\"object\":{}\n",
+};
+
 static void check_stream_events(const struct seen *s)
 {
     assert_int_equal(s->n, 5);
@@ -66,107 +79,113 @@ static void check_stream_events(const struct seen *s)
     assert_int_equal(s->codes[4], 410);
 }
 
+/* A parser that records its events, and the error text of its last feed. */
+struct watcher {
+    struct seen seen;
+    char err[128];
+    struct watch_parser *p;
+};
+
+static struct watcher *watcher_new(size_t max_line, int stop_after)
+{
+    struct watcher *w = calloc(1, sizeof(*w));
+    assert_non_null(w);
+    w->seen.stop_after = stop_after;
+    w->p = watch_parser_new(max_line, record, &w->seen);
+    return w;
+}
+
+static void watcher_free(struct watcher *w)
+{
+    watch_parser_free(w->p);
+    free(w);
+}
+
+static enum watch_feed_result feed(struct watcher *w, const char *text, size_t len)
+{
+    return watch_feed(w->p, text, len, w->err, sizeof(w->err));
+}
+
 static void whole_stream_at_once(void **state)
 {
     (void)state;
-    struct seen s = {0};
-    char err[128];
-    struct watch_parser *p = watch_parser_new(4096, record, &s);
-    assert_int_equal(watch_feed(p, STREAM, strlen(STREAM), err, sizeof(err)), WATCH_FEED_OK);
-    check_stream_events(&s);
-    assert_int_equal(watch_parser_events(p), 5);
-    watch_parser_free(p);
+    struct watcher *w = watcher_new(4096, 0);
+    assert_int_equal(feed(w, STREAM, strlen(STREAM)), WATCH_FEED_OK);
+    check_stream_events(&w->seen);
+    assert_int_equal(watch_parser_events(w->p), 5);
+    watcher_free(w);
 }
 
 /* Every chunk size from 1 byte up gives the same events. */
 static void any_chunk_boundaries(void **state)
 {
     (void)state;
-    char err[128];
     for (size_t chunk = 1; chunk <= 64; chunk++) {
-        struct seen s = {0};
-        struct watch_parser *p = watch_parser_new(4096, record, &s);
+        struct watcher *w = watcher_new(4096, 0);
         size_t len = strlen(STREAM);
         for (size_t off = 0; off < len; off += chunk) {
             size_t n = len - off < chunk ? len - off : chunk;
-            assert_int_equal(watch_feed(p, STREAM + off, n, err, sizeof(err)), WATCH_FEED_OK);
+            assert_int_equal(feed(w, STREAM + off, n), WATCH_FEED_OK);
         }
-        check_stream_events(&s);
-        watch_parser_free(p);
+        check_stream_events(&w->seen);
+        watcher_free(w);
     }
 }
 
 static void unfinished_line_waits(void **state)
 {
     (void)state;
-    struct seen s = {0};
-    char err[128];
-    struct watch_parser *p = watch_parser_new(4096, record, &s);
+    struct watcher *w = watcher_new(4096, 0);
     const char *part = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"x\"}}}";
-    assert_int_equal(watch_feed(p, part, strlen(part), err, sizeof(err)), WATCH_FEED_OK);
-    assert_int_equal(s.n, 0);
-    assert_int_equal(watch_feed(p, "\n", 1, err, sizeof(err)), WATCH_FEED_OK);
-    assert_int_equal(s.n, 1);
+    assert_int_equal(feed(w, part, strlen(part)), WATCH_FEED_OK);
+    assert_int_equal(w->seen.n, 0);
+    assert_int_equal(feed(w, "\n", 1), WATCH_FEED_OK);
+    assert_int_equal(w->seen.n, 1);
     /* reset drops a half line */
-    assert_int_equal(watch_feed(p, "{\"type\":", 8, err, sizeof(err)), WATCH_FEED_OK);
-    watch_parser_reset(p);
-    assert_int_equal(watch_feed(p, part, strlen(part), err, sizeof(err)), WATCH_FEED_OK);
-    assert_int_equal(watch_feed(p, "\n", 1, err, sizeof(err)), WATCH_FEED_OK);
-    assert_int_equal(s.n, 2);
-    watch_parser_free(p);
+    assert_int_equal(feed(w, "{\"type\":", 8), WATCH_FEED_OK);
+    watch_parser_reset(w->p);
+    assert_int_equal(feed(w, part, strlen(part)), WATCH_FEED_OK);
+    assert_int_equal(feed(w, "\n", 1), WATCH_FEED_OK);
+    assert_int_equal(w->seen.n, 2);
+    watcher_free(w);
 }
 
 static void oversized_line_refused(void **state)
 {
     (void)state;
-    struct seen s = {0};
-    char err[128];
-    struct watch_parser *p = watch_parser_new(100, record, &s);
+    struct watcher *w = watcher_new(100, 0);
     char big[150];
     memset(big, 'x', sizeof(big));
-    assert_int_equal(watch_feed(p, big, 60, err, sizeof(err)), WATCH_FEED_OK);
-    assert_int_equal(watch_feed(p, big, 60, err, sizeof(err)), WATCH_FEED_ERROR);
-    assert_string_equal(err, "watch stream: event line longer than 100 bytes");
-    assert_int_equal(s.n, 0);
+    assert_int_equal(feed(w, big, 60), WATCH_FEED_OK);
+    assert_int_equal(feed(w, big, 60), WATCH_FEED_ERROR);
+    assert_string_equal(w->err, "watch stream: event line longer than 100 bytes");
+    assert_int_equal(w->seen.n, 0);
     /* in one chunk too, with the newline after the bound */
-    watch_parser_reset(p);
+    watch_parser_reset(w->p);
     big[sizeof(big) - 1] = '\n';
-    assert_int_equal(watch_feed(p, big, sizeof(big), err, sizeof(err)), WATCH_FEED_ERROR);
-    watch_parser_free(p);
+    assert_int_equal(feed(w, big, sizeof(big)), WATCH_FEED_ERROR);
+    watcher_free(w);
 }
 
 static void garbage_lines_are_errors(void **state)
 {
     (void)state;
-    const char *bad[] = {
-        "not json at all\n",
-        "[1,2,3]\n",
-        "{\"type\":\"ADDED\"}\n",
-        "{\"type\":\"EXPLODED\",\"object\":{}}\n",
-        "{\"type\":7,\"object\":{}}\n",
-        "{\"type\":\"ADDED\",\"object\":\"a string\"}\n",
-        "{\"type\":\"ADDED\",\"object\":{}\n",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct seen s = {0};
-        char err[128];
-        struct watch_parser *p = watch_parser_new(4096, record, &s);
-        assert_int_equal(watch_feed(p, bad[i], strlen(bad[i]), err, sizeof(err)), WATCH_FEED_ERROR);
-        assert_non_null(strstr(err, "watch stream: malformed event"));
-        assert_int_equal(s.n, 0);
-        watch_parser_free(p);
+    for (size_t i = 0; i < ROWS(GARBAGE); i++) {
+        struct watcher *w = watcher_new(4096, 0);
+        assert_row_int_equal(GARBAGE[i], feed(w, GARBAGE[i], strlen(GARBAGE[i])), WATCH_FEED_ERROR);
+        assert_row_true(GARBAGE[i], strstr(w->err, "watch stream: malformed event") != NULL);
+        assert_row_int_equal(GARBAGE[i], w->seen.n, 0);
+        watcher_free(w);
     }
 }
 
 static void callback_can_stop(void **state)
 {
     (void)state;
-    struct seen s = {.stop_after = 2};
-    char err[128];
-    struct watch_parser *p = watch_parser_new(4096, record, &s);
-    assert_int_equal(watch_feed(p, STREAM, strlen(STREAM), err, sizeof(err)), WATCH_FEED_STOPPED);
-    assert_int_equal(s.n, 2);
-    watch_parser_free(p);
+    struct watcher *w = watcher_new(4096, 2);
+    assert_int_equal(feed(w, STREAM, strlen(STREAM)), WATCH_FEED_STOPPED);
+    assert_int_equal(w->seen.n, 2);
+    watcher_free(w);
 }
 
 static void error_code_of_status(void **state)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "case_table.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +44,64 @@ static const cJSON *field(const cJSON *obj, const char *key)
 static void assert_string_field(const cJSON *obj, const char *key, const char *want)
 {
     const cJSON *v = field(obj, key);
-    assert_true(cJSON_IsString(v));
-    assert_string_equal(v->valuestring, want);
+    assert_row_true(key, cJSON_IsString(v));
+    assert_row_string_equal(key, v->valuestring, want);
 }
 
 static void assert_number_field(const cJSON *obj, const char *key, double want)
 {
     const cJSON *v = field(obj, key);
-    assert_true(cJSON_IsNumber(v));
-    assert_true(v->valuedouble == want);
+    assert_row_true(key, cJSON_IsNumber(v));
+    assert_row_true(key, v->valuedouble == want);
+}
+
+/* A key of a mapping, as "key: value" (a line of YAML) or as the key alone, and what its value
+ * reads as: its cJSON type and, for a string or a number, its value. */
+struct field_case {
+    const char *text;
+    int type;
+    const char *string;
+    double number;
+};
+#define READS_STRING(text, s)                                                                      \
+    {                                                                                              \
+        text, cJSON_String, s, 0                                                                   \
+    }
+#define READS_NUMBER(text, n)                                                                      \
+    {                                                                                              \
+        text, cJSON_Number, NULL, n                                                                \
+    }
+#define READS_AS(text, type)                                                                       \
+    {                                                                                              \
+        text, type, NULL, 0                                                                        \
+    }
+
+static void assert_fields(const cJSON *obj, const struct field_case *cases, size_t n)
+{
+    for (const struct field_case *c = cases; c < cases + n; c++) {
+        char key[64];
+        snprintf(key, sizeof(key), "%.*s", (int)strcspn(c->text, ":"), c->text);
+        if (c->type == cJSON_String)
+            assert_string_field(obj, key, c->string);
+        else if (c->type == cJSON_Number)
+            assert_number_field(obj, key, c->number);
+        else /* cJSON_IsTrue(), cJSON_IsNull(), ... */
+            assert_row_true(key, (field(obj, key)->type & 0xFF) == c->type);
+    }
+}
+
+/* The "key: value" lines of `cases`, each ended by a newline, parse as one document that reads as
+ * the cases say; returns the document array (the caller frees). */
+static cJSON *assert_lines(const struct field_case *cases, size_t n)
+{
+    char text[1024];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n", cases[i].text);
+    assert_true(len < sizeof(text));
+    cJSON *docs;
+    assert_fields(first_doc(text, &docs), cases, n);
+    return docs;
 }
 
 /* Parsing must fail with exactly `want` as the error line. */
@@ -66,91 +116,72 @@ static void assert_parse_error(const char *text, const char *want)
     assert_string_equal(err, want);
 }
 
+/* Parsing must succeed. */
+static void assert_parses(const char *text)
+{
+    cJSON *docs = parse(text);
+    assert_non_null(docs);
+    cJSON_Delete(docs);
+}
+
+/* `depth` lists each in the one before, "[[...]]", written to `buf`. */
+static const char *nested_lists(char *buf, int depth)
+{
+    memset(buf, '[', (size_t)depth);
+    memset(buf + depth, ']', (size_t)depth);
+    buf[2 * depth] = '\0';
+    return buf;
+}
+
 static void quoted_true_is_a_string_plain_true_a_boolean(void **state)
 {
     (void)state;
-    cJSON *docs;
-    const cJSON *d = first_doc("plain: true\n"
-                               "double: \"true\"\n"
-                               "single: 'true'\n"
-                               "upper: TRUE\n"
-                               "title: False\n"
-                               "label: \"false\"\n",
-                               &docs);
-    assert_true(cJSON_IsTrue(field(d, "plain")));
-    assert_string_field(d, "double", "true");
-    assert_string_field(d, "single", "true");
-    assert_true(cJSON_IsTrue(field(d, "upper")));
-    assert_true(cJSON_IsFalse(field(d, "title")));
-    assert_string_field(d, "label", "false");
-    cJSON_Delete(docs);
+    static const struct field_case cases[] = {
+        READS_AS("plain: true", cJSON_True),    READS_STRING("double: \"true\"", "true"),
+        READS_STRING("single: 'true'", "true"), READS_AS("upper: TRUE", cJSON_True),
+        READS_AS("title: False", cJSON_False),  READS_STRING("label: \"false\"", "false")};
+    cJSON_Delete(assert_lines(cases, ROWS(cases)));
 }
 
 static void yes_no_on_off_stay_strings(void **state)
 {
     (void)state;
-    cJSON *docs;
-    const cJSON *d = first_doc("a: yes\nb: no\nc: on\nd: off\ne: Yes\nf: NO\ng: y\nh: n\n", &docs);
-    assert_string_field(d, "a", "yes");
-    assert_string_field(d, "b", "no");
-    assert_string_field(d, "c", "on");
-    assert_string_field(d, "d", "off");
-    assert_string_field(d, "e", "Yes");
-    assert_string_field(d, "f", "NO");
-    assert_string_field(d, "g", "y");
-    assert_string_field(d, "h", "n");
-    cJSON_Delete(docs);
+    static const struct field_case cases[] = {
+        READS_STRING("a: yes", "yes"), READS_STRING("b: no", "no"),   READS_STRING("c: on", "on"),
+        READS_STRING("d: off", "off"), READS_STRING("e: Yes", "Yes"), READS_STRING("f: NO", "NO"),
+        READS_STRING("g: y", "y"),     READS_STRING("h: n", "n")};
+    cJSON_Delete(assert_lines(cases, ROWS(cases)));
 }
 
 static void numbers(void **state)
 {
     (void)state;
-    cJSON *docs;
-    const cJSON *d = first_doc("int: 42\n"
-                               "negative: -7\n"
-                               "plus: +5\n"
-                               "zero: 0\n"
-                               "float: 3.5\n"
-                               "half: .5\n"
-                               "exp: 1e3\n"
-                               "negexp: -2.5E-1\n"
-                               "hex: 0x1F\n"
-                               "octal: 0o17\n"
-                               "negoctal: -0o7\n"
-                               "big: 12345678901234567890\n"
-                               "quoted: \"42\"\n"
-                               "version: 1.2.3\n"
-                               "underscore: 1_000\n"
-                               "quantity: 8Gi\n"
-                               "badhex: 0x\n"
-                               "inf: .inf\n"
-                               "neginf: -.Inf\n"
-                               "nan: .NaN\n"
-                               "huge: 1e999\n",
-                               &docs);
-    assert_number_field(d, "int", 42);
-    assert_number_field(d, "negative", -7);
-    assert_number_field(d, "plus", 5);
-    assert_number_field(d, "zero", 0);
-    assert_number_field(d, "float", 3.5);
-    assert_number_field(d, "half", 0.5);
-    assert_number_field(d, "exp", 1000);
-    assert_number_field(d, "negexp", -0.25);
-    assert_number_field(d, "hex", 31);
-    assert_number_field(d, "octal", 15);
-    assert_number_field(d, "negoctal", -7);
-    assert_number_field(d, "big", 12345678901234567890.0);
-    assert_string_field(d, "quoted", "42");
-    assert_string_field(d, "version", "1.2.3");
-    assert_string_field(d, "underscore", "1_000");
-    assert_string_field(d, "quantity", "8Gi");
-    assert_string_field(d, "badhex", "0x");
-    /* JSON cannot write infinities or NaN: they stay as their text. */
-    assert_string_field(d, "inf", ".inf");
-    assert_string_field(d, "neginf", "-.Inf");
-    assert_string_field(d, "nan", ".NaN");
-    assert_string_field(d, "huge", "1e999");
-    char *printed = cJSON_PrintUnformatted(d);
+    static const struct field_case cases[] = {
+        READS_NUMBER("int: 42", 42),
+        READS_NUMBER("negative: -7", -7),
+        READS_NUMBER("plus: +5", 5),
+        READS_NUMBER("zero: 0", 0),
+        READS_NUMBER("float: 3.5", 3.5),
+        READS_NUMBER("half: .5", 0.5),
+        READS_NUMBER("exp: 1e3", 1000),
+        READS_NUMBER("negexp: -2.5E-1", -0.25),
+        READS_NUMBER("hex: 0x1F", 31),
+        READS_NUMBER("octal: 0o17", 15),
+        READS_NUMBER("negoctal: -0o7", -7),
+        READS_NUMBER("big: 12345678901234567890", 12345678901234567890.0),
+        READS_STRING("quoted: \"42\"", "42"),
+        READS_STRING("version: 1.2.3", "1.2.3"),
+        READS_STRING("underscore: 1_000", "1_000"),
+        READS_STRING("quantity: 8Gi", "8Gi"),
+        READS_STRING("badhex: 0x", "0x"),
+        /* JSON cannot write infinities or NaN: they stay as their text. */
+        READS_STRING("inf: .inf", ".inf"),
+        READS_STRING("neginf: -.Inf", "-.Inf"),
+        READS_STRING("nan: .NaN", ".NaN"),
+        READS_STRING("huge: 1e999", "1e999"),
+    };
+    cJSON *docs = assert_lines(cases, ROWS(cases));
+    char *printed = cJSON_PrintUnformatted(cJSON_GetArrayItem(docs, 0));
     assert_non_null(printed);
     cJSON_free(printed);
     cJSON_Delete(docs);
@@ -159,54 +190,32 @@ static void numbers(void **state)
 static void null_forms(void **state)
 {
     (void)state;
-    cJSON *docs;
-    const cJSON *d =
-        first_doc("a: null\nb: Null\nc: NULL\nd: ~\ne:\nf: \"null\"\ng: '~'\nh: nil\n", &docs);
-    assert_true(cJSON_IsNull(field(d, "a")));
-    assert_true(cJSON_IsNull(field(d, "b")));
-    assert_true(cJSON_IsNull(field(d, "c")));
-    assert_true(cJSON_IsNull(field(d, "d")));
-    assert_true(cJSON_IsNull(field(d, "e")));
-    assert_string_field(d, "f", "null");
-    assert_string_field(d, "g", "~");
-    assert_string_field(d, "h", "nil");
-    cJSON_Delete(docs);
+    static const struct field_case cases[] = {
+        READS_AS("a: null", cJSON_NULL), READS_AS("b: Null", cJSON_NULL),
+        READS_AS("c: NULL", cJSON_NULL), READS_AS("d: ~", cJSON_NULL),
+        READS_AS("e:", cJSON_NULL),      READS_STRING("f: \"null\"", "null"),
+        READS_STRING("g: '~'", "~"),     READS_STRING("h: nil", "nil")};
+    cJSON_Delete(assert_lines(cases, ROWS(cases)));
 }
 
 static void block_scalars_are_strings(void **state)
 {
     (void)state;
-    cJSON *docs;
-    const cJSON *d = first_doc("literal: |\n"
-                               "  line 1\n"
-                               "  line 2\n"
-                               "folded: >\n"
-                               "  folded\n"
-                               "  text\n"
-                               "stripped: |-\n"
-                               "  true\n"
-                               "number: |\n"
-                               "  42\n",
-                               &docs);
-    assert_string_field(d, "literal", "line 1\nline 2\n");
-    assert_string_field(d, "folded", "folded text\n");
-    assert_string_field(d, "stripped", "true");
-    assert_string_field(d, "number", "42\n");
-    cJSON_Delete(docs);
+    static const struct field_case cases[] = {
+        READS_STRING("literal: |\n  line 1\n  line 2", "line 1\nline 2\n"),
+        READS_STRING("folded: >\n  folded\n  text", "folded text\n"),
+        READS_STRING("stripped: |-\n  true", "true"), READS_STRING("number: |\n  42", "42\n")};
+    cJSON_Delete(assert_lines(cases, ROWS(cases)));
 }
 
 static void tags(void **state)
 {
     (void)state;
-    cJSON *docs;
-    const cJSON *d = first_doc(
-        "s: !!str 123\nb: !!str true\ni: !!int \"42\"\nt: !!bool \"true\"\nn: !!null ''\n", &docs);
-    assert_string_field(d, "s", "123");
-    assert_string_field(d, "b", "true");
-    assert_number_field(d, "i", 42);
-    assert_true(cJSON_IsTrue(field(d, "t")));
-    assert_true(cJSON_IsNull(field(d, "n")));
-    cJSON_Delete(docs);
+    static const struct field_case cases[] = {
+        READS_STRING("s: !!str 123", "123"), READS_STRING("b: !!str true", "true"),
+        READS_NUMBER("i: !!int \"42\"", 42), READS_AS("t: !!bool \"true\"", cJSON_True),
+        READS_AS("n: !!null ''", cJSON_NULL)};
+    cJSON_Delete(assert_lines(cases, ROWS(cases)));
     assert_parse_error("i: !!int abc\n",
                        "t.yaml:1:4: \"abc\" is not a valid tag:yaml.org,2002:int");
 }
@@ -254,32 +263,16 @@ static void alias_bomb_is_refused(void **state)
     assert_string_equal(err, "t.yaml:5:36: aliases expand to more than 100000 nodes");
 
     /* A few ordinary aliases are fine. */
-    cJSON *ok = parse("a: &a [x, y]\nb: [*a, *a, *a]\n");
-    assert_non_null(ok);
-    cJSON_Delete(ok);
+    assert_parses("a: &a [x, y]\nb: [*a, *a, *a]\n");
 }
 
 static void depth_limit(void **state)
 {
     (void)state;
-    char deep[2 * MW_MAX_YAML_DEPTH + 8], ok[2 * MW_MAX_YAML_DEPTH + 8];
-    size_t n = 0;
-    for (int i = 0; i < MW_MAX_YAML_DEPTH + 1; i++)
-        deep[n++] = '[';
-    for (int i = 0; i < MW_MAX_YAML_DEPTH + 1; i++)
-        deep[n++] = ']';
-    deep[n] = '\0';
-    assert_parse_error(deep, "t.yaml:1:65: nested deeper than 64 levels");
-
-    n = 0;
-    for (int i = 0; i < MW_MAX_YAML_DEPTH; i++)
-        ok[n++] = '[';
-    for (int i = 0; i < MW_MAX_YAML_DEPTH; i++)
-        ok[n++] = ']';
-    ok[n] = '\0';
-    cJSON *docs = parse(ok);
-    assert_non_null(docs);
-    cJSON_Delete(docs);
+    char text[2 * MW_MAX_YAML_DEPTH + 8];
+    assert_parse_error(nested_lists(text, MW_MAX_YAML_DEPTH + 1),
+                       "t.yaml:1:65: nested deeper than 64 levels");
+    assert_parses(nested_lists(text, MW_MAX_YAML_DEPTH));
 }
 
 static void multi_document_skips_empty_documents(void **state)
@@ -319,26 +312,25 @@ static void flow_style(void **state)
 static void json_input(void **state)
 {
     (void)state;
+    static const struct field_case cases[] = {
+        READS_STRING("kind", "Pod"),  READS_NUMBER("n", -150),
+        READS_AS("t", cJSON_True),    READS_STRING("s", "true"),
+        READS_AS("z", cJSON_NULL),    READS_STRING("esc", "a\"b\\c/d\xc3\xa9\n"),
+        READS_AS("arr", cJSON_Array), READS_AS("obj", cJSON_Object),
+    };
     cJSON *docs;
-    const cJSON *d = first_doc("{\n"
-                               "\t\"kind\": \"Pod\",\n"
-                               "\t\"n\": -1.5e2,\n"
-                               "\t\"t\": true,\n"
-                               "\t\"s\": \"true\",\n"
-                               "\t\"z\": null,\n"
-                               "\t\"esc\": \"a\\\"b\\\\c\\/d\\u00e9\\n\",\n"
-                               "\t\"arr\": [],\n"
-                               "\t\"obj\": {}\n"
-                               "}\n",
-                               &docs);
-    assert_string_field(d, "kind", "Pod");
-    assert_number_field(d, "n", -150);
-    assert_true(cJSON_IsTrue(field(d, "t")));
-    assert_string_field(d, "s", "true");
-    assert_true(cJSON_IsNull(field(d, "z")));
-    assert_string_field(d, "esc", "a\"b\\c/d\xc3\xa9\n");
-    assert_true(cJSON_IsArray(field(d, "arr")));
-    assert_true(cJSON_IsObject(field(d, "obj")));
+    assert_fields(first_doc("{\n"
+                            "\t\"kind\": \"Pod\",\n"
+                            "\t\"n\": -1.5e2,\n"
+                            "\t\"t\": true,\n"
+                            "\t\"s\": \"true\",\n"
+                            "\t\"z\": null,\n"
+                            "\t\"esc\": \"a\\\"b\\\\c\\/d\\u00e9\\n\",\n"
+                            "\t\"arr\": [],\n"
+                            "\t\"obj\": {}\n"
+                            "}\n",
+                            &docs),
+                  cases, ROWS(cases));
     cJSON_Delete(docs);
 }
 

@@ -62,6 +62,25 @@ app.kubernetes.io/part-of: migration-webhook
 {{- list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) | toJson }}
 {{- end }}
 
+{{/*
+httpGet of a probe; pass (list $ "/healthz").  The plain-HTTP metrics port: no TLS
+handshake per probe, no certificate needed.  With metricsPort 0 (no plain-HTTP
+listener) the HTTPS port, which serves /healthz and /readyz too; the kubelet does
+not verify the certificate of an HTTPS probe.
+*/}}
+{{- define "migration-webhook.probeGet" -}}
+{{- $root := index . 0 -}}
+httpGet:
+  path: {{ index . 1 }}
+  {{- if $root.Values.metricsPort }}
+  port: metrics
+  scheme: HTTP
+  {{- else }}
+  port: https
+  scheme: HTTPS
+  {{- end }}
+{{- end }}
+
 {{- define "migration-webhook.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag -}}
 {{- if .Values.image.digest }}
