@@ -18,11 +18,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "cluster/limits.h"
 #include "cluster/view.h"
 
 extern char **environ;
-
-#define EXEC_MAX_OUTPUT (1024 * 1024)
 
 time_t exec_credential_parse_time(const char *s)
 {

@@ -1,5 +1,6 @@
 /*
- * kube/limits.h - the size and count limits of the YAML reader (kube/yaml.c).
+ * kube/limits.h - the size and count limits of the ground floor: the YAML
+ * reader (kube/yaml.c) and the quantity reader (kube/quantity.c).
  */
 #ifndef MW_KUBE_LIMITS_H
 #define MW_KUBE_LIMITS_H
@@ -9,5 +10,8 @@
 #define MW_MAX_YAML_NODES 4000000u              /* nodes per parse, aliases expanded */
 #define MW_MAX_YAML_ALIAS_NODES                                                                    \
     100000u /* nodes copied through aliases per parse ("billion laughs") */
+
+/* Longest quantity text read (kube/quantity.c); longer text is QUANTITY_GARBAGE. */
+#define QUANTITY_MAX_TEXT 64
 
 #endif

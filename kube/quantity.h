@@ -11,15 +11,13 @@
 #define MW_KUBE_QUANTITY_H
 
 #include <stdint.h>
+#include "kube/limits.h"
 
 enum quantity_result {
     QUANTITY_OK = 0,
     QUANTITY_GARBAGE = -1,  /* not a quantity */
     QUANTITY_OVERFLOW = -2, /* a quantity, but its value does not fit in int64 */
 };
-
-/* Longest quantity text read; longer text is QUANTITY_GARBAGE. */
-#define QUANTITY_MAX_TEXT 64
 
 /*
  * The value of `text` as a whole number, rounded up (towards +infinity) as

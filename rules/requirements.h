@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include "rules/limits.h"
 
 #define LABEL_CPU_VENDOR "cpu-vendor.node.kubevirt.io/"
 #define LABEL_MACHINE_TYPE "machine-type.node.kubevirt.io/"
@@ -31,9 +32,6 @@
 #define LABEL_TSC_FREQUENCY "scheduling.node.kubevirt.io/tsc-frequency-"
 #define LABEL_OBSOLETE_HOST_MODEL "node-labeller.kubevirt.io/obsolete-host-model"
 #define LABEL_ARCH "kubernetes.io/arch"
-
-/* R holds at most this many nodeSelector keys; more are ignored (real pods carry a few dozen). */
-#define REQ_MAX_LABELS 512
 
 /* Where an item of R came from. */
 enum req_origin { REQ_FROM_SOURCE_POD, REQ_FROM_VMI, REQ_FROM_VMIM, REQ_FROM_SOURCE_NODE };

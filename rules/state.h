@@ -43,9 +43,6 @@ bool vmi_not_migratable_for_cpu(const cJSON *vmi);
 void rule_not_migratable(const cJSON *vmi, bool cpu_explained, bool disks_exempt,
                          struct verdict *out);
 
-/* The longest condition message quoted by not-migratable, in bytes (cut on a UTF-8 boundary). */
-#define NOT_MIGRATABLE_MAX_MESSAGE 200
-
 /* node-pinned: `spec` is the VMI spec (or a VM's spec.template.spec). */
 void rule_node_pinned(const cJSON *spec, struct verdict *out);
 

@@ -36,19 +36,6 @@
 #define CPU_MODE_HOST_MODEL "host-model"
 #define CPU_MODE_HOST_PASSTHROUGH "host-passthrough"
 
-/*
- * Bounds on what one VMI can make us gather: CPU keys beyond
- * CPU_REQ_MAX_KEYS are ignored (real nodes carry a few dozen), and a VMI with
- * more than MIGRATION_MAX_NETWORKS multus networks cannot be verified (each
- * one may cost an API lookup).
- */
-#define CPU_REQ_MAX_KEYS 256
-#define MIGRATION_MAX_NETWORKS 64
-
-/* The no-target text names at most this many nodes, then ", and <k> more" (docs/rules.md#details).
- */
-#define NO_TARGET_MAX_LISTED 10
-
 enum cpu_req_kind {
     CPU_REQ_NONE,       /* host-passthrough, or host-model with an unknown host model */
     CPU_REQ_MODEL,      /* explicit model M: label cpu-model.node.kubevirt.io/<M> */

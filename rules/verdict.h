@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include "rules/limits.h"
 
 enum rule_id {
     RULE_NOT_RUNNING,
@@ -86,15 +87,6 @@ struct verdict {
                                          from the settings: system migrations, the pod-bridge
                                          opt-in) */
 };
-
-/*
- * The API server may cut an admission warning longer than this, so no warning
- * we send is longer: one made of findings keeps whole findings and ends
- * " (+<k> more)"; any other is cut on a UTF-8 character boundary and ends with
- * an ellipsis.  Denial messages are not capped (the no-target text caps its
- * node list itself).
- */
-#define WARNING_MAX_BYTES 256
 
 /*
  * `head` followed by the `n` items joined by `sep`, at most `limit` bytes:

@@ -1,8 +1,8 @@
 /*
  * server/limits.h - every size, count and time limit of the server, named, in
- * one place.  Sorted by area.  Each layer below keeps its own: the
- * certificates' in certs/limits.h, the Kubernetes API client's in
- * cluster/limits.h, the rules' in the rule headers.
+ * one place.  Sorted by area.  Each layer below keeps its own: the rules' in
+ * rules/limits.h, the certificates' in certs/limits.h, the cluster views' in
+ * cluster/limits.h, the readers of the ground floor's in kube/limits.h.
  */
 #ifndef MW_SERVER_LIMITS_H
 #define MW_SERVER_LIMITS_H
@@ -59,6 +59,10 @@
 #define MW_REVIEW_TIMEOUT_MARGIN_MS 1000   /* kept back from ?timeout= for the answer */
 #define MW_REVIEW_MIN_BUDGET_MS 100        /* never give the rules less than this */
 #define MW_REVIEW_MAX_TIMEOUT_MS 30000     /* the API server never waits longer */
+
+/* ---- TLS (server/tls.c) ---- */
+#define TLS_MAX_CHAIN 8                  /* certificates in the serving chain */
+#define TLS_MAX_FILE_BYTES (1024 * 1024) /* largest certificate or key file read */
 
 /* ---- shutdown ---- */
 #define MW_DRAIN_DEFAULT_SECONDS 5 /* still answering, with Connection: close, after SIGTERM */

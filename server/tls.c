@@ -12,6 +12,7 @@
  * (size, mtime, inode after following symlinks) compared on each check.
  */
 #include "server/tls.h"
+#include "server/limits.h"
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -23,9 +24,6 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define TLS_MAX_CHAIN 8
-#define TLS_MAX_FILE_BYTES (1024 * 1024)
 
 struct generation {
     gnutls_pcert_st chain[TLS_MAX_CHAIN];
