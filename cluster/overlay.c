@@ -14,8 +14,7 @@
 #include "kube/object.h"
 
 struct overlay_view {
-    struct cluster_view view;
-    const struct cluster_view *base;
+    struct cluster_view view;   /* its base: the view under the overlay */
     struct cluster_view *front; /* a static view over the overlay objects */
 };
 
@@ -34,7 +33,7 @@ static enum cv_result overlay_get(const struct cluster_view *v, struct cv_scope 
     enum cv_result r = cv_get(ov->front, s, kind, ns, name, out);
     if (r != CV_NOT_FOUND)
         return r;
-    return cv_get(ov->base, s, kind, ns, name, out);
+    return cv_get(v->base, s, kind, ns, name, out);
 }
 
 static enum cv_result overlay_list(const struct cluster_view *v, struct cv_scope *s,
@@ -46,7 +45,7 @@ static enum cv_result overlay_list(const struct cluster_view *v, struct cv_scope
     enum cv_result r = cv_list(ov->front, s, kind, ns, label_key, label_value, &front);
     if (r != CV_OK)
         return r;
-    r = cv_list(ov->base, s, kind, ns, label_key, label_value, &base);
+    r = cv_list(v->base, s, kind, ns, label_key, label_value, &base);
     if (r != CV_OK)
         return r;
     if (cJSON_GetArraySize(front) == 0) {
@@ -87,14 +86,8 @@ static enum cv_result overlay_derive(const struct cluster_view *v, struct cv_sco
     if (r != CV_OK)
         return r;
     if (cJSON_GetArraySize(front) == 0)
-        return cv_derive(ov->base, s, kind, d, out);
+        return cv_derive(v->base, s, kind, d, out);
     return cv_derive_from_list(v, s, kind, d, out);
-}
-
-static int overlay_ready(const struct cluster_view *v)
-{
-    const struct overlay_view *ov = v->impl;
-    return cv_ready(ov->base);
 }
 
 static void overlay_destroy(struct cluster_view *v)
@@ -104,11 +97,11 @@ static void overlay_destroy(struct cluster_view *v)
     free(ov);
 }
 
+/* ready: the base's (struct cluster_view) */
 static const struct cluster_view_ops overlay_ops = {
     .get = overlay_get,
     .list = overlay_list,
     .derive = overlay_derive,
-    .ready = overlay_ready,
     .destroy = overlay_destroy,
 };
 
@@ -124,7 +117,7 @@ struct cluster_view *overlay_view_new(const struct cluster_view *base, cJSON *ob
         free(ov);
         return NULL;
     }
-    ov->base = base;
+    ov->view.base = base;
     ov->view.ops = &overlay_ops;
     ov->view.impl = ov;
     return &ov->view;

@@ -127,9 +127,8 @@ struct pod_entry {
 };
 
 struct indexed_view {
-    struct cluster_view view;
-    struct cluster_view *base;
-    struct pod_entry *pods; /* sorted by uid */
+    struct cluster_view view; /* its base: the view it was made from, taken */
+    struct pod_entry *pods;   /* sorted by uid */
     size_t npods;
 };
 
@@ -146,14 +145,6 @@ static int compare_pods(const void *a, const void *b)
     return c ? c : (x->position > y->position) - (x->position < y->position);
 }
 
-static enum cv_result indexed_get(const struct cluster_view *v, struct cv_scope *s,
-                                  enum cv_kind kind, const char *ns, const char *name,
-                                  const cJSON **out)
-{
-    const struct indexed_view *iv = v->impl;
-    return cv_get(iv->base, s, kind, ns, name, out);
-}
-
 static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope *s,
                                    enum cv_kind kind, const char *ns, const char *label_key,
                                    const char *label_value, const cJSON **out_array)
@@ -161,7 +152,7 @@ static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope
     const struct indexed_view *iv = v->impl;
     if (kind != CV_POD || !label_key || !label_value ||
         strcmp(label_key, LABEL_CREATED_BY_KEY) != 0)
-        return cv_list(iv->base, s, kind, ns, label_key, label_value, out_array);
+        return cv_list(v->base, s, kind, ns, label_key, label_value, out_array);
     cJSON *arr = cJSON_CreateArray();
     if (!arr || cv_scope_hold_json(s, arr) != 0)
         return cv_scope_fail(s, "out of memory");
@@ -183,33 +174,17 @@ static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope
     return CV_OK;
 }
 
-static enum cv_result indexed_derive(const struct cluster_view *v, struct cv_scope *s,
-                                     enum cv_kind kind, const struct cv_derivation *d,
-                                     const void **out)
-{
-    const struct indexed_view *iv = v->impl;
-    return cv_derive(iv->base, s, kind, d, out);
-}
-
-static int indexed_ready(const struct cluster_view *v)
-{
-    const struct indexed_view *iv = v->impl;
-    return cv_ready(iv->base);
-}
-
 static void indexed_destroy(struct cluster_view *v)
 {
     struct indexed_view *iv = v->impl;
-    cv_destroy(iv->base);
+    cv_destroy((struct cluster_view *)v->base); /* taken by snapshot_view_indexed */
     free(iv->pods);
     free(iv);
 }
 
+/* get, derive and ready: the base's (struct cluster_view) */
 static const struct cluster_view_ops indexed_ops = {
-    .get = indexed_get,
     .list = indexed_list,
-    .derive = indexed_derive,
-    .ready = indexed_ready,
     .destroy = indexed_destroy,
 };
 
@@ -239,7 +214,7 @@ struct cluster_view *snapshot_view_indexed(struct cluster_view *base)
     if (iv->npods > 1)
         qsort(iv->pods, iv->npods, sizeof(*iv->pods), compare_pods);
     cv_scope_release(&s);
-    iv->base = base;
+    iv->view.base = base;
     iv->view.ops = &indexed_ops;
     iv->view.impl = iv;
     return &iv->view;

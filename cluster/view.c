@@ -150,7 +150,7 @@ enum cv_result cv_derive_from_list(const struct cluster_view *v, struct cv_scope
                                    const void **out)
 {
     const cJSON *all;
-    enum cv_result r = v->ops->list(v, s, kind, NULL, NULL, NULL, &all);
+    enum cv_result r = cv_list(v, s, kind, NULL, NULL, NULL, &all);
     if (r != CV_OK)
         return r;
     return derive_into_scope(s, d, all, out);
@@ -162,6 +162,8 @@ enum cv_result cv_derive(const struct cluster_view *v, struct cv_scope *s, enum 
     *out = NULL;
     if (v->ops->derive)
         return v->ops->derive(v, s, kind, d, out);
+    if (v->base)
+        return cv_derive(v->base, s, kind, d, out);
     return cv_derive_from_list(v, s, kind, d, out);
 }
 
@@ -173,6 +175,8 @@ enum cv_result cv_get(const struct cluster_view *v, struct cv_scope *s, enum cv_
     *out = NULL;
     if (!name || !*name)
         return CV_NOT_FOUND;
+    if (!v->ops->get)
+        return cv_get(v->base, s, kind, ns, name, out);
     return v->ops->get(v, s, kind, ns, name, out);
 }
 
@@ -181,12 +185,16 @@ enum cv_result cv_list(const struct cluster_view *v, struct cv_scope *s, enum cv
                        const cJSON **out_array)
 {
     *out_array = NULL;
+    if (!v->ops->list)
+        return cv_list(v->base, s, kind, ns, label_key, label_value, out_array);
     return v->ops->list(v, s, kind, ns, label_key, label_value, out_array);
 }
 
 int cv_ready(const struct cluster_view *v)
 {
-    return v->ops->ready ? v->ops->ready(v) : 1;
+    if (v->ops->ready)
+        return v->ops->ready(v);
+    return v->base ? cv_ready(v->base) : 1;
 }
 
 void cv_stats(const struct cluster_view *v, struct cv_stats *out)

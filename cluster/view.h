@@ -102,7 +102,8 @@ struct cv_stats {
 };
 
 struct cluster_view_ops {
-    /* Object of `kind` named `name` in namespace `ns` (NULL/"" for cluster-scoped kinds). */
+    /* Object of `kind` named `name` in namespace `ns` (NULL/"" for cluster-scoped kinds).
+     * May be NULL in a view with a base, as may list. */
     enum cv_result (*get)(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
                           const char *ns, const char *name, const cJSON **out);
     /*
@@ -116,11 +117,13 @@ struct cluster_view_ops {
     /*
      * d's value over every object of `kind` (the list `list` gives with no
      * namespace and no filter), borrowed like any object until the scope is
-     * released.  May be NULL: cv_derive then computes it on each call.
+     * released.  May be NULL: the base's value, or without a base computed on
+     * each call (cv_derive_from_list).
      */
     enum cv_result (*derive)(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
                              const struct cv_derivation *d, const void **out);
-    /* 1 when the view has loaded what it needs to answer (readiness). */
+    /* 1 when the view has loaded what it needs to answer (readiness).  May be
+     * NULL: the base's answer, or 1 without a base. */
     int (*ready)(const struct cluster_view *v);
     /* Fills what the view can say about itself (struct cv_stats, zeroed first).  May be NULL. */
     void (*stats)(const struct cluster_view *v, struct cv_stats *out);
@@ -131,6 +134,9 @@ struct cluster_view_ops {
 struct cluster_view {
     const struct cluster_view_ops *ops;
     void *impl;
+    /* The view this one wraps, or NULL: get, list, derive and ready left NULL
+     * in ops are answered by it. */
+    const struct cluster_view *base;
 };
 
 /* Initialise a scope; deadline_ms = 0 means none. */

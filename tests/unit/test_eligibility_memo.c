@@ -16,27 +16,12 @@
 #include "kube/object.h"
 #include "rules/target_node.h"
 
-/* A view over `base` whose Node facts are derived from `stale` (NULL: no memo at all). */
+/* A view over `base` (its lookups the base's) whose Node facts are derived from `stale` (NULL: no
+ * memo at all). */
 struct stale_view {
-    const struct cluster_view *base;
     const cJSON *stale;
     struct cv_memo memo;
 };
-
-static enum cv_result stale_get(const struct cluster_view *v, struct cv_scope *s, enum cv_kind kind,
-                                const char *ns, const char *name, const cJSON **out)
-{
-    const struct stale_view *sv = v->impl;
-    return cv_get(sv->base, s, kind, ns, name, out);
-}
-
-static enum cv_result stale_list(const struct cluster_view *v, struct cv_scope *s,
-                                 enum cv_kind kind, const char *ns, const char *key,
-                                 const char *value, const cJSON **out)
-{
-    const struct stale_view *sv = v->impl;
-    return cv_list(sv->base, s, kind, ns, key, value, out);
-}
 
 static enum cv_result stale_derive(const struct cluster_view *v, struct cv_scope *s,
                                    enum cv_kind kind, const struct cv_derivation *d,
@@ -45,7 +30,7 @@ static enum cv_result stale_derive(const struct cluster_view *v, struct cv_scope
     struct stale_view *sv = v->impl;
     if (kind == CV_NODE)
         return cv_memo_get(&sv->memo, s, d, sv->stale, out);
-    return cv_derive(sv->base, s, kind, d, out);
+    return cv_derive(v->base, s, kind, d, out);
 }
 
 static void stale_destroy(struct cluster_view *v)
@@ -56,10 +41,9 @@ static void stale_destroy(struct cluster_view *v)
     free(v);
 }
 
-static const struct cluster_view_ops stale_ops = {
-    .get = stale_get, .list = stale_list, .derive = stale_derive, .destroy = stale_destroy};
-static const struct cluster_view_ops plain_ops = {
-    .get = stale_get, .list = stale_list, .destroy = stale_destroy};
+static const struct cluster_view_ops stale_ops = {.derive = stale_derive, .destroy = stale_destroy};
+static const struct cluster_view_ops plain_ops = {.derive = cv_derive_from_list,
+                                                  .destroy = stale_destroy};
 
 static struct cluster_view *stale_view(const struct cluster_view *base, const cJSON *stale)
 {
@@ -67,10 +51,10 @@ static struct cluster_view *stale_view(const struct cluster_view *base, const cJ
     struct stale_view *sv = calloc(1, sizeof(*sv));
     assert_non_null(v);
     assert_non_null(sv);
-    sv->base = base;
     sv->stale = stale;
     cv_memo_init(&sv->memo);
     v->ops = stale ? &stale_ops : &plain_ops;
+    v->base = base;
     v->impl = sv;
     return v;
 }
