@@ -48,6 +48,7 @@
 #define MW_TLS_RELOAD_CHECK_MS                                                                     \
     10000 /* slow poll of the certificate files (inotify is the fast path) */
 #define MW_TLS_MAX_PEM_BYTES (1024 * 1024) /* largest certificate or key file read */
+#define MW_TLS_MAX_CHAIN 8                 /* certificates in the serving chain */
 #define MW_TLS_RELOAD_SETTLE_MS 200        /* quiet time after a file event before reading */
 
 /* ---- logs ---- */
@@ -59,10 +60,6 @@
 #define MW_REVIEW_TIMEOUT_MARGIN_MS 1000   /* kept back from ?timeout= for the answer */
 #define MW_REVIEW_MIN_BUDGET_MS 100        /* never give the rules less than this */
 #define MW_REVIEW_MAX_TIMEOUT_MS 30000     /* the API server never waits longer */
-
-/* ---- TLS (server/tls.c) ---- */
-#define TLS_MAX_CHAIN 8                  /* certificates in the serving chain */
-#define TLS_MAX_FILE_BYTES (1024 * 1024) /* largest certificate or key file read */
 
 /* ---- shutdown ---- */
 #define MW_DRAIN_DEFAULT_SECONDS 5 /* still answering, with Connection: close, after SIGTERM */

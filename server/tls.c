@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 struct generation {
-    gnutls_pcert_st chain[TLS_MAX_CHAIN];
+    gnutls_pcert_st chain[MW_TLS_MAX_CHAIN];
     unsigned nchain;
     gnutls_privkey_t key;
     long long expiry;
@@ -97,7 +97,7 @@ static struct generation *generation_new(const char *cert_pem, const char *key_p
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    g->nchain = TLS_MAX_CHAIN;
+    g->nchain = MW_TLS_MAX_CHAIN;
     int rc = gnutls_pcert_list_import_x509_raw(g->chain, &g->nchain, &cert, GNUTLS_X509_FMT_PEM, 0);
     if (rc < 0) {
         g->nchain = 0;
@@ -164,8 +164,8 @@ static char *read_file(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    char *buf = malloc(TLS_MAX_FILE_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, TLS_MAX_FILE_BYTES, f) : 0;
+    char *buf = malloc(MW_TLS_MAX_PEM_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MW_TLS_MAX_PEM_BYTES, f) : 0;
     fclose(f);
     if (buf)
         buf[n] = '\0';
