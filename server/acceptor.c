@@ -259,7 +259,10 @@ static struct slot *slot_of(struct MHD_Connection *c)
     return info ? (struct slot *)info->socket_context : NULL;
 }
 
-static void set_deadline(struct MHD_Connection *c, int which)
+/* Where a connection's current request stands, as told by the request handler. */
+enum request_phase { REQUEST_LINE_RECEIVED, HEADERS_RECEIVED, BODY_RECEIVED, REQUEST_DONE };
+
+static void set_deadline(struct MHD_Connection *c, enum request_phase phase)
 {
     struct slot *sl = slot_of(c);
     if (!sl)
@@ -267,40 +270,46 @@ static void set_deadline(struct MHD_Connection *c, int which)
     struct acceptor *a = sl->owner;
     long long now = now_ms();
     pthread_mutex_lock(&a->lock);
-    if (which == 0) {
-        sl->request_seen = 1;
-        sl->deadline_ms = now + 1000LL * atomic_load(&a->body_s);
-    } else if (which == 1) {
-        sl->deadline_ms = 0;
-    } else if (which == 3) {
+    switch (phase) {
+    case REQUEST_LINE_RECEIVED: {
         long long headers_by = now + 1000LL * atomic_load(&a->headers_s);
         if (sl->deadline_ms == 0 || headers_by < sl->deadline_ms)
             sl->deadline_ms = headers_by;
-    } else {
+        break;
+    }
+    case HEADERS_RECEIVED:
+        sl->request_seen = 1;
+        sl->deadline_ms = now + 1000LL * atomic_load(&a->body_s);
+        break;
+    case BODY_RECEIVED:
+        sl->deadline_ms = 0;
+        break;
+    case REQUEST_DONE:
         sl->deadline_ms =
             now + 1000LL * (MW_HTTP_CONNECTION_TIMEOUT_S + (long long)atomic_load(&a->headers_s));
+        break;
     }
     pthread_mutex_unlock(&a->lock);
 }
 
 void acceptor_request_line_received(struct MHD_Connection *c)
 {
-    set_deadline(c, 3);
+    set_deadline(c, REQUEST_LINE_RECEIVED);
 }
 
 void acceptor_headers_received(struct MHD_Connection *c)
 {
-    set_deadline(c, 0);
+    set_deadline(c, HEADERS_RECEIVED);
 }
 
 void acceptor_body_received(struct MHD_Connection *c)
 {
-    set_deadline(c, 1);
+    set_deadline(c, BODY_RECEIVED);
 }
 
 void acceptor_request_done(struct MHD_Connection *c)
 {
-    set_deadline(c, 2);
+    set_deadline(c, REQUEST_DONE);
 }
 
 /* ------------------------------------------------------------------------ */
