@@ -583,9 +583,7 @@ static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_se
     cJSON_AddStringToObject(row, "name", name);
     const cJSON *vmi = NULL;
     bool has_vmi = cv_get(view, &r.scope, CV_VMI, ns, name, &vmi) == CV_OK;
-    const char *node = has_vmi ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                                     cJSON_GetObjectItemCaseSensitive(vmi, "status"), "nodeName"))
-                               : NULL;
+    const char *node = has_vmi ? obj_string(obj_object(vmi, "status"), "nodeName") : NULL;
     if (node && *node)
         cJSON_AddStringToObject(row, "node", node);
     else
@@ -657,11 +655,8 @@ static cJSON *evaluate_row(const struct cluster_view *view, const struct rule_se
 static int compare_rows(const void *a, const void *b)
 {
     const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    int c = strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "namespace")),
-                   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "namespace")));
-    return c ? c
-             : strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name")),
-                      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "name")));
+    int c = strcmp(obj_string(x, "namespace"), obj_string(y, "namespace"));
+    return c ? c : strcmp(obj_string(x, "name"), obj_string(y, "name"));
 }
 
 /* `rows` sorted by namespace, then name. */
@@ -688,17 +683,13 @@ static void sort_rows(cJSON *rows)
  */
 static const char *eviction_strategy(const cJSON *vmi, const cJSON *kubevirt, const char **source)
 {
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(vmi, "spec"), "evictionStrategy"));
-    if (s && *s) {
+    const char *s = obj_nonempty(obj_object(vmi, "spec"), "evictionStrategy");
+    if (s) {
         *source = "VMI spec.evictionStrategy";
         return s;
     }
-    s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(kubevirt, "spec"),
-                                         "configuration"),
-        "evictionStrategy"));
-    if (s && *s) {
+    s = obj_nonempty(obj_object(obj_object(kubevirt, "spec"), "configuration"), "evictionStrategy");
+    if (s) {
         *source = "KubeVirt spec.configuration.evictionStrategy";
         return s;
     }
@@ -770,8 +761,7 @@ static cJSON *node_report(const struct cluster_view *view, const struct rule_set
     cJSON *rows = cJSON_AddArrayToObject(report, "vms");
     const cJSON *vmi;
     cJSON_ArrayForEach (vmi, vmis) {
-        const char *on = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(vmi, "status"), "nodeName"));
+        const char *on = obj_string(obj_object(vmi, "status"), "nodeName");
         const char *name = meta_string(vmi, "name");
         if (!on || strcmp(on, node) != 0 || !name)
             continue;
@@ -791,8 +781,7 @@ static cJSON *node_report(const struct cluster_view *view, const struct rule_set
     cJSON *blocking = cJSON_CreateArray();
     const cJSON *row;
     cJSON_ArrayForEach (row, rows) {
-        const char *outcome =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "outcome"));
+        const char *outcome = obj_string(row, "outcome");
         total++;
         if (strcmp(outcome, "live-migrate") == 0)
             migrate++;
@@ -802,9 +791,8 @@ static cJSON *node_report(const struct cluster_view *view, const struct rule_set
             external++;
         else {
             char id[512];
-            snprintf(id, sizeof(id), "%s/%s",
-                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "namespace")),
-                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name")));
+            snprintf(id, sizeof(id), "%s/%s", obj_string(row, "namespace"),
+                     obj_string(row, "name"));
             cJSON_AddItemToArray(blocking, cJSON_CreateString(id));
         }
     }
@@ -886,8 +874,7 @@ static cJSON *all_report(const struct cluster_view *view, const struct rule_sett
     int migratable = 0, blocked = 0, stopped = 0;
     const cJSON *row;
     cJSON_ArrayForEach (row, rows) {
-        const char *verdict =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "verdict"));
+        const char *verdict = obj_string(row, "verdict");
         if (strcmp(verdict, "migratable") == 0)
             migratable++;
         else if (strcmp(verdict, "blocked") == 0)
@@ -895,9 +882,8 @@ static cJSON *all_report(const struct cluster_view *view, const struct rule_sett
         else
             stopped++;
         const cJSON *f;
-        cJSON_ArrayForEach (f, cJSON_GetObjectItemCaseSensitive(row, "violations")) {
-            int id = rule_id_from_name(
-                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "rule")));
+        cJSON_ArrayForEach (f, obj_array(row, "violations")) {
+            int id = rule_id_from_name(obj_string(f, "rule"));
             if (id >= 0)
                 counts[id]++;
         }
