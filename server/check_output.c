@@ -14,6 +14,11 @@ struct palette {
     const char *ok, *bad, *dim, *bold, *reset;
 };
 
+static const struct palette plain = {"", "", "", "", ""};
+static const struct palette ansi = {"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
+/* The --node table: a VM the drain shuts down or leaves to another controller in yellow. */
+static const struct palette ansi_drain = {"\033[32m", "\033[31m", "\033[33m", "\033[1m", "\033[0m"};
+
 static const char *str(const cJSON *obj, const char *key)
 {
     const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
@@ -132,8 +137,6 @@ static void print_timeouts(FILE *out, const cJSON *report, const struct palette 
 
 void check_print_text(const cJSON *report, FILE *out, bool color)
 {
-    static const struct palette plain = {"", "", "", "", ""};
-    static const struct palette ansi = {"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
     const struct palette *p = color ? &ansi : &plain;
     bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "migratable"));
     fprintf(out, "%sVM %s %s%s\n", ok ? p->ok : p->bad, str(report, "vm"),
@@ -343,9 +346,7 @@ static const char *node_cell(const cJSON *row, size_t col, char *buf, size_t len
 
 void check_print_node(const cJSON *report, FILE *out, bool color)
 {
-    static const struct palette plain = {"", "", "", "", ""};
-    static const struct palette ansi = {"\033[32m", "\033[31m", "\033[33m", "\033[1m", "\033[0m"};
-    const struct palette *p = color ? &ansi : &plain;
+    const struct palette *p = color ? &ansi_drain : &plain;
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(report, "vms");
     if (cJSON_GetArraySize(rows) > 0) {
         struct table t = {
@@ -388,8 +389,6 @@ static const char *all_cell(const cJSON *row, size_t col, char *buf, size_t len)
 
 void check_print_all(const cJSON *report, FILE *out, bool color)
 {
-    static const struct palette plain = {"", "", "", "", ""};
-    static const struct palette ansi = {"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
     const struct palette *p = color ? &ansi : &plain;
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(report, "vms");
     const cJSON *counts = cJSON_GetObjectItemCaseSensitive(report, "counts");
