@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "kube/object.h"
+
 #define BOLD "\033[1m"
 #define DIM "\033[2m"
 #define RESET "\033[0m"
@@ -74,19 +76,13 @@ static const char *str(const cJSON *obj, const char *key)
     return s ? s : "";
 }
 
-/* `v` when it is an array, else NULL (nothing to walk). */
-static const cJSON *array(const cJSON *v)
-{
-    return cJSON_IsArray(v) ? v : NULL;
-}
-
 /* "<key> <op>[ <v1>,<v2>]" */
 static void print_expression(FILE *out, const cJSON *expr, const char *prefix)
 {
     fprintf(out, "%s%s %s", prefix, str(expr, "key"), str(expr, "operator"));
-    const cJSON *v, *values = cJSON_GetObjectItemCaseSensitive(expr, "values");
+    const cJSON *v;
     char sep = ' ';
-    cJSON_ArrayForEach (v, array(values)) {
+    cJSON_ArrayForEach (v, obj_array(expr, "values")) {
         fprintf(out, "%c%s", sep, cJSON_IsString(v) ? v->valuestring : "?");
         sep = ',';
     }
@@ -94,15 +90,15 @@ static void print_expression(FILE *out, const cJSON *expr, const char *prefix)
 
 static void print_affinity(FILE *out, const cJSON *affinity)
 {
-    const cJSON *terms = cJSON_GetObjectItemCaseSensitive(affinity, "nodeSelectorTerms"), *term;
+    const cJSON *term;
     int n = 0;
-    cJSON_ArrayForEach (term, array(terms)) {
+    cJSON_ArrayForEach (term, obj_array(affinity, "nodeSelectorTerms")) {
         fprintf(out, "    %s", n++ ? "or " : "");
         const char *sep = "";
         static const char *const lists[] = {"matchExpressions", "matchFields"};
         for (int k = 0; k < 2; k++) {
-            const cJSON *list = cJSON_GetObjectItemCaseSensitive(term, lists[k]), *e;
-            cJSON_ArrayForEach (e, array(list)) {
+            const cJSON *e;
+            cJSON_ArrayForEach (e, obj_array(term, lists[k])) {
                 fprintf(out, "%s", sep);
                 print_expression(out, e, k ? "field " : "");
                 sep = " and ";
@@ -114,10 +110,11 @@ static void print_affinity(FILE *out, const cJSON *affinity)
         fprintf(out, "    (no terms: matches no node)\n");
 }
 
-static void print_tolerations(FILE *out, const cJSON *tolerations)
+/* The tolerations of the requirements `r`. */
+static void print_tolerations(FILE *out, const cJSON *r)
 {
     const cJSON *t;
-    cJSON_ArrayForEach (t, array(tolerations)) {
+    cJSON_ArrayForEach (t, obj_array(r, "tolerations")) {
         const char *key = str(t, "key"), *op = str(t, "operator"), *effect = str(t, "effect");
         if (!*op)
             op = "Equal";
@@ -166,7 +163,7 @@ void check_explain_print(const cJSON *report, FILE *out, bool color)
     const cJSON *tolerations = cJSON_GetObjectItemCaseSensitive(r, "tolerations");
     if (cJSON_GetArraySize(tolerations) > 0) {
         fprintf(out, "  tolerations %s(%s)%s:\n", dim, str(r, "tolerationsFrom"), reset);
-        print_tolerations(out, tolerations);
+        print_tolerations(out, r);
     } else {
         fprintf(out,
                 "  no tolerations: a node with a NoSchedule or NoExecute taint cannot take it\n");
