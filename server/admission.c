@@ -213,15 +213,10 @@ static int fail(struct admission_outcome *out, int status, const char *text)
 /* The name the rules see: request.name, else metadata.name, else generateName. */
 static const char *review_name(const cJSON *request, const cJSON *object)
 {
-    const char *name = obj_string(request, "name");
-    if (name && *name)
-        return name;
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(object, "metadata");
-    name = obj_string(meta, "name");
-    if (name && *name)
-        return name;
-    name = obj_string(meta, "generateName");
-    return name ? name : "";
+    const char *name = obj_nonempty(request, "name");
+    if (!name)
+        name = obj_nonempty(obj_object(object, "metadata"), "name");
+    return name ? name : obj_string_or(obj_object(object, "metadata"), "generateName", "");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -329,11 +324,11 @@ static int run_rule(const struct admission_context *ctx, admission_rule_fn rule,
     struct rule_settings defaults;
     rule_settings_default(&defaults); /* used only when the context has no settings */
     const char *op = obj_string(request, "operation");
-    const cJSON *old = cJSON_GetObjectItemCaseSensitive(request, "oldObject");
+    const cJSON *old = obj_object(request, "oldObject");
     struct rule_input in = {
         .object = object,
         /* Only an UPDATE is judged against what it replaces; anything else is new. */
-        .old_object = op && strcmp(op, "UPDATE") == 0 && cJSON_IsObject(old) ? old : NULL,
+        .old_object = op && strcmp(op, "UPDATE") == 0 ? old : NULL,
         .ns = ns ? ns : "",
         .name = review_name(request, object),
         .settings = ctx->settings ? ctx->settings : &defaults,
