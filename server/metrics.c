@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kube/text.h"
+
 /* MW_REVISION, the source revision, written at build time (cmake/revision.cmake). */
 #include "mw_revision.h"
 
@@ -80,12 +82,8 @@ void metrics_init(void)
  * anything else is the last entry, "other". */
 static size_t label_index(const char *const *names, size_t n, const char *value)
 {
-    if (!value)
-        value = "";
-    for (size_t i = 0; i < n - 1; i++)
-        if (strcmp(names[i], value) == 0)
-            return i;
-    return n - 1;
+    int i = text_name_index(names, (int)n - 1, value ? value : "");
+    return i < 0 ? n - 1 : (size_t)i;
 }
 
 size_t metrics_label_of(enum metrics_label label, const char *value, const char **name)
