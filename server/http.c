@@ -428,15 +428,10 @@ static void append_body(struct http_server *s, struct request *req, const char *
     if (req->answered || req->too_large || !is_review_route(req->route))
         return;
     size_t max_body = atomic_load(&s->max_body);
-    if (req->len > max_body || n > max_body - req->len) {
+    /* Over the limit, or cannot be held (answered like an oversized body). */
+    if (req->len > max_body || n > max_body - req->len ||
+        text_reserve(&req->body, &req->cap, req->len + n + 1, 16384, max_body + 1) != 0) {
         req->too_large = 1;
-        free(req->body);
-        req->body = NULL;
-        req->len = req->cap = 0;
-        return;
-    }
-    if (text_reserve(&req->body, &req->cap, req->len + n + 1, 16384, max_body + 1) != 0) {
-        req->too_large = 1; /* cannot hold it: answered like an oversized body */
         free(req->body);
         req->body = NULL;
         req->len = req->cap = 0;
