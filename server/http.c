@@ -430,7 +430,8 @@ static void append_body(struct http_server *s, struct request *req, const char *
     size_t max_body = atomic_load(&s->max_body);
     /* Over the limit, or cannot be held (answered like an oversized body). */
     if (req->len > max_body || n > max_body - req->len ||
-        text_reserve(&req->body, &req->cap, req->len + n + 1, 16384, max_body + 1) != 0) {
+        text_reserve(&req->body, &req->cap, req->len + n + 1, MW_HTTP_BODY_FIRST_BYTES,
+                     max_body + 1) != 0) {
         req->too_large = 1;
         free(req->body);
         req->body = NULL;

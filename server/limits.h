@@ -13,6 +13,7 @@
 /* ---- HTTP ---- */
 #define MW_HTTP_MAX_BODY_BYTES (8u * 1024u * 1024u) /* exactly 8 MiB is accepted */
 #define MW_HTTP_MIN_BODY_BYTES 1024u     /* smallest limits.maxBodyBytes a config may set */
+#define MW_HTTP_BODY_FIRST_BYTES 16384   /* first size of a review body's buffer (it doubles) */
 #define MW_HTTP_CONNECTION_TIMEOUT_S 120 /* idle or stalled connections (above Go's 90 s idle) */
 /* Per-connection pool: read buffer, request line, headers and libmicrohttpd's record of each
  * header and query argument (about 56 bytes each), plus room for the answer's headers.  Sized for
