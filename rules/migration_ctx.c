@@ -94,8 +94,8 @@ static int find_cpu_requirement(struct migration_ctx *ctx)
 
 /* ---------------------------------------------------- cluster networks */
 
-/* For each multus network: the cluster network its NAD belongs to (docs/rules.md#node-eligibility
- * step 4). */
+/* For each multus network: the node label of the cluster network its NAD belongs to
+ * (docs/rules.md#node-eligibility step 4), made once for every node judged. */
 static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
                                             const struct cluster_view *view, struct cv_scope *scope)
 {
@@ -124,8 +124,12 @@ static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
         if (r == CV_ERROR)
             return CV_ERROR;
         const char *cn = r == CV_OK ? meta_label(nad, LABEL_CLUSTER_NETWORK) : NULL;
-        if (cn && *cn && !list_contains(ctx->cluster_networks, ctx->ncluster_networks, cn) &&
-            text_list_push(&ctx->cluster_networks, &ctx->ncluster_networks, strdup(cn)) != 0)
+        if (!cn || !*cn)
+            continue;
+        char *label = text_join(LABEL_NETWORK_PREFIX, cn);
+        if (label && list_contains(ctx->network_labels, ctx->nnetwork_labels, label))
+            free(label);
+        else if (text_list_push(&ctx->network_labels, &ctx->nnetwork_labels, label) != 0)
             return cv_scope_fail(scope, "out of memory");
     }
     return CV_OK;
@@ -169,7 +173,7 @@ int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim)
 
 void migration_ctx_free(struct migration_ctx *ctx)
 {
-    text_list_free(ctx->cluster_networks, ctx->ncluster_networks);
+    text_list_free(ctx->network_labels, ctx->nnetwork_labels);
     free(ctx->cpu.mode);
     free(ctx->cpu.host_model);
     free(ctx->cpu.source_node);

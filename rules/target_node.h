@@ -65,9 +65,9 @@ struct migration_ctx {
     const char *vmi_name;
     const char *current_node; /* VMI status.nodeName, may be NULL */
     const cJSON *nodes;       /* array of every Node in the view */
-    char **cluster_networks;  /* docs/rules.md#node-eligibility step 4: cluster networks the VMI's
-                                 multus networks need (owned) */
-    size_t ncluster_networks;
+    char **network_labels;    /* docs/rules.md#node-eligibility step 4: network.harvesterhci.io/<cn>
+                                 of each cluster network the VMI's multus networks need (owned) */
+    size_t nnetwork_labels;
     struct cpu_requirement cpu;      /* what the target pod mutation adds (CPU model keys) */
     const cJSON *source_pod;         /* the source launcher pod, NULL when none */
     const cJSON *source_node;        /* the Node the VMI runs on, NULL when none */
