@@ -119,6 +119,10 @@ int target_node_any_candidate(const struct migration_ctx *ctx, size_t listed,
                               struct node_check **out, size_t *n);
 void node_checks_free(struct node_check *checks, size_t n);
 
+/* The `n` strings of `items` sorted (in place) and joined by ", ".  Caller frees; NULL when out of
+ * memory. */
+char *join_sorted(const char **items, size_t n);
+
 /*
  * The CPU models (`cpu-model.node.kubevirt.io/<m>`) every schedulable VM node
  * carries, sorted, joined by ", "; "none" when there are none.  Caller
