@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/affinity.h"
 #include "rules/json_patch.h"
 #include "rules/target_node.h"
@@ -87,12 +88,11 @@ static int add_missing_keys(struct verdict *out, const cJSON *selector,
                             const struct cpu_requirement *cpu, const char *hostname)
 {
     cJSON *added = cJSON_CreateObject(); /* keys added so far, so a key is never added twice */
-    char *vendor = NULL;
-    if (cpu->vendor && !has_vendor_key(selector) &&
-        asprintf(&vendor, "%s%s", LABEL_CPU_VENDOR, cpu->vendor) < 0)
-        vendor = NULL;
-    if (!added || (cpu->vendor && !has_vendor_key(selector) && !vendor)) {
+    bool want_vendor = cpu->vendor && !has_vendor_key(selector);
+    char *vendor = want_vendor ? text_join(LABEL_CPU_VENDOR, cpu->vendor) : NULL;
+    if (!added || (want_vendor && !vendor)) {
         cJSON_Delete(added);
+        free(vendor);
         return -1;
     }
     int n = 0;

@@ -20,6 +20,7 @@
 
 #include "rules/devices.h"
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/kubevirt_cr.h"
 #include "rules/network.h"
 #include "rules/rules.h"
@@ -32,8 +33,8 @@
 
 static int some_node_supports(const cJSON *nodes, const char *model)
 {
-    char *key = NULL;
-    if (asprintf(&key, LABEL_CPU_MODEL "%s", model) < 0)
+    char *key = text_join(LABEL_CPU_MODEL, model);
+    if (!key)
         return 1; /* out of memory: claim nothing */
     int found = 0;
     const cJSON *node;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"
 #include "rules/update.h"
@@ -77,8 +78,8 @@ static int check_cluster_cpu_model(const struct rule_input *in, const char *mode
         verdict_view_error(out, "%s", in->scope->err);
         return -1;
     }
-    char *key = NULL;
-    if (asprintf(&key, LABEL_CPU_MODEL "%s", model) < 0)
+    char *key = text_join(LABEL_CPU_MODEL, model);
+    if (!key)
         return -1;
     size_t cap = (size_t)cJSON_GetArraySize(nodes), n = 0;
     const char **missing = calloc(cap ? cap : 1, sizeof(*missing));
