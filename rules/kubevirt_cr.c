@@ -71,7 +71,7 @@ static const char *cr_subject(const struct rule_input *in, char *buf, size_t len
 static int check_cluster_cpu_model(const struct rule_input *in, const char *model,
                                    struct verdict *out)
 {
-    if (strcmp(model, "host-model") == 0 || strcmp(model, "host-passthrough") == 0)
+    if (strcmp(model, CPU_MODE_HOST_MODEL) == 0 || strcmp(model, CPU_MODE_HOST_PASSTHROUGH) == 0)
         return 0; /* not a named model: no node label to carry */
     const cJSON *nodes = NULL;
     if (cv_list(in->view, in->scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR) {
