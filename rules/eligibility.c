@@ -395,7 +395,7 @@ static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
         return CONCAT(reason, "is not attached to cluster network ", network) < 0 ? -1 : 4;
     }
     int hw = hardware_mismatch(ctx, node, ix, reason);
-    return hw < 0 ? -1 : hw ? 5 : 0;
+    return hw < 0 ? -1 : hw ? ELIGIBILITY_STEP_HARDWARE : 0;
 }
 
 /* The first failing step and its reason; -1 when out of memory. */

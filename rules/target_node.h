@@ -90,6 +90,9 @@ void migration_ctx_free(struct migration_ctx *ctx);
 /* Adds `vmim`'s spec.addedNodeSelector to R (NULL adds nothing).  0, or -1 when out of memory. */
 int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim);
 
+/* The docs/rules.md#node-eligibility step that checks R's hardware keys (the CPU among them). */
+#define ELIGIBILITY_STEP_HARDWARE 5
+
 /*
  * docs/rules.md#node-eligibility for one node named `node_name`: returns 0 when eligible, else the
  * failing step (1..5) and *reason (caller frees, e.g. "is cordoned",
