@@ -74,11 +74,8 @@ static enum cv_result find_source_pod(struct migration_ctx *ctx, const struct cl
 static int find_cpu_requirement(struct migration_ctx *ctx)
 {
     struct cpu_requirement *cpu = &ctx->cpu;
-    if (ctx->current_node && !(cpu->source_node = strdup(ctx->current_node)))
-        return -1;
-    const char *vendor = node_cpu_vendor(ctx->source_node);
-    if (vendor && !(cpu->vendor = strdup(vendor)))
-        return -1;
+    cpu->source_node = ctx->current_node;
+    cpu->vendor = node_cpu_vendor(ctx->source_node);
     if (strcmp(cpu->mode, CPU_MODE_HOST_PASSTHROUGH) == 0)
         return 0;
     if (strcmp(cpu->mode, CPU_MODE_HOST_MODEL) == 0) {
@@ -176,8 +173,6 @@ void migration_ctx_free(struct migration_ctx *ctx)
     text_list_free(ctx->network_labels, ctx->nnetwork_labels);
     free(ctx->cpu.mode);
     free(ctx->cpu.host_model);
-    free(ctx->cpu.source_node);
-    free(ctx->cpu.vendor);
     text_list_free(ctx->cpu.keys, ctx->cpu.nkeys);
     requirements_free(&ctx->req);
     memset(ctx, 0, sizeof(*ctx));

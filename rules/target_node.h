@@ -49,13 +49,13 @@ struct cpu_requirement {
     enum cpu_req_kind kind;
     char *mode; /* the model in force: "host-model", "host-passthrough" or M (owned) */
     enum cpu_model_source source;
-    char *host_model;     /* CPU_REQ_HOST_MODEL: H (owned), else NULL */
-    char *source_node;    /* the VMI's status.nodeName (owned), may be NULL */
-    bool from_source_pod; /* keys copied from the source launcher pod (migrated before) */
+    char *host_model;        /* CPU_REQ_HOST_MODEL: H (owned), else NULL */
+    const char *source_node; /* the VMI's status.nodeName (borrowed), may be NULL */
+    bool from_source_pod;    /* keys copied from the source launcher pod (migrated before) */
     char **keys; /* node-selector keys the target needs (value "true"), in patch order (owned) */
     size_t nkeys;
-    char
-        *vendor; /* V of the source node's cpu-vendor.node.kubevirt.io/<V> label, or NULL (owned) */
+    const char *vendor; /* V of the source node's cpu-vendor.node.kubevirt.io/<V> label (borrowed
+                           from the node), or NULL */
 };
 
 /* Everything the eligibility test needs about one VMI, gathered once. */
