@@ -270,27 +270,22 @@ enum match_result vmi_scheduling_rules_match(const cJSON *vmi, const cJSON *node
 
 /* ------------------------------------------------------------- taints */
 
-static const char *str_or_empty(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 static bool toleration_matches(const cJSON *toleration, const cJSON *taint)
 {
-    const char *effect = str_or_empty(toleration, "effect");
-    if (*effect && strcmp(effect, str_or_empty(taint, "effect")) != 0)
+    const char *effect = obj_string_or(toleration, "effect", "");
+    if (*effect && strcmp(effect, obj_string_or(taint, "effect", "")) != 0)
         return false;
-    const char *key = str_or_empty(toleration, "key");
-    const char *op = str_or_empty(toleration, "operator");
-    if (*key && strcmp(key, str_or_empty(taint, "key")) != 0)
+    const char *key = obj_string_or(toleration, "key", "");
+    const char *op = obj_string_or(toleration, "operator", "");
+    if (*key && strcmp(key, obj_string_or(taint, "key", "")) != 0)
         return false;
     if (strcmp(op, "Exists") == 0)
         return true;
     if (*op && strcmp(op, "Equal") != 0)
         return false;
     /* Equal: an empty key is valid only with Exists */
-    return *key && strcmp(str_or_empty(toleration, "value"), str_or_empty(taint, "value")) == 0;
+    return *key &&
+           strcmp(obj_string_or(toleration, "value", ""), obj_string_or(taint, "value", "")) == 0;
 }
 
 bool taint_tolerated(const cJSON *taint, const cJSON *tolerations)

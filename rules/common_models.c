@@ -18,7 +18,7 @@ static bool starts_with(const char *s, const char *prefix)
 
 static int compare_strings(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /*
@@ -78,23 +78,29 @@ static void keep_models_of_node(const cJSON *node, const char *const *models, si
             present[i] = false;
 }
 
+char *join_sorted(const char **items, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(items[i]) + 2;
+    qsort(items, n, sizeof(*items), compare_strings);
+    char *out = malloc(len), *p = out;
+    if (out)
+        *p = '\0';
+    for (size_t i = 0; out && i < n; i++)
+        p = stpcpy(i ? stpcpy(p, ", ") : p, items[i]);
+    return out;
+}
+
 /* "A, B, C" of the models whose `keep` is set, sorted; "none" when there are none.  Caller frees.
  */
 static char *join_sorted_models(const char **models, size_t n, const bool *keep)
 {
-    size_t kept = 0, len = 1;
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++)
-        if (keep[i]) {
+        if (keep[i])
             models[kept++] = models[i];
-            len += strlen(models[i]) + 2;
-        }
-    if (kept == 0)
-        return strdup("none");
-    qsort(models, kept, sizeof(*models), compare_strings);
-    char *out = malloc(len), *p = out;
-    for (size_t i = 0; out && i < kept; i++)
-        p = stpcpy(p == out ? p : stpcpy(p, ", "), models[i]);
-    return out;
+    return kept ? join_sorted(models, kept) : strdup("none");
 }
 
 /*

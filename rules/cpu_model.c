@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/affinity.h"
 #include "rules/json_patch.h"
 #include "rules/target_node.h"
@@ -27,11 +28,6 @@
 #define ANNOTATION_DOMAIN "kubevirt.io/domain"
 #define ANNOTATION_MIGRATION_JOB_NAME "kubevirt.io/migrationJobName"
 #define NODE_SELECTOR_PATH "/spec/nodeSelector"
-
-static const char *nonempty_string(const cJSON *v)
-{
-    return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
-}
 
 static bool is_migration_target_pod(const cJSON *pod)
 {
@@ -45,15 +41,14 @@ static bool is_migration_target_pod(const cJSON *pod)
 static const char *pod_vmi_name(const cJSON *pod)
 {
     const cJSON *meta = obj_get(pod, "metadata");
-    const char *name = nonempty_string(obj_get(obj_get(meta, "annotations"), ANNOTATION_DOMAIN));
+    const char *name = obj_nonempty(obj_get(meta, "annotations"), ANNOTATION_DOMAIN);
     if (name)
         return name;
     const cJSON *ref;
     cJSON_ArrayForEach (ref, obj_get(meta, "ownerReferences")) {
-        const char *kind = nonempty_string(obj_get(ref, "kind"));
-        if (kind && strcmp(kind, "VirtualMachineInstance") == 0 &&
-            nonempty_string(obj_get(ref, "name")))
-            return obj_get(ref, "name")->valuestring;
+        const char *kind = obj_nonempty(ref, "kind"), *ref_name = obj_nonempty(ref, "name");
+        if (kind && strcmp(kind, "VirtualMachineInstance") == 0 && ref_name)
+            return ref_name;
     }
     return NULL;
 }
@@ -62,8 +57,8 @@ static const char *pod_vmi_name(const cJSON *pod)
 static enum cv_result find_pod_vmim(const struct rule_input *in, const char *ns, const cJSON **vmim)
 {
     *vmim = NULL;
-    const char *name = nonempty_string(obj_get(
-        obj_get(obj_get(in->object, "metadata"), "annotations"), ANNOTATION_MIGRATION_JOB_NAME));
+    const char *name = obj_nonempty(obj_get(obj_get(in->object, "metadata"), "annotations"),
+                                    ANNOTATION_MIGRATION_JOB_NAME);
     if (!name)
         return CV_OK;
     enum cv_result r = cv_get(in->view, in->scope, CV_VMIM, ns, name, vmim);
@@ -93,12 +88,11 @@ static int add_missing_keys(struct verdict *out, const cJSON *selector,
                             const struct cpu_requirement *cpu, const char *hostname)
 {
     cJSON *added = cJSON_CreateObject(); /* keys added so far, so a key is never added twice */
-    char *vendor = NULL;
-    if (cpu->vendor && !has_vendor_key(selector) &&
-        asprintf(&vendor, "%s%s", LABEL_CPU_VENDOR, cpu->vendor) < 0)
-        vendor = NULL;
-    if (!added || (cpu->vendor && !has_vendor_key(selector) && !vendor)) {
+    bool want_vendor = cpu->vendor && !has_vendor_key(selector);
+    char *vendor = want_vendor ? text_join(LABEL_CPU_VENDOR, cpu->vendor) : NULL;
+    if (!added || (want_vendor && !vendor)) {
         cJSON_Delete(added);
+        free(vendor);
         return -1;
     }
     int n = 0;
@@ -164,9 +158,8 @@ void rules_pod_mutate(const struct rule_input *in, struct verdict *out)
         finish(out, in, "");
         return;
     }
-    const char *ns = in->ns && *in->ns
-                         ? in->ns
-                         : nonempty_string(obj_get(obj_get(pod, "metadata"), "namespace"));
+    const char *ns =
+        in->ns && *in->ns ? in->ns : obj_nonempty(obj_get(pod, "metadata"), "namespace");
     if (!ns)
         ns = "default";
     char *subject = NULL;

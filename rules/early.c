@@ -20,6 +20,7 @@
 
 #include "rules/devices.h"
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/kubevirt_cr.h"
 #include "rules/network.h"
 #include "rules/rules.h"
@@ -32,8 +33,8 @@
 
 static int some_node_supports(const cJSON *nodes, const char *model)
 {
-    char *key = NULL;
-    if (asprintf(&key, LABEL_CPU_MODEL "%s", model) < 0)
+    char *key = text_join(LABEL_CPU_MODEL, model);
+    if (!key)
         return 1; /* out of memory: claim nothing */
     int found = 0;
     const cJSON *node;
@@ -150,7 +151,7 @@ static const char *cpu_model_in_force(const struct rule_input *in, const cJSON *
     }
     if (!model)
         model = kubevirt_cpu_model(kubevirt);
-    return model ? model : "host-model";
+    return model ? model : CPU_MODE_HOST_MODEL;
 }
 
 /* Returns CV_OK or CV_ERROR (recorded in out). */
@@ -160,9 +161,9 @@ static enum cv_result check_cpu_model(const struct rule_input *in, const char *s
     const char *model = cpu_model_in_force(in, spec, out);
     if (!model)
         return CV_ERROR;
-    if (strcmp(model, "host-passthrough") == 0)
+    if (strcmp(model, CPU_MODE_HOST_PASSTHROUGH) == 0)
         return CV_OK;
-    if (strcmp(model, "host-model") != 0) {
+    if (strcmp(model, CPU_MODE_HOST_MODEL) != 0) {
         const cJSON *nodes = NULL;
         if (cv_list(in->view, in->scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR) {
             verdict_view_error(out, "%s", in->scope->err);

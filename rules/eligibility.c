@@ -384,23 +384,18 @@ static int judge_labels(const struct migration_ctx *ctx, const cJSON *node,
         free(why);
         return rc < 0 ? -1 : 3;
     }
-    for (size_t i = 0; i < ctx->ncluster_networks; i++) {
-        char *key;
-        if (CONCAT(&key, LABEL_NETWORK_PREFIX, ctx->cluster_networks[i]) < 0)
-            return -1;
-        const char *value = label_index_get(ix, key);
-        bool attached = value && strcmp(value, "true") == 0;
-        free(key);
-        if (!attached && !reason)
+    for (size_t i = 0; i < ctx->nnetwork_labels; i++) {
+        const char *label = ctx->network_labels[i];
+        const char *value = label_index_get(ix, label);
+        if (value && strcmp(value, "true") == 0)
+            continue;
+        if (!reason)
             return 4;
-        if (!attached)
-            return CONCAT(reason, "is not attached to cluster network ", ctx->cluster_networks[i]) <
-                           0
-                       ? -1
-                       : 4;
+        const char *network = label + strlen(LABEL_NETWORK_PREFIX);
+        return CONCAT(reason, "is not attached to cluster network ", network) < 0 ? -1 : 4;
     }
     int hw = hardware_mismatch(ctx, node, ix, reason);
-    return hw < 0 ? -1 : hw ? 5 : 0;
+    return hw < 0 ? -1 : hw ? ELIGIBILITY_STEP_HARDWARE : 0;
 }
 
 /* The first failing step and its reason; -1 when out of memory. */

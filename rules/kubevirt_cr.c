@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/rules.h"
 #include "rules/target_node.h"
 #include "rules/update.h"
@@ -66,51 +67,37 @@ static const char *cr_subject(const struct rule_input *in, char *buf, size_t len
 
 /* ------------------------------------------------------- cluster-cpu-model */
 
-static int strings_in_order(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Appends "n1, n2" of the schedulable nodes lacking the model; 0, or -1 on view error. */
 static int check_cluster_cpu_model(const struct rule_input *in, const char *model,
                                    struct verdict *out)
 {
-    if (strcmp(model, "host-model") == 0 || strcmp(model, "host-passthrough") == 0)
+    if (strcmp(model, CPU_MODE_HOST_MODEL) == 0 || strcmp(model, CPU_MODE_HOST_PASSTHROUGH) == 0)
         return 0; /* not a named model: no node label to carry */
     const cJSON *nodes = NULL;
     if (cv_list(in->view, in->scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR) {
         verdict_view_error(out, "%s", in->scope->err);
         return -1;
     }
-    char *key = NULL;
-    if (asprintf(&key, LABEL_CPU_MODEL "%s", model) < 0)
+    char *key = text_join(LABEL_CPU_MODEL, model);
+    if (!key)
         return -1;
-    size_t cap = (size_t)cJSON_GetArraySize(nodes), n = 0, len = 1;
+    size_t cap = (size_t)cJSON_GetArraySize(nodes), n = 0;
     const char **missing = calloc(cap ? cap : 1, sizeof(*missing));
     const cJSON *node;
     cJSON_ArrayForEach (node, nodes) {
         const char *name = meta_name(node);
         if (missing && n < cap && name && node_is_schedulable(node) &&
-            !meta_label_is_true(node, key)) {
+            !meta_label_is_true(node, key))
             missing[n++] = name;
-            len += strlen(name) + 2;
-        }
     }
     free(key);
     if (!missing)
         return -1;
-    if (n > 0) {
-        qsort(missing, n, sizeof(*missing), strings_in_order);
-        char *list = malloc(len), *p = list;
-        if (list) {
-            *p = '\0';
-            for (size_t i = 0; i < n; i++)
-                p = stpcpy(i ? stpcpy(p, ", ") : p, missing[i]);
-            verdict_add(out, RULE_CLUSTER_CPU_MODEL,
-                        "cluster CPU model %s is not supported by nodes: %s", model, list);
-            free(list);
-        }
-    }
+    char *list = n > 0 ? join_sorted(missing, n) : NULL;
+    if (list)
+        verdict_add(out, RULE_CLUSTER_CPU_MODEL,
+                    "cluster CPU model %s is not supported by nodes: %s", model, list);
+    free(list);
     free(missing);
     return 0;
 }

@@ -40,7 +40,6 @@
 
 #define ANNOTATION_EVACUATION "kubevirt.io/evacuationMigration"
 #define ANNOTATION_WORKLOAD_UPDATE "kubevirt.io/workloadUpdateMigration"
-#define CPU_STEP 5 /* docs/rules.md#node-eligibility: the hardware step */
 
 /* What kind of migration the VMIM asks for. */
 struct migration_kind {
@@ -154,7 +153,7 @@ static bool failed_on_cpu(const struct migration_ctx *ctx, const cJSON *vmim,
         char *reason = NULL;
         int step = node ? target_node_check(ctx, node, &reason) : 0;
         free(reason);
-        return step == CPU_STEP;
+        return step == ELIGIBILITY_STEP_HARDWARE;
     }
     if (!verdict_has(out, RULE_NO_TARGET))
         return false;
@@ -164,7 +163,7 @@ static bool failed_on_cpu(const struct migration_ctx *ctx, const cJSON *vmim,
     if (target_node_candidates(ctx, &checks, &n) != 0)
         return false;
     for (size_t i = 0; i < n && !cpu; i++)
-        cpu = checks[i].step == CPU_STEP;
+        cpu = checks[i].step == ELIGIBILITY_STEP_HARDWARE;
     node_checks_free(checks, n);
     return cpu;
 }

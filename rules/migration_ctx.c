@@ -21,11 +21,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static const char *nonempty(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
 static bool list_contains(char *const *list, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
@@ -42,14 +37,14 @@ static enum cv_result find_cpu_model(struct migration_ctx *ctx, const struct clu
                                      struct cv_scope *scope)
 {
     const cJSON *cpu = obj_get(obj_get(obj_get(ctx->vmi, "spec"), "domain"), "cpu");
-    const char *model = nonempty(obj_string(cpu, "model"));
+    const char *model = obj_nonempty(cpu, "model");
     enum cpu_model_source source = CPU_FROM_VM;
     if (!model) {
         const cJSON *crs = NULL;
         if (cv_list(view, scope, CV_KUBEVIRT, NULL, NULL, NULL, &crs) == CV_ERROR)
             return CV_ERROR;
         const cJSON *first = cJSON_IsArray(crs) ? cJSON_GetArrayItem(crs, 0) : NULL;
-        model = nonempty(obj_string(obj_get(obj_get(first, "spec"), "configuration"), "cpuModel"));
+        model = obj_nonempty(obj_get(obj_get(first, "spec"), "configuration"), "cpuModel");
         source = CPU_FROM_CLUSTER;
     }
     if (!model) {
@@ -65,7 +60,7 @@ static enum cv_result find_cpu_model(struct migration_ctx *ctx, const struct clu
 static enum cv_result find_source_pod(struct migration_ctx *ctx, const struct cluster_view *view,
                                       struct cv_scope *scope)
 {
-    const char *uid = nonempty(obj_string(obj_get(ctx->vmi, "metadata"), "uid"));
+    const char *uid = obj_nonempty(obj_get(ctx->vmi, "metadata"), "uid");
     if (!uid || !ctx->current_node)
         return CV_OK;
     const cJSON *pods = NULL;
@@ -79,11 +74,8 @@ static enum cv_result find_source_pod(struct migration_ctx *ctx, const struct cl
 static int find_cpu_requirement(struct migration_ctx *ctx)
 {
     struct cpu_requirement *cpu = &ctx->cpu;
-    if (ctx->current_node && !(cpu->source_node = strdup(ctx->current_node)))
-        return -1;
-    const char *vendor = node_cpu_vendor(ctx->source_node);
-    if (vendor && !(cpu->vendor = strdup(vendor)))
-        return -1;
+    cpu->source_node = ctx->current_node;
+    cpu->vendor = node_cpu_vendor(ctx->source_node);
     if (strcmp(cpu->mode, CPU_MODE_HOST_PASSTHROUGH) == 0)
         return 0;
     if (strcmp(cpu->mode, CPU_MODE_HOST_MODEL) == 0) {
@@ -99,15 +91,15 @@ static int find_cpu_requirement(struct migration_ctx *ctx)
 
 /* ---------------------------------------------------- cluster networks */
 
-/* For each multus network: the cluster network its NAD belongs to (docs/rules.md#node-eligibility
- * step 4). */
+/* For each multus network: the node label of the cluster network its NAD belongs to
+ * (docs/rules.md#node-eligibility step 4), made once for every node judged. */
 static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
                                             const struct cluster_view *view, struct cv_scope *scope)
 {
     const cJSON *net;
     int nmultus = 0;
     cJSON_ArrayForEach (net, obj_get(obj_get(ctx->vmi, "spec"), "networks")) {
-        const char *ref = nonempty(obj_string(obj_get(net, "multus"), "networkName"));
+        const char *ref = obj_nonempty(obj_get(net, "multus"), "networkName");
         if (!ref)
             continue;
         if (++nmultus > MIGRATION_MAX_NETWORKS)
@@ -128,9 +120,13 @@ static enum cv_result find_cluster_networks(struct migration_ctx *ctx,
         free(copy);
         if (r == CV_ERROR)
             return CV_ERROR;
-        const char *cn = r == CV_OK ? nonempty(meta_label(nad, LABEL_CLUSTER_NETWORK)) : NULL;
-        if (cn && !list_contains(ctx->cluster_networks, ctx->ncluster_networks, cn) &&
-            text_list_push(&ctx->cluster_networks, &ctx->ncluster_networks, strdup(cn)) != 0)
+        const char *cn = r == CV_OK ? meta_label(nad, LABEL_CLUSTER_NETWORK) : NULL;
+        if (!cn || !*cn)
+            continue;
+        char *label = text_join(LABEL_NETWORK_PREFIX, cn);
+        if (label && list_contains(ctx->network_labels, ctx->nnetwork_labels, label))
+            free(label);
+        else if (text_list_push(&ctx->network_labels, &ctx->nnetwork_labels, label) != 0)
             return cv_scope_fail(scope, "out of memory");
     }
     return CV_OK;
@@ -145,7 +141,7 @@ enum cv_result migration_ctx_init(struct migration_ctx *ctx, const cJSON *vmi, c
     ctx->vmi = vmi;
     ctx->ns = ns ? ns : "";
     ctx->vmi_name = meta_name(vmi);
-    ctx->current_node = nonempty(obj_string(obj_get(vmi, "status"), "nodeName"));
+    ctx->current_node = obj_nonempty(obj_get(vmi, "status"), "nodeName");
     const cJSON *nodes = NULL;
     if (cv_list(view, scope, CV_NODE, NULL, NULL, NULL, &nodes) == CV_ERROR)
         return CV_ERROR;
@@ -174,11 +170,9 @@ int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim)
 
 void migration_ctx_free(struct migration_ctx *ctx)
 {
-    text_list_free(ctx->cluster_networks, ctx->ncluster_networks);
+    text_list_free(ctx->network_labels, ctx->nnetwork_labels);
     free(ctx->cpu.mode);
     free(ctx->cpu.host_model);
-    free(ctx->cpu.source_node);
-    free(ctx->cpu.vendor);
     text_list_free(ctx->cpu.keys, ctx->cpu.nkeys);
     requirements_free(&ctx->req);
     memset(ctx, 0, sizeof(*ctx));

@@ -34,6 +34,15 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether `s` is among keys[from..n-1]. */
+static bool listed(char *const *keys, size_t from, size_t n, const char *s)
+{
+    for (size_t i = from; i < n; i++)
+        if (strcmp(keys[i], s) == 0)
+            return true;
+    return false;
+}
+
 const char *req_origin_name(enum req_origin origin)
 {
     switch (origin) {
@@ -354,10 +363,7 @@ static int copy_pod_keys(const cJSON *pod, char ***keys, size_t *n, char **host_
             continue;
         if (*n >= CPU_REQ_MAX_KEYS)
             break;
-        bool dup = false;
-        for (size_t i = 0; i < *n && !dup; i++)
-            dup = strcmp((*keys)[i], key) == 0;
-        if (dup)
+        if (listed(*keys, 0, *n, key))
             continue;
         if (text_list_push(keys, n, strdup(key)) != 0)
             return -1;
@@ -384,10 +390,7 @@ static int keys_from_node(const cJSON *node, const char *h, char ***keys, size_t
         if (*n >= CPU_REQ_MAX_KEYS)
             break;
         char *k = text_join(LABEL_CPU_FEATURE, key + plen);
-        bool dup = false;
-        for (size_t i = first; k && i < *n && !dup; i++)
-            dup = strcmp((*keys)[i], k) == 0;
-        if (dup) {
+        if (k && listed(*keys, first, *n, k)) {
             free(k);
             continue;
         }

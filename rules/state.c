@@ -135,13 +135,18 @@ static void move_last_finding(struct verdict *v, size_t to)
     v->findings[to] = last;
 }
 
+/* A VMI status condition saying it is not live-migratable: LiveMigratable, status "False". */
+static bool says_not_migratable(const cJSON *cond)
+{
+    return reason_is(obj_string(cond, "type"), "LiveMigratable") &&
+           reason_is(obj_string(cond, "status"), "False");
+}
+
 bool vmi_not_migratable_for_cpu(const cJSON *vmi)
 {
     const cJSON *cond;
     cJSON_ArrayForEach (cond, obj_array(obj_object(vmi, "status"), "conditions"))
-        if (reason_is(obj_string(cond, "type"), "LiveMigratable") &&
-            reason_is(obj_string(cond, "status"), "False") &&
-            is_cpu_reason(obj_string(cond, "reason")))
+        if (says_not_migratable(cond) && is_cpu_reason(obj_string(cond, "reason")))
             return true;
     return false;
 }
@@ -151,8 +156,7 @@ void rule_not_migratable(const cJSON *vmi, bool cpu_explained, bool disks_exempt
 {
     const cJSON *cond;
     cJSON_ArrayForEach (cond, obj_array(obj_object(vmi, "status"), "conditions")) {
-        const char *type = obj_string(cond, "type"), *status = obj_string(cond, "status");
-        if (!reason_is(type, "LiveMigratable") || !reason_is(status, "False"))
+        if (!says_not_migratable(cond))
             continue;
         const char *reason = obj_string_or(cond, "reason", "");
         if (reason_explained(reason, cpu_explained, disks_exempt, out))

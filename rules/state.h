@@ -24,6 +24,10 @@ enum cv_result rule_in_flight(const char *ns, const char *vmi_name, const char *
                               const char *self_uid, const struct cluster_view *view,
                               struct cv_scope *scope, struct verdict *out);
 
+/* true when the VMI's LiveMigratable condition is False for its CPU mode (only then does
+ * rule_not_migratable need to know whether a target-node finding failed on the CPU step). */
+bool vmi_not_migratable_for_cpu(const cJSON *vmi);
+
 /*
  * not-migratable: the first VMI status.conditions[] entry of type
  * LiveMigratable with status "False" whose reason no finding already in `out`
@@ -36,10 +40,6 @@ enum cv_result rule_in_flight(const char *ns, const char *vmi_name, const char *
  * placed right after the not-running and in-flight ones, the order of the
  * denial message.
  */
-/* true when the VMI's LiveMigratable condition is False for its CPU mode (only then does
- * rule_not_migratable need to know whether a target-node finding failed on the CPU step). */
-bool vmi_not_migratable_for_cpu(const cJSON *vmi);
-
 void rule_not_migratable(const cJSON *vmi, bool cpu_explained, bool disks_exempt,
                          struct verdict *out);
 

@@ -107,7 +107,7 @@ void rules_no_target(const struct migration_ctx *ctx, struct verdict *out)
         return;
     bool cpu_only = false;
     for (size_t i = 0; i < n; i++)
-        cpu_only = cpu_only || checks[i].step == 5;
+        cpu_only = cpu_only || checks[i].step == ELIGIBILITY_STEP_HARDWARE;
     char *reasons = per_node_reasons(checks, n);
     const char *models = NULL;
     char *computed = NULL;

@@ -49,13 +49,13 @@ struct cpu_requirement {
     enum cpu_req_kind kind;
     char *mode; /* the model in force: "host-model", "host-passthrough" or M (owned) */
     enum cpu_model_source source;
-    char *host_model;     /* CPU_REQ_HOST_MODEL: H (owned), else NULL */
-    char *source_node;    /* the VMI's status.nodeName (owned), may be NULL */
-    bool from_source_pod; /* keys copied from the source launcher pod (migrated before) */
+    char *host_model;        /* CPU_REQ_HOST_MODEL: H (owned), else NULL */
+    const char *source_node; /* the VMI's status.nodeName (borrowed), may be NULL */
+    bool from_source_pod;    /* keys copied from the source launcher pod (migrated before) */
     char **keys; /* node-selector keys the target needs (value "true"), in patch order (owned) */
     size_t nkeys;
-    char
-        *vendor; /* V of the source node's cpu-vendor.node.kubevirt.io/<V> label, or NULL (owned) */
+    const char *vendor; /* V of the source node's cpu-vendor.node.kubevirt.io/<V> label (borrowed
+                           from the node), or NULL */
 };
 
 /* Everything the eligibility test needs about one VMI, gathered once. */
@@ -65,9 +65,9 @@ struct migration_ctx {
     const char *vmi_name;
     const char *current_node; /* VMI status.nodeName, may be NULL */
     const cJSON *nodes;       /* array of every Node in the view */
-    char **cluster_networks;  /* docs/rules.md#node-eligibility step 4: cluster networks the VMI's
-                                 multus networks need (owned) */
-    size_t ncluster_networks;
+    char **network_labels;    /* docs/rules.md#node-eligibility step 4: network.harvesterhci.io/<cn>
+                                 of each cluster network the VMI's multus networks need (owned) */
+    size_t nnetwork_labels;
     struct cpu_requirement cpu;      /* what the target pod mutation adds (CPU model keys) */
     const cJSON *source_pod;         /* the source launcher pod, NULL when none */
     const cJSON *source_node;        /* the Node the VMI runs on, NULL when none */
@@ -89,6 +89,9 @@ void migration_ctx_free(struct migration_ctx *ctx);
 
 /* Adds `vmim`'s spec.addedNodeSelector to R (NULL adds nothing).  0, or -1 when out of memory. */
 int migration_ctx_use_migration(struct migration_ctx *ctx, const cJSON *vmim);
+
+/* The docs/rules.md#node-eligibility step that checks R's hardware keys (the CPU among them). */
+#define ELIGIBILITY_STEP_HARDWARE 5
 
 /*
  * docs/rules.md#node-eligibility for one node named `node_name`: returns 0 when eligible, else the
@@ -118,6 +121,10 @@ int target_node_candidates(const struct migration_ctx *ctx, struct node_check **
 int target_node_any_candidate(const struct migration_ctx *ctx, size_t listed,
                               struct node_check **out, size_t *n);
 void node_checks_free(struct node_check *checks, size_t n);
+
+/* The `n` strings of `items` sorted (in place) and joined by ", ".  Caller frees; NULL when out of
+ * memory. */
+char *join_sorted(const char **items, size_t n);
 
 /*
  * The CPU models (`cpu-model.node.kubevirt.io/<m>`) every schedulable VM node

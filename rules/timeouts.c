@@ -26,13 +26,18 @@
 
 static const char NAMESPACE_NAME_LABEL[] = "kubernetes.io/metadata.name";
 
+/* D: `bytes` in whole 10^9 bytes, rounded up (docs/rules.md#timeouts). */
+static long long data_size(long long bytes)
+{
+    return bytes / GIGA + (bytes % GIGA != 0);
+}
+
 long long completion_timeout_seconds(long long per_gib, long long bytes)
 {
     if (per_gib < 0 || bytes < 0)
         return -1;
-    long long size = bytes / GIGA + (bytes % GIGA != 0);
     long long seconds;
-    return __builtin_mul_overflow(per_gib, size, &seconds) ? -1 : seconds;
+    return __builtin_mul_overflow(per_gib, data_size(bytes), &seconds) ? -1 : seconds;
 }
 
 /* ------------------------------------------------------------- versions */
@@ -221,7 +226,7 @@ int migration_timeouts_compute(const cJSON *vmi, const cJSON *kubevirt, const cJ
     out->memory = memory->valuestring;
     out->memory_bytes = bytes;
     out->memory_source = source;
-    out->data_size = bytes / GIGA + (bytes % GIGA != 0);
+    out->data_size = data_size(bytes);
     out->completion_seconds = seconds;
     return 0;
 }

@@ -240,10 +240,8 @@ int verdict_patch(struct verdict *v, const char *op, const char *path, cJSON *va
     return 0;
 }
 
-/*
- * Join the texts of the prefixed findings in `mode` after `prefix`, then (for
- * deny) the standalone ones; NULL when there are none.
- */
+/* Whether finding `f` is joined into the message of `mode`: standalone findings only into the
+ * denial. */
 static int joins(const struct finding *f, const enum rule_mode *modes, enum rule_mode mode)
 {
     return modes[f->rule] == mode && (!f->standalone || mode == MODE_DENY);
@@ -264,12 +262,15 @@ static char *join_warnings(const struct verdict *v, const enum rule_mode *modes,
     return out;
 }
 
-static char *join_findings(const struct verdict *v, const enum rule_mode *modes,
-                           enum rule_mode mode, const char *prefix)
+/*
+ * The deny-mode findings' texts: the prefixed ones after `prefix`, then the
+ * standalone ones; NULL when there are none.
+ */
+static char *join_denials(const struct verdict *v, const enum rule_mode *modes, const char *prefix)
 {
     size_t len = strlen(prefix) + 1, n = 0, nprefixed = 0;
     for (size_t i = 0; i < v->nfindings; i++)
-        if (joins(&v->findings[i], modes, mode)) {
+        if (joins(&v->findings[i], modes, MODE_DENY)) {
             nprefixed += !v->findings[i].standalone;
             len += strlen(v->findings[i].text) + 2;
             n++;
@@ -284,7 +285,8 @@ static char *join_findings(const struct verdict *v, const enum rule_mode *modes,
     n = 0;
     for (int pass = 0; pass < 2; pass++) /* prefixed texts first, then standalone ones */
         for (size_t i = 0; i < v->nfindings; i++)
-            if (joins(&v->findings[i], modes, mode) && v->findings[i].standalone == (pass == 1)) {
+            if (joins(&v->findings[i], modes, MODE_DENY) &&
+                v->findings[i].standalone == (pass == 1)) {
                 if (n++)
                     p = stpcpy(p, "; ");
                 p = stpcpy(p, v->findings[i].text);
@@ -324,7 +326,7 @@ int verdict_finish(struct verdict *v, const char *prefix, const enum rule_mode *
         v->allowed = true;
         return verdict_warn(v, "cannot verify migration of VM %s: %s", subject, v->view_error);
     }
-    char *deny = join_findings(v, modes, MODE_DENY, prefix);
+    char *deny = join_denials(v, modes, prefix);
     char *warn = join_warnings(v, modes, prefix);
     if (warn && push_warning(v, warn) != 0)
         warn = NULL;
