@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cluster/static.h"
+#include "kube/object.h"
 
 struct snapshot_resource {
     const char *prefix; /* "/api/v1" or "/apis/<group>/<version>" */
@@ -132,12 +133,6 @@ struct indexed_view {
     size_t npods;
 };
 
-static const char *obj_meta(const cJSON *obj, const char *key)
-{
-    return cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), key));
-}
-
 static int compare_pods(const void *a, const void *b)
 {
     const struct pod_entry *x = a, *y = b;
@@ -201,11 +196,8 @@ struct cluster_view *snapshot_view_indexed(struct cluster_view *base)
         goto fail;
     const cJSON *pod;
     cJSON_ArrayForEach (pod, pods) {
-        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(pod, "metadata"), "labels");
-        const char *uid =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_CREATED_BY_KEY));
-        const char *ns = obj_meta(pod, "namespace");
+        const char *uid = meta_label(pod, LABEL_CREATED_BY_KEY);
+        const char *ns = meta_namespace(pod);
         if (!uid)
             continue;
         iv->pods[iv->npods] = (struct pod_entry){uid, ns && *ns ? ns : "default", iv->npods, pod};
