@@ -120,24 +120,14 @@ struct cluster_view *snapshot_view_load(struct kube_client *client, const char *
 
 #define LABEL_CREATED_BY_KEY "kubevirt.io/created-by"
 
-struct pod_entry {
-    const char *uid;
-    const char *ns;
-    size_t position; /* in the base view's list: equal uids keep its order */
-    const cJSON *pod;
-};
-
 struct indexed_view {
     struct cluster_view view; /* its base: the view it was made from, taken */
-    struct pod_entry *pods;   /* sorted by uid */
-    size_t npods;
+    struct name_index pods;   /* by created-by label; equal uids keep the base's order */
 };
 
-static int compare_pods(const void *a, const void *b)
+static const char *created_by(const cJSON *pod)
 {
-    const struct pod_entry *x = a, *y = b;
-    int c = strcmp(x->uid, y->uid);
-    return c ? c : (x->position > y->position) - (x->position < y->position);
+    return meta_label(pod, LABEL_CREATED_BY_KEY);
 }
 
 static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope *s,
@@ -151,20 +141,15 @@ static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope
     cJSON *arr = cJSON_CreateArray();
     if (!arr || cv_scope_hold_json(s, arr) != 0)
         return cv_scope_fail(s, "out of memory");
-    /* the first entry with this uid, then every one after it */
-    size_t lo = 0, hi = iv->npods;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(iv->pods[mid].uid, label_value) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     const char *want_ns = ns ? (*ns ? ns : "default") : NULL;
-    for (size_t i = lo; i < iv->npods && strcmp(iv->pods[i].uid, label_value) == 0; i++)
-        if ((!want_ns || strcmp(iv->pods[i].ns, want_ns) == 0) &&
-            !cJSON_AddItemReferenceToArray(arr, (cJSON *)iv->pods[i].pod))
+    for (size_t i = name_index_first(&iv->pods, label_value);
+         i < iv->pods.n && strcmp(iv->pods.entries[i].name, label_value) == 0; i++) {
+        const cJSON *pod = iv->pods.entries[i].item;
+        const char *pod_ns = meta_namespace(pod);
+        if ((!want_ns || strcmp(pod_ns && *pod_ns ? pod_ns : "default", want_ns) == 0) &&
+            !cJSON_AddItemReferenceToArray(arr, (cJSON *)pod))
             return cv_scope_fail(s, "out of memory");
+    }
     *out_array = arr;
     return CV_OK;
 }
@@ -173,7 +158,7 @@ static void indexed_destroy(struct cluster_view *v)
 {
     struct indexed_view *iv = v->impl;
     cv_destroy((struct cluster_view *)v->base); /* taken by snapshot_view_indexed */
-    free(iv->pods);
+    name_index_free(&iv->pods);
     free(iv);
 }
 
@@ -191,20 +176,8 @@ struct cluster_view *snapshot_view_indexed(struct cluster_view *base)
     const cJSON *pods = NULL;
     if (!iv || cv_list(base, &s, CV_POD, NULL, NULL, NULL, &pods) != CV_OK)
         goto fail;
-    size_t n = (size_t)cJSON_GetArraySize(pods);
-    if (n && !(iv->pods = calloc(n, sizeof(*iv->pods))))
+    if (name_index_build(&iv->pods, pods, created_by) != 0)
         goto fail;
-    const cJSON *pod;
-    cJSON_ArrayForEach (pod, pods) {
-        const char *uid = meta_label(pod, LABEL_CREATED_BY_KEY);
-        const char *ns = meta_namespace(pod);
-        if (!uid)
-            continue;
-        iv->pods[iv->npods] = (struct pod_entry){uid, ns && *ns ? ns : "default", iv->npods, pod};
-        iv->npods++;
-    }
-    if (iv->npods > 1)
-        qsort(iv->pods, iv->npods, sizeof(*iv->pods), compare_pods);
     cv_scope_release(&s);
     iv->view.base = base;
     iv->view.ops = &indexed_ops;
@@ -213,7 +186,7 @@ struct cluster_view *snapshot_view_indexed(struct cluster_view *base)
 fail:
     cv_scope_release(&s);
     if (iv)
-        free(iv->pods);
+        name_index_free(&iv->pods);
     free(iv);
     cv_destroy(base);
     return NULL;
