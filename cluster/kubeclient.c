@@ -58,6 +58,27 @@ struct kube_client {
     _Atomic unsigned long calls[KUBE_CODE_SLOTS];
 };
 
+/* ---- where each kind lives in the API ---- */
+
+static const struct kube_resource resources[CV_KIND_COUNT] = {
+    [CV_NODE] = {"/api/v1", "nodes", "v1"},
+    [CV_VM] = {"/apis/kubevirt.io/v1", "virtualmachines", "kubevirt.io/v1"},
+    [CV_VMI] = {"/apis/kubevirt.io/v1", "virtualmachineinstances", "kubevirt.io/v1"},
+    [CV_VMIM] = {"/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", "kubevirt.io/v1"},
+    [CV_PVC] = {"/api/v1", "persistentvolumeclaims", "v1"},
+    [CV_POD] = {"/api/v1", "pods", "v1"},
+    [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", "kubevirt.io/v1"},
+    [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", "k8s.cni.cncf.io/v1"},
+    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies",
+                             "migrations.kubevirt.io/v1alpha1"},
+    [CV_NAMESPACE] = {"/api/v1", "namespaces", "v1"},
+};
+
+const struct kube_resource *kube_resource_of(enum cv_kind kind)
+{
+    return &resources[kind];
+}
+
 /* ---- bearer token ---- */
 
 static int same_file_state(const struct stat *a, const struct stat *b)

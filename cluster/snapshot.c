@@ -12,25 +12,8 @@
 #include "cluster/static.h"
 #include "kube/object.h"
 
-struct snapshot_resource {
-    const char *prefix; /* "/api/v1" or "/apis/<group>/<version>" */
-    const char *plural;
-    const char *selector; /* labelSelector of the list, NULL = every object */
-};
-
-/* Every kind of the view: a kind without an entry here is not read. */
-static const struct snapshot_resource resources[CV_KIND_COUNT] = {
-    [CV_NODE] = {"/api/v1", "nodes", NULL},
-    [CV_VM] = {"/apis/kubevirt.io/v1", "virtualmachines", NULL},
-    [CV_VMI] = {"/apis/kubevirt.io/v1", "virtualmachineinstances", NULL},
-    [CV_VMIM] = {"/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", NULL},
-    [CV_PVC] = {"/api/v1", "persistentvolumeclaims", NULL},
-    [CV_POD] = {"/api/v1", "pods", "kubevirt.io%2Fcreated-by"},
-    [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", NULL},
-    [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", NULL},
-    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies", NULL},
-    [CV_NAMESPACE] = {"/api/v1", "namespaces", NULL},
-};
+/* The labelSelector of a kind's list (NULL: every object): only KubeVirt's launcher pods. */
+static const char *const selectors[CV_KIND_COUNT] = {[CV_POD] = "kubevirt.io%2Fcreated-by"};
 
 /* Kinds narrowed to the namespace asked for (the others are read whole). */
 static int narrowed(enum cv_kind kind)
@@ -82,17 +65,15 @@ struct cluster_view *snapshot_view_load(struct kube_client *client, const char *
         return NULL;
     }
     for (int k = 0; k < CV_KIND_COUNT; k++) {
-        const struct snapshot_resource *r = &resources[k];
-        if (!r->prefix)
-            continue;
+        const struct kube_resource *r = kube_resource_of((enum cv_kind)k);
         char path[512];
         if (ns && narrowed((enum cv_kind)k))
             snprintf(path, sizeof(path), "%s/namespaces/%s/%s", r->prefix, ns, r->plural);
         else
             snprintf(path, sizeof(path), "%s/%s", r->prefix, r->plural);
-        if (r->selector) {
+        if (selectors[k]) {
             size_t n = strlen(path);
-            snprintf(path + n, sizeof(path) - n, "?labelSelector=%s", r->selector);
+            snprintf(path + n, sizeof(path) - n, "?labelSelector=%s", selectors[k]);
         }
         struct page_ctx pc = {progress, ctx, (enum cv_kind)k, 0};
         cJSON *items = NULL;
