@@ -17,19 +17,13 @@
 #include "kube/yaml.h"
 #include "cluster/limits.h"
 #include "kube/base64.h"
-
-static void free_strings(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
+#include "kube/text.h"
 
 void kube_config_free(struct kube_config *c)
 {
     free(c->exec.command);
-    free_strings(c->exec.args, c->exec.nargs);
-    free_strings(c->exec.env, c->exec.nenv);
+    text_list_free(c->exec.args, c->exec.nargs);
+    text_list_free(c->exec.env, c->exec.nenv);
     free(c->exec.api_version);
     free(c->exec.install_hint);
     free(c->exec.user);
@@ -205,18 +199,10 @@ static int string_list(const cJSON *arr, char ***out, size_t *n)
         return 0;
     if (!cJSON_IsArray(arr))
         return -1;
-    size_t count = (size_t)cJSON_GetArraySize(arr);
-    if (count == 0)
-        return 0;
-    *out = calloc(count, sizeof(char *));
-    if (!*out)
-        return -1;
     const cJSON *e;
-    cJSON_ArrayForEach (e, arr) {
-        if (!cJSON_IsString(e) || !((*out)[*n] = strdup(e->valuestring)))
+    cJSON_ArrayForEach (e, arr)
+        if (!cJSON_IsString(e) || text_list_push(out, n, strdup(e->valuestring)) != 0)
             return -1;
-        (*n)++;
-    }
     return 0;
 }
 
@@ -253,10 +239,7 @@ static int read_exec(const cJSON *exec, const char *user_name, const char *base_
         return -1;
     }
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(exec, "env");
-    if (cJSON_IsArray(env) && cJSON_GetArraySize(env) > 0) {
-        out->env = calloc((size_t)cJSON_GetArraySize(env), sizeof(char *));
-        if (!out->env)
-            goto oom;
+    if (cJSON_IsArray(env)) {
         const cJSON *e;
         cJSON_ArrayForEach (e, env) {
             const char *name = str_field(e, "name");
@@ -267,11 +250,10 @@ static int read_exec(const cJSON *exec, const char *user_name, const char *base_
                          user_name);
                 return -1;
             }
-            if (asprintf(&out->env[out->nenv], "%s=%s", name, value->valuestring) < 0) {
-                out->env[out->nenv] = NULL;
+            char *entry;
+            if (asprintf(&entry, "%s=%s", name, value->valuestring) < 0 ||
+                text_list_push(&out->env, &out->nenv, entry) != 0)
                 goto oom;
-            }
-            out->nenv++;
         }
     } else if (env && !cJSON_IsArray(env) && !cJSON_IsNull(env)) {
         snprintf(err, errlen, "kubeconfig: user \"%s\": exec env must be a list", user_name);
@@ -443,15 +425,9 @@ static int copy_strings(char ***dst, size_t *ndst, char *const *src, size_t n)
 {
     *dst = NULL;
     *ndst = 0;
-    if (n == 0)
-        return 0;
-    if (!(*dst = calloc(n, sizeof(char *))))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!((*dst)[i] = strdup(src[i])))
+    for (size_t i = 0; i < n; i++)
+        if (text_list_push(dst, ndst, strdup(src[i])) != 0)
             return -1;
-        (*ndst)++;
-    }
     return 0;
 }
 
