@@ -20,6 +20,7 @@
 
 #include "cluster/limits.h"
 #include "cluster/view.h"
+#include "kube/text.h"
 
 extern char **environ;
 
@@ -120,18 +121,9 @@ static int sink_read(int fd, struct sink *s)
         return errno == EINTR || errno == EAGAIN ? 1 : 0;
     if (n == 0)
         return 0;
-    if (s->len + (size_t)n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8192;
-        while (cap < s->len + (size_t)n + 1)
-            cap *= 2;
-        if (cap > EXEC_MAX_OUTPUT + 1)
-            return 0;
-        char *b = realloc(s->buf, cap);
-        if (!b)
-            return 0;
-        s->buf = b;
-        s->cap = cap;
-    }
+    size_t need = s->len + (size_t)n + 1;
+    if (need > EXEC_MAX_OUTPUT || text_reserve(&s->buf, &s->cap, need, 8192, EXEC_MAX_OUTPUT) != 0)
+        return 0;
     memcpy(s->buf + s->len, tmp, (size_t)n);
     s->len += (size_t)n;
     s->buf[s->len] = '\0';
