@@ -386,6 +386,25 @@ static void append_escaped(char *dst, size_t dstlen, const char *s)
     text_url_escape(s, dst + n, dstlen - n);
 }
 
+static const char *namespace_or_default(const char *ns)
+{
+    return ns && *ns ? ns : "default";
+}
+
+/* The path of the collection of `kind` into `path`: in namespace `ns` when given and the kind is
+ * namespaced, else cluster-wide. */
+static void collection_path(char *path, size_t len, enum cv_kind kind, const char *ns)
+{
+    const struct kube_resource *r = kube_resource_of(kind);
+    if (ns && cv_kind_namespaced(kind)) {
+        snprintf(path, len, "%s/namespaces/", r->prefix);
+        append_escaped(path, len, namespace_or_default(ns));
+        snprintf(path + strlen(path), len - strlen(path), "/%s", r->plural);
+    } else {
+        snprintf(path, len, "%s/%s", r->prefix, r->plural);
+    }
+}
+
 /* Frees an array of objects built from `pool` (NULL: plain cJSON). */
 static void delete_items(struct intern_pool *pool, cJSON *arr)
 {
@@ -459,8 +478,7 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
 {
     char base[256];
     long code = 0;
-    snprintf(base, sizeof(base), "%s/%s", kube_resource_of(c->kind)->prefix,
-             kube_resource_of(c->kind)->plural);
+    collection_path(base, sizeof(base), c->kind, NULL);
     cJSON *items = list_pages(c->lv->client, c->kind, base, "", c->lv->pool, 0, c->rv,
                               sizeof(c->rv), &code, err, errlen);
     c->absent = 0;
@@ -711,11 +729,6 @@ static struct snapshot *snapshot_for_scope(struct cache *c, struct cv_scope *s)
     return snap;
 }
 
-static const char *namespace_or_default(const char *ns)
-{
-    return ns && *ns ? ns : "default";
-}
-
 static enum cv_result cached_get(struct cache *c, struct cv_scope *s, const char *ns,
                                  const char *name, const cJSON **out)
 {
@@ -758,14 +771,8 @@ static enum cv_result fetched_get(const struct live_view *lv, struct cv_scope *s
 {
     char path[1024];
     char err[256];
-    const struct kube_resource *r = kube_resource_of(kind);
-    if (cv_kind_namespaced(kind)) {
-        snprintf(path, sizeof(path), "%s/namespaces/", r->prefix);
-        append_escaped(path, sizeof(path), namespace_or_default(ns));
-        snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s/", r->plural);
-    } else {
-        snprintf(path, sizeof(path), "%s/%s/", r->prefix, r->plural);
-    }
+    collection_path(path, sizeof(path), kind, namespace_or_default(ns));
+    strncat(path, "/", sizeof(path) - strlen(path) - 1);
     append_escaped(path, sizeof(path), name);
     cJSON *obj = NULL;
     err[0] = '\0';
@@ -786,14 +793,7 @@ static enum cv_result fetched_list(const struct live_view *lv, struct cv_scope *
                                    const char *value, const cJSON **out)
 {
     char base[512], query[768] = "", err[256];
-    const struct kube_resource *r = kube_resource_of(kind);
-    if (ns && cv_kind_namespaced(kind)) {
-        snprintf(base, sizeof(base), "%s/namespaces/", r->prefix);
-        append_escaped(base, sizeof(base), namespace_or_default(ns));
-        snprintf(base + strlen(base), sizeof(base) - strlen(base), "/%s", r->plural);
-    } else {
-        snprintf(base, sizeof(base), "%s/%s", r->prefix, r->plural);
-    }
+    collection_path(base, sizeof(base), kind, ns);
     if (key) {
         char selector[512];
         snprintf(selector, sizeof(selector), "%s%s%s", key, value ? "=" : "", value ? value : "");
