@@ -20,6 +20,7 @@
 
 #include "cluster/limits.h"
 #include "cluster/view.h"
+#include "kube/object.h"
 #include "kube/text.h"
 
 extern char **environ;
@@ -258,12 +259,9 @@ int exec_credential_run(const struct kube_exec *e, char **token, time_t *expiry,
                  hint);
     } else {
         cJSON *doc = out.buf ? cJSON_Parse(out.buf) : NULL;
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "status");
-        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "kind"));
-        const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "apiVersion"));
-        const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "token"));
-        const char *exp =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "expirationTimestamp"));
+        const cJSON *st = obj_object(doc, "status");
+        const char *kind = obj_string(doc, "kind"), *api = obj_string(doc, "apiVersion");
+        const char *tok = obj_string(st, "token"), *exp = obj_string(st, "expirationTimestamp");
         const char *problem = NULL;
         if (!cJSON_IsObject(doc) || !kind || strcmp(kind, "ExecCredential") != 0)
             problem = "did not print an ExecCredential";
