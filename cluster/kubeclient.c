@@ -34,6 +34,7 @@
 #include "cluster/exec_credential.h"
 #include "cluster/view.h"
 #include "cluster/limits.h"
+#include "kube/object.h"
 #include "kube/text.h"
 
 struct kube_client {
@@ -705,10 +706,7 @@ enum kube_result kube_list_all(struct kube_client *c, const char *path, int limi
         free(url);
         if (r != KUBE_OK)
             break;
-        const char *list_kind =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(list, "kind"));
-        const char *api =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(list, "apiVersion"));
+        const char *list_kind = obj_string(list, "kind"), *api = obj_string(list, "apiVersion");
         char kind[128] = "";
         if (list_kind) {
             size_t n = strlen(list_kind);
@@ -717,8 +715,7 @@ enum kube_result kube_list_all(struct kube_client *c, const char *path, int limi
             snprintf(kind, sizeof(kind), "%.*s", (int)n, list_kind);
         }
         cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(list, "items");
-        const char *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(list, "metadata"), "continue"));
+        const char *next = meta_string(list, "continue");
         if (next && *next && !(cont = strdup(next)))
             r = KUBE_ERROR;
         while (r == KUBE_OK && cJSON_IsArray(arr) && arr->child) {
