@@ -20,6 +20,8 @@
 
 #include "cluster/limits.h"
 #include "cluster/view.h"
+#include "kube/object.h"
+#include "kube/text.h"
 
 extern char **environ;
 
@@ -120,18 +122,9 @@ static int sink_read(int fd, struct sink *s)
         return errno == EINTR || errno == EAGAIN ? 1 : 0;
     if (n == 0)
         return 0;
-    if (s->len + (size_t)n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8192;
-        while (cap < s->len + (size_t)n + 1)
-            cap *= 2;
-        if (cap > EXEC_MAX_OUTPUT + 1)
-            return 0;
-        char *b = realloc(s->buf, cap);
-        if (!b)
-            return 0;
-        s->buf = b;
-        s->cap = cap;
-    }
+    size_t need = s->len + (size_t)n + 1;
+    if (need > EXEC_MAX_OUTPUT || text_reserve(&s->buf, &s->cap, need, 8192, EXEC_MAX_OUTPUT) != 0)
+        return 0;
     memcpy(s->buf + s->len, tmp, (size_t)n);
     s->len += (size_t)n;
     s->buf[s->len] = '\0';
@@ -266,12 +259,9 @@ int exec_credential_run(const struct kube_exec *e, char **token, time_t *expiry,
                  hint);
     } else {
         cJSON *doc = out.buf ? cJSON_Parse(out.buf) : NULL;
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "status");
-        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "kind"));
-        const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "apiVersion"));
-        const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "token"));
-        const char *exp =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "expirationTimestamp"));
+        const cJSON *st = obj_object(doc, "status");
+        const char *kind = obj_string(doc, "kind"), *api = obj_string(doc, "apiVersion");
+        const char *tok = obj_string(st, "token"), *exp = obj_string(st, "expirationTimestamp");
         const char *problem = NULL;
         if (!cJSON_IsObject(doc) || !kind || strcmp(kind, "ExecCredential") != 0)
             problem = "did not print an ExecCredential";

@@ -34,6 +34,7 @@
 #include "cluster/exec_credential.h"
 #include "cluster/view.h"
 #include "cluster/limits.h"
+#include "kube/object.h"
 #include "kube/text.h"
 
 struct kube_client {
@@ -57,6 +58,27 @@ struct kube_client {
 
     _Atomic unsigned long calls[KUBE_CODE_SLOTS];
 };
+
+/* ---- where each kind lives in the API ---- */
+
+static const struct kube_resource resources[CV_KIND_COUNT] = {
+    [CV_NODE] = {"/api/v1", "nodes", "v1"},
+    [CV_VM] = {"/apis/kubevirt.io/v1", "virtualmachines", "kubevirt.io/v1"},
+    [CV_VMI] = {"/apis/kubevirt.io/v1", "virtualmachineinstances", "kubevirt.io/v1"},
+    [CV_VMIM] = {"/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", "kubevirt.io/v1"},
+    [CV_PVC] = {"/api/v1", "persistentvolumeclaims", "v1"},
+    [CV_POD] = {"/api/v1", "pods", "v1"},
+    [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", "kubevirt.io/v1"},
+    [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", "k8s.cni.cncf.io/v1"},
+    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies",
+                             "migrations.kubevirt.io/v1alpha1"},
+    [CV_NAMESPACE] = {"/api/v1", "namespaces", "v1"},
+};
+
+const struct kube_resource *kube_resource_of(enum cv_kind kind)
+{
+    return &resources[kind];
+}
 
 /* ---- bearer token ---- */
 
@@ -684,10 +706,7 @@ enum kube_result kube_list_all(struct kube_client *c, const char *path, int limi
         free(url);
         if (r != KUBE_OK)
             break;
-        const char *list_kind =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(list, "kind"));
-        const char *api =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(list, "apiVersion"));
+        const char *list_kind = obj_string(list, "kind"), *api = obj_string(list, "apiVersion");
         char kind[128] = "";
         if (list_kind) {
             size_t n = strlen(list_kind);
@@ -696,8 +715,7 @@ enum kube_result kube_list_all(struct kube_client *c, const char *path, int limi
             snprintf(kind, sizeof(kind), "%.*s", (int)n, list_kind);
         }
         cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(list, "items");
-        const char *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(list, "metadata"), "continue"));
+        const char *next = meta_string(list, "continue");
         if (next && *next && !(cont = strdup(next)))
             r = KUBE_ERROR;
         while (r == KUBE_OK && cJSON_IsArray(arr) && arr->child) {

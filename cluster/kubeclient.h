@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "cluster/kubeconfig.h"
+#include "cluster/view.h"
 
 enum kube_result { KUBE_OK = 0, KUBE_NOT_FOUND = 1, KUBE_ERROR = -1 };
 
@@ -26,6 +27,16 @@ enum kube_result { KUBE_OK = 0, KUBE_NOT_FOUND = 1, KUBE_ERROR = -1 };
 #define KUBE_CODE_SLOTS 600
 
 struct kube_client;
+
+/* Where a kind lives in the API. */
+struct kube_resource {
+    const char *prefix; /* "/api/v1" or "/apis/<group>/<version>" */
+    const char *plural;
+    const char *api_version; /* set on list items, which come without it */
+};
+
+/* The resource of `kind` (a valid enum cv_kind). */
+const struct kube_resource *kube_resource_of(enum cv_kind kind);
 
 /* A client for `cfg` (copied: cfg may be freed afterwards).  NULL with err on failure. */
 struct kube_client *kube_client_new(const struct kube_config *cfg, char *err, size_t errlen);

@@ -17,19 +17,14 @@
 #include "kube/yaml.h"
 #include "cluster/limits.h"
 #include "kube/base64.h"
-
-static void free_strings(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
+#include "kube/object.h"
+#include "kube/text.h"
 
 void kube_config_free(struct kube_config *c)
 {
     free(c->exec.command);
-    free_strings(c->exec.args, c->exec.nargs);
-    free_strings(c->exec.env, c->exec.nenv);
+    text_list_free(c->exec.args, c->exec.nargs);
+    text_list_free(c->exec.env, c->exec.nenv);
     free(c->exec.api_version);
     free(c->exec.install_hint);
     free(c->exec.user);
@@ -74,12 +69,6 @@ char *kube_read_file(const char *path, size_t *len, char *err, size_t errlen)
 
 /* ---- lookups in the parsed kubeconfig ---- */
 
-static const char *str_field(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
-
 /* The `inner` object of the entry named `name` in the list `list` (clusters/users/contexts). */
 static const cJSON *find_named(const cJSON *doc, const char *list, const char *inner,
                                const char *name)
@@ -89,7 +78,7 @@ static const cJSON *find_named(const cJSON *doc, const char *list, const char *i
     if (!cJSON_IsArray(entries))
         return NULL;
     cJSON_ArrayForEach (e, entries) {
-        const char *n = str_field(e, "name");
+        const char *n = obj_nonempty(e, "name");
         const cJSON *body = cJSON_GetObjectItemCaseSensitive(e, inner);
         if (n && strcmp(n, name) == 0 && cJSON_IsObject(body))
             return body;
@@ -132,8 +121,8 @@ static int take_data_or_file(const cJSON *obj, const char *data_field, const cha
                              const char *base_dir, char **data, size_t *data_len, char **file,
                              char *err, size_t errlen)
 {
-    const char *d = str_field(obj, data_field);
-    const char *f = str_field(obj, file_field);
+    const char *d = obj_nonempty(obj, data_field);
+    const char *f = obj_nonempty(obj, file_field);
     if (d) {
         *data = base64_decode_wrapped(d, data_len);
         if (!*data) {
@@ -172,7 +161,7 @@ static char *server_without_trailing_slash(const char *server)
 static int read_cluster(const cJSON *cluster, const char *base_dir, struct kube_config *out,
                         char *err, size_t errlen)
 {
-    const char *server = str_field(cluster, "server");
+    const char *server = obj_nonempty(cluster, "server");
     if (!server) {
         snprintf(err, errlen, "kubeconfig: cluster has no server");
         return -1;
@@ -205,18 +194,10 @@ static int string_list(const cJSON *arr, char ***out, size_t *n)
         return 0;
     if (!cJSON_IsArray(arr))
         return -1;
-    size_t count = (size_t)cJSON_GetArraySize(arr);
-    if (count == 0)
-        return 0;
-    *out = calloc(count, sizeof(char *));
-    if (!*out)
-        return -1;
     const cJSON *e;
-    cJSON_ArrayForEach (e, arr) {
-        if (!cJSON_IsString(e) || !((*out)[*n] = strdup(e->valuestring)))
+    cJSON_ArrayForEach (e, arr)
+        if (!cJSON_IsString(e) || text_list_push(out, n, strdup(e->valuestring)) != 0)
             return -1;
-        (*n)++;
-    }
     return 0;
 }
 
@@ -228,8 +209,8 @@ static int string_list(const cJSON *arr, char ***out, size_t *n)
 static int read_exec(const cJSON *exec, const char *user_name, const char *base_dir,
                      struct kube_exec *out, char *err, size_t errlen)
 {
-    const char *command = str_field(exec, "command");
-    const char *api_version = str_field(exec, "apiVersion");
+    const char *command = obj_nonempty(exec, "command");
+    const char *api_version = obj_nonempty(exec, "apiVersion");
     if (!command) {
         snprintf(err, errlen, "kubeconfig: user \"%s\": exec has no command", user_name);
         return -1;
@@ -244,7 +225,7 @@ static int read_exec(const cJSON *exec, const char *user_name, const char *base_
     }
     out->command = strchr(command, '/') ? resolve_path(base_dir, command) : strdup(command);
     if (!out->command || dup_into(&out->api_version, api_version) != 0 ||
-        dup_into(&out->install_hint, str_field(exec, "installHint")) != 0 ||
+        dup_into(&out->install_hint, obj_nonempty(exec, "installHint")) != 0 ||
         dup_into(&out->user, user_name) != 0)
         goto oom;
     if (string_list(cJSON_GetObjectItemCaseSensitive(exec, "args"), &out->args, &out->nargs) != 0) {
@@ -253,13 +234,10 @@ static int read_exec(const cJSON *exec, const char *user_name, const char *base_
         return -1;
     }
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(exec, "env");
-    if (cJSON_IsArray(env) && cJSON_GetArraySize(env) > 0) {
-        out->env = calloc((size_t)cJSON_GetArraySize(env), sizeof(char *));
-        if (!out->env)
-            goto oom;
+    if (cJSON_IsArray(env)) {
         const cJSON *e;
         cJSON_ArrayForEach (e, env) {
-            const char *name = str_field(e, "name");
+            const char *name = obj_nonempty(e, "name");
             const cJSON *value = cJSON_GetObjectItemCaseSensitive(e, "value");
             if (!name || !cJSON_IsString(value)) {
                 snprintf(err, errlen,
@@ -267,11 +245,10 @@ static int read_exec(const cJSON *exec, const char *user_name, const char *base_
                          user_name);
                 return -1;
             }
-            if (asprintf(&out->env[out->nenv], "%s=%s", name, value->valuestring) < 0) {
-                out->env[out->nenv] = NULL;
+            char *entry;
+            if (asprintf(&entry, "%s=%s", name, value->valuestring) < 0 ||
+                text_list_push(&out->env, &out->nenv, entry) != 0)
                 goto oom;
-            }
-            out->nenv++;
         }
     } else if (env && !cJSON_IsArray(env) && !cJSON_IsNull(env)) {
         snprintf(err, errlen, "kubeconfig: user \"%s\": exec env must be a list", user_name);
@@ -289,8 +266,8 @@ static int read_user(const cJSON *user, const char *user_name, const char *base_
     const cJSON *exec = cJSON_GetObjectItemCaseSensitive(user, "exec");
     if (cJSON_IsObject(exec) && read_exec(exec, user_name, base_dir, &out->exec, err, errlen) != 0)
         return -1;
-    const char *token_file = str_field(user, "tokenFile");
-    if (dup_into(&out->token, str_field(user, "token")) != 0)
+    const char *token_file = obj_nonempty(user, "tokenFile");
+    if (dup_into(&out->token, obj_nonempty(user, "token")) != 0)
         goto oom;
     if (token_file && !(out->token_file = resolve_path(base_dir, token_file)))
         goto oom;
@@ -314,7 +291,7 @@ int kubeconfig_from_json(const cJSON *doc, const char *base_dir, const char *con
         snprintf(err, errlen, "kubeconfig: not a mapping");
         return -1;
     }
-    const char *ctx_name = context ? context : str_field(doc, "current-context");
+    const char *ctx_name = context ? context : obj_nonempty(doc, "current-context");
     if (!ctx_name) {
         snprintf(err, errlen, "kubeconfig: no current-context");
         return -1;
@@ -324,8 +301,8 @@ int kubeconfig_from_json(const cJSON *doc, const char *base_dir, const char *con
         snprintf(err, errlen, "kubeconfig: context \"%s\" not found", ctx_name);
         return -1;
     }
-    const char *cluster_name = str_field(ctx, "cluster");
-    const char *user_name = str_field(ctx, "user");
+    const char *cluster_name = obj_nonempty(ctx, "cluster");
+    const char *user_name = obj_nonempty(ctx, "user");
     const cJSON *cluster =
         cluster_name ? find_named(doc, "clusters", "cluster", cluster_name) : NULL;
     if (!cluster) {
@@ -339,7 +316,7 @@ int kubeconfig_from_json(const cJSON *doc, const char *base_dir, const char *con
                  ctx_name);
         return -1;
     }
-    const char *ns = str_field(ctx, "namespace");
+    const char *ns = obj_nonempty(ctx, "namespace");
     if (read_cluster(cluster, base_dir, out, err, errlen) != 0 ||
         (user && read_user(user, user_name, base_dir, out, err, errlen) != 0)) {
         kube_config_free(out);
@@ -443,15 +420,9 @@ static int copy_strings(char ***dst, size_t *ndst, char *const *src, size_t n)
 {
     *dst = NULL;
     *ndst = 0;
-    if (n == 0)
-        return 0;
-    if (!(*dst = calloc(n, sizeof(char *))))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!((*dst)[i] = strdup(src[i])))
+    for (size_t i = 0; i < n; i++)
+        if (text_list_push(dst, ndst, strdup(src[i])) != 0)
             return -1;
-        (*ndst)++;
-    }
     return 0;
 }
 
@@ -497,7 +468,7 @@ int kube_config_copy(struct kube_config *dst, const struct kube_config *src)
 /* Makes the string field `name` of `obj` absolute against `dir` when it is a relative path. */
 static int rebase_field(cJSON *obj, const char *name, const char *dir, int only_with_slash)
 {
-    const char *v = str_field(obj, name);
+    const char *v = obj_nonempty(obj, name);
     if (!v || v[0] == '/' || (only_with_slash && !strchr(v, '/')))
         return 0;
     char *abs = resolve_path(dir, v);
@@ -530,7 +501,7 @@ static int has_named(const cJSON *list, const char *name)
 {
     const cJSON *e;
     cJSON_ArrayForEach (e, list) {
-        const char *n = str_field(e, "name");
+        const char *n = obj_nonempty(e, "name");
         if (n && strcmp(n, name) == 0)
             return 1;
     }
@@ -545,7 +516,7 @@ static int merge_into(cJSON *merged, const cJSON *doc)
         cJSON *into = cJSON_GetObjectItemCaseSensitive(merged, lists[l]);
         const cJSON *e;
         cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(doc, lists[l])) {
-            const char *n = str_field(e, "name");
+            const char *n = obj_nonempty(e, "name");
             if (!n || has_named(into, n))
                 continue;
             cJSON *copy = cJSON_Duplicate(e, 1);
@@ -555,8 +526,8 @@ static int merge_into(cJSON *merged, const cJSON *doc)
             }
         }
     }
-    const char *cur = str_field(doc, "current-context");
-    if (cur && !str_field(merged, "current-context")) {
+    const char *cur = obj_nonempty(doc, "current-context");
+    if (cur && !obj_nonempty(merged, "current-context")) {
         cJSON_DeleteItemFromObjectCaseSensitive(merged, "current-context");
         if (!cJSON_AddStringToObject(merged, "current-context", cur))
             return -1;

@@ -37,28 +37,6 @@
 #include "kube/rule_fields.h"
 #include "kube/text.h"
 
-/* ---- where each kind lives in the API ---- */
-
-struct resource {
-    const char *prefix; /* "/api/v1" or "/apis/<group>/<version>" */
-    const char *plural;
-    const char *api_version; /* set on list items, which come without it */
-};
-
-static const struct resource resources[CV_KIND_COUNT] = {
-    [CV_NODE] = {"/api/v1", "nodes", "v1"},
-    [CV_VM] = {"/apis/kubevirt.io/v1", "virtualmachines", "kubevirt.io/v1"},
-    [CV_VMI] = {"/apis/kubevirt.io/v1", "virtualmachineinstances", "kubevirt.io/v1"},
-    [CV_VMIM] = {"/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", "kubevirt.io/v1"},
-    [CV_PVC] = {"/api/v1", "persistentvolumeclaims", "v1"},
-    [CV_POD] = {"/api/v1", "pods", "v1"},
-    [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", "kubevirt.io/v1"},
-    [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", "k8s.cni.cncf.io/v1"},
-    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies",
-                             "migrations.kubevirt.io/v1alpha1"},
-    [CV_NAMESPACE] = {"/api/v1", "namespaces", "v1"},
-};
-
 /* How often a cached kind the API server does not serve is listed again. */
 #define ABSENT_RELIST_MS (10L * 60 * 1000)
 
@@ -315,7 +293,7 @@ static cJSON *trim_object(struct intern_pool *pool, enum cv_kind kind, const cJS
     cJSON *tm = cJSON_AddObjectToObject(t, "metadata");
     cJSON *ts = cJSON_AddObjectToObject(t, "spec");
     if (!t || !tm || !ts ||
-        !cJSON_AddStringToObject(t, "apiVersion", resources[kind].api_version) ||
+        !cJSON_AddStringToObject(t, "apiVersion", kube_resource_of(kind)->api_version) ||
         !cJSON_AddStringToObject(t, "kind", cv_kind_name(kind)) ||
         copy_fields(tm, meta, rule_object_metadata) != 0 ||
         (cJSON_IsObject(spec) && copy_fields(ts, spec, keep->spec) != 0) ||
@@ -408,6 +386,25 @@ static void append_escaped(char *dst, size_t dstlen, const char *s)
     text_url_escape(s, dst + n, dstlen - n);
 }
 
+static const char *namespace_or_default(const char *ns)
+{
+    return ns && *ns ? ns : "default";
+}
+
+/* The path of the collection of `kind` into `path`: in namespace `ns` when given and the kind is
+ * namespaced, else cluster-wide. */
+static void collection_path(char *path, size_t len, enum cv_kind kind, const char *ns)
+{
+    const struct kube_resource *r = kube_resource_of(kind);
+    if (ns && cv_kind_namespaced(kind)) {
+        snprintf(path, len, "%s/namespaces/", r->prefix);
+        append_escaped(path, len, namespace_or_default(ns));
+        snprintf(path + strlen(path), len - strlen(path), "/%s", r->plural);
+    } else {
+        snprintf(path, len, "%s/%s", r->prefix, r->plural);
+    }
+}
+
 /* Frees an array of objects built from `pool` (NULL: plain cJSON). */
 static void delete_items(struct intern_pool *pool, cJSON *arr)
 {
@@ -457,7 +454,7 @@ static cJSON *list_pages(struct kube_client *client, enum cv_kind kind, const ch
                 continue; /* not an object with a name: skip */
             if (!trim && !cJSON_HasObjectItem(o, "kind")) {
                 cJSON_AddStringToObject(o, "kind", cv_kind_name(kind));
-                cJSON_AddStringToObject(o, "apiVersion", resources[kind].api_version);
+                cJSON_AddStringToObject(o, "apiVersion", kube_resource_of(kind)->api_version);
             }
             cJSON_AddItemToArray(all, o);
         }
@@ -481,7 +478,7 @@ static int cache_relist(struct cache *c, char *err, size_t errlen)
 {
     char base[256];
     long code = 0;
-    snprintf(base, sizeof(base), "%s/%s", resources[c->kind].prefix, resources[c->kind].plural);
+    collection_path(base, sizeof(base), c->kind, NULL);
     cJSON *items = list_pages(c->lv->client, c->kind, base, "", c->lv->pool, 0, c->rv,
                               sizeof(c->rv), &code, err, errlen);
     c->absent = 0;
@@ -570,7 +567,7 @@ static int on_watch_event(void *ctx, enum watch_type type, cJSON *event, cJSON *
                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, "message"));
             c->stream_failed = 1;
             snprintf(c->stream_err, sizeof(c->stream_err), "watch %s: ERROR event %d: %s",
-                     resources[c->kind].plural, code, msg ? msg : "");
+                     kube_resource_of(c->kind)->plural, code, msg ? msg : "");
         }
         return 1;
     }
@@ -593,7 +590,7 @@ static int on_watch_data(void *ctx, const char *data, size_t len)
     if (c->dirty && cache_publish(c) != 0) {
         c->stream_failed = 1;
         snprintf(c->stream_err, sizeof(c->stream_err), "watch %s: out of memory",
-                 resources[c->kind].plural);
+                 kube_resource_of(c->kind)->plural);
     }
     return r != WATCH_FEED_OK || c->stream_failed || stopping(c->lv);
 }
@@ -611,7 +608,7 @@ static int cache_watch_once(struct cache *c, char *err, size_t errlen)
     long code = 0;
     snprintf(path, sizeof(path),
              "%s/%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d",
-             resources[c->kind].prefix, resources[c->kind].plural, c->rv,
+             kube_resource_of(c->kind)->prefix, kube_resource_of(c->kind)->plural, c->rv,
              MW_KUBE_WATCH_TIMEOUT_SECONDS);
     watch_parser_reset(c->parser);
     c->stream_failed = 0;
@@ -732,11 +729,6 @@ static struct snapshot *snapshot_for_scope(struct cache *c, struct cv_scope *s)
     return snap;
 }
 
-static const char *namespace_or_default(const char *ns)
-{
-    return ns && *ns ? ns : "default";
-}
-
 static enum cv_result cached_get(struct cache *c, struct cv_scope *s, const char *ns,
                                  const char *name, const cJSON **out)
 {
@@ -779,14 +771,8 @@ static enum cv_result fetched_get(const struct live_view *lv, struct cv_scope *s
 {
     char path[1024];
     char err[256];
-    const struct resource *r = &resources[kind];
-    if (cv_kind_namespaced(kind)) {
-        snprintf(path, sizeof(path), "%s/namespaces/", r->prefix);
-        append_escaped(path, sizeof(path), namespace_or_default(ns));
-        snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s/", r->plural);
-    } else {
-        snprintf(path, sizeof(path), "%s/%s/", r->prefix, r->plural);
-    }
+    collection_path(path, sizeof(path), kind, namespace_or_default(ns));
+    strncat(path, "/", sizeof(path) - strlen(path) - 1);
     append_escaped(path, sizeof(path), name);
     cJSON *obj = NULL;
     err[0] = '\0';
@@ -807,14 +793,7 @@ static enum cv_result fetched_list(const struct live_view *lv, struct cv_scope *
                                    const char *value, const cJSON **out)
 {
     char base[512], query[768] = "", err[256];
-    const struct resource *r = &resources[kind];
-    if (ns && cv_kind_namespaced(kind)) {
-        snprintf(base, sizeof(base), "%s/namespaces/", r->prefix);
-        append_escaped(base, sizeof(base), namespace_or_default(ns));
-        snprintf(base + strlen(base), sizeof(base) - strlen(base), "/%s", r->plural);
-    } else {
-        snprintf(base, sizeof(base), "%s/%s", r->prefix, r->plural);
-    }
+    collection_path(base, sizeof(base), kind, ns);
     if (key) {
         char selector[512];
         snprintf(selector, sizeof(selector), "%s%s%s", key, value ? "=" : "", value ? value : "");

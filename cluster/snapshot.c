@@ -10,26 +10,10 @@
 #include <string.h>
 
 #include "cluster/static.h"
+#include "kube/object.h"
 
-struct snapshot_resource {
-    const char *prefix; /* "/api/v1" or "/apis/<group>/<version>" */
-    const char *plural;
-    const char *selector; /* labelSelector of the list, NULL = every object */
-};
-
-/* Every kind of the view: a kind without an entry here is not read. */
-static const struct snapshot_resource resources[CV_KIND_COUNT] = {
-    [CV_NODE] = {"/api/v1", "nodes", NULL},
-    [CV_VM] = {"/apis/kubevirt.io/v1", "virtualmachines", NULL},
-    [CV_VMI] = {"/apis/kubevirt.io/v1", "virtualmachineinstances", NULL},
-    [CV_VMIM] = {"/apis/kubevirt.io/v1", "virtualmachineinstancemigrations", NULL},
-    [CV_PVC] = {"/api/v1", "persistentvolumeclaims", NULL},
-    [CV_POD] = {"/api/v1", "pods", "kubevirt.io%2Fcreated-by"},
-    [CV_KUBEVIRT] = {"/apis/kubevirt.io/v1", "kubevirts", NULL},
-    [CV_NAD] = {"/apis/k8s.cni.cncf.io/v1", "network-attachment-definitions", NULL},
-    [CV_MIGRATION_POLICY] = {"/apis/migrations.kubevirt.io/v1alpha1", "migrationpolicies", NULL},
-    [CV_NAMESPACE] = {"/api/v1", "namespaces", NULL},
-};
+/* The labelSelector of a kind's list (NULL: every object): only KubeVirt's launcher pods. */
+static const char *const selectors[CV_KIND_COUNT] = {[CV_POD] = "kubevirt.io%2Fcreated-by"};
 
 /* Kinds narrowed to the namespace asked for (the others are read whole). */
 static int narrowed(enum cv_kind kind)
@@ -81,17 +65,15 @@ struct cluster_view *snapshot_view_load(struct kube_client *client, const char *
         return NULL;
     }
     for (int k = 0; k < CV_KIND_COUNT; k++) {
-        const struct snapshot_resource *r = &resources[k];
-        if (!r->prefix)
-            continue;
+        const struct kube_resource *r = kube_resource_of((enum cv_kind)k);
         char path[512];
         if (ns && narrowed((enum cv_kind)k))
             snprintf(path, sizeof(path), "%s/namespaces/%s/%s", r->prefix, ns, r->plural);
         else
             snprintf(path, sizeof(path), "%s/%s", r->prefix, r->plural);
-        if (r->selector) {
+        if (selectors[k]) {
             size_t n = strlen(path);
-            snprintf(path + n, sizeof(path) - n, "?labelSelector=%s", r->selector);
+            snprintf(path + n, sizeof(path) - n, "?labelSelector=%s", selectors[k]);
         }
         struct page_ctx pc = {progress, ctx, (enum cv_kind)k, 0};
         cJSON *items = NULL;
@@ -119,30 +101,14 @@ struct cluster_view *snapshot_view_load(struct kube_client *client, const char *
 
 #define LABEL_CREATED_BY_KEY "kubevirt.io/created-by"
 
-struct pod_entry {
-    const char *uid;
-    const char *ns;
-    size_t position; /* in the base view's list: equal uids keep its order */
-    const cJSON *pod;
-};
-
 struct indexed_view {
     struct cluster_view view; /* its base: the view it was made from, taken */
-    struct pod_entry *pods;   /* sorted by uid */
-    size_t npods;
+    struct name_index pods;   /* by created-by label; equal uids keep the base's order */
 };
 
-static const char *obj_meta(const cJSON *obj, const char *key)
+static const char *created_by(const cJSON *pod)
 {
-    return cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), key));
-}
-
-static int compare_pods(const void *a, const void *b)
-{
-    const struct pod_entry *x = a, *y = b;
-    int c = strcmp(x->uid, y->uid);
-    return c ? c : (x->position > y->position) - (x->position < y->position);
+    return meta_label(pod, LABEL_CREATED_BY_KEY);
 }
 
 static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope *s,
@@ -156,20 +122,15 @@ static enum cv_result indexed_list(const struct cluster_view *v, struct cv_scope
     cJSON *arr = cJSON_CreateArray();
     if (!arr || cv_scope_hold_json(s, arr) != 0)
         return cv_scope_fail(s, "out of memory");
-    /* the first entry with this uid, then every one after it */
-    size_t lo = 0, hi = iv->npods;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(iv->pods[mid].uid, label_value) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     const char *want_ns = ns ? (*ns ? ns : "default") : NULL;
-    for (size_t i = lo; i < iv->npods && strcmp(iv->pods[i].uid, label_value) == 0; i++)
-        if ((!want_ns || strcmp(iv->pods[i].ns, want_ns) == 0) &&
-            !cJSON_AddItemReferenceToArray(arr, (cJSON *)iv->pods[i].pod))
+    for (size_t i = name_index_first(&iv->pods, label_value);
+         i < iv->pods.n && strcmp(iv->pods.entries[i].name, label_value) == 0; i++) {
+        const cJSON *pod = iv->pods.entries[i].item;
+        const char *pod_ns = meta_namespace(pod);
+        if ((!want_ns || strcmp(pod_ns && *pod_ns ? pod_ns : "default", want_ns) == 0) &&
+            !cJSON_AddItemReferenceToArray(arr, (cJSON *)pod))
             return cv_scope_fail(s, "out of memory");
+    }
     *out_array = arr;
     return CV_OK;
 }
@@ -178,7 +139,7 @@ static void indexed_destroy(struct cluster_view *v)
 {
     struct indexed_view *iv = v->impl;
     cv_destroy((struct cluster_view *)v->base); /* taken by snapshot_view_indexed */
-    free(iv->pods);
+    name_index_free(&iv->pods);
     free(iv);
 }
 
@@ -196,23 +157,8 @@ struct cluster_view *snapshot_view_indexed(struct cluster_view *base)
     const cJSON *pods = NULL;
     if (!iv || cv_list(base, &s, CV_POD, NULL, NULL, NULL, &pods) != CV_OK)
         goto fail;
-    size_t n = (size_t)cJSON_GetArraySize(pods);
-    if (n && !(iv->pods = calloc(n, sizeof(*iv->pods))))
+    if (name_index_build(&iv->pods, pods, created_by) != 0)
         goto fail;
-    const cJSON *pod;
-    cJSON_ArrayForEach (pod, pods) {
-        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(pod, "metadata"), "labels");
-        const char *uid =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_CREATED_BY_KEY));
-        const char *ns = obj_meta(pod, "namespace");
-        if (!uid)
-            continue;
-        iv->pods[iv->npods] = (struct pod_entry){uid, ns && *ns ? ns : "default", iv->npods, pod};
-        iv->npods++;
-    }
-    if (iv->npods > 1)
-        qsort(iv->pods, iv->npods, sizeof(*iv->pods), compare_pods);
     cv_scope_release(&s);
     iv->view.base = base;
     iv->view.ops = &indexed_ops;
@@ -221,7 +167,7 @@ struct cluster_view *snapshot_view_indexed(struct cluster_view *base)
 fail:
     cv_scope_release(&s);
     if (iv)
-        free(iv->pods);
+        name_index_free(&iv->pods);
     free(iv);
     cv_destroy(base);
     return NULL;

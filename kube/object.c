@@ -140,7 +140,7 @@ int name_index_build(struct name_index *idx, const cJSON *array,
     return 0;
 }
 
-const cJSON *name_index_find(const struct name_index *idx, const char *name)
+size_t name_index_first(const struct name_index *idx, const char *name)
 {
     size_t lo = 0, hi = idx->n;
     while (lo < hi) { /* first entry whose name is >= name */
@@ -150,6 +150,12 @@ const cJSON *name_index_find(const struct name_index *idx, const char *name)
         else
             hi = mid;
     }
+    return lo;
+}
+
+const cJSON *name_index_find(const struct name_index *idx, const char *name)
+{
+    size_t lo = name_index_first(idx, name);
     return lo < idx->n && strcmp(idx->entries[lo].name, name) == 0 ? idx->entries[lo].item : NULL;
 }
 

@@ -69,6 +69,11 @@ struct name_index {
  */
 int name_index_build(struct name_index *idx, const cJSON *array,
                      const char *(*name_of)(const cJSON *item));
+/*
+ * The place in idx->entries of the first entry whose key is `name` or sorts
+ * after it (idx->n: none); the entries with key `name` follow from there.
+ */
+size_t name_index_first(const struct name_index *idx, const char *name);
 /* The first item whose key is `name`, or NULL. */
 const cJSON *name_index_find(const struct name_index *idx, const char *name);
 void name_index_free(struct name_index *idx);
