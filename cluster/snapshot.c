@@ -36,7 +36,8 @@ static void on_page(void *p, size_t n)
         pc->progress(pc->ctx, pc->kind, n);
 }
 
-/* `ns` escaped for a path segment (names are DNS labels; anything else is refused). */
+/* Whether `ns` can name a namespace: a DNS label of 1-63 characters (a-z, 0-9, -), so it needs no
+ * escaping in a path segment; anything else is refused. */
 static int valid_namespace(const char *ns)
 {
     if (!*ns || strlen(ns) > 63)
