@@ -386,11 +386,6 @@ static void append_escaped(char *dst, size_t dstlen, const char *s)
     text_url_escape(s, dst + n, dstlen - n);
 }
 
-static const char *namespace_or_default(const char *ns)
-{
-    return ns && *ns ? ns : "default";
-}
-
 /* The path of the collection of `kind` into `path`: in namespace `ns` when given and the kind is
  * namespaced, else cluster-wide. */
 static void collection_path(char *path, size_t len, enum cv_kind kind, const char *ns)
@@ -398,7 +393,7 @@ static void collection_path(char *path, size_t len, enum cv_kind kind, const cha
     const struct kube_resource *r = kube_resource_of(kind);
     if (ns && cv_kind_namespaced(kind)) {
         snprintf(path, len, "%s/namespaces/", r->prefix);
-        append_escaped(path, len, namespace_or_default(ns));
+        append_escaped(path, len, ns_or_default(ns));
         snprintf(path + strlen(path), len - strlen(path), "/%s", r->plural);
     } else {
         snprintf(path, len, "%s/%s", r->prefix, r->plural);
@@ -735,8 +730,7 @@ static enum cv_result cached_get(struct cache *c, struct cv_scope *s, const char
     struct snapshot *snap = snapshot_for_scope(c, s);
     if (!snap)
         return CV_ERROR;
-    *out =
-        find_in(snap->items, cv_kind_namespaced(c->kind) ? namespace_or_default(ns) : NULL, name);
+    *out = find_in(snap->items, cv_kind_namespaced(c->kind) ? ns_or_default(ns) : NULL, name);
     return *out ? CV_OK : CV_NOT_FOUND;
 }
 
@@ -757,7 +751,7 @@ static enum cv_result cached_list(struct cache *c, struct cv_scope *s, const cha
     cJSON_ArrayForEach (o, snap->items) {
         const char *ons = meta_string(o, "namespace");
         if (ns && cv_kind_namespaced(c->kind) &&
-            strcmp(ons ? ons : "default", namespace_or_default(ns)) != 0)
+            strcmp(ons ? ons : "default", ns_or_default(ns)) != 0)
             continue;
         if (meta_label_matches(o, key, value) && !cJSON_AddItemReferenceToArray(arr, (cJSON *)o))
             return cv_scope_fail(s, "out of memory");
@@ -771,7 +765,7 @@ static enum cv_result fetched_get(const struct live_view *lv, struct cv_scope *s
 {
     char path[1024];
     char err[256];
-    collection_path(path, sizeof(path), kind, namespace_or_default(ns));
+    collection_path(path, sizeof(path), kind, ns_or_default(ns));
     strncat(path, "/", sizeof(path) - strlen(path) - 1);
     append_escaped(path, sizeof(path), name);
     cJSON *obj = NULL;

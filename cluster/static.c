@@ -47,10 +47,7 @@ static int ns_matches(const cJSON *obj, const char *ns)
 {
     if (!ns)
         return 1;
-    const char *ons = meta_string(obj, "namespace");
-    if (!ons || !*ons)
-        ons = "default";
-    return strcmp(ons, *ns ? ns : "default") == 0;
+    return strcmp(ns_or_default(meta_namespace(obj)), ns_or_default(ns)) == 0;
 }
 
 /* The namespace an object or a lookup is filed under. */
@@ -58,7 +55,7 @@ static const char *namespace_key(enum cv_kind kind, const char *ns)
 {
     if (!cv_kind_namespaced(kind))
         return "";
-    return ns && *ns ? ns : "default";
+    return ns_or_default(ns);
 }
 
 static int compare_key(const char *name_a, const char *ns_a, const char *name_b, const char *ns_b)

@@ -13,6 +13,7 @@
  */
 #include "cluster/limits.h"
 #include "cluster/static.h"
+#include "kube/text.h"
 #include "kube/yaml.h"
 
 #include <dirent.h>
@@ -118,11 +119,6 @@ static int is_cluster_file_name(const char *name)
     return ends_with(name, ".yaml") || ends_with(name, ".yml") || ends_with(name, ".json");
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void free_names(char **names, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -158,7 +154,7 @@ static int read_sorted_names(const char *dir, char ***out, size_t *out_n, char *
     }
     closedir(d);
     if (n > 1)
-        qsort(names, n, sizeof(*names), compare_names);
+        qsort(names, n, sizeof(*names), text_compare_ptrs);
     *out = names;
     *out_n = n;
     return 0;

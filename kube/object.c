@@ -58,6 +58,11 @@ const char *meta_namespace(const cJSON *obj)
     return meta_string(obj, "namespace");
 }
 
+const char *ns_or_default(const char *ns)
+{
+    return ns && *ns ? ns : "default";
+}
+
 const char *meta_uid(const cJSON *obj)
 {
     return meta_string(obj, "uid");

@@ -30,6 +30,8 @@ const char *obj_string_or(const cJSON *obj, const char *key, const char *fallbac
 const char *meta_string(const cJSON *obj, const char *field);
 const char *meta_name(const cJSON *obj);
 const char *meta_namespace(const cJSON *obj);
+/* `ns`, or "default" when it is NULL or empty: where Kubernetes files a namespaced object. */
+const char *ns_or_default(const char *ns);
 const char *meta_uid(const cJSON *obj);
 /* metadata.labels[key] / metadata.annotations[key] when a string, else NULL. */
 const char *meta_label(const cJSON *obj, const char *key);

@@ -76,3 +76,13 @@ void text_list_free(char **list, size_t n)
         free(list[i]);
     free(list);
 }
+
+bool text_starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int text_compare_ptrs(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}

@@ -6,6 +6,7 @@
 #ifndef MW_KUBE_TEXT_H
 #define MW_KUBE_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The index of `name` in names[0..n-1], or -1 when it is not there (or NULL). */
@@ -25,6 +26,12 @@ void text_url_escape(const char *s, char *out, size_t outlen);
  * `need` within it).  0, or -1 when out of memory (*buf and *cap unchanged).
  */
 int text_reserve(char **buf, size_t *cap, size_t need, size_t first, size_t max);
+
+/* Whether `s` begins with `prefix`. */
+bool text_starts_with(const char *s, const char *prefix);
+
+/* qsort's comparison of two `char *` (or `const char *`) items, by strcmp. */
+int text_compare_ptrs(const void *a, const void *b);
 
 /* `a` followed by `b` (caller frees); NULL when out of memory. */
 char *text_join(const char *a, const char *b);

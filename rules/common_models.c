@@ -8,18 +8,9 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "rules/affinity.h"
 #include "rules/target_node.h"
-
-static bool starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 /*
  * The distinct models M of the labels cpu-model.node.kubevirt.io/<M>=true of
@@ -35,7 +26,7 @@ static int models_of_node(const cJSON *node, const char ***models, size_t *n)
         return -1;
     cJSON_ArrayForEach (label, labels) {
         const char *key = label->string;
-        if (!key || !starts_with(key, LABEL_CPU_MODEL) || !key[strlen(LABEL_CPU_MODEL)] ||
+        if (!key || !text_starts_with(key, LABEL_CPU_MODEL) || !key[strlen(LABEL_CPU_MODEL)] ||
             !cJSON_IsString(label) || strcmp(label->valuestring, "true") != 0)
             continue;
         const char *model = key + strlen(LABEL_CPU_MODEL);
@@ -61,7 +52,7 @@ static void keep_models_of_node(const cJSON *node, const char *const *models, si
     cJSON_ArrayForEach (label, obj_get(obj_get(node, "metadata"), "labels")) {
         if (!label->string)
             break;
-        if (!starts_with(label->string, LABEL_CPU_MODEL))
+        if (!text_starts_with(label->string, LABEL_CPU_MODEL))
             continue;
         const char *model = label->string + strlen(LABEL_CPU_MODEL);
         for (size_t i = 0; i < n; i++) {
@@ -83,7 +74,7 @@ char *join_sorted(const char **items, size_t n)
     size_t len = 1;
     for (size_t i = 0; i < n; i++)
         len += strlen(items[i]) + 2;
-    qsort(items, n, sizeof(*items), compare_strings);
+    qsort(items, n, sizeof(*items), text_compare_ptrs);
     char *out = malloc(len), *p = out;
     if (out)
         *p = '\0';

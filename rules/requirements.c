@@ -19,19 +19,9 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static bool starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 static bool is_true(const cJSON *v)
 {
     return cJSON_IsString(v) && strcmp(v->valuestring, "true") == 0;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Whether `s` is among keys[from..n-1]. */
@@ -61,19 +51,19 @@ const char *req_origin_name(enum req_origin origin)
 
 static enum req_kind kind_of(const char *key, bool host_model)
 {
-    if (starts_with(key, LABEL_CPU_VENDOR))
+    if (text_starts_with(key, LABEL_CPU_VENDOR))
         return REQ_VENDOR;
-    if (starts_with(key, LABEL_CPU_MODEL_MIGRATION))
+    if (text_starts_with(key, LABEL_CPU_MODEL_MIGRATION))
         return REQ_HOST_MODEL;
-    if (starts_with(key, LABEL_CPU_MODEL))
+    if (text_starts_with(key, LABEL_CPU_MODEL))
         return REQ_CPU_MODEL;
-    if (starts_with(key, LABEL_CPU_FEATURE))
+    if (text_starts_with(key, LABEL_CPU_FEATURE))
         return host_model ? REQ_HOST_MODEL_FEATURE : REQ_FEATURE;
-    if (starts_with(key, LABEL_MACHINE_TYPE))
+    if (text_starts_with(key, LABEL_MACHINE_TYPE))
         return REQ_MACHINE_TYPE;
     if (strcmp(key, LABEL_CPUMANAGER) == 0)
         return REQ_CPUMANAGER;
-    if (starts_with(key, LABEL_TSC_FREQUENCY))
+    if (text_starts_with(key, LABEL_TSC_FREQUENCY))
         return REQ_TSC;
     return REQ_SCHEDULING;
 }
@@ -335,7 +325,7 @@ static const char *true_label_suffix(const cJSON *node, const char *prefix)
     const cJSON *item;
     size_t plen = strlen(prefix);
     cJSON_ArrayForEach (item, obj_get(obj_get(node, "metadata"), "labels"))
-        if (item->string && starts_with(item->string, prefix) && is_true(item) &&
+        if (item->string && text_starts_with(item->string, prefix) && is_true(item) &&
             item->string[plen])
             return item->string + plen;
     return NULL;
@@ -358,8 +348,8 @@ static int copy_pod_keys(const cJSON *pod, char ***keys, size_t *n, char **host_
     const cJSON *item;
     cJSON_ArrayForEach (item, obj_get(obj_get(pod, "spec"), "nodeSelector")) {
         const char *key = item->string;
-        if (!key ||
-            !(starts_with(key, LABEL_CPU_MODEL_MIGRATION) || starts_with(key, LABEL_CPU_FEATURE)))
+        if (!key || !(text_starts_with(key, LABEL_CPU_MODEL_MIGRATION) ||
+                      text_starts_with(key, LABEL_CPU_FEATURE)))
             continue;
         if (*n >= CPU_REQ_MAX_KEYS)
             break;
@@ -367,7 +357,7 @@ static int copy_pod_keys(const cJSON *pod, char ***keys, size_t *n, char **host_
             continue;
         if (text_list_push(keys, n, strdup(key)) != 0)
             return -1;
-        if (!*host_model && starts_with(key, LABEL_CPU_MODEL_MIGRATION) &&
+        if (!*host_model && text_starts_with(key, LABEL_CPU_MODEL_MIGRATION) &&
             !(*host_model = strdup(key + strlen(LABEL_CPU_MODEL_MIGRATION))))
             return -1;
     }
@@ -384,7 +374,7 @@ static int keys_from_node(const cJSON *node, const char *h, char ***keys, size_t
     size_t plen = strlen(LABEL_HOST_MODEL_REQUIRED_FEATURES);
     cJSON_ArrayForEach (item, obj_get(obj_get(node, "metadata"), "labels")) {
         const char *key = item->string;
-        if (!key || !starts_with(key, LABEL_HOST_MODEL_REQUIRED_FEATURES) || !is_true(item) ||
+        if (!key || !text_starts_with(key, LABEL_HOST_MODEL_REQUIRED_FEATURES) || !is_true(item) ||
             !key[plen])
             continue;
         if (*n >= CPU_REQ_MAX_KEYS)
@@ -398,7 +388,7 @@ static int keys_from_node(const cJSON *node, const char *h, char ***keys, size_t
             return -1;
     }
     if (*n - first > 1)
-        qsort(*keys + first, *n - first, sizeof(**keys), compare_strings);
+        qsort(*keys + first, *n - first, sizeof(**keys), text_compare_ptrs);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kube/object.h"
+#include "kube/text.h"
 #include "kube/utf8.h"
 
 void rule_not_running(const cJSON *vmi, struct verdict *out)
@@ -26,11 +27,6 @@ void rule_not_running(const cJSON *vmi, struct verdict *out)
 }
 
 /* ---------------------------------------------------------------- in-flight */
-
-static int names_in_order(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static int migration_is_for(const cJSON *vmim, const char *vmi_name)
 {
@@ -78,7 +74,7 @@ enum cv_result rule_in_flight(const char *ns, const char *vmi_name, const char *
             !migration_is_self(vmim, self_name, self_uid) && !migration_is_finished(vmim))
             names[n++] = name;
     }
-    qsort(names, n, sizeof(*names), names_in_order);
+    qsort(names, n, sizeof(*names), text_compare_ptrs);
     for (size_t i = 0; i < n; i++)
         verdict_add(out, RULE_IN_FLIGHT, "migration %s is already in progress", names[i]);
     free(names);

@@ -561,8 +561,7 @@ static int vm_exists(const struct cluster_view *view, const char *ns, const char
 
 static const char *object_namespace(const cJSON *obj)
 {
-    const char *ns = meta_string(obj, "namespace");
-    return ns && *ns ? ns : "default";
+    return ns_or_default(meta_namespace(obj));
 }
 
 /*
