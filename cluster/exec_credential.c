@@ -123,7 +123,8 @@ static int sink_read(int fd, struct sink *s)
     if (n == 0)
         return 0;
     size_t need = s->len + (size_t)n + 1;
-    if (need > EXEC_MAX_OUTPUT || text_reserve(&s->buf, &s->cap, need, 8192, EXEC_MAX_OUTPUT) != 0)
+    if (need > MW_KUBE_EXEC_MAX_OUTPUT ||
+        text_reserve(&s->buf, &s->cap, need, 8192, MW_KUBE_EXEC_MAX_OUTPUT) != 0)
         return 0;
     memcpy(s->buf + s->len, tmp, (size_t)n);
     s->len += (size_t)n;

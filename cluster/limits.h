@@ -19,7 +19,7 @@
 /* A lookup without a deadline gives up after this long. */
 #define MW_KUBE_DEFAULT_TIMEOUT_MS 10000
 /* Largest output read from an exec credential plugin (cluster/exec_credential.c). */
-#define EXEC_MAX_OUTPUT (1024 * 1024)
+#define MW_KUBE_EXEC_MAX_OUTPUT (1024 * 1024)
 /* Connecting (TCP + TLS) gives up after this long at most. */
 #define MW_KUBE_CONNECT_TIMEOUT_MS 5000
 /* Largest kubeconfig / token / CA file read. */
